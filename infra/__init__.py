@@ -1,0 +1,1 @@
+"""Infrastructure: the CDK stack and the manifests it shares with the local runtime."""

@@ -1,0 +1,80 @@
+"""The function and route manifest: one source of truth for the CDK stack and the local runtime.
+
+Pure data, no CDK import, so the local runtime can read it without loading the CDK.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+LAMBDAS_DIR = REPO_ROOT / "lambdas"
+CORE_LAYER_DIR = REPO_ROOT / "layers" / "core"
+
+
+@dataclass(frozen=True, kw_only=True)
+class FunctionSpec:
+    name: str
+    """Logical name; also the folder under lambdas/ that holds its handler.py."""
+    description: str
+    handler: str = "handler.handler"
+    memory_mb: int = 256
+    timeout_seconds: int = 29
+    posts_to_connections: bool = False
+    """Whether it sends frames to stations through the @connections API (grants execute-api:ManageConnections)."""
+
+    @property
+    def code_dir(self) -> Path:
+        return LAMBDAS_DIR / self.name
+
+
+@dataclass(frozen=True, kw_only=True)
+class WebSocketRoute:
+    route_key: str
+    function: str
+    two_way: bool = False
+    """The handler's return value is sent back to the station as the route response."""
+
+
+AUTHORIZER = FunctionSpec(
+    name="authorizer",
+    description="$connect authorizer: HTTP Basic per OCPP 1.6 security profiles 1 and 2",
+    memory_mb=512,  # scrypt password hashing wants the CPU share that comes with memory
+    timeout_seconds=10,
+)
+CONNECT = FunctionSpec(
+    name="connect",
+    description="$connect: OCPP subprotocol negotiation, records the station's connection",
+    timeout_seconds=10,
+    posts_to_connections=True,  # closes the previous (ghost) connection of a reconnecting station
+)
+MESSAGE = FunctionSpec(
+    name="message",
+    description="$default: every OCPP-J frame a station sends",
+    posts_to_connections=True,
+)
+DISCONNECT = FunctionSpec(
+    name="disconnect",
+    description="$disconnect: forgets the connection if it is still the station's current one",
+    timeout_seconds=10,
+)
+
+FUNCTIONS: tuple[FunctionSpec, ...] = (AUTHORIZER, CONNECT, MESSAGE, DISCONNECT)
+
+WEBSOCKET_ROUTES: tuple[WebSocketRoute, ...] = (
+    WebSocketRoute(route_key="$connect", function=CONNECT.name),
+    WebSocketRoute(route_key="$default", function=MESSAGE.name, two_way=True),
+    WebSocketRoute(route_key="$disconnect", function=DISCONNECT.name),
+)
+
+WEBSOCKET_AUTHORIZER = AUTHORIZER.name
+
+# Where the station identity travels after the front door moved it out of the path
+# (API Gateway WebSocket accepts no path after the stage, see DESIGN.md).
+CHARGE_POINT_ID_QUERY_PARAMETER = "chargePointId"
+OCPP_PATH_PREFIX = "/ocpp/"
+
+
+def function(name: str) -> FunctionSpec:
+    return next(spec for spec in FUNCTIONS if spec.name == name)

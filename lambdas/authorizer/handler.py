@@ -1,0 +1,13 @@
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from csms.gateway.authorizer import authorize_connection
+from csms.gateway.events import AuthorizerEvent
+from csms.runtime.observability import logger
+from csms.runtime.wiring import get_services
+
+
+@logger.inject_lambda_context
+@event_parser(model=AuthorizerEvent)
+def handler(event: AuthorizerEvent, context: LambdaContext) -> dict:
+    return authorize_connection(event, get_services())

@@ -1,0 +1,1 @@
+"""Serverless OCPP 1.6J Charging Station Management System."""

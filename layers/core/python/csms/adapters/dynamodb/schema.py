@@ -1,0 +1,56 @@
+"""The CSMS table: its key schema, defined once.
+
+The repositories, the local runtime, the tests and the CDK stack all build the table from this
+module, so a key can never differ between them. One table, generic keys (`pk`/`sk`), item kinds
+told apart by key prefixes (see the repositories for each item's layout).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+PARTITION_KEY = "pk"
+SORT_KEY = "sk"
+TTL_ATTRIBUTE = "expiresAt"
+"""Epoch seconds; DynamoDB deletes the item within about two days after it. Cleanup only, never a timer."""
+
+
+@dataclass(frozen=True)
+class GlobalIndex:
+    name: str
+    partition_key: str
+    sort_key: str
+
+
+STATION_INDEX = GlobalIndex(name="byStation", partition_key="gsi1pk", sort_key="gsi1sk")
+"""Things that belong to a station but are keyed by their own id (transactions), newest last."""
+
+GLOBAL_INDEXES: tuple[GlobalIndex, ...] = (STATION_INDEX,)
+
+
+def create_table_request(table_name: str) -> dict[str, Any]:
+    """The `CreateTable` request for this schema (moto in tests and the local runtime)."""
+    key_attributes = {PARTITION_KEY, SORT_KEY}
+    for index in GLOBAL_INDEXES:
+        key_attributes |= {index.partition_key, index.sort_key}
+    return {
+        "TableName": table_name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [{"AttributeName": name, "AttributeType": "S"} for name in sorted(key_attributes)],
+        "KeySchema": [
+            {"AttributeName": PARTITION_KEY, "KeyType": "HASH"},
+            {"AttributeName": SORT_KEY, "KeyType": "RANGE"},
+        ],
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": index.name,
+                "KeySchema": [
+                    {"AttributeName": index.partition_key, "KeyType": "HASH"},
+                    {"AttributeName": index.sort_key, "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+            for index in GLOBAL_INDEXES
+        ],
+    }

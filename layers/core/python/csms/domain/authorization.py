@@ -1,0 +1,65 @@
+"""Authorization of an idTag (OCPP 1.6 §4.1, §4.8): the IdTagInfo answered to Authorize and StartTransaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+
+@dataclass(frozen=True)
+class IdTagRecord:
+    """What the CSMS knows about an idTag."""
+
+    id_tag: str
+    status: str  # Accepted | Blocked | Expired | Invalid (set by the operator)
+    expiry_date: datetime | None = None
+    parent_id_tag: str | None = None
+    active_transaction_id: int | None = None
+    active_transaction_started_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Authorization:
+    status: str  # AuthorizationStatus: Accepted | Blocked | Expired | Invalid | ConcurrentTx
+    expiry_date: datetime | None = None
+    parent_id_tag: str | None = None
+
+    @property
+    def accepted(self) -> bool:
+        return self.status == "Accepted"
+
+
+def normalize_id_tag(id_tag: str) -> str:
+    """idTag is an IdToken, a CiString20Type: case-insensitive (OCPP 1.6 §7.28), so one key per spelling."""
+    return id_tag.strip().upper()
+
+
+def authorize(
+    record: IdTagRecord | None,
+    *,
+    now: datetime,
+    allow_concurrent_transactions: bool,
+    stale_after: timedelta,
+    ignoring_transaction: int | None = None,
+) -> Authorization:
+    """Decide the IdTagInfo for an idTag. Unknown tags are Invalid; a past expiryDate makes an Accepted tag Expired;
+    a tag already in a (not stale) transaction is ConcurrentTx unless concurrency is allowed."""
+    if record is None:
+        return Authorization("Invalid")
+    info = dict(expiry_date=record.expiry_date, parent_id_tag=record.parent_id_tag)
+    if record.status != "Accepted":
+        return Authorization(record.status, **info)
+    if record.expiry_date is not None and record.expiry_date <= now:
+        return Authorization("Expired", **info)
+    if not allow_concurrent_transactions and _in_live_transaction(record, now, stale_after, ignoring_transaction):
+        return Authorization("ConcurrentTx", **info)
+    return Authorization("Accepted", **info)
+
+
+def _in_live_transaction(
+    record: IdTagRecord, now: datetime, stale_after: timedelta, ignoring_transaction: int | None
+) -> bool:
+    if record.active_transaction_id is None or record.active_transaction_id == ignoring_transaction:
+        return False
+    started = record.active_transaction_started_at
+    return started is None or now - started < stale_after

@@ -1,0 +1,43 @@
+"""Meter readings: every sampled value kept as sent, energy normalised to Wh (OCPP 1.6 §7.31, §7.45)."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+DEFAULT_MEASURAND = "Energy.Active.Import.Register"  # §7.31: measurand is optional, this is its default
+DEFAULT_UNIT = "Wh"  # §7.45: unit is optional, Wh is its default
+SIGNED_DATA = "SignedData"
+
+_WH_PER_UNIT = {"Wh": Decimal(1), "kWh": Decimal(1000)}
+_ENERGY_PREFIX = "Energy."
+
+
+def energy_wh(sampled_value: dict[str, Any]) -> Decimal | None:
+    """The value in Wh if this sampled value is an energy reading in Wh or kWh, else None.
+
+    Stations configured in kWh are common; whatever unit they use, the CSMS computes in Wh.
+    Signed data carries an opaque blob in `value`: no number to read.
+    """
+    if sampled_value.get("format") == SIGNED_DATA:
+        return None
+    measurand = sampled_value.get("measurand") or DEFAULT_MEASURAND
+    factor = _WH_PER_UNIT.get(sampled_value.get("unit") or DEFAULT_UNIT)
+    if not measurand.startswith(_ENERGY_PREFIX) or factor is None:
+        return None
+    try:
+        number = Decimal(str(sampled_value["value"]).strip())
+    except (InvalidOperation, KeyError):
+        return None
+    return number * factor if number.is_finite() else None
+
+
+def import_register_wh(sampled_values: list[dict[str, Any]]) -> Decimal | None:
+    """The Energy.Active.Import.Register total (all phases) of one meter value, in Wh, if present."""
+    for sampled in sampled_values:
+        measurand = sampled.get("measurand") or DEFAULT_MEASURAND
+        if measurand == DEFAULT_MEASURAND and not sampled.get("phase"):
+            reading = energy_wh(sampled)
+            if reading is not None:
+                return reading
+    return None

@@ -1,0 +1,1 @@
+"""The WebSocket front door's functions: authorizer, $connect, $default, $disconnect."""

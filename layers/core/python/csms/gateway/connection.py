@@ -1,0 +1,67 @@
+"""$connect and $disconnect: the station's current connection, kept on its station item."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from csms.domain.clock import utc_now
+from csms.gateway.events import ConnectEvent, DisconnectEvent, header, http_response
+from csms.runtime.observability import logger
+from csms.runtime.wiring import Services
+
+OCPP16 = "ocpp1.6"
+
+
+def negotiate_subprotocol(offered_header: str | None, *, allow_missing: bool) -> tuple[bool, str | None]:
+    """(accept, subprotocol to answer). Stations send lists such as "ocpp1.5, ocpp1.6"; some send none."""
+    offered = [item.strip() for item in (offered_header or "").split(",") if item.strip()]
+    if OCPP16 in offered:
+        return True, OCPP16
+    return (not offered and allow_missing), None
+
+
+def open_connection(event: ConnectEvent, services: Services) -> dict[str, Any]:
+    context = event.request_context
+    charge_point_id = context.authorizer.charge_point_id
+    accept, subprotocol = negotiate_subprotocol(
+        header(event.headers, "Sec-WebSocket-Protocol"), allow_missing=services.settings.allow_missing_subprotocol
+    )
+    if not accept:
+        logger.info(
+            "Refused a connection that does not speak OCPP 1.6",
+            extra={"charge_point_id": charge_point_id, "offered": header(event.headers, "Sec-WebSocket-Protocol")},
+        )
+        return http_response(400)
+    previous = services.stations.record_connection(
+        charge_point_id,
+        context.connection_id,
+        connected_at=utc_now(),
+        source_ip=str(context.identity.source_ip.network_address),
+    )
+    if previous:
+        # The newest connection wins: a station that lost power leaves a ghost socket behind.
+        try:
+            services.connections.close(previous)
+        except Exception:  # best effort: the ghost may be unreachable, the new connection still stands
+            logger.exception("Could not close the previous connection", extra={"charge_point_id": charge_point_id})
+    logger.info(
+        "Station connected",
+        extra={"charge_point_id": charge_point_id, "connection_id": context.connection_id, "replaced": previous},
+    )
+    return http_response(200, {"Sec-WebSocket-Protocol": subprotocol} if subprotocol else None)
+
+
+def close_connection(event: DisconnectEvent, services: Services) -> dict[str, Any]:
+    context = event.request_context
+    charge_point_id = context.authorizer.charge_point_id
+    forgotten = services.stations.forget_connection(charge_point_id, context.connection_id, disconnected_at=utc_now())
+    logger.info(
+        "Station disconnected",
+        extra={
+            "charge_point_id": charge_point_id,
+            "connection_id": context.connection_id,
+            "status_code": context.disconnect_status_code,
+            "was_current": forgotten,
+        },
+    )
+    return http_response(200)

@@ -1,0 +1,126 @@
+"""OCPP-J RPC frames (OCPP-J 1.6 §4): CALL, CALLRESULT and CALLERROR, parsed and built.
+
+A frame is a JSON array: [2, messageId, action, payload] | [3, messageId, payload]
+| [4, messageId, errorCode, errorDescription, errorDetails].
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from enum import IntEnum
+from typing import Any
+
+from csms.ocpp.errors import ErrorCode, FormationViolationError, OcppError, ProtocolError
+
+MAX_MESSAGE_ID_LENGTH = 36  # OCPP-J §4.1.3: the message id is at most 36 characters
+UNKNOWN_MESSAGE_ID = "-1"  # answer id when the frame is too broken to read one (OCPP 2.0.1 J §4.2.3 practice)
+
+
+class MessageType(IntEnum):
+    CALL = 2
+    CALL_RESULT = 3
+    CALL_ERROR = 4
+
+
+@dataclass(frozen=True)
+class Call:
+    message_id: str
+    action: str
+    payload: dict[str, Any]
+
+    def to_json(self) -> str:
+        return _dumps([MessageType.CALL, self.message_id, self.action, self.payload])
+
+
+@dataclass(frozen=True)
+class CallResult:
+    message_id: str
+    payload: dict[str, Any]
+
+    def to_json(self) -> str:
+        return _dumps([MessageType.CALL_RESULT, self.message_id, self.payload])
+
+
+@dataclass(frozen=True)
+class CallError:
+    message_id: str
+    code: ErrorCode
+    description: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_exception(cls, message_id: str, error: OcppError) -> CallError:
+        return cls(message_id, error.code, error.description, error.details)
+
+    def to_json(self) -> str:
+        return _dumps([MessageType.CALL_ERROR, self.message_id, self.code, self.description, self.details])
+
+
+Frame = Call | CallResult | CallError
+
+
+class FrameError(Exception):
+    """A frame that cannot be taken as OCPP-J; carries what to answer with, and to which message id."""
+
+    def __init__(self, message_id: str, error: OcppError):
+        self.message_id = message_id
+        self.error = error
+        super().__init__(str(error))
+
+    def to_call_error(self) -> CallError:
+        return CallError.from_exception(self.message_id, self.error)
+
+
+def parse_frame(text: str | bytes) -> Frame:
+    """Parse one WebSocket message into a frame, or raise FrameError saying how to answer."""
+    try:
+        message = json.loads(text)
+    except (ValueError, UnicodeDecodeError):
+        raise FrameError(UNKNOWN_MESSAGE_ID, FormationViolationError("Message is not valid JSON")) from None
+    if not isinstance(message, list) or len(message) < 3:
+        raise FrameError(UNKNOWN_MESSAGE_ID, FormationViolationError("Message is not an OCPP-J array frame"))
+    message_type, message_id = message[0], message[1]
+    if not isinstance(message_id, str) or not message_id or len(message_id) > MAX_MESSAGE_ID_LENGTH:
+        raise FrameError(
+            UNKNOWN_MESSAGE_ID,
+            FormationViolationError(f"Message id must be a string of 1 to {MAX_MESSAGE_ID_LENGTH} characters"),
+        )
+    if message_type == MessageType.CALL and type(message_type) is int:
+        return _parse_call(message, message_id)
+    if message_type == MessageType.CALL_RESULT and type(message_type) is int:
+        if len(message) != 3 or not isinstance(message[2], dict):
+            raise FrameError(message_id, FormationViolationError("CALLRESULT must be [3, messageId, {payload}]"))
+        return CallResult(message_id, message[2])
+    if message_type == MessageType.CALL_ERROR and type(message_type) is int:
+        return _parse_call_error(message, message_id)
+    raise FrameError(message_id, ProtocolError(f"Unknown message type id {message_type!r}"))
+
+
+def _parse_call(message: list[Any], message_id: str) -> Call:
+    if len(message) != 4:
+        raise FrameError(message_id, FormationViolationError("CALL must be [2, messageId, action, {payload}]"))
+    action, payload = message[2], message[3]
+    if not isinstance(action, str) or not action:
+        raise FrameError(message_id, FormationViolationError("CALL action must be a non-empty string"))
+    if not isinstance(payload, dict):
+        raise FrameError(message_id, FormationViolationError("CALL payload must be a JSON object"))
+    return Call(message_id, action, payload)
+
+
+def _parse_call_error(message: list[Any], message_id: str) -> CallError:
+    if len(message) != 5 or not isinstance(message[2], str) or not isinstance(message[3], str):
+        raise FrameError(
+            message_id,
+            FormationViolationError("CALLERROR must be [4, messageId, errorCode, errorDescription, {errorDetails}]"),
+        )
+    try:
+        code = ErrorCode(message[2])
+    except ValueError:
+        code = ErrorCode.GENERIC_ERROR  # a station's own code: keep the frame, file it as generic
+    details = message[4] if isinstance(message[4], dict) else {"errorDetails": message[4]}
+    return CallError(message_id, code, message[3], details)
+
+
+def _dumps(frame: list[Any]) -> str:
+    return json.dumps(frame, separators=(",", ":"), ensure_ascii=False)

@@ -1,0 +1,1 @@
+"""Settings, the composition root and observability: what every Lambda entry point shares."""

@@ -1,0 +1,50 @@
+"""Settings of the CSMS functions, read from the Lambda environment on first use (never at import)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from enum import StrEnum
+from functools import lru_cache
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class UnknownStationPolicy(StrEnum):
+    """What happens to a station that connects without having been registered by an operator."""
+
+    ACCEPT = "accept"  # registered automatically, boot Accepted (the local default)
+    PENDING = "pending"  # connection allowed, boot answered Pending until an operator registers it
+    REJECT = "reject"  # connection refused (the deployed default)
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    table_name: str
+    connections_endpoint_url: str | None = None
+    """Base URL of the API Gateway @connections API (https://{api}.execute-api.{region}.amazonaws.com/{stage})."""
+    # API Gateway cuts a connection idle for 10 minutes and heartbeats keep it alive: at most 300 s.
+    heartbeat_interval_seconds: int = Field(default=300, gt=0, le=300)
+    boot_retry_interval_seconds: int = Field(default=60, gt=0)
+    """The interval of a Pending or Rejected BootNotification answer: when the station may boot again."""
+    unknown_station_policy: UnknownStationPolicy = UnknownStationPolicy.REJECT
+    allow_missing_subprotocol: bool = True
+    """Real stations sometimes offer no Sec-WebSocket-Protocol at all; take them as OCPP 1.6."""
+    origin_secret: str | None = None
+    """When set, $connect requires the X-Origin-Verify header the front door adds (no bypassing CloudFront)."""
+    allow_concurrent_transactions: bool = False
+    """Whether one idTag may be in several transactions at once (otherwise ConcurrentTx)."""
+    stale_transaction_hours: int = Field(default=24, gt=0)
+    """A transaction older than this no longer blocks its idTag: its StopTransaction was probably lost."""
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        environ = os.environ if environ is None else environ
+        values = {name: environ[name.upper()] for name in cls.model_fields if name.upper() in environ}
+        return cls.model_validate(values)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings.from_environment()

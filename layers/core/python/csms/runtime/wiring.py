@@ -1,0 +1,60 @@
+"""The composition root: builds the AWS adapters once per Lambda instance, on first use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from typing import Any
+
+import boto3
+
+from csms.adapters.connections import StationConnections
+from csms.adapters.dynamodb.id_tags import IdTagRepository
+from csms.adapters.dynamodb.station_records import StationRecordRepository
+from csms.adapters.dynamodb.stations import StationRepository
+from csms.adapters.dynamodb.transactions import MeterValueRepository, TransactionRepository
+from csms.runtime.settings import Settings, get_settings
+
+
+@lru_cache(maxsize=1)
+def aws_session() -> boto3.session.Session:
+    """The one boto3 session of this process (the benchmark hooks its events to count AWS requests)."""
+    return boto3.session.Session()
+
+
+@dataclass
+class Services:
+    settings: Settings
+
+    @cached_property
+    def table(self) -> Any:
+        return aws_session().resource("dynamodb").Table(self.settings.table_name)
+
+    @cached_property
+    def stations(self) -> StationRepository:
+        return StationRepository(self.table)
+
+    @cached_property
+    def id_tags(self) -> IdTagRepository:
+        return IdTagRepository(self.table)
+
+    @cached_property
+    def transactions(self) -> TransactionRepository:
+        return TransactionRepository(self.table)
+
+    @cached_property
+    def meter_values(self) -> MeterValueRepository:
+        return MeterValueRepository(self.table)
+
+    @cached_property
+    def station_records(self) -> StationRecordRepository:
+        return StationRecordRepository(self.table)
+
+    @cached_property
+    def connections(self) -> StationConnections:
+        return StationConnections(aws_session(), self.settings.connections_endpoint_url)
+
+
+@lru_cache(maxsize=1)
+def get_services() -> Services:
+    return Services(get_settings())

@@ -1,0 +1,50 @@
+"""Core profile: BootNotification, Heartbeat, StatusNotification (OCPP 1.6 §4.2, §4.6, §4.9)."""
+
+from __future__ import annotations
+
+from csms.domain import registration
+from csms.ocpp.router import ActionRouter
+from csms.ocpp.v16 import call, call_result
+from csms.ocpp.v16.validation import dump
+from csms.runtime.settings import UnknownStationPolicy
+from csms.station.context import StationContext
+
+router = ActionRouter()
+
+
+@router.action("BootNotification")
+def boot_notification(request: call.BootNotification, ctx: StationContext) -> call_result.BootNotification:
+    settings = ctx.services.settings
+    status = registration.boot_status(registered=ctx.registered, policy=settings.unknown_station_policy)
+    auto_register = not ctx.registered and settings.unknown_station_policy is UnknownStationPolicy.ACCEPT
+    ctx.services.stations.record_boot(
+        ctx.charge_point_id, boot=dump(request), status=status, at=ctx.received_at, register=auto_register
+    )
+    interval = (
+        settings.heartbeat_interval_seconds
+        if status == registration.ACCEPTED
+        else settings.boot_retry_interval_seconds
+    )
+    return call_result.BootNotification(current_time=ctx.received_at, interval=interval, status=status)
+
+
+@router.action("Heartbeat")
+def heartbeat(request: call.Heartbeat, ctx: StationContext) -> call_result.Heartbeat:
+    ctx.services.stations.record_heartbeat(ctx.charge_point_id, at=ctx.received_at)
+    return call_result.Heartbeat(current_time=ctx.received_at)
+
+
+@router.action("StatusNotification")
+def status_notification(request: call.StatusNotification, ctx: StationContext) -> call_result.StatusNotification:
+    """Connector 0 is the whole station (§4.9). A late notification older than the stored one is ignored."""
+    status = dump(request)
+    status.pop("connectorId")
+    status.pop("timestamp", None)
+    ctx.services.stations.record_connector_status(
+        ctx.charge_point_id,
+        request.connector_id,
+        status,
+        reported_at=request.timestamp or ctx.received_at,
+        at=ctx.received_at,
+    )
+    return call_result.StatusNotification()

@@ -1,0 +1,91 @@
+"""One frame from a station in, at most one frame out (the $default route response).
+
+CALL -> validate against the 1.6 schema -> boot gate -> the action's handler -> CALLRESULT, or a CALLERROR
+with the code of whatever went wrong (OCPP-J 1.6 §4.2.3). CALLRESULT / CALLERROR frames answer calls the
+CSMS made; they never get a reply (OCPP-J §4.1.1).
+"""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from csms.domain import registration
+from csms.ocpp.errors import ActionNotImplementedError, ActionNotSupportedError, InternalError, OcppError, SecurityError
+from csms.ocpp.frames import Call, CallError, CallResult, FrameError, parse_frame
+from csms.ocpp.router import ActionRouter
+from csms.ocpp.v16.actions import ACTIONS, Initiator
+from csms.ocpp.v16.validation import dump, parse_request
+from csms.runtime.observability import logger, metrics
+from csms.station import core, data_transfer, notifications, security, transactions
+from csms.station.context import StationContext
+
+BOOT_NOTIFICATION = "BootNotification"
+
+station_router = ActionRouter()
+for module in (core, transactions, notifications, security, data_transfer):
+    station_router.include_router(module.router)
+
+
+def handle_frame(text: str, ctx: StationContext) -> str | None:
+    """The reply to send back to the station, if any."""
+    try:
+        frame = parse_frame(text)
+    except FrameError as error:
+        logger.warning("Malformed frame", extra={"charge_point_id": ctx.charge_point_id, "error": str(error.error)})
+        metrics.add_metric(name="MalformedFrames", unit=MetricUnit.Count, value=1)
+        return error.to_call_error().to_json()
+    if isinstance(frame, Call):
+        return _handle_call(frame, ctx).to_json()
+    # An answer to a central-system call: matched by the command outbox once it exists.
+    logger.info(
+        "Answer to a central-system call",
+        extra={"charge_point_id": ctx.charge_point_id, "message_id": frame.message_id, "kind": type(frame).__name__},
+    )
+    return None
+
+
+def _handle_call(call: Call, ctx: StationContext) -> CallResult | CallError:
+    metrics.add_metric(name="StationMessages", unit=MetricUnit.Count, value=1)
+    try:
+        return CallResult(call.message_id, _answer(call, ctx))
+    except OcppError as error:
+        logger.info(
+            "Answered with a CallError",
+            extra={"charge_point_id": ctx.charge_point_id, "action": call.action, "code": str(error.code), "description": error.description},
+        )
+        metrics.add_metric(name="CallErrors", unit=MetricUnit.Count, value=1)
+        return CallError.from_exception(call.message_id, error)
+    except Exception:
+        logger.exception("Handler failed", extra={"charge_point_id": ctx.charge_point_id, "action": call.action})
+        metrics.add_metric(name="InternalErrors", unit=MetricUnit.Count, value=1)
+        return CallError.from_exception(call.message_id, InternalError())
+
+
+def _answer(call: Call, ctx: StationContext) -> dict:
+    spec = ACTIONS.get(call.action)
+    if spec is None:
+        raise ActionNotImplementedError(f"Unknown action {call.action}")
+    handler = station_router.resolve(call.action)
+    if Initiator.STATION not in spec.initiated_by or handler is None:
+        raise ActionNotSupportedError(f"{call.action} is not accepted from a charge point")
+    if call.action != BOOT_NOTIFICATION:
+        _require_boot(ctx)
+    parsed = parse_request(call.action, call.payload, lenient=ctx.lenient)
+    if parsed.violations:
+        logger.warning(
+            "Schema violation accepted in lenient mode",
+            extra={"charge_point_id": ctx.charge_point_id, "action": call.action, "violations": list(parsed.violations)},
+        )
+        metrics.add_metric(name="LenientViolations", unit=MetricUnit.Count, value=1)
+    return dump(handler(parsed.message, ctx))
+
+
+def _require_boot(ctx: StationContext) -> None:
+    """OCPP 1.6 §4.2: no request before a boot answered Accepted or Pending. The code is the one OCPP 2.0.1
+    B02.FR.09 / B03.FR.08 later prescribed for this case."""
+    if registration.may_send_requests(ctx.boot_status):
+        return
+    # The connection may have opened before this boot: ask the table, which the boot updated.
+    station = ctx.services.stations.get(ctx.charge_point_id)
+    if station is None or not registration.may_send_requests(station.boot_status):
+        raise SecurityError("The charge point has not been accepted: send a BootNotification first")

@@ -1,0 +1,47 @@
+"""Status notifications of long-running station operations: firmware, diagnostics, log uploads
+(OCPP 1.6 §4.4, §4.5; Security Whitepaper §4.3, §4.4). The latest of each is kept on the station."""
+
+from __future__ import annotations
+
+from csms.domain.clock import to_iso
+from csms.ocpp.router import ActionRouter
+from csms.ocpp.v16 import call, call_result
+from csms.ocpp.v16.validation import dump
+from csms.station.context import StationContext
+
+router = ActionRouter()
+
+
+def _record(ctx: StationContext, attribute: str, request: object) -> None:
+    notification = {**dump(request), "receivedAt": to_iso(ctx.received_at)}
+    ctx.services.stations.record_notification(ctx.charge_point_id, attribute, notification)
+
+
+@router.action("DiagnosticsStatusNotification")
+def diagnostics_status(
+    request: call.DiagnosticsStatusNotification, ctx: StationContext
+) -> call_result.DiagnosticsStatusNotification:
+    _record(ctx, "diagnosticsStatus", request)
+    return call_result.DiagnosticsStatusNotification()
+
+
+@router.action("FirmwareStatusNotification")
+def firmware_status(
+    request: call.FirmwareStatusNotification, ctx: StationContext
+) -> call_result.FirmwareStatusNotification:
+    _record(ctx, "firmwareStatus", request)
+    return call_result.FirmwareStatusNotification()
+
+
+@router.action("SignedFirmwareStatusNotification")
+def signed_firmware_status(
+    request: call.SignedFirmwareStatusNotification, ctx: StationContext
+) -> call_result.SignedFirmwareStatusNotification:
+    _record(ctx, "firmwareStatus", request)
+    return call_result.SignedFirmwareStatusNotification()
+
+
+@router.action("LogStatusNotification")
+def log_status(request: call.LogStatusNotification, ctx: StationContext) -> call_result.LogStatusNotification:
+    _record(ctx, "logStatus", request)
+    return call_result.LogStatusNotification()

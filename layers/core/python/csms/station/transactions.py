@@ -1,0 +1,145 @@
+"""Authorize and the transaction lifecycle: StartTransaction, MeterValues, StopTransaction (OCPP 1.6 §4.1,
+§4.7, §4.8, §4.10). Stations retransmit and replay after reboots: every write here is safe to repeat."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from csms.adapters.dynamodb.id_tags import IdTagRepository
+from csms.adapters.dynamodb.transactions import NewTransaction
+from csms.domain.authorization import Authorization, IdTagRecord, authorize
+from csms.domain.clock import to_iso
+from csms.domain.metering import energy_wh, import_register_wh
+from csms.domain.transactions import start_fingerprint
+from csms.ocpp.router import ActionRouter
+from csms.ocpp.v16 import call, call_result, datatypes
+from csms.ocpp.v16.validation import dump
+from csms.station.context import StationContext
+
+router = ActionRouter()
+
+
+def _authorize(record: IdTagRecord | None, ctx: StationContext, *, ignoring: int | None = None) -> Authorization:
+    settings = ctx.services.settings
+    return authorize(
+        record,
+        now=ctx.received_at,
+        allow_concurrent_transactions=settings.allow_concurrent_transactions,
+        stale_after=timedelta(hours=settings.stale_transaction_hours),
+        ignoring_transaction=ignoring,
+    )
+
+
+def _id_tag_info(authorization: Authorization) -> datatypes.IdTagInfo:
+    return datatypes.IdTagInfo(
+        status=authorization.status,
+        expiry_date=authorization.expiry_date,
+        parent_id_tag=authorization.parent_id_tag,
+    )
+
+
+@router.action("Authorize")
+def authorize_id_tag(request: call.Authorize, ctx: StationContext) -> call_result.Authorize:
+    record = ctx.services.id_tags.get(request.id_tag)
+    return call_result.Authorize(id_tag_info=_id_tag_info(_authorize(record, ctx)))
+
+
+@router.action("StartTransaction")
+def start_transaction(request: call.StartTransaction, ctx: StationContext) -> call_result.StartTransaction:
+    """Always recorded, whatever the idTag's status: the station may already be charging (offline start,
+    §4.8); a status other than Accepted tells it to stop. A replayed start gets its original id back."""
+    services = ctx.services
+    record = services.id_tags.get(request.id_tag)
+    authorization = _authorize(record, ctx)
+    transaction_id = services.transactions.next_transaction_id()
+    started_at = to_iso(request.timestamp)
+    claim = (
+        IdTagRepository.claim_transaction_update(record.id_tag, transaction_id, started_at)
+        if record is not None and authorization.accepted
+        else None
+    )
+    start = NewTransaction(
+        charge_point_id=ctx.charge_point_id,
+        connector_id=request.connector_id,
+        id_tag=request.id_tag,
+        meter_start=request.meter_start,
+        started_at=request.timestamp,
+        reservation_id=request.reservation_id,
+        authorization_status=authorization.status,
+        fingerprint=start_fingerprint(
+            charge_point_id=ctx.charge_point_id,
+            connector_id=request.connector_id,
+            id_tag=request.id_tag,
+            timestamp=request.timestamp,
+            meter_start=request.meter_start,
+        ),
+    )
+    stored_id = services.transactions.create(transaction_id, start, claim=claim, now=ctx.received_at)
+    if stored_id != transaction_id:
+        # A replay: the tag is busy with this very transaction, which is no reason to refuse it.
+        authorization = _authorize(record, ctx, ignoring=stored_id)
+    return call_result.StartTransaction(id_tag_info=_id_tag_info(authorization), transaction_id=stored_id)
+
+
+@router.action("MeterValues")
+def meter_values(request: call.MeterValues, ctx: StationContext) -> call_result.MeterValues:
+    """Every sampled value is kept as sent, energy annotated in Wh; transactionId 0 or absent means the
+    values belong to the connector, not to a transaction (§4.7)."""
+    values = [_annotated(meter_value) for meter_value in request.meter_value]
+    transaction_id = request.transaction_id or None
+    ctx.services.meter_values.put_many(
+        charge_point_id=ctx.charge_point_id,
+        connector_id=request.connector_id,
+        transaction_id=transaction_id,
+        meter_values=values,
+    )
+    if transaction_id is not None:
+        latest = max(request.meter_value, key=lambda meter_value: meter_value.timestamp)
+        reading = import_register_wh([dump(sampled) for sampled in latest.sampled_value])
+        if reading is not None:
+            ctx.services.transactions.record_latest_reading(transaction_id, energy_wh=reading, read_at=latest.timestamp)
+    return call_result.MeterValues()
+
+
+@router.action("StopTransaction")
+def stop_transaction(request: call.StopTransaction, ctx: StationContext) -> call_result.StopTransaction:
+    """Always answered, unknown transaction ids included (§4.10): the station would otherwise retry forever."""
+    services = ctx.services
+    stopped = services.transactions.stop(
+        request.transaction_id,
+        charge_point_id=ctx.charge_point_id,
+        meter_stop=request.meter_stop,
+        stopped_at=request.timestamp,
+        reason=request.reason or "Local",  # §7.39: reason absent means Local
+        id_tag=request.id_tag,
+    )
+    if request.transaction_data:
+        services.meter_values.put_many(
+            charge_point_id=ctx.charge_point_id,
+            connector_id=stopped.connector_id if stopped else 0,
+            transaction_id=request.transaction_id,
+            meter_values=[_annotated(meter_value) for meter_value in request.transaction_data],
+        )
+    if stopped is None:
+        services.transactions.record_unmatched_stop(
+            ctx.charge_point_id, request.transaction_id, {**dump(request), "receivedAt": to_iso(ctx.received_at)}
+        )
+    else:
+        services.id_tags.release_transaction(stopped.id_tag, request.transaction_id)
+    if request.id_tag is None:
+        return call_result.StopTransaction()
+    record = services.id_tags.get(request.id_tag)
+    return call_result.StopTransaction(
+        id_tag_info=_id_tag_info(_authorize(record, ctx, ignoring=request.transaction_id))
+    )
+
+
+def _annotated(meter_value: datatypes.MeterValue) -> dict[str, Any]:
+    """The meter value as the station sent it, each energy reading also given in Wh."""
+    wire = dump(meter_value)
+    for sampled in wire["sampledValue"]:
+        reading = energy_wh(sampled)
+        if reading is not None:
+            sampled["energyWh"] = reading
+    return wire

@@ -1,0 +1,107 @@
+"""AWS emulated in process by moto, safe to call from the handlers' worker threads.
+
+Nothing inside `emulated_aws()` can reach real AWS: credentials are fake, profiles and endpoint
+overrides are hidden, and moto answers every request to an `*.amazonaws.com` URL. Requests to other
+URLs (our loopback `@connections` endpoint) go out over real HTTP: moto registers `http` as a
+pass-through for them (`moto.core.custom_responses_mock`), and its botocore hook returns `None`
+(= "send it for real") for URLs that match no AWS service.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+REGION = "us-east-1"
+ACCOUNT_ID = "123456789012"
+"""moto's default account: ARNs the local runtime builds match the ones moto builds."""
+
+_FAKE_ENVIRONMENT: Mapping[str, str] = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": REGION,
+    "AWS_REGION": REGION,
+}
+
+
+def _is_hidden(name: str) -> bool:
+    # A profile makes botocore prefer the shared files' credentials over the fake ones from the
+    # environment, and an endpoint override would send requests past moto to a real host.
+    return name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE") or name.startswith("AWS_ENDPOINT_URL")
+
+
+@contextmanager
+def _fake_credentials() -> Iterator[None]:
+    saved = {name: value for name, value in os.environ.items() if name in _FAKE_ENVIRONMENT or _is_hidden(name)}
+    for name in list(saved):
+        if _is_hidden(name):
+            del os.environ[name]
+    os.environ.update(_FAKE_ENVIRONMENT)
+    try:
+        yield
+    finally:
+        for name in _FAKE_ENVIRONMENT:
+            os.environ.pop(name, None)
+        os.environ.update(saved)
+
+
+@contextmanager
+def _serialised_moto() -> Iterator[None]:
+    """Let one moto request run at a time.
+
+    On AWS a conditional write or an `ADD` counter update is atomic; moto implements them as
+    read-check-write in Python, so two handler threads can both pass the same condition (two
+    connections both "current", two transactions with one id). Every SDK request that moto answers
+    goes through `BotocoreStubber.process_request` of the single `botocore_stubber` moto registers
+    as a botocore `before-send` handler (its `requests`/`responses` callback uses the same method),
+    so shadowing that method on the instance serialises all of moto and nothing else: pass-through
+    requests (the `@connections` endpoint) return from it before any network I/O.
+
+    Re-entrant, because moto may call back into itself on the same thread while processing
+    (Step Functions service integrations). Step Functions executions run on moto's own threads
+    and only wait for this lock, they never hold it while waiting for another thread.
+    """
+    from moto.core.models import botocore_stubber
+
+    if "process_request" in vars(botocore_stubber):  # an enclosing emulated_aws() already did it
+        yield
+        return
+    lock = threading.RLock()
+    unlocked: Callable[[Any], Any] = botocore_stubber.process_request
+
+    @functools.wraps(unlocked)
+    def process_request(request: Any) -> Any:
+        with lock:
+            return unlocked(request)
+
+    botocore_stubber.process_request = process_request  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        del botocore_stubber.process_request
+
+
+@contextmanager
+def emulated_aws(table_name: str) -> Iterator[None]:
+    """Fake credentials, moto for every AWS service, and the CSMS table created.
+
+    Leaves the environment as it found it on exit; moto's state is discarded.
+    """
+    with _fake_credentials():
+        # Imported here so that importing `local` costs nothing until AWS is needed, and so that
+        # boto3 clients are created after moto registered its botocore hook.
+        import boto3
+        from moto import mock_aws
+
+        # The table schema is owned by the core package (one source of truth with the CDK stack).
+        from csms.adapters.dynamodb.schema import create_table_request
+
+        with mock_aws(), _serialised_moto():
+            boto3.client("dynamodb", region_name=REGION).create_table(**create_table_request(table_name))
+            yield
