@@ -87,21 +87,37 @@ def _serialised_moto() -> Iterator[None]:
         del botocore_stubber.process_request
 
 
+def _moto_config(overrides: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """moto's user config, section by section: `mock_aws(config=...)` replaces whole sections."""
+    from moto.core.config import default_user_config
+
+    # Our credentials, not moto's FOOBARKEY: the same fake values whether or not moto is active.
+    sections: dict[str, Any] = {"core": {"mock_credentials": False}}
+    for section, values in overrides.items():
+        sections[section] = {**sections.get(section, {}), **values}
+    return {
+        section: {**default_user_config.get(section, {}), **values}  # type: ignore[misc]
+        for section, values in sections.items()
+    }
+
+
 @contextmanager
-def emulated_aws(table_name: str) -> Iterator[None]:
+def emulated_aws(table_name: str, *, moto_config: Mapping[str, Mapping[str, Any]] | None = None) -> Iterator[None]:
     """Fake credentials, moto for every AWS service, and the CSMS table created.
 
-    Leaves the environment as it found it on exit; moto's state is discarded.
+    `moto_config` adds to moto's config by section, e.g.
+    `{"stepfunctions": {"execute_state_machine": True}}`. Leaves the environment as it found it on
+    exit; moto's state is discarded.
     """
     with _fake_credentials():
         # Imported here so that importing `local` costs nothing until AWS is needed, and so that
         # boto3 clients are created after moto registered its botocore hook.
         import boto3
-        from moto import mock_aws
 
         # The table schema is owned by the core package (one source of truth with the CDK stack).
         from csms.adapters.dynamodb.schema import create_table_request
+        from moto import mock_aws
 
-        with mock_aws(), _serialised_moto():
+        with mock_aws(config=_moto_config(moto_config or {})), _serialised_moto():
             boto3.client("dynamodb", region_name=REGION).create_table(**create_table_request(table_name))
             yield

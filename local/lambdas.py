@@ -21,11 +21,11 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from infra.manifest import CORE_LAYER_DIR, FUNCTIONS, FunctionSpec
-
+from infra.manifest import CORE_LAYER_DIR, FUNCTIONS, LAMBDAS_DIR, FunctionSpec
 from local.aws import ACCOUNT_ID, REGION
 
 logger = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ class LambdaContext:
     timeout_seconds: float
     function_version: str = "$LATEST"
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    _started: float = field(default_factory=time.monotonic)
+    _started: float = field(default_factory=time.monotonic, init=False, repr=False)
 
     @classmethod
     def for_function(cls, spec: FunctionSpec) -> LambdaContext:
@@ -85,8 +85,10 @@ class LocalFunctions:
         handlers: Mapping[str, Handler] | None = None,
         invocation_hook: InvocationHook | None = None,
         max_concurrency: int = 32,
+        lambdas_dir: Path = LAMBDAS_DIR,
     ) -> None:
         self._specs = {spec.name: spec for spec in specs}
+        self._lambdas_dir = lambdas_dir
         self._handlers: dict[str, Handler] = dict(handlers or {})
         self._load_lock = threading.Lock()
         self._hook = invocation_hook
@@ -121,24 +123,24 @@ class LocalFunctions:
         if (handler := self._handlers.get(spec.name)) is None:
             with self._load_lock:  # first invocations may race on several workers
                 if (handler := self._handlers.get(spec.name)) is None:
-                    handler = self._handlers[spec.name] = _load_handler(spec)
+                    handler = self._handlers[spec.name] = _load_handler(spec, self._lambdas_dir / spec.name)
         return handler
 
 
-def _load_handler(spec: FunctionSpec) -> Handler:
+def _load_handler(spec: FunctionSpec, code_dir: Path) -> Handler:
     # Lambda puts the layer's python/ folder on sys.path (/opt/python); an editable install
     # usually did the same already.
     if str(CORE_LAYER_DIR / "python") not in sys.path:
         sys.path.append(str(CORE_LAYER_DIR / "python"))
     module_path, attribute = spec.handler.rsplit(".", 1)
-    path = spec.code_dir / (module_path.replace(".", "/") + ".py")
+    path = code_dir / (module_path.replace(".", "/") + ".py")
     module = _load_module(f"_lambda_{spec.name}_{module_path.replace('.', '_')}", path)
     handler: Handler = getattr(module, attribute)
     logger.info("loaded function %s from %s", spec.name, path)
     return handler
 
 
-def _load_module(module_name: str, path: Any) -> ModuleType:
+def _load_module(module_name: str, path: Path) -> ModuleType:
     module_spec = importlib.util.spec_from_file_location(module_name, path)
     if module_spec is None or module_spec.loader is None:
         raise ImportError(f"cannot load {path}")

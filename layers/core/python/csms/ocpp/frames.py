@@ -61,11 +61,16 @@ Frame = Call | CallResult | CallError
 
 
 class FrameError(Exception):
-    """A frame that cannot be taken as OCPP-J; carries what to answer with, and to which message id."""
+    """A frame that cannot be taken as OCPP-J; carries what to answer with, and to which message id.
 
-    def __init__(self, message_id: str, error: OcppError):
+    A broken CALLRESULT or CALLERROR is not answered (`answerable` False): OCPP-J §4.1.1 never replies
+    to a response, and the station would not expect one.
+    """
+
+    def __init__(self, message_id: str, error: OcppError, *, answerable: bool = True):
         self.message_id = message_id
         self.error = error
+        self.answerable = answerable
         super().__init__(str(error))
 
     def to_call_error(self) -> CallError:
@@ -78,19 +83,23 @@ def parse_frame(text: str | bytes) -> Frame:
         message = json.loads(text)
     except (ValueError, UnicodeDecodeError):
         raise FrameError(UNKNOWN_MESSAGE_ID, FormationViolationError("Message is not valid JSON")) from None
-    if not isinstance(message, list) or len(message) < 3:
+    if not isinstance(message, list) or len(message) < 2:
         raise FrameError(UNKNOWN_MESSAGE_ID, FormationViolationError("Message is not an OCPP-J array frame"))
     message_type, message_id = message[0], message[1]
+    is_response = type(message_type) is int and message_type in (MessageType.CALL_RESULT, MessageType.CALL_ERROR)
     if not isinstance(message_id, str) or not message_id or len(message_id) > MAX_MESSAGE_ID_LENGTH:
         raise FrameError(
             UNKNOWN_MESSAGE_ID,
             FormationViolationError(f"Message id must be a string of 1 to {MAX_MESSAGE_ID_LENGTH} characters"),
+            answerable=not is_response,
         )
     if message_type == MessageType.CALL and type(message_type) is int:
         return _parse_call(message, message_id)
     if message_type == MessageType.CALL_RESULT and type(message_type) is int:
         if len(message) != 3 or not isinstance(message[2], dict):
-            raise FrameError(message_id, FormationViolationError("CALLRESULT must be [3, messageId, {payload}]"))
+            raise FrameError(
+                message_id, FormationViolationError("CALLRESULT must be [3, messageId, {payload}]"), answerable=False
+            )
         return CallResult(message_id, message[2])
     if message_type == MessageType.CALL_ERROR and type(message_type) is int:
         return _parse_call_error(message, message_id)
@@ -113,6 +122,7 @@ def _parse_call_error(message: list[Any], message_id: str) -> CallError:
         raise FrameError(
             message_id,
             FormationViolationError("CALLERROR must be [4, messageId, errorCode, errorDescription, {errorDetails}]"),
+            answerable=False,
         )
     try:
         code = ErrorCode(message[2])

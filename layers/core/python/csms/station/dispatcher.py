@@ -33,7 +33,7 @@ def handle_frame(text: str, ctx: StationContext) -> str | None:
     except FrameError as error:
         logger.warning("Malformed frame", extra={"charge_point_id": ctx.charge_point_id, "error": str(error.error)})
         metrics.add_metric(name="MalformedFrames", unit=MetricUnit.Count, value=1)
-        return error.to_call_error().to_json()
+        return error.to_call_error().to_json() if error.answerable else None
     if isinstance(frame, Call):
         return _handle_call(frame, ctx).to_json()
     # An answer to a central-system call: matched by the command outbox once it exists.

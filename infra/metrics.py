@@ -1,0 +1,32 @@
+"""The Powertools identity of the functions and the EMF metrics the dashboard and alarms read.
+
+The functions' Logger and Metrics take the service name and namespace from the environment the stack
+sets (POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE), so every metric lands in one namespace
+with the dimension `service=csms`. Pure data, no CDK import.
+"""
+
+from __future__ import annotations
+
+SERVICE_NAME = "csms"
+METRICS_NAMESPACE = "CSMS"
+SERVICE_DIMENSION = {"service": SERVICE_NAME}
+
+# Emitted today by csms.station.dispatcher (dimension: service).
+STATION_MESSAGES = "StationMessages"
+CALL_ERRORS = "CallErrors"
+INTERNAL_ERRORS = "InternalErrors"
+MALFORMED_FRAMES = "MalformedFrames"
+LENIENT_VIOLATIONS = "LenientViolations"
+
+# Expected from the code (not emitted yet; the dashboard shows them as soon as they are):
+ACTION_DIMENSION = "action"
+"""StationMessages with dimensions {service, action}: messages per OCPP action."""
+CONNECTED_STATIONS = "ConnectedStations"
+"""Gauge: stations with a current connection."""
+ACTIVE_TRANSACTIONS = "ActiveTransactions"
+"""Gauge: transactions started and not yet stopped."""
+ENERGY_DELIVERED_WH = "EnergyDeliveredWh"
+"""Energy of each stopped transaction (meterStop - meterStart), in Wh."""
+
+# Published by the stack itself from the WebSocket access log (a metric filter, no code involved).
+AUTHORIZER_DENIALS = "AuthorizerDenials"

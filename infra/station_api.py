@@ -1,0 +1,143 @@
+"""The API Gateway WebSocket API stations talk to (behind the front door), one route per manifest route."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+
+import jsii
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_apigateway as apigateway
+from aws_cdk import aws_apigatewayv2 as apigwv2
+from aws_cdk import aws_apigatewayv2_authorizers as authorizers
+from aws_cdk import aws_apigatewayv2_integrations as integrations
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra.manifest import WebSocketRoute
+
+CONNECT_ROUTE = "$connect"
+
+ACCESS_LOG_FIELDS = {
+    "requestId": "$context.requestId",
+    "requestTime": "$context.requestTimeEpoch",
+    "eventType": "$context.eventType",
+    "routeKey": "$context.routeKey",
+    "connectionId": "$context.connectionId",
+    "status": "$context.status",
+    "chargePointId": "$context.authorizer.principalId",
+    "sourceIp": "$context.identity.sourceIp",
+    "authorizerStatus": "$context.authorizer.status",
+    "authorizerError": "$context.authorizer.error",
+    "integrationStatus": "$context.integration.status",
+    "integrationError": "$context.integration.error",
+    "integrationLatency": "$context.integration.latency",
+    "error": "$context.error.message",
+}
+"""One JSON object per $connect, message and $disconnect (never a payload or a credential)."""
+
+
+@jsii.implements(apigwv2.IAccessLogSettings)
+class _AccessLogSettings:
+    def __init__(self, log_group: logs.ILogGroup):
+        self._destination = apigwv2.LogGroupLogDestination(log_group)
+
+    @property
+    def destination(self) -> apigwv2.IAccessLogDestination:
+        return self._destination
+
+    @property
+    def format(self) -> apigateway.AccessLogFormat:
+        return apigateway.AccessLogFormat.custom(json.dumps(ACCESS_LOG_FIELDS, separators=(",", ":")))
+
+
+class StationWebSocketApi(Construct):
+    """WebSocket API with the manifest's routes: `$connect` behind the REQUEST authorizer, two-way routes
+    answering with a route response, a stage with access logging and throttling.
+
+    The authorizer's identity sources are values every request through the front door carries (the
+    station id it moved into the query string, its secret origin header), never `Authorization`:
+    stations without a password send none, and API Gateway refuses a connection missing an identity
+    source with 401 before the authorizer runs (so bypass attempts without the header cost nothing).
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        routes: Sequence[WebSocketRoute],
+        handlers: Mapping[str, lambda_.IFunction],
+        authorizer: lambda_.IFunction,
+        identity_source: Sequence[str],
+        stage_name: str,
+        rate_limit: float,
+        burst_limit: int,
+        log_retention: logs.RetentionDays,
+        manage_account_logging_role: bool = True,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.api = apigwv2.WebSocketApi(self, "Api", description="OCPP 1.6J station connections")
+        station_authorizer = authorizers.WebSocketLambdaAuthorizer(
+            "StationAuthorizer", authorizer, identity_source=list(identity_source)
+        )
+        self.routes: dict[str, apigwv2.WebSocketRoute] = {}
+        for route in routes:
+            self.routes[route.route_key] = self.api.add_route(
+                route.route_key,
+                integration=integrations.WebSocketLambdaIntegration(f"{route.function}-integration", handlers[route.function]),
+                authorizer=station_authorizer if route.route_key == CONNECT_ROUTE else None,
+                return_response=route.two_way or None,
+            )
+
+        self.access_log_group = logs.LogGroup(
+            self, "AccessLogs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY
+        )
+        self.stage = apigwv2.WebSocketStage(
+            self,
+            "Stage",
+            web_socket_api=self.api,
+            stage_name=stage_name,
+            auto_deploy=True,
+            throttle=apigwv2.ThrottleSettings(rate_limit=rate_limit, burst_limit=burst_limit),
+            access_log_settings=_AccessLogSettings(self.access_log_group),
+        )
+        if manage_account_logging_role:
+            self.stage.node.add_dependency(ApiGatewayAccountLogging(self, "AccountLogging"))
+
+    @property
+    def management_url(self) -> str:
+        """https URL of the @connections API (CONNECTIONS_ENDPOINT_URL of the functions that post)."""
+        return self.stage.callback_url
+
+    @property
+    def url(self) -> str:
+        """wss URL of the stage (the front door's origin; stations use the front door's URL)."""
+        return self.stage.url
+
+    def grant_manage_connections(self, grantee: iam.IGrantable) -> iam.Grant:
+        """`execute-api:ManageConnections` on this stage's @connections only."""
+        return self.stage.grant_management_api_access(grantee)
+
+
+class ApiGatewayAccountLogging(Construct):
+    """The region-wide API Gateway setting that lets it write WebSocket (and REST) logs to CloudWatch.
+
+    Retained on `cdk destroy`: other APIs of the account may rely on it."""
+
+    def __init__(self, scope: Construct, construct_id: str) -> None:
+        super().__init__(scope, construct_id)
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
+            managed_policies=[
+                iam.ManagedPolicy.from_aws_managed_policy_name("service-role/AmazonAPIGatewayPushToCloudWatchLogs")
+            ],
+        )
+        self.role.apply_removal_policy(RemovalPolicy.RETAIN)
+        account = apigateway.CfnAccount(self, "Account", cloud_watch_role_arn=self.role.role_arn)
+        account.apply_removal_policy(RemovalPolicy.RETAIN)
+        account.node.add_dependency(self.role)

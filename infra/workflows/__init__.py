@@ -1,0 +1,91 @@
+"""The state machine manifest: one source of truth for the CDK stack and the local runtime.
+
+Each workflow is a Standard state machine (Express has no task tokens and a 5 minute cap) whose Amazon
+States Language definition is the file `infra/workflows/<definition>`: the stack deploys it, the local
+runtime executes the very same file in moto. Definitions name what differs between the two with
+`${...}` placeholders, filled by `definition_substitutions` (CloudFormation DefinitionSubstitutions on
+AWS, `render_definition` locally):
+
+    ${TableName}                 the CSMS table
+    ${EventBusName}              the CSMS event bus
+    ${<Function>FunctionArn}     a manifest function, e.g. ${MessageFunctionArn} for "message"
+
+Pure data, no CDK import, so the local runtime can read it without loading the CDK.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+WORKFLOWS_DIR = Path(__file__).resolve().parent
+
+TABLE_NAME_PLACEHOLDER = "TableName"
+EVENT_BUS_NAME_PLACEHOLDER = "EventBusName"
+_PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkflowSpec:
+    name: str
+    """PascalCase business name (`ReservationExpiry`); the state machine is named `<stack>-<name>`."""
+    definition: str
+    """File name of the ASL definition in infra/workflows/ (`reservation_expiry.asl.json`)."""
+    description: str
+    invokes: tuple[str, ...] = ()
+    """Manifest functions its Task states call (each gets `lambda:InvokeFunction` for exactly that function)."""
+    started_by: tuple[str, ...] = ()
+    """Manifest functions that start executions: they get `states:StartExecution` on this machine and its
+    ARN in the environment variable `arn_environment_variable`."""
+    table_access: Literal["none", "read", "read_write"] = "none"
+    """Direct DynamoDB service integrations of its states."""
+    puts_events: bool = False
+    """Whether its states put events on the CSMS bus directly (EventBridge service integration)."""
+
+    @property
+    def definition_path(self) -> Path:
+        return WORKFLOWS_DIR / self.definition
+
+    @property
+    def arn_environment_variable(self) -> str:
+        """`ReservationExpiry` -> `RESERVATION_EXPIRY_STATE_MACHINE_ARN`."""
+        return f"{_upper_snake(self.name)}_STATE_MACHINE_ARN"
+
+
+WORKFLOWS: tuple[WorkflowSpec, ...] = ()
+"""None yet: issue 3 adds reservation expiry, session limits, billing hand-off and command send+wait."""
+
+
+def function_arn_placeholder(function_name: str) -> str:
+    """`message` -> `MessageFunctionArn`, `operator_api` -> `OperatorApiFunctionArn`."""
+    return "".join(part.capitalize() for part in re.split(r"[_\-]", function_name)) + "FunctionArn"
+
+
+def definition_substitutions(
+    spec: WorkflowSpec, *, function_arns: Mapping[str, str], table_name: str, event_bus_name: str
+) -> dict[str, str]:
+    """The values of every placeholder `spec` may use (AWS: tokens; locally: moto names and ARNs)."""
+    substitutions = {TABLE_NAME_PLACEHOLDER: table_name, EVENT_BUS_NAME_PLACEHOLDER: event_bus_name}
+    for function_name in spec.invokes:
+        substitutions[function_arn_placeholder(function_name)] = function_arns[function_name]
+    return substitutions
+
+
+def placeholders(definition_text: str) -> set[str]:
+    return set(_PLACEHOLDER.findall(definition_text))
+
+
+def render_definition(spec: WorkflowSpec, substitutions: Mapping[str, str]) -> str:
+    """The definition with its placeholders filled, as Step Functions sees it after DefinitionSubstitutions."""
+    text = spec.definition_path.read_text()
+    missing = placeholders(text) - set(substitutions)
+    if missing:
+        raise KeyError(f"{spec.definition} uses placeholders with no value: {sorted(missing)}")
+    return _PLACEHOLDER.sub(lambda match: substitutions[match.group(1)], text)
+
+
+def _upper_snake(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).upper()

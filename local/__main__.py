@@ -1,0 +1,60 @@
+"""`python -m local` (what `make run` starts): the CSMS on this machine, until Ctrl-C."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+
+from local.aws import emulated_aws
+from local.runtime import LocalConfig, LocalRuntime
+
+
+def banner(runtime: LocalRuntime) -> str:
+    config = runtime.config
+    return "\n".join(
+        [
+            "CSMS (OCPP 1.6J) running locally; AWS is emulated in process by moto, nothing reaches AWS.",
+            f"  Stations connect to   {runtime.ws_url}/{{chargePointId}}   (subprotocol ocpp1.6, HTTP Basic auth)",
+            f"  @connections API      {runtime.connections_url}/@connections/{{connectionId}}",
+            f"  Unknown stations      {config.unknown_station_policy}   (CSMS_UNKNOWN_STATION_POLICY)",
+            (
+                f"  Quotas                connection {config.max_connection_seconds:g} s,"
+                f" idle {config.idle_timeout_seconds:g} s (pings do not count),"
+                f" frame {config.max_frame_bytes} bytes (bigger: close 1009)"
+            ),
+            f"  DynamoDB table        {config.table_name}   (in memory: gone when this process stops)",
+            "  Logs                  here, on stdout; settings and usage: README.md",
+            "  Stop                  Ctrl-C",
+        ]
+    )
+
+
+async def serve(config: LocalConfig) -> None:
+    runtime = LocalRuntime(config)
+    await runtime.start()
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stopping.set)
+    print(banner(runtime), flush=True)
+    try:
+        await stopping.wait()
+    finally:
+        print("Stopping: closing stations (1001 Going Away) and running $disconnect...", flush=True)
+        await runtime.stop()
+
+
+def main() -> int:
+    config = LocalConfig.from_env()
+    logging.basicConfig(
+        stream=sys.stdout, level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    with emulated_aws(config.table_name):
+        asyncio.run(serve(config))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,173 @@
+"""The local runtime: station gateway + @connections endpoint + the manifest's functions, wired.
+
+Start it in process (ports 0 = ephemeral) from a test::
+
+    runtime = LocalRuntime(LocalConfig(ws_port=0, connections_port=0), handlers={...})
+    await runtime.start()
+    async with websockets.asyncio.client.connect(runtime.station_url("CP001"), ...) as station: ...
+    await runtime.stop()
+
+AWS itself comes from `local.aws.emulated_aws()`, entered around it by the caller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Self
+from urllib.parse import quote
+
+from infra.manifest import OCPP_PATH_PREFIX
+from local.aws import ACCOUNT_ID, REGION
+from local.connections import ConnectionsEndpoint
+from local.events import ApiStage, new_api_id
+from local.gateway import Gateway, Quotas
+from local.lambdas import Handler, InvocationHook, LocalFunctions
+
+
+@dataclass(frozen=True, kw_only=True)
+class LocalConfig:
+    host: str = "127.0.0.1"
+    ws_port: int = 9000
+    connections_port: int = 9001
+    max_connection_seconds: float = 7200
+    idle_timeout_seconds: float = 600
+    max_frame_bytes: int = 32768
+    unknown_station_policy: str = "accept"
+    """Locally, a station nobody registered is let in (on AWS the stack's default is stricter)."""
+    stage: str = "local"
+    table_name: str = "csms"
+    heartbeat_interval_seconds: int = 300
+    """At most 300 s: a station must talk within API Gateway's 10 minute idle timeout."""
+    metrics: bool = False
+    log_level: str = "INFO"
+    max_concurrent_invocations: int = 32
+    """Worker threads running handlers at once (Lambda's concurrency, scaled to one machine)."""
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> LocalConfig:
+        env = os.environ if environ is None else environ
+
+        def number(name: str, default: float, kind: type[int | float]) -> Any:
+            raw = env.get(name)
+            if raw is None or raw == "":
+                return default
+            try:
+                return kind(raw)
+            except ValueError:
+                raise ValueError(f"{name}={raw!r} is not a valid {kind.__name__}") from None
+
+        return cls(
+            host=env.get("CSMS_HOST", cls.host),
+            ws_port=number("CSMS_WS_PORT", cls.ws_port, int),
+            connections_port=number("CSMS_CONNECTIONS_PORT", cls.connections_port, int),
+            max_connection_seconds=number("CSMS_WS_MAX_CONNECTION_SECONDS", cls.max_connection_seconds, float),
+            idle_timeout_seconds=number("CSMS_WS_IDLE_TIMEOUT_SECONDS", cls.idle_timeout_seconds, float),
+            max_frame_bytes=number("CSMS_WS_MAX_FRAME_BYTES", cls.max_frame_bytes, int),
+            unknown_station_policy=env.get("CSMS_UNKNOWN_STATION_POLICY", cls.unknown_station_policy),
+            stage=env.get("CSMS_STAGE", cls.stage),
+            table_name=env.get("TABLE_NAME", cls.table_name),
+            heartbeat_interval_seconds=number("HEARTBEAT_INTERVAL_SECONDS", cls.heartbeat_interval_seconds, int),
+            metrics=env.get("CSMS_METRICS", "").lower() == "on",
+            log_level=env.get("LOG_LEVEL", cls.log_level),
+            max_concurrent_invocations=number("CSMS_MAX_CONCURRENT_INVOCATIONS", cls.max_concurrent_invocations, int),
+        )
+
+    @property
+    def quotas(self) -> Quotas:
+        return Quotas(
+            max_connection_seconds=self.max_connection_seconds,
+            idle_timeout_seconds=self.idle_timeout_seconds,
+            max_frame_bytes=self.max_frame_bytes,
+        )
+
+    def lambda_environment(self, connections_url: str) -> dict[str, str]:
+        """The functions' environment variables, as the CDK stack sets them on AWS."""
+        return {
+            "TABLE_NAME": self.table_name,
+            "CONNECTIONS_ENDPOINT_URL": connections_url,
+            "UNKNOWN_STATION_POLICY": self.unknown_station_policy,
+            "HEARTBEAT_INTERVAL_SECONDS": str(self.heartbeat_interval_seconds),
+            "POWERTOOLS_SERVICE_NAME": "csms",
+            "POWERTOOLS_METRICS_NAMESPACE": "CSMS",
+            "POWERTOOLS_METRICS_DISABLED": "false" if self.metrics else "true",
+            "LOG_LEVEL": self.log_level,
+        }
+
+
+class LocalRuntime:
+    def __init__(
+        self,
+        config: LocalConfig | None = None,
+        *,
+        handlers: Mapping[str, Handler] | None = None,
+        invocation_hook: InvocationHook | None = None,
+    ) -> None:
+        self.config = config or LocalConfig.from_env()
+        self.functions = LocalFunctions(
+            handlers=handlers,
+            invocation_hook=invocation_hook,
+            max_concurrency=self.config.max_concurrent_invocations,
+        )
+        api = ApiStage(api_id=new_api_id(), stage=self.config.stage, region=REGION, account_id=ACCOUNT_ID)
+        self.gateway = Gateway(self.functions.invoke, api=api, quotas=self.config.quotas)
+        self._connections = ConnectionsEndpoint(self.gateway, stage=self.config.stage)
+        self._saved_environment: dict[str, str | None] = {}
+        self._ws_port: int | None = None
+        self._connections_port: int | None = None
+
+    @property
+    def ws_url(self) -> str:
+        """`ws://host:port/ocpp`: a station connects to `{ws_url}/{chargePointId}`."""
+        return f"ws://{self.config.host}:{self._bound(self._ws_port)}{OCPP_PATH_PREFIX.rstrip('/')}"
+
+    @property
+    def connections_url(self) -> str:
+        """The @connections endpoint including the stage: CONNECTIONS_ENDPOINT_URL."""
+        return f"http://{self.config.host}:{self._bound(self._connections_port)}/{self.config.stage}"
+
+    def station_url(self, charge_point_id: str) -> str:
+        return f"{self.ws_url}/{quote(charge_point_id, safe='')}"
+
+    async def start(self) -> None:
+        config = self.config
+        try:
+            self._connections_port = await self._connections.start(config.host, config.connections_port)
+            # Before the first invocation: handlers read their settings from the environment.
+            environment = config.lambda_environment(self.connections_url)
+            self._saved_environment = {name: os.environ.get(name) for name in environment}
+            os.environ.update(environment)
+            self._ws_port = await self.gateway.start(config.host, config.ws_port)
+        except BaseException:
+            await self.stop()  # e.g. the port is taken: leave nothing listening, the environment as it was
+            raise
+
+    async def stop(self) -> None:
+        """Stations closed with 1001 and $disconnected, then the endpoint, then the workers."""
+        await self.gateway.stop()
+        await self._connections.stop()
+        await asyncio.to_thread(self.functions.close)
+        for name, value in self._saved_environment.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        self._saved_environment = {}
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()
+
+    @staticmethod
+    def _bound(port: int | None) -> int:
+        if port is None:
+            raise RuntimeError("LocalRuntime is not started")
+        return port

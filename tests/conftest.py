@@ -1,0 +1,52 @@
+"""Shared fixtures: emulated AWS with the CSMS table, settings and services built like the Lambda's."""
+
+from __future__ import annotations
+
+import os
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from csms.adapters.dynamodb.schema import create_table_request
+from csms.runtime.settings import Settings, UnknownStationPolicy
+from csms.runtime.wiring import Services
+
+TABLE_NAME = "csms-test"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_real_aws():
+    """Fake credentials everywhere, so nothing in the suite can ever reach a real AWS account."""
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_SESSION_TOKEN="testing",
+        AWS_DEFAULT_REGION="us-east-1",
+        POWERTOOLS_METRICS_DISABLED="true",
+        POWERTOOLS_SERVICE_NAME="csms",
+        POWERTOOLS_METRICS_NAMESPACE="CSMS",
+    )
+    os.environ.pop("AWS_PROFILE", None)
+
+
+@pytest.fixture
+def aws():
+    with mock_aws():
+        boto3.client("dynamodb").create_table(**create_table_request(TABLE_NAME))
+        yield
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(table_name=TABLE_NAME, unknown_station_policy=UnknownStationPolicy.REJECT)
+
+
+@pytest.fixture
+def services(aws, settings) -> Services:
+    return Services(settings)
+
+
+@pytest.fixture
+def table(services):
+    return services.table

@@ -1,0 +1,46 @@
+"""A station talking to the $default dispatcher in process, for handler tests."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from csms.station.context import StationContext
+from csms.station.dispatcher import handle_frame
+
+NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+
+
+class Station:
+    """Sends frames through the dispatcher the way the $default function does, and reads the replies."""
+
+    def __init__(self, services, charge_point_id: str = "CP1", **context: Any):
+        self.services = services
+        self.charge_point_id = charge_point_id
+        self.context = {"boot_status": "Accepted", "registered": True} | context
+        self._ids = itertools.count(1)
+
+    def send_raw(self, text: str) -> list | None:
+        ctx = StationContext(
+            charge_point_id=self.charge_point_id, connection_id="conn-1", services=self.services, **self.context
+        )
+        reply = handle_frame(text, ctx)
+        return json.loads(reply) if reply is not None else None
+
+    def call(self, action: str, payload: dict[str, Any]) -> list:
+        message_id = f"m{next(self._ids)}"
+        reply = self.send_raw(json.dumps([2, message_id, action, payload]))
+        assert reply[1] == message_id
+        return reply
+
+    def result(self, action: str, payload: dict[str, Any]) -> dict[str, Any]:
+        reply = self.call(action, payload)
+        assert reply[0] == 3, f"expected a CALLRESULT, got {reply}"
+        return reply[2]
+
+    def error_code(self, action: str, payload: dict[str, Any]) -> str:
+        reply = self.call(action, payload)
+        assert reply[0] == 4, f"expected a CALLERROR, got {reply}"
+        return reply[2]

@@ -1,0 +1,320 @@
+"""Every station-initiated OCPP 1.6 action through the $default dispatcher, against emulated DynamoDB."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from boto3.dynamodb.conditions import Key
+
+from csms.adapters.dynamodb.keys import station_key, transaction_key
+from csms.runtime.settings import UnknownStationPolicy
+from tests.integration.stations import NOW, Station
+
+BOOT = {"chargePointVendor": "Acme", "chargePointModel": "Wallbox 22", "firmwareVersion": "1.2.3"}
+
+
+def station_item(table, charge_point_id="CP1"):
+    return table.get_item(Key=station_key(charge_point_id))["Item"]
+
+
+def start(station, id_tag="TAG1", connector_id=1, meter_start=1000, timestamp="2026-11-24T10:00:00Z", **extra):
+    return station.result(
+        "StartTransaction",
+        {"connectorId": connector_id, "idTag": id_tag, "meterStart": meter_start, "timestamp": timestamp, **extra},
+    )
+
+
+# --- BootNotification and the boot gate -------------------------------------------------------------
+
+
+def test_registered_station_boot_is_accepted_and_stored(registered_station, table):
+    answer = registered_station.result("BootNotification", BOOT | {"chargePointSerialNumber": "SN-1"})
+    assert answer["status"] == "Accepted"
+    assert answer["interval"] == 300
+    assert answer["currentTime"].endswith("Z")
+    item = station_item(table)
+    assert item["bootStatus"] == "Accepted"
+    assert item["boot"] == BOOT | {"chargePointSerialNumber": "SN-1"}
+
+
+@pytest.mark.parametrize(
+    ("policy", "status", "interval", "registered"),
+    [
+        (UnknownStationPolicy.ACCEPT, "Accepted", 300, True),
+        (UnknownStationPolicy.PENDING, "Pending", 60, False),
+        (UnknownStationPolicy.REJECT, "Rejected", 60, False),
+    ],
+)
+def test_unknown_station_boot_follows_the_policy(services, table, policy, status, interval, registered):
+    services.settings = services.settings.model_copy(update={"unknown_station_policy": policy})
+    station = Station(services, "NEW1", boot_status=None, registered=False)
+    answer = station.result("BootNotification", BOOT)
+    assert (answer["status"], answer["interval"]) == (status, interval)
+    item = station_item(table, "NEW1")
+    assert item["bootStatus"] == status
+    assert bool(item.get("registered", False)) is registered
+
+
+def test_requests_before_an_accepted_boot_get_security_error(services, table):
+    table.put_item(Item={**station_key("CP9"), "chargePointId": "CP9", "registered": True})
+    station = Station(services, "CP9", boot_status=None)
+    assert station.error_code("Heartbeat", {}) == "SecurityError"
+    station.result("BootNotification", BOOT)
+    # The same connection, now booted: the table says Accepted although the connection opened before.
+    assert "currentTime" in station.result("Heartbeat", {})
+
+
+def test_a_rejected_station_may_only_boot(services, table):
+    table.put_item(Item={**station_key("CP8"), "chargePointId": "CP8", "bootStatus": "Rejected"})
+    station = Station(services, "CP8", boot_status="Rejected", registered=False)
+    assert station.error_code("StatusNotification", {"connectorId": 1, "errorCode": "NoError", "status": "Available"}) == "SecurityError"
+
+
+def test_heartbeat_answers_current_time_and_records_last_seen(registered_station, table):
+    answer = registered_station.result("Heartbeat", {})
+    assert answer["currentTime"].endswith("Z")
+    assert "lastSeenAt" in station_item(table)
+
+
+# --- StatusNotification ----------------------------------------------------------------------------------
+
+
+def test_status_notifications_are_kept_per_connector_newest_wins(registered_station, table):
+    send = lambda connector, status, at: registered_station.result(  # noqa: E731
+        "StatusNotification",
+        {"connectorId": connector, "errorCode": "NoError", "status": status, "timestamp": at},
+    )
+    send(0, "Available", "2026-11-24T10:00:00Z")
+    send(1, "Charging", "2026-11-24T10:05:00Z")
+    send(1, "Preparing", "2026-11-24T10:01:00Z")  # a late, offline-queued notification
+    item = station_item(table)
+    assert item["connector_0"]["status"] == "Available"
+    assert item["connector_1"]["status"] == "Charging"
+    assert item["connector_1"]["reportedAt"] == "2026-11-24T10:05:00.000Z"
+
+
+def test_faulted_status_keeps_error_details(registered_station, table):
+    registered_station.result(
+        "StatusNotification",
+        {"connectorId": 2, "errorCode": "GroundFailure", "status": "Faulted", "info": "RCD", "vendorErrorCode": "E42"},
+    )
+    assert station_item(table)["connector_2"].items() >= {"errorCode": "GroundFailure", "info": "RCD", "vendorErrorCode": "E42"}.items()
+
+
+def test_schema_violation_is_refused_in_strict_mode_and_stored_in_lenient_mode(services, table):
+    table.put_item(Item={**station_key("CP1"), "chargePointId": "CP1", "registered": True})
+    payload = {"connectorId": 1, "errorCode": "Error", "status": "Faulted"}
+    assert Station(services).error_code("StatusNotification", payload) == "PropertyConstraintViolation"
+    Station(services, lenient=True).result("StatusNotification", payload)
+    assert station_item(table)["connector_1"]["errorCode"] == "Error"
+
+
+# --- Authorize ---------------------------------------------------------------------------------------------
+
+
+def test_authorize_answers_the_id_tag_status(registered_station, id_tags):
+    id_tags("GOOD", parent_id_tag="FLEET", expiry_date=NOW + timedelta(days=365))
+    id_tags("BLOCKED", "Blocked")
+    id_tags("OLD", expiry_date=NOW - timedelta(days=1))
+    good = registered_station.result("Authorize", {"idTag": "good"})["idTagInfo"]  # CiString: case-insensitive
+    assert good["status"] == "Accepted" and good["parentIdTag"] == "FLEET" and good["expiryDate"].startswith("2027-11-24")
+    assert registered_station.result("Authorize", {"idTag": "BLOCKED"})["idTagInfo"] == {"status": "Blocked"}
+    assert registered_station.result("Authorize", {"idTag": "OLD"})["idTagInfo"]["status"] == "Expired"
+    assert registered_station.result("Authorize", {"idTag": "NOBODY"})["idTagInfo"] == {"status": "Invalid"}
+
+
+# --- Transactions ------------------------------------------------------------------------------------------
+
+
+def test_start_transaction_is_stored_with_a_new_id(registered_station, id_tags, table):
+    id_tags("TAG1")
+    answer = start(registered_station, reservationId=5)
+    assert answer["idTagInfo"]["status"] == "Accepted"
+    transaction = table.get_item(Key=transaction_key(answer["transactionId"]))["Item"]
+    assert transaction["chargePointId"] == "CP1" and transaction["connectorId"] == 1
+    assert transaction["meterStart"] == 1000 and transaction["reservationId"] == 5
+    assert "stoppedAt" not in transaction
+
+
+def test_a_replayed_start_gets_the_same_transaction_id(registered_station, id_tags):
+    id_tags("TAG1")
+    first = start(registered_station)
+    replay = start(registered_station)
+    assert replay == first
+    assert start(registered_station, meter_start=2000, timestamp="2026-11-24T11:00:00Z")["transactionId"] != first["transactionId"]
+
+
+def test_a_tag_in_another_transaction_is_concurrent(registered_station, id_tags):
+    id_tags("TAG1")
+    start(registered_station, connector_id=1)
+    second = start(registered_station, connector_id=2, timestamp="2026-11-24T10:01:00Z")
+    assert second["idTagInfo"]["status"] == "ConcurrentTx"
+    assert second["transactionId"] > 0  # recorded all the same: the station decides to stop it
+
+
+def test_a_start_with_an_unknown_tag_is_recorded_and_answered_invalid(registered_station, table):
+    answer = start(registered_station, id_tag="STRANGER")
+    assert answer["idTagInfo"] == {"status": "Invalid"}
+    assert table.get_item(Key=transaction_key(answer["transactionId"]))["Item"]["authorizationStatus"] == "Invalid"
+
+
+def test_stop_computes_energy_and_frees_the_tag(registered_station, id_tags, table):
+    id_tags("TAG1")
+    transaction_id = start(registered_station)["transactionId"]
+    stop = {"transactionId": transaction_id, "meterStop": 21000, "timestamp": "2026-11-24T11:00:00Z", "idTag": "TAG1", "reason": "EVDisconnected"}
+    assert registered_station.result("StopTransaction", stop) == {"idTagInfo": {"status": "Accepted"}}
+    transaction = table.get_item(Key=transaction_key(transaction_id))["Item"]
+    assert transaction["energyWh"] == 20000 and transaction["stopReason"] == "EVDisconnected"
+    assert transaction["stoppedAt"] == "2026-11-24T11:00:00.000Z"
+    # Repeating the stop changes nothing and is answered the same way.
+    assert registered_station.result("StopTransaction", stop | {"meterStop": 99999}) == {"idTagInfo": {"status": "Accepted"}}
+    assert table.get_item(Key=transaction_key(transaction_id))["Item"]["energyWh"] == 20000
+    assert start(registered_station, timestamp="2026-11-24T12:00:00Z")["idTagInfo"]["status"] == "Accepted"
+
+
+def test_stop_without_reason_defaults_to_local_and_without_id_tag_has_no_id_tag_info(registered_station, table):
+    transaction_id = start(registered_station)["transactionId"]
+    answer = registered_station.result("StopTransaction", {"transactionId": transaction_id, "meterStop": 1500, "timestamp": "2026-11-24T10:30:00Z"})
+    assert answer == {}
+    assert table.get_item(Key=transaction_key(transaction_id))["Item"]["stopReason"] == "Local"
+
+
+def test_stop_of_an_unknown_transaction_is_answered_and_kept(registered_station, table):
+    answer = registered_station.result("StopTransaction", {"transactionId": 424242, "meterStop": 5, "timestamp": "2026-11-24T10:30:00Z"})
+    assert answer == {}
+    kept = table.query(KeyConditionExpression=Key("pk").eq("CP#CP1") & Key("sk").begins_with("STOP#424242#"))["Items"]
+    assert len(kept) == 1 and kept[0]["meterStop"] == 5
+    assert "Item" not in table.get_item(Key=transaction_key(424242))
+
+
+def test_stop_transaction_data_is_stored_as_meter_values(registered_station, table):
+    transaction_id = start(registered_station)["transactionId"]
+    data = [{"timestamp": "2026-11-24T10:59:00Z", "sampledValue": [{"value": "20.5", "unit": "kWh", "context": "Transaction.End"}]}]
+    registered_station.result("StopTransaction", {"transactionId": transaction_id, "meterStop": 20500, "timestamp": "2026-11-24T11:00:00Z", "transactionData": data})
+    values = meter_values_of(table, transaction_id)
+    assert [v["sampledValue"][0]["energyWh"] for v in values] == [Decimal("20500.0")]
+
+
+def test_another_station_cannot_stop_my_transaction(registered_station, services, table):
+    transaction_id = start(registered_station)["transactionId"]
+    table.put_item(Item={**station_key("CP2"), "chargePointId": "CP2", "registered": True, "bootStatus": "Accepted"})
+    Station(services, "CP2").result("StopTransaction", {"transactionId": transaction_id, "meterStop": 9, "timestamp": "2026-11-24T10:30:00Z"})
+    assert "stoppedAt" not in table.get_item(Key=transaction_key(transaction_id))["Item"]
+
+
+# --- MeterValues -----------------------------------------------------------------------------------------
+
+
+def meter_values_of(table, transaction_id):
+    return table.query(KeyConditionExpression=Key("pk").eq(f"TX#{transaction_id}") & Key("sk").begins_with("MV#"))["Items"]
+
+
+def test_meter_values_are_kept_with_energy_in_wh(registered_station, table):
+    transaction_id = start(registered_station)["transactionId"]
+    sampled = [
+        {"value": "1.5", "unit": "kWh", "measurand": "Energy.Active.Import.Register", "context": "Sample.Periodic", "location": "Outlet"},
+        {"value": "7200", "unit": "W", "measurand": "Power.Active.Import", "phase": "L1"},
+        {"value": "3045022100AB", "format": "SignedData", "measurand": "Energy.Active.Import.Register"},
+    ]
+    payload = {"connectorId": 1, "transactionId": transaction_id, "meterValue": [{"timestamp": "2026-11-24T10:15:00Z", "sampledValue": sampled}]}
+    registered_station.result("MeterValues", payload)
+    registered_station.result("MeterValues", payload)  # retransmitted: stored once
+    (stored,) = meter_values_of(table, transaction_id)
+    assert stored["sampledValue"][0] == sampled[0] | {"energyWh": Decimal("1500.0")}
+    assert stored["sampledValue"][1] == sampled[1]
+    assert stored["sampledValue"][2] == sampled[2]
+    transaction = table.get_item(Key=transaction_key(transaction_id))["Item"]
+    assert transaction["lastMeterWh"] == Decimal("1500.0")
+
+
+def test_a_late_older_reading_does_not_replace_the_latest(registered_station, table):
+    transaction_id = start(registered_station)["transactionId"]
+    reading = lambda at, wh: {"connectorId": 1, "transactionId": transaction_id, "meterValue": [{"timestamp": at, "sampledValue": [{"value": wh}]}]}  # noqa: E731
+    registered_station.result("MeterValues", reading("2026-11-24T10:30:00Z", "5000"))
+    registered_station.result("MeterValues", reading("2026-11-24T10:15:00Z", "3000"))
+    assert table.get_item(Key=transaction_key(transaction_id))["Item"]["lastMeterWh"] == 5000
+    assert len(meter_values_of(table, transaction_id)) == 2
+
+
+@pytest.mark.parametrize("transaction", [{}, {"transactionId": 0}])
+def test_meter_values_outside_a_transaction_belong_to_the_connector(registered_station, table, transaction):
+    payload = {"connectorId": 2, "meterValue": [{"timestamp": "2026-11-24T10:15:00Z", "sampledValue": [{"value": "230", "measurand": "Voltage", "unit": "V"}]}]}
+    registered_station.result("MeterValues", payload | transaction)
+    stored = table.query(KeyConditionExpression=Key("pk").eq("CP#CP1") & Key("sk").begins_with("MV#2#"))["Items"]
+    assert len(stored) == 1 and "transactionId" not in stored[0]
+
+
+# --- Other station messages ---------------------------------------------------------------------------------
+
+
+def test_data_transfer_for_an_unknown_vendor(registered_station):
+    assert registered_station.result("DataTransfer", {"vendorId": "com.acme", "messageId": "x", "data": "{}"}) == {"status": "UnknownVendorId"}
+
+
+@pytest.mark.parametrize(
+    ("action", "payload", "attribute"),
+    [
+        ("DiagnosticsStatusNotification", {"status": "Uploaded"}, "diagnosticsStatus"),
+        ("FirmwareStatusNotification", {"status": "Installed"}, "firmwareStatus"),
+        ("SignedFirmwareStatusNotification", {"status": "SignatureVerified", "requestId": 3}, "firmwareStatus"),
+        ("LogStatusNotification", {"status": "Uploading", "requestId": 4}, "logStatus"),
+    ],
+)
+def test_operation_status_notifications_are_kept_on_the_station(registered_station, table, action, payload, attribute):
+    assert registered_station.result(action, payload) == {}
+    assert station_item(table)[attribute].items() >= payload.items()
+
+
+def test_security_events_and_csrs_are_stored(registered_station, table):
+    event = {"type": "FirmwareUpdated", "timestamp": "2026-11-24T09:00:00Z", "techInfo": "v1.2.3"}
+    assert registered_station.result("SecurityEventNotification", event) == {}
+    assert registered_station.result("SignCertificate", {"csr": "-----BEGIN CERTIFICATE REQUEST-----..."}) == {"status": "Accepted"}
+    records = table.query(KeyConditionExpression=Key("pk").eq("CP#CP1"))["Items"]
+    assert any(r["sk"].startswith("SECURITY#") and r["type"] == "FirmwareUpdated" for r in records)
+    assert any(r["sk"].startswith("CSR#") and r["csr"].startswith("-----BEGIN") for r in records)
+
+
+# --- CallError paths ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("action", "payload", "code"),
+    [
+        ("FlyToTheMoon", {}, "NotImplemented"),
+        ("Reset", {"type": "Soft"}, "NotSupported"),  # a central-system action sent by a station
+        ("BootNotification", {"chargePointVendor": "Acme"}, "ProtocolError"),
+        ("StatusNotification", {"connectorId": "1", "errorCode": "NoError", "status": "Available"}, "TypeConstraintViolation"),
+        ("BootNotification", BOOT | {"chargePointSerialNumber": "S" * 26}, "TypeConstraintViolation"),
+        ("StatusNotification", {"connectorId": 1, "errorCode": "NoError", "status": "Sleeping"}, "PropertyConstraintViolation"),
+        ("Heartbeat", {"extra": 1}, "FormationViolation"),
+        ("MeterValues", {"connectorId": 1, "meterValue": []}, "OccurenceConstraintViolation"),
+    ],
+)
+def test_invalid_calls_get_the_matching_call_error(registered_station, action, payload, code):
+    assert registered_station.error_code(action, payload) == code
+
+
+def test_a_serial_too_long_is_accepted_from_a_lenient_station(services, table):
+    table.put_item(Item={**station_key("CP1"), "chargePointId": "CP1", "registered": True})
+    Station(services, lenient=True).result("BootNotification", BOOT | {"chargePointSerialNumber": "S" * 30})
+    assert station_item(table)["boot"]["chargePointSerialNumber"] == "S" * 30
+
+
+def test_malformed_json_gets_formation_violation(registered_station):
+    assert registered_station.send_raw("[2, 'single quotes']")[:3] == [4, "-1", "FormationViolation"]
+
+
+def test_a_failing_handler_answers_internal_error_and_logs(registered_station, services, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(services.stations, "record_heartbeat", broken)
+    reply = registered_station.call("Heartbeat", {})
+    assert reply[0] == 4 and reply[2] == "InternalError" and "disk on fire" not in reply[3]
+
+
+def test_answers_to_central_system_calls_get_no_reply(registered_station):
+    assert registered_station.send_raw('[3,"cs-1",{"status":"Accepted"}]') is None
+    assert registered_station.send_raw('[4,"cs-2","NotSupported","",{}]') is None

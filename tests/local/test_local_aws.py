@@ -1,0 +1,118 @@
+"""emulated_aws(): fake credentials, the table, atomic moto under threads, non-AWS traffic let through."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import boto3
+import requests
+from csms.adapters.dynamodb.schema import create_table_request
+from moto.core.models import botocore_stubber
+
+from local.aws import emulated_aws
+
+
+def test_credentials_are_fake_and_the_environment_is_restored(monkeypatch):
+    monkeypatch.setenv("AWS_PROFILE", "production")
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", "https://dynamodb.example.com")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAREALKEY")
+    with emulated_aws("csms-test"):
+        assert os.environ["AWS_ACCESS_KEY_ID"] == "testing"
+        assert os.environ["AWS_DEFAULT_REGION"] == "us-east-1"
+        assert "AWS_PROFILE" not in os.environ
+        assert "AWS_ENDPOINT_URL_DYNAMODB" not in os.environ
+    assert os.environ["AWS_PROFILE"] == "production"
+    assert os.environ["AWS_ENDPOINT_URL_DYNAMODB"] == "https://dynamodb.example.com"
+    assert os.environ["AWS_ACCESS_KEY_ID"] == "AKIAREALKEY"
+
+
+def test_the_table_is_created_from_the_shared_schema():
+    with emulated_aws("csms-test"):
+        table = boto3.client("dynamodb").describe_table(TableName="csms-test")["Table"]
+    expected = create_table_request("csms-test")
+    assert table["KeySchema"] == expected["KeySchema"]
+    assert [index["IndexName"] for index in table["GlobalSecondaryIndexes"]] == [
+        index["IndexName"] for index in expected["GlobalSecondaryIndexes"]
+    ]
+
+
+def test_moto_requests_are_serialised_only_inside_the_context():
+    assert "process_request" not in vars(botocore_stubber)
+    with emulated_aws("csms-test"):
+        assert "process_request" in vars(botocore_stubber)
+    assert "process_request" not in vars(botocore_stubber)
+
+
+def test_conditional_writes_and_counters_stay_atomic_across_threads():
+    with emulated_aws("csms-test"):
+        client = boto3.client("dynamodb")
+
+        def claim(n: int) -> bool:
+            try:
+                client.put_item(
+                    TableName="csms-test",
+                    Item={"pk": {"S": "CONNECTION#CP001"}, "sk": {"S": "current"}, "n": {"N": str(n)}},
+                    ConditionExpression="attribute_not_exists(pk)",
+                )
+                return True
+            except client.exceptions.ConditionalCheckFailedException:
+                return False
+
+        def next_transaction_id(_: int) -> int:
+            item = client.update_item(
+                TableName="csms-test",
+                Key={"pk": {"S": "COUNTER"}, "sk": {"S": "transactionId"}},
+                UpdateExpression="ADD #v :one",
+                ExpressionAttributeNames={"#v": "value"},
+                ExpressionAttributeValues={":one": {"N": "1"}},
+                ReturnValues="UPDATED_NEW",
+            )
+            return int(item["Attributes"]["value"]["N"])
+
+        # Switching threads very often makes moto's read-check-write interleave if nothing stops it.
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(1e-6)
+        try:
+            with ThreadPoolExecutor(max_workers=16) as pool:
+                claims = list(pool.map(claim, range(64)))
+                ids = list(pool.map(next_transaction_id, range(200)))
+        finally:
+            sys.setswitchinterval(interval)
+    assert claims.count(True) == 1
+    assert sorted(ids) == list(range(1, 201))
+
+
+def test_requests_to_non_aws_urls_go_out_for_real():
+    class Hello(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", "5")
+            self.end_headers()
+            self.wfile.write(b"hello")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Hello)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        with emulated_aws("csms-test"):
+            response = requests.get(f"http://127.0.0.1:{server.server_address[1]}/", timeout=2)
+    finally:
+        server.shutdown()
+    assert (response.status_code, response.text) == (200, "hello")
+
+
+def test_moto_config_adds_to_sections_without_dropping_their_defaults():
+    from moto.core.config import default_user_config
+
+    with emulated_aws("csms-test", moto_config={"stepfunctions": {"execute_state_machine": True}}):
+        assert default_user_config["stepfunctions"]["execute_state_machine"] is True
+        assert default_user_config["core"]["mock_credentials"] is False
+        assert default_user_config["core"]["reset_boto3_session"] is True
+    assert default_user_config["stepfunctions"]["execute_state_machine"] is False
