@@ -91,14 +91,12 @@ def _moto_config(overrides: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     """moto's user config, section by section: `mock_aws(config=...)` replaces whole sections."""
     from moto.core.config import default_user_config
 
+    defaults: dict[str, Any] = dict(default_user_config)
     # Our credentials, not moto's FOOBARKEY: the same fake values whether or not moto is active.
     sections: dict[str, Any] = {"core": {"mock_credentials": False}}
     for section, values in overrides.items():
         sections[section] = {**sections.get(section, {}), **values}
-    return {
-        section: {**default_user_config.get(section, {}), **values}  # type: ignore[misc]
-        for section, values in sections.items()
-    }
+    return {section: {**defaults.get(section, {}), **values} for section, values in sections.items()}
 
 
 @contextmanager
@@ -118,6 +116,7 @@ def emulated_aws(table_name: str, *, moto_config: Mapping[str, Mapping[str, Any]
         from csms.adapters.dynamodb.schema import create_table_request
         from moto import mock_aws
 
-        with mock_aws(config=_moto_config(moto_config or {})), _serialised_moto():
+        config: Any = _moto_config(moto_config or {})  # moto's DefaultConfig TypedDict, by section
+        with mock_aws(config=config), _serialised_moto():
             boto3.client("dynamodb", region_name=REGION).create_table(**create_table_request(table_name))
             yield

@@ -149,12 +149,19 @@ BAD_DATE_TIMES = [
     "24/11/2026 10:00",
     "",
 ]
-GOOD_DATE_TIMES = ["2026-11-24T11:00:00+01:00", "2026-11-24T10:00:00.5Z", "2026-11-24t10:00:00z", "2026-11-24T10:00:00.1234567-03:30"]
+GOOD_DATE_TIMES = [
+    "2026-11-24T11:00:00+01:00",
+    "2026-11-24T10:00:00.5Z",
+    "2026-11-24t10:00:00z",
+    "2026-11-24T10:00:00.1234567-03:30",
+]
 GOOD_NUMBERS = [0.3, 0.1, 32, 32.0, 7.7, 1e2, 2200.5, 0]
 BAD_NUMBERS = [12.34, 0.05, 1e-5]
 
 
-def _walk(schema: dict[str, Any], node: dict[str, Any], value: Any, path: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], dict[str, Any], Any]]:
+def _walk(
+    schema: dict[str, Any], node: dict[str, Any], value: Any, path: tuple[Any, ...]
+) -> Iterator[tuple[tuple[Any, ...], dict[str, Any], Any]]:
     """Every (path, schema node, value) of a sampled payload, depth first."""
     node = resolve(schema, node)
     yield path, node, value

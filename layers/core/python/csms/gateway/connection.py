@@ -6,7 +6,9 @@ from typing import Any
 
 from csms.domain.clock import utc_now
 from csms.gateway.events import ConnectEvent, DisconnectEvent, header, http_response
-from csms.runtime.observability import logger
+from aws_lambda_powertools.metrics import MetricUnit
+
+from csms.runtime.observability import logger, metrics
 from csms.runtime.wiring import Services
 
 OCPP16 = "ocpp1.6"
@@ -31,6 +33,7 @@ def open_connection(event: ConnectEvent, services: Services) -> dict[str, Any]:
             "Refused a connection that does not speak OCPP 1.6",
             extra={"charge_point_id": charge_point_id, "offered": header(event.headers, "Sec-WebSocket-Protocol")},
         )
+        metrics.add_metric(name="RefusedSubprotocols", unit=MetricUnit.Count, value=1)
         return http_response(400)
     previous = services.stations.record_connection(
         charge_point_id,
@@ -44,6 +47,9 @@ def open_connection(event: ConnectEvent, services: Services) -> dict[str, Any]:
             services.connections.close(previous)
         except Exception:  # best effort: the ghost may be unreachable, the new connection still stands
             logger.exception("Could not close the previous connection", extra={"charge_point_id": charge_point_id})
+    metrics.add_metric(name="StationConnections", unit=MetricUnit.Count, value=1)
+    if previous:
+        metrics.add_metric(name="ReplacedConnections", unit=MetricUnit.Count, value=1)
     logger.info(
         "Station connected",
         extra={"charge_point_id": charge_point_id, "connection_id": context.connection_id, "replaced": previous},
@@ -55,6 +61,7 @@ def close_connection(event: DisconnectEvent, services: Services) -> dict[str, An
     context = event.request_context
     charge_point_id = context.authorizer.charge_point_id
     forgotten = services.stations.forget_connection(charge_point_id, context.connection_id, disconnected_at=utc_now())
+    metrics.add_metric(name="StationDisconnections", unit=MetricUnit.Count, value=1)
     logger.info(
         "Station disconnected",
         extra={

@@ -104,7 +104,9 @@ ACTIONS: Mapping[str, ActionSpec] = MappingProxyType(
     }
 )
 
-STATION_ACTIONS: frozenset[str] = frozenset(name for name, spec in ACTIONS.items() if Initiator.STATION in spec.initiated_by)
+STATION_ACTIONS: frozenset[str] = frozenset(
+    name for name, spec in ACTIONS.items() if Initiator.STATION in spec.initiated_by
+)
 CENTRAL_SYSTEM_ACTIONS: frozenset[str] = frozenset(
     name for name, spec in ACTIONS.items() if Initiator.CENTRAL_SYSTEM in spec.initiated_by
 )

@@ -92,9 +92,9 @@ class OcppModel(BaseModel):
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
         super().__pydantic_init_subclass__(**kwargs)
-        fields = cls.model_fields
-        cls._wire_keys = frozenset(field.alias or name for name, field in fields.items())
-        cls._required_wire_keys = frozenset(field.alias or name for name, field in fields.items() if field.is_required())
+        fields = cls.model_fields.values()
+        cls._wire_keys = frozenset(field.alias for field in fields if field.alias)
+        cls._required_wire_keys = frozenset(field.alias for field in fields if field.alias and field.is_required())
 
     @model_validator(mode="before")
     @classmethod
@@ -105,11 +105,10 @@ class OcppModel(BaseModel):
         if context.get("lenient"):
             known, required = cls._wire_keys, cls._required_wire_keys
             data = {
-                key: value
-                for key, value in data.items()
-                if key in known and (value is not None or key in required)
+                key: value for key, value in data.items() if key in known and (value is not None or key in required)
             }
         if None in data.values():
+            # No 1.6 schema allows null ("type" is never "null"): fail as a type error at the field's path.
             data = {key: _JSON_NULL if value is None else value for key, value in data.items()}
         return data
 
@@ -133,7 +132,9 @@ class _MaxLength:
 
         return core_schema.with_info_after_validator_function(check, handler(source))
 
-    def __get_pydantic_json_schema__(self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
         json_schema = handler(schema)
         json_schema["maxLength"] = self.max_length
         return json_schema

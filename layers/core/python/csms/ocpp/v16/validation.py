@@ -27,7 +27,7 @@ from csms.ocpp.errors import (
     ProtocolError,
     TypeConstraintViolationError,
 )
-from csms.ocpp.v16.actions import ACTIONS
+from csms.ocpp.v16.actions import ACTIONS, ActionSpec
 from csms.ocpp.v16.types import OcppModel
 
 __all__ = ["Parsed", "dump", "parse_request", "parse_response"]
@@ -104,7 +104,7 @@ def dump(message: OcppModel) -> dict[str, Any]:
     return message.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
-def _spec(action: str):  # noqa: ANN202 - ActionSpec
+def _spec(action: str) -> ActionSpec:
     try:
         return ACTIONS[action]
     except KeyError:
