@@ -28,5 +28,8 @@ ACTIVE_TRANSACTIONS = "ActiveTransactions"
 ENERGY_DELIVERED_WH = "EnergyDeliveredWh"
 """Energy of each stopped transaction (meterStop - meterStart), in Wh."""
 
-# Published by the stack itself from the WebSocket access log (a metric filter, no code involved).
+# Published by the stack itself from the WebSocket access log (metric filters, no code involved).
 AUTHORIZER_DENIALS = "AuthorizerDenials"
+"""Refused connection attempts ($connect answered 401 or 403)."""
+AUTHORIZER_UNAUTHORIZED = "AuthorizerUnauthorized"
+"""Connections the authorizer refused with 401 (it raises "Unauthorized", which Lambda counts as an error)."""

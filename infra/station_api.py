@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 
-import jsii
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_apigatewayv2 as apigwv2
@@ -16,6 +14,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from infra.access_logs import JsonAccessLogs
 from infra.manifest import WebSocketRoute
 
 CONNECT_ROUTE = "$connect"
@@ -39,18 +38,6 @@ ACCESS_LOG_FIELDS = {
 """One JSON object per $connect, message and $disconnect (never a payload or a credential)."""
 
 
-@jsii.implements(apigwv2.IAccessLogSettings)
-class _AccessLogSettings:
-    def __init__(self, log_group: logs.ILogGroup):
-        self._destination = apigwv2.LogGroupLogDestination(log_group)
-
-    @property
-    def destination(self) -> apigwv2.IAccessLogDestination:
-        return self._destination
-
-    @property
-    def format(self) -> apigateway.AccessLogFormat:
-        return apigateway.AccessLogFormat.custom(json.dumps(ACCESS_LOG_FIELDS, separators=(",", ":")))
 
 
 class StationWebSocketApi(Construct):
@@ -102,7 +89,7 @@ class StationWebSocketApi(Construct):
             stage_name=stage_name,
             auto_deploy=True,
             throttle=apigwv2.ThrottleSettings(rate_limit=rate_limit, burst_limit=burst_limit),
-            access_log_settings=_AccessLogSettings(self.access_log_group),
+            access_log_settings=JsonAccessLogs(self.access_log_group, ACCESS_LOG_FIELDS),
         )
         if manage_account_logging_role:
             self.stage.node.add_dependency(ApiGatewayAccountLogging(self, "AccountLogging"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,10 +22,11 @@ class Station:
         self.charge_point_id = charge_point_id
         self.context = {"boot_status": "Accepted", "registered": True} | context
         self._ids = itertools.count(1)
+        self.connection_id = f"conn-{uuid.uuid4().hex[:12]}"  # each test station is a new connection
 
     def send_raw(self, text: str) -> list | None:
         ctx = StationContext(
-            charge_point_id=self.charge_point_id, connection_id="conn-1", services=self.services, **self.context
+            charge_point_id=self.charge_point_id, connection_id=self.connection_id, services=self.services, **self.context
         )
         reply = handle_frame(text, ctx)
         return json.loads(reply) if reply is not None else None

@@ -318,3 +318,24 @@ def test_a_failing_handler_answers_internal_error_and_logs(registered_station, s
 def test_answers_to_central_system_calls_get_no_reply(registered_station):
     assert registered_station.send_raw('[3,"cs-1",{"status":"Accepted"}]') is None
     assert registered_station.send_raw('[4,"cs-2","NotSupported","",{}]') is None
+
+
+def test_the_boot_gate_reads_the_table_once_per_connection(services, table, monkeypatch):
+    from csms.station.dispatcher import booted_connections
+
+    table.put_item(Item={**station_key("CP5"), "chargePointId": "CP5", "registered": True, "bootStatus": "Accepted"})
+    reads = []
+    original = services.stations.get
+    monkeypatch.setattr(services.stations, "get", lambda cp: reads.append(cp) or original(cp))
+    station = Station(services, "CP5", boot_status=None)  # connected before its boot, booted elsewhere
+    assert station.connection_id not in booted_connections
+    for _ in range(3):
+        station.result("Heartbeat", {})
+    assert reads == ["CP5"]
+
+
+def test_a_rejected_boot_closes_the_gate_again(services, table):
+    services.settings = services.settings.model_copy(update={"unknown_station_policy": UnknownStationPolicy.REJECT})
+    station = Station(services, "CP6", boot_status=None, registered=False)
+    assert station.result("BootNotification", BOOT)["status"] == "Rejected"
+    assert station.error_code("Heartbeat", {}) == "SecurityError"

@@ -7,6 +7,7 @@ timestamps, decimals, error codes and descriptions. Schema-wide agreement is in 
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import json
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
@@ -160,7 +161,9 @@ def test_an_offset_is_converted_to_utc():
 
 def test_the_naive_timestamp_is_a_deliberate_difference_from_the_schema():
     # RFC 3339 (the schema's "date-time") requires an offset; OCPP times are UTC and stations omit it.
-    schema = json.loads((Path(__import__("ocpp").__file__).parent / "v16/schemas/StartTransaction.json").read_text())
+    ocpp_package = importlib.util.find_spec("ocpp")
+    assert ocpp_package is not None and ocpp_package.origin
+    schema = json.loads((Path(ocpp_package.origin).parent / "v16/schemas/StartTransaction.json").read_text())
     payload = {"connectorId": 1, "idTag": "TAG", "meterStart": 0, "timestamp": "2026-11-24T10:00:00"}
 
     reference = list(Draft4Validator(schema, format_checker=FormatChecker(formats=["date-time"])).iter_errors(payload))

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from csms.domain.clock import utc_now
-from csms.gateway.events import ConnectEvent, DisconnectEvent, header, http_response
 from aws_lambda_powertools.metrics import MetricUnit
 
+from csms.domain.clock import utc_now
+from csms.gateway.events import ConnectEvent, DisconnectEvent, header, http_response
 from csms.runtime.observability import logger, metrics
 from csms.runtime.wiring import Services
 

@@ -7,6 +7,8 @@ CSMS made; they never get a reply (OCPP-J §4.1.1).
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 from aws_lambda_powertools.metrics import MetricUnit
 
 from csms.domain import registration
@@ -24,6 +26,31 @@ BOOT_NOTIFICATION = "BootNotification"
 station_router = ActionRouter()
 for module in (core, transactions, notifications, security, data_transfer):
     station_router.include_router(module.router)
+
+
+class BootedConnections:
+    """Connections this Lambda instance has seen booted, so the boot gate reads the table at most once per
+    instance and connection (the authorizer's context predates a boot made on the same connection).
+    Bounded: the oldest are forgotten first, which only costs a read."""
+
+    def __init__(self, capacity: int = 10_000):
+        self._capacity = capacity
+        self._ids: OrderedDict[str, None] = OrderedDict()
+
+    def add(self, connection_id: str) -> None:
+        self._ids[connection_id] = None
+        self._ids.move_to_end(connection_id)
+        if len(self._ids) > self._capacity:
+            self._ids.popitem(last=False)
+
+    def discard(self, connection_id: str) -> None:
+        self._ids.pop(connection_id, None)
+
+    def __contains__(self, connection_id: str) -> bool:
+        return connection_id in self._ids
+
+
+booted_connections = BootedConnections()
 
 
 def handle_frame(text: str, ctx: StationContext) -> str | None:
@@ -77,15 +104,22 @@ def _answer(call: Call, ctx: StationContext) -> dict:
             extra={"charge_point_id": ctx.charge_point_id, "action": call.action, "violations": list(parsed.violations)},
         )
         metrics.add_metric(name="LenientViolations", unit=MetricUnit.Count, value=1)
-    return dump(handler(parsed.message, ctx))
+    response = handler(parsed.message, ctx)
+    if call.action == BOOT_NOTIFICATION:
+        if registration.may_send_requests(response.status):
+            booted_connections.add(ctx.connection_id)
+        else:
+            booted_connections.discard(ctx.connection_id)
+    return dump(response)
 
 
 def _require_boot(ctx: StationContext) -> None:
     """OCPP 1.6 §4.2: no request before a boot answered Accepted or Pending. The code is the one OCPP 2.0.1
     B02.FR.09 / B03.FR.08 later prescribed for this case."""
-    if registration.may_send_requests(ctx.boot_status):
+    if registration.may_send_requests(ctx.boot_status) or ctx.connection_id in booted_connections:
         return
-    # The connection may have opened before this boot: ask the table, which the boot updated.
+    # The connection may have opened before this boot, handled by another instance: ask the table.
     station = ctx.services.stations.get(ctx.charge_point_id)
     if station is None or not registration.may_send_requests(station.boot_status):
         raise SecurityError("The charge point has not been accepted: send a BootNotification first")
+    booted_connections.add(ctx.connection_id)

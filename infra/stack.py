@@ -1,0 +1,236 @@
+"""The CSMS stack: builds every unit from the manifests and makes every grant between them.
+
+Constructs only build their own resources; who may do what to whom is decided here, in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import Acknowledgment, CfnOutput, Duration, Stack, Validations
+from aws_cdk import aws_cloudfront as cloudfront
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from csms.gateway.authorizer import ORIGIN_HEADER
+from infra import metrics
+from infra.config import LOG_RETENTION_DAYS, CsmsConfig
+from infra.events import CsmsEvents
+from infra.front_door import OriginSecret, StationFrontDoor
+from infra.functions import Functions
+from infra.manifest import (
+    CHARGE_POINT_ID_QUERY_PARAMETER,
+    FUNCTIONS,
+    WEBSOCKET_AUTHORIZER,
+    WEBSOCKET_ROUTES,
+    FunctionSpec,
+    WebSocketRoute,
+)
+from infra.monitoring import Monitoring
+from infra.operator_api import OperatorApi
+from infra.state_machines import Workflows, executions_arn, state_machine_arn
+from infra.station_api import StationWebSocketApi
+from infra.table import CsmsTable
+from infra.workflows import WORKFLOWS, WorkflowSpec
+
+STAGE_NAME = "ocpp"
+OPERATOR_API_FUNCTION = "operator_api"
+"""The manifest function the operator API serves, once the manifest has it (issue 3)."""
+
+IDENTITY_SOURCE = (
+    f"route.request.querystring.{CHARGE_POINT_ID_QUERY_PARAMETER}",
+    f"route.request.header.{ORIGIN_HEADER}",
+)
+"""What every connection through the front door carries; never Authorization (stations without a password)."""
+
+_PRICE_CLASSES = {
+    "100": cloudfront.PriceClass.PRICE_CLASS_100,
+    "200": cloudfront.PriceClass.PRICE_CLASS_200,
+    "All": cloudfront.PriceClass.PRICE_CLASS_ALL,
+}
+
+
+def retention(days: int) -> logs.RetentionDays:
+    return logs.RetentionDays[LOG_RETENTION_DAYS[days]]
+
+
+class CsmsStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: CsmsConfig,
+        functions: Sequence[FunctionSpec] = FUNCTIONS,
+        routes: Sequence[WebSocketRoute] = WEBSOCKET_ROUTES,
+        authorizer_function: str = WEBSOCKET_AUTHORIZER,
+        workflows: Sequence[WorkflowSpec] = WORKFLOWS,
+        operator_api_function: str = OPERATOR_API_FUNCTION,
+        **stack_options,
+    ) -> None:
+        super().__init__(scope, construct_id, **stack_options)
+        log_retention = retention(config.log_retention_days)
+
+        self.table = CsmsTable(self, "Data").table
+        self.events = CsmsEvents(
+            self,
+            "Events",
+            archive_retention=Duration.days(config.event_archive_retention_days) if config.event_archive_retention_days else None,
+            partner_event_buses=config.partner_event_buses,
+            partner_api_destinations=config.partner_api_destinations,
+        )
+
+        self.functions = Functions(
+            self,
+            "Functions",
+            specs=functions,
+            environment={
+                "POWERTOOLS_SERVICE_NAME": metrics.SERVICE_NAME,
+                "POWERTOOLS_METRICS_NAMESPACE": metrics.METRICS_NAMESPACE,
+                "LOG_LEVEL": config.log_level,
+                "TABLE_NAME": self.table.table_name,
+                "HEARTBEAT_INTERVAL_SECONDS": str(config.heartbeat_interval_seconds),
+                "BOOT_RETRY_INTERVAL_SECONDS": str(config.boot_retry_interval_seconds),
+                "UNKNOWN_STATION_POLICY": config.unknown_station_policy.value,
+                "ALLOW_MISSING_SUBPROTOCOL": str(config.allow_missing_subprotocol).lower(),
+            },
+            log_retention=log_retention,
+            reserved_concurrency=config.reserved_concurrency,
+        )
+        specs = {spec.name: spec for spec in functions}
+        authorizer = self.functions[authorizer_function]
+
+        # Stations -------------------------------------------------------------------------------------
+        self.station_api = StationWebSocketApi(
+            self,
+            "StationApi",
+            routes=routes,
+            handlers=self.functions.functions,
+            authorizer=authorizer,
+            identity_source=IDENTITY_SOURCE,
+            stage_name=STAGE_NAME,
+            rate_limit=config.station_api_throttle.rate_limit,
+            burst_limit=config.station_api_throttle.burst_limit,
+            log_retention=log_retention,
+            manage_account_logging_role=config.manage_api_gateway_account_role,
+        )
+        self.origin_secret = OriginSecret(self, "OriginSecret", generation=config.origin_secret_generation)
+        self.front_door = StationFrontDoor(
+            self,
+            "FrontDoor",
+            api_id=self.station_api.api.api_id,
+            stage_name=STAGE_NAME,
+            origin_secret=self.origin_secret.header_value,
+            allow_insecure_websocket=config.allow_security_profile_1,
+            domain_name=config.domain_name,
+            certificate_arn=config.certificate_arn,
+            hosted_zone_id=config.hosted_zone_id,
+            hosted_zone_name=config.hosted_zone_name,
+            geo_allow_list=config.geo_allow_list,
+            web_acl_arn=config.web_acl_arn,
+            price_class=_PRICE_CLASSES[config.price_class],
+        )
+        authorizer.add_environment("ORIGIN_SECRET", self.origin_secret.header_value)
+
+        # Grants: the authorizer only reads; the others read and write the table. ------------------------
+        for name, function in self.functions.functions.items():
+            if name == authorizer_function:
+                self.table.grant_read_data(function)
+            else:
+                self.table.grant_read_write_data(function)
+            spec = specs[name]
+            if spec.posts_to_connections:
+                self.station_api.grant_manage_connections(function)
+                function.add_environment("CONNECTIONS_ENDPOINT_URL", self.station_api.management_url)
+            # Forward-compatible with a FunctionSpec.publishes_events flag (issue 3).
+            if getattr(spec, "publishes_events", False):
+                self.events.bus.grant_put_events_to(function)
+                function.add_environment("EVENT_BUS_NAME", self.events.bus.event_bus_name)
+            self._acknowledge_function_findings(name, function)
+
+        # Workflows ------------------------------------------------------------------------------------
+        self.workflows = Workflows(
+            self,
+            "Workflows",
+            specs=workflows,
+            function_arns={name: function.function_arn for name, function in self.functions.functions.items()},
+            table_name=self.table.table_name,
+            event_bus_name=self.events.bus.event_bus_name,
+            log_retention=log_retention,
+        )
+        for spec in workflows:
+            self._grant_workflow(spec)
+
+        # Operator API ---------------------------------------------------------------------------------
+        self.operator_api: OperatorApi | None = None
+        if operator_api_function in self.functions.functions:
+            self.operator_api = OperatorApi(
+                self,
+                "OperatorApi",
+                handler=self.functions[operator_api_function],
+                authorization=config.operator_api_authorization,
+                throttle=config.operator_api_throttle,
+                log_retention=log_retention,
+            )
+
+        # Operations -----------------------------------------------------------------------------------
+        self.monitoring = Monitoring(
+            self,
+            "Monitoring",
+            functions=self.functions.functions,
+            authorizer_function=authorizer_function,
+            station_api=self.station_api,
+            dead_letter_queues={"events": self.events.dead_letter_queue},
+            authorizer_denials_threshold=config.authorizer_denials_threshold,
+            operator_api=self.operator_api,
+            alarm_email=config.alarm_email,
+        )
+
+        CfnOutput(
+            self,
+            "StationUrl",
+            value=self.front_door.station_url,
+            description="Stations connect to this URL followed by their charge point id (wss://.../ocpp/CP001)",
+        )
+        CfnOutput(self, "WebSocketApiUrl", value=self.station_api.url, description="The API Gateway stage behind CloudFront")
+        CfnOutput(self, "EventBusArn", value=self.events.bus.event_bus_arn, description="Where billing partners subscribe")
+        CfnOutput(self, "EventBusName", value=self.events.bus.event_bus_name)
+        CfnOutput(self, "TableName", value=self.table.table_name, description="Stations, id tags, transactions")
+        CfnOutput(self, "DashboardName", value=self.monitoring.dashboard.dashboard_name)
+        CfnOutput(self, "AlarmTopicArn", value=self.monitoring.topic.topic_arn)
+        if self.operator_api is not None:
+            CfnOutput(self, "OperatorApiUrl", value=self.operator_api.url)
+
+    def _grant_workflow(self, spec: WorkflowSpec) -> None:
+        machine = self.workflows[spec.name]
+        for name in spec.invokes:
+            # Exactly the function (no versions or aliases): the definition calls its plain ARN.
+            machine.add_to_role_policy(
+                iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[self.functions[name].function_arn])
+            )
+        if spec.table_access == "read":
+            self.table.grant_read_data(machine)
+        elif spec.table_access == "read_write":
+            self.table.grant_read_write_data(machine)
+        if spec.puts_events:
+            self.events.bus.grant_put_events_to(machine)
+        arn = state_machine_arn(self, spec)
+        for name in spec.started_by:
+            function = self.functions[name]
+            function.add_to_role_policy(iam.PolicyStatement(actions=["states:StartExecution"], resources=[arn]))
+            function.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["states:DescribeExecution", "states:StopExecution"], resources=[executions_arn(self, spec)]
+                )
+            )
+            function.add_environment(spec.arn_environment_variable, arn)
+
+    def _acknowledge_function_findings(self, name: str, function) -> None:
+        role = self.functions.roles[name]
+        Validations.of(role).acknowledge(
+            Acknowledgment(
+                id=f"AwsSolutions-IAM5[Resource::<{self.get_logical_id(self.table.node.default_child)}.Arn>/index/*]",
+                reason="Reads through the table's global indexes (a station's transactions); the grant names this table only.",
+            )
+        )

@@ -1,0 +1,96 @@
+"""The Standard state machines of the workflow manifest (infra/workflows), from their ASL files."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from aws_cdk import Acknowledgment, ArnFormat, RemovalPolicy, Stack, Validations
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from infra.workflows import WorkflowSpec, definition_substitutions
+
+
+def state_machine_name(stack: Stack, spec: WorkflowSpec) -> str:
+    return f"{stack.stack_name}-{spec.name}"
+
+
+def state_machine_arn(stack: Stack, spec: WorkflowSpec) -> str:
+    """Built from the fixed name, not read from the resource: a function may both start a machine and be one
+    of its tasks, and referencing the resource from that function would make a dependency cycle."""
+    return stack.format_arn(
+        service="states",
+        resource="stateMachine",
+        resource_name=state_machine_name(stack, spec),
+        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+    )
+
+
+def executions_arn(stack: Stack, spec: WorkflowSpec) -> str:
+    """Every execution of the machine (DescribeExecution, StopExecution)."""
+    return stack.format_arn(
+        service="states",
+        resource="execution",
+        resource_name=f"{state_machine_name(stack, spec)}:*",
+        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+    )
+
+
+class Workflows(Construct):
+    """One Standard state machine per spec, its definition file deployed as is with DefinitionSubstitutions
+    (the local runtime fills the same placeholders), each logging to its own log group.
+
+    Permissions are the stack's business: it grants each machine's role what its spec says."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        specs: Sequence[WorkflowSpec],
+        function_arns: Mapping[str, str],
+        table_name: str,
+        event_bus_name: str,
+        log_retention: logs.RetentionDays,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        self.state_machines: dict[str, sfn.StateMachine] = {}
+        self.specs: dict[str, WorkflowSpec] = {}
+        for spec in specs:
+            log_group = logs.LogGroup(
+                self,
+                f"{spec.name}Logs",
+                # Step Functions needs the /aws/vendedlogs/ prefix to keep its resource policy small.
+                log_group_name=f"/aws/vendedlogs/states/{state_machine_name(stack, spec)}",
+                retention=log_retention,
+                removal_policy=RemovalPolicy.DESTROY,
+            )
+            machine = sfn.StateMachine(
+                self,
+                spec.name,
+                state_machine_name=state_machine_name(stack, spec),
+                state_machine_type=sfn.StateMachineType.STANDARD,
+                comment=spec.description,
+                definition_body=sfn.DefinitionBody.from_file(str(spec.definition_path)),
+                definition_substitutions=definition_substitutions(
+                    spec, function_arns=function_arns, table_name=table_name, event_bus_name=event_bus_name
+                ),
+                # Execution data holds id tags and prices: the events say what ran, not with which values.
+                logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
+            )
+            Validations.of(machine).acknowledge(
+                Acknowledgment(
+                    id="AwsSolutions-SF2",
+                    reason=(
+                        "X-Ray tracing is off: every execution is already logged (level ALL) and the functions it "
+                        "invokes log and emit metrics; traces would add cost on every charging session."
+                    ),
+                )
+            )
+            self.state_machines[spec.name] = machine
+            self.specs[spec.name] = spec
+
+    def __getitem__(self, name: str) -> sfn.StateMachine:
+        return self.state_machines[name]
