@@ -135,7 +135,7 @@ def stop_transaction(request: call.StopTransaction, ctx: StationContext) -> call
     )
 
 
-def _annotated(meter_value: datatypes.MeterValue) -> dict[str, Any]:
+def _annotated(meter_value: datatypes.MeterValue | datatypes.StopTransactionMeterValue) -> dict[str, Any]:
     """The meter value as the station sent it, each energy reading also given in Wh."""
     wire = dump(meter_value)
     for sampled in wire["sampledValue"]:
