@@ -6,9 +6,9 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test bench synth clean
 
-$(STAMP): requirements/runtime.txt requirements/dev.txt pyproject.toml
+$(STAMP): requirements/runtime.txt requirements/dev.txt requirements/lock.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet -r requirements/dev.txt
+	$(BIN)/pip install --quiet -r requirements/dev.txt -c requirements/lock.txt
 	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
 

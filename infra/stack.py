@@ -133,10 +133,13 @@ class CsmsStack(Stack):
         )
         authorizer.add_environment("ORIGIN_SECRET", self.origin_secret.header_value)
 
-        # Grants: the authorizer only reads; the others read and write the table. ------------------------
+        # Grants ---------------------------------------------------------------------------------------
         for name, function in self.functions.functions.items():
             if name == authorizer_function:
-                self.table.grant_read_data(function)
+                # It looks up one station item per connection attempt, nothing else.
+                function.add_to_role_policy(
+                    iam.PolicyStatement(actions=["dynamodb:GetItem"], resources=[self.table.table_arn])
+                )
             else:
                 self.table.grant_read_write_data(function)
             spec = specs[name]
@@ -147,7 +150,9 @@ class CsmsStack(Stack):
             if getattr(spec, "publishes_events", False):
                 self.events.bus.grant_put_events_to(function)
                 function.add_environment("EVENT_BUS_NAME", self.events.bus.event_bus_name)
-            self._acknowledge_function_findings(name, function)
+            self._acknowledge_function_findings(
+                name, uses_indexes=name != authorizer_function, posts_to_connections=spec.posts_to_connections
+            )
 
         # Workflows ------------------------------------------------------------------------------------
         self.workflows = Workflows(
@@ -226,11 +231,30 @@ class CsmsStack(Stack):
             )
             function.add_environment(spec.arn_environment_variable, arn)
 
-    def _acknowledge_function_findings(self, name: str, function) -> None:
-        role = self.functions.roles[name]
-        Validations.of(role).acknowledge(
-            Acknowledgment(
-                id=f"AwsSolutions-IAM5[Resource::<{self.get_logical_id(self.table.node.default_child)}.Arn>/index/*]",
-                reason="Reads through the table's global indexes (a station's transactions); the grant names this table only.",
+    def _acknowledge_function_findings(self, name: str, *, uses_indexes: bool, posts_to_connections: bool) -> None:
+        acknowledgments = []
+        if uses_indexes:
+            table = self.get_logical_id(self.table.node.default_child)
+            acknowledgments.append(
+                Acknowledgment(
+                    id=f"AwsSolutions-IAM5[Resource::<{table}.Arn>/index/*]",
+                    reason="Queries through the CSMS table's global indexes (a station's transactions); this table's indexes only.",
+                )
             )
-        )
+        if posts_to_connections:
+            api = self.get_logical_id(self.station_api.api.node.default_child)
+            for method in ("POST", "DELETE"):
+                acknowledgments.append(
+                    Acknowledgment(
+                        id=(
+                            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:"
+                            f"<{api}>/{STAGE_NAME}/{method}/@connections/*]"
+                        ),
+                        reason=(
+                            "Connection ids exist only at run time; the grant is limited to this API's stage and to "
+                            f"{method} (send a frame / close a ghost connection)."
+                        ),
+                    )
+                )
+        if acknowledgments:
+            Validations.of(self.functions.roles[name]).acknowledge(*acknowledgments)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from aws_cdk import RemovalPolicy
+from aws_cdk import Acknowledgment, ArnFormat, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
@@ -78,6 +78,16 @@ class StationWebSocketApi(Construct):
                 authorizer=station_authorizer if route.route_key == CONNECT_ROUTE else None,
                 return_response=route.two_way or None,
             )
+            if route.route_key != CONNECT_ROUTE:
+                Validations.of(self.routes[route.route_key]).acknowledge(
+                    Acknowledgment(
+                        id="AwsSolutions-APIG4",
+                        reason=(
+                            "API Gateway WebSocket APIs authorize on $connect only; every later route of the "
+                            "connection runs with the identity the $connect authorizer established."
+                        ),
+                    )
+                )
 
         self.access_log_group = logs.LogGroup(
             self, "AccessLogs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY
@@ -105,8 +115,18 @@ class StationWebSocketApi(Construct):
         return self.stage.url
 
     def grant_manage_connections(self, grantee: iam.IGrantable) -> iam.Grant:
-        """`execute-api:ManageConnections` on this stage's @connections only."""
-        return self.stage.grant_management_api_access(grantee)
+        """`execute-api:ManageConnections` to send to (POST) and close (DELETE) connections of this stage only."""
+        stack = Stack.of(self)
+        connections = [
+            stack.format_arn(
+                service="execute-api",
+                resource=self.api.api_id,
+                resource_name=f"{self.stage.stage_name}/{method}/@connections/*",
+                arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+            )
+            for method in ("POST", "DELETE")
+        ]
+        return iam.Grant.add_to_principal(grantee=grantee, actions=["execute-api:ManageConnections"], resource_arns=connections)
 
 
 class ApiGatewayAccountLogging(Construct):
@@ -125,6 +145,15 @@ class ApiGatewayAccountLogging(Construct):
             ],
         )
         self.role.apply_removal_policy(RemovalPolicy.RETAIN)
+        Validations.of(self.role).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
+                reason=(
+                    "The AWS managed policy API Gateway documents for its account-wide logging role; API Gateway "
+                    "creates and writes log groups of every API of the region, so no narrower resource list exists."
+                ),
+            )
+        )
         account = apigateway.CfnAccount(self, "Account", cloud_watch_role_arn=self.role.role_arn)
         account.apply_removal_policy(RemovalPolicy.RETAIN)
         account.node.add_dependency(self.role)
