@@ -31,6 +31,8 @@ def cdk_json_context() -> dict[str, Any]:
 
 def build_app(context: Mapping[str, Any] | None = None, *, outdir: str | None = None, **stack_options: Any) -> App:
     """The app with its one stack; `context` adds to (and overrides) cdk.json's context."""
+    # The CLI says where it wants the cloud assembly; `python app.py` alone writes to ./cdk.out like the CLI.
+    outdir = outdir or os.environ.get("CDK_OUTDIR") or str(REPO_ROOT / "cdk.out")
     app = App(context={**cdk_json_context(), **(context or {})}, outdir=outdir)
     stack = CsmsStack(
         app,

@@ -46,7 +46,7 @@ class PipInstall:
             "-r", str(self._requirements),
         ]  # fmt: skip
 
-    def try_bundle(self, output_dir: str, **_options: object) -> bool:
+    def try_bundle(self, output_dir: str, options: object = None, **_options: object) -> bool:
         result = subprocess.run(self.command(output_dir), capture_output=True, text=True, check=False)
         if result.returncode != 0:
             # Raise instead of returning False: False would make CDK fall back to Docker, which is absent.

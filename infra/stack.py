@@ -29,12 +29,15 @@ from infra.manifest import (
 )
 from infra.monitoring import Monitoring
 from infra.operator_api import OperatorApi
-from infra.state_machines import Workflows, executions_arn, state_machine_arn
+from infra.state_machines import Workflows, executions_arn, state_machine_arn, state_machine_name
 from infra.station_api import StationWebSocketApi
 from infra.table import CsmsTable
 from infra.workflows import WORKFLOWS, WorkflowSpec
 
 STAGE_NAME = "ocpp"
+TABLE_READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem")
+TABLE_WRITE_ACTIONS = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
+"""Item-level access only (transactions need no action of their own): no Scan, no table administration."""
 OPERATOR_API_FUNCTION = "operator_api"
 """The manifest function the operator API serves, once the manifest has it (issue 3)."""
 
@@ -141,7 +144,7 @@ class CsmsStack(Stack):
                     iam.PolicyStatement(actions=["dynamodb:GetItem"], resources=[self.table.table_arn])
                 )
             else:
-                self.table.grant_read_write_data(function)
+                self._grant_table(function, TABLE_READ_ACTIONS + TABLE_WRITE_ACTIONS)
             spec = specs[name]
             if spec.posts_to_connections:
                 self.station_api.grant_manage_connections(function)
@@ -215,9 +218,11 @@ class CsmsStack(Stack):
                 iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[self.functions[name].function_arn])
             )
         if spec.table_access == "read":
-            self.table.grant_read_data(machine)
+            self._grant_table(machine, TABLE_READ_ACTIONS)
         elif spec.table_access == "read_write":
-            self.table.grant_read_write_data(machine)
+            self._grant_table(machine, TABLE_READ_ACTIONS + TABLE_WRITE_ACTIONS)
+        if spec.table_access != "none":
+            Validations.of(machine.role).acknowledge(self._table_indexes_acknowledgment())
         if spec.puts_events:
             self.events.bus.grant_put_events_to(machine)
         arn = state_machine_arn(self, spec)
@@ -230,20 +235,40 @@ class CsmsStack(Stack):
                 )
             )
             function.add_environment(spec.arn_environment_variable, arn)
+            Validations.of(self.functions.roles[name]).acknowledge(
+                Acknowledgment(
+                    id=(
+                        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:"
+                        f"execution:{state_machine_name(self, spec)}:*]"
+                    ),
+                    reason=(
+                        "Execution names are chosen at run time (deterministic per session or reservation); the "
+                        f"grant covers the executions of {spec.name} only, to describe or stop them."
+                    ),
+                )
+            )
+
+    def _grant_table(self, grantee: iam.IGrantable, actions: Sequence[str]) -> iam.Grant:
+        return iam.Grant.add_to_principal(
+            grantee=grantee,
+            actions=list(actions),
+            resource_arns=[self.table.table_arn, f"{self.table.table_arn}/index/*"],
+        )
+
+    def _table_indexes_acknowledgment(self) -> Acknowledgment:
+        table = self.get_logical_id(self.table.node.default_child)
+        return Acknowledgment(
+            id=f"AwsSolutions-IAM5[Resource::<{table}.Arn>/index/*]",
+            reason="Queries through the CSMS table's global indexes (a station's transactions); this table's indexes only.",
+        )
 
     def _acknowledge_function_findings(self, name: str, *, uses_indexes: bool, posts_to_connections: bool) -> None:
         acknowledgments = []
         if uses_indexes:
-            table = self.get_logical_id(self.table.node.default_child)
-            acknowledgments.append(
-                Acknowledgment(
-                    id=f"AwsSolutions-IAM5[Resource::<{table}.Arn>/index/*]",
-                    reason="Queries through the CSMS table's global indexes (a station's transactions); this table's indexes only.",
-                )
-            )
+            acknowledgments.append(self._table_indexes_acknowledgment())
         if posts_to_connections:
             api = self.get_logical_id(self.station_api.api.node.default_child)
-            for method in ("POST", "DELETE"):
+            for method, purpose in (("POST", "send frames"), ("DELETE", "close a station's ghost connection")):
                 acknowledgments.append(
                     Acknowledgment(
                         id=(
@@ -252,7 +277,7 @@ class CsmsStack(Stack):
                         ),
                         reason=(
                             "Connection ids exist only at run time; the grant is limited to this API's stage and to "
-                            f"{method} (send a frame / close a ghost connection)."
+                            f"{method} ({purpose})."
                         ),
                     )
                 )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from decimal import Decimal
 from enum import IntEnum
 from typing import Any
 
@@ -133,4 +134,12 @@ def _parse_call_error(message: list[Any], message_id: str) -> CallError:
 
 
 def _dumps(frame: list[Any]) -> str:
-    return json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
+    # Payloads read back from DynamoDB hold Decimals; on the wire they are JSON numbers.
+    return json.dumps(frame, separators=(",", ":"), ensure_ascii=False, default=decimal_to_json)
+
+
+def decimal_to_json(value: Any) -> Any:
+    """json.dumps `default` for Decimals: integers stay integers, the rest keeps its digits as a number."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")

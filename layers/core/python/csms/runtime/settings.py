@@ -35,6 +35,10 @@ class Settings(BaseModel):
     """When set, $connect requires the X-Origin-Verify header the front door adds (no bypassing CloudFront)."""
     allow_concurrent_transactions: bool = False
     """Whether one idTag may be in several transactions at once (otherwise ConcurrentTx)."""
+    command_timeout_seconds: int = Field(default=30, gt=0)
+    """How long a central-system CALL may stay unanswered before the next queued one may go out (OCPP-J 4.1.1)."""
+    command_wait_seconds: float = Field(default=25, gt=0, lt=29)
+    """How long the operator API waits for a station's answer: below API Gateway's 29 s integration timeout."""
     stale_transaction_hours: int = Field(default=24, gt=0)
     """A transaction older than this no longer blocks its idTag: its StopTransaction was probably lost."""
 

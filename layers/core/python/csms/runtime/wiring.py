@@ -9,10 +9,13 @@ from typing import Any
 import boto3
 
 from csms.adapters.connections import StationConnections
+from csms.adapters.dynamodb.commands import CommandRepository
 from csms.adapters.dynamodb.id_tags import IdTagRepository
+from csms.adapters.dynamodb.station_config import StationConfigRepository
 from csms.adapters.dynamodb.station_records import StationRecordRepository
 from csms.adapters.dynamodb.stations import StationRepository
 from csms.adapters.dynamodb.transactions import MeterValueRepository, TransactionRepository
+from csms.adapters.workflows import WorkflowCallbacks
 from csms.runtime.settings import Settings, get_settings
 
 
@@ -49,6 +52,18 @@ class Services:
     @cached_property
     def station_records(self) -> StationRecordRepository:
         return StationRecordRepository(self.table)
+
+    @cached_property
+    def station_config(self) -> StationConfigRepository:
+        return StationConfigRepository(self.table)
+
+    @cached_property
+    def commands(self) -> CommandRepository:
+        return CommandRepository(self.table)
+
+    @cached_property
+    def workflows(self) -> WorkflowCallbacks:
+        return WorkflowCallbacks(aws_session())
 
     @cached_property
     def connections(self) -> StationConnections:

@@ -11,6 +11,7 @@ from collections import OrderedDict
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from csms.commands.service import handle_answer
 from csms.domain import registration
 from csms.ocpp.errors import ActionNotImplementedError, ActionNotSupportedError, InternalError, OcppError, SecurityError
 from csms.ocpp.frames import Call, CallError, CallResult, FrameError, parse_frame
@@ -63,11 +64,11 @@ def handle_frame(text: str, ctx: StationContext) -> str | None:
         return error.to_call_error().to_json() if error.answerable else None
     if isinstance(frame, Call):
         return _handle_call(frame, ctx).to_json()
-    # An answer to a central-system call: matched by the command outbox once it exists.
-    logger.info(
-        "Answer to a central-system call",
-        extra={"charge_point_id": ctx.charge_point_id, "message_id": frame.message_id, "kind": type(frame).__name__},
-    )
+    # An answer to a central-system call; answers are never answered (OCPP-J §4.1.1).
+    try:
+        handle_answer(ctx.services, ctx.charge_point_id, frame, lenient=ctx.lenient)
+    except Exception:
+        logger.exception("Could not record a station's answer", extra={"charge_point_id": ctx.charge_point_id, "message_id": frame.message_id})
     return None
 
 

@@ -1,0 +1,1 @@
+"""Central-system-initiated calls: the durable outbox, the answers and what they change."""

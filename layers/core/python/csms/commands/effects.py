@@ -1,0 +1,98 @@
+"""What a station's answer to a command changes in what the CSMS knows (issue: operators see the station's
+configuration, local list version and charging profiles as the station last confirmed them).
+
+Every command also stays in the station's history (the commands index), so Reset, UnlockConnector and
+the rest are visible there without an effect of their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from csms.adapters.dynamodb.commands import Command
+from csms.domain.clock import utc_now
+from csms.domain.passwords import hash_password
+from csms.runtime.wiring import Services
+
+AUTHORIZATION_KEY = "AuthorizationKey"  # Security Whitepaper §2.3: the station's Basic auth password
+REDACTED = "***"
+CONFIG_CHANGED = ("Accepted", "RebootRequired")
+
+
+def prepare(action: str, payload: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """(the request as it may be stored and shown, what the answer's effects will need).
+    A new AuthorizationKey is never stored in clear: only its salted hash waits for the station's Accepted."""
+    if action == "ChangeConfiguration" and payload.get("key") == AUTHORIZATION_KEY:
+        return {**payload, "value": REDACTED}, {"passwordHash": hash_password(payload["value"])}
+    return payload, None
+
+
+def apply(services: Services, command: Command) -> None:
+    effect = _EFFECTS.get(command.action)
+    if effect is not None and command.response is not None:
+        effect(services, command, command.request, command.response)
+
+
+def _get_configuration(services: Services, command: Command, request: dict, response: dict) -> None:
+    keys = {
+        entry["key"]: {"value": entry.get("value"), "readonly": entry["readonly"]}
+        for entry in response.get("configurationKey", [])
+        if entry["key"] != AUTHORIZATION_KEY  # write-only by the spec; never keep it even if a station leaks it
+    }
+    services.station_config.merge_configuration(
+        command.charge_point_id, keys, response.get("unknownKey", []), at=utc_now()
+    )
+
+
+def _change_configuration(services: Services, command: Command, request: dict, response: dict) -> None:
+    if response["status"] not in CONFIG_CHANGED:
+        return
+    if request["key"] == AUTHORIZATION_KEY:
+        # The station took the new key: from now on only it opens a connection.
+        services.station_config.set_password_hash(command.charge_point_id, (command.context or {})["passwordHash"])
+        return
+    services.station_config.set_key(command.charge_point_id, request["key"], request["value"], at=utc_now())
+
+
+def _send_local_list(services: Services, command: Command, request: dict, response: dict) -> None:
+    if response["status"] == "Accepted":
+        services.station_config.set_local_list_version(command.charge_point_id, int(request["listVersion"]))
+
+
+def _get_local_list_version(services: Services, command: Command, request: dict, response: dict) -> None:
+    services.station_config.set_local_list_version(command.charge_point_id, int(response["listVersion"]))
+
+
+def _set_charging_profile(services: Services, command: Command, request: dict, response: dict) -> None:
+    if response["status"] == "Accepted":
+        services.station_config.put_profile(
+            command.charge_point_id, int(request["connectorId"]), request["csChargingProfiles"], at=utc_now()
+        )
+
+
+def _clear_charging_profile(services: Services, command: Command, request: dict, response: dict) -> None:
+    """OCPP 1.6 §5.5: by id alone, or by every criterion given (connector, purpose, stack level)."""
+    if response["status"] != "Accepted":
+        return
+
+    def matches(connector_id: int, profile: dict[str, Any]) -> bool:
+        if "id" in request:
+            return int(profile["chargingProfileId"]) == int(request["id"])
+        return (
+            ("connectorId" not in request or connector_id == int(request["connectorId"]))
+            and ("chargingProfilePurpose" not in request or profile["chargingProfilePurpose"] == request["chargingProfilePurpose"])
+            and ("stackLevel" not in request or int(profile["stackLevel"]) == int(request["stackLevel"]))
+        )
+
+    services.station_config.delete_profiles(command.charge_point_id, matches)
+
+
+_EFFECTS: dict[str, Callable[[Services, Command, dict, dict], None]] = {
+    "GetConfiguration": _get_configuration,
+    "ChangeConfiguration": _change_configuration,
+    "SendLocalList": _send_local_list,
+    "GetLocalListVersion": _get_local_list_version,
+    "SetChargingProfile": _set_charging_profile,
+    "ClearChargingProfile": _clear_charging_profile,
+}

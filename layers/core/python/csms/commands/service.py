@@ -1,0 +1,205 @@
+"""Sending commands to stations through the durable outbox (OCPP-J 1.6 §4.1.1: one CALL outstanding at a time).
+
+send   validate -> store the command and queue it -> pump
+pump   take the station's single outstanding-call slot for the oldest queued command -> mark it Sent -> post it
+answer match the CALLRESULT / CALLERROR to its command -> validate -> record once -> effects -> free the slot
+       -> tell a waiting workflow -> pump the next one
+A call whose answer never comes frees the slot when it expires (COMMAND_TIMEOUT_SECONDS); a late answer is
+still recorded. Callers wait by reading the command (wait_for), which also pumps a queue stuck behind an
+expired call.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from csms.adapters.dynamodb.commands import Command, CommandStatus, QueuedCall, SlotTaken
+from csms.commands import effects
+from csms.domain.clock import utc_now
+from csms.domain.local_list import ListTooLarge, split_local_list
+from csms.ocpp.errors import OcppError
+from csms.ocpp.frames import Call, CallError, CallResult
+from csms.ocpp.v16.actions import ACTIONS, Initiator
+from csms.ocpp.v16.validation import dump, parse_request, parse_response
+from csms.runtime.observability import logger
+from csms.runtime.wiring import Services
+
+NOT_CONNECTED = "StationNotConnected"
+SEND_LOCAL_LIST = "SendLocalList"
+MAX_DISPATCHES_PER_PUMP = 20  # a queue of commands to a gone station fails through in one pump, boundedly
+
+
+class InvalidCommand(ValueError):
+    """The request is not one a central system can send (unknown action, or its payload breaks the 1.6 schema)."""
+
+
+class StationNotFound(LookupError):
+    pass
+
+
+class StationNotConnected(RuntimeError):
+    pass
+
+
+def send_command(
+    services: Services, charge_point_id: str, action: str, payload: dict[str, Any], *, task_token: str | None = None
+) -> Command:
+    """Validate and queue one command; it goes out now if the station has no other call outstanding."""
+    (command,) = _send(services, charge_point_id, action, [payload], task_token=task_token)
+    return command
+
+
+def send_local_list(services: Services, charge_point_id: str, payload: dict[str, Any]) -> list[Command]:
+    """SendLocalList, split into several updates when the list does not fit one frame."""
+    _validate(SEND_LOCAL_LIST, payload)
+    try:
+        parts = split_local_list(payload)
+    except ListTooLarge as error:
+        raise InvalidCommand(str(error)) from None
+    return _send(services, charge_point_id, SEND_LOCAL_LIST, parts)
+
+
+def _send(
+    services: Services, charge_point_id: str, action: str, payloads: list[dict[str, Any]], *, task_token: str | None = None
+) -> list[Command]:
+    wire_payloads = [_validate(action, payload) for payload in payloads]
+    station = services.stations.get(charge_point_id)
+    if station is None:
+        raise StationNotFound(charge_point_id)
+    if not station.connection_id:
+        raise StationNotConnected(charge_point_id)
+    commands = []
+    for wire in wire_payloads:
+        shown, context = effects.prepare(action, wire)
+        command = Command(
+            command_id=str(uuid.uuid4()),
+            charge_point_id=charge_point_id,
+            action=action,
+            request=shown,
+            status=CommandStatus.QUEUED,
+            created_at=utc_now(),
+            task_token=task_token,
+            context=context,
+        )
+        services.commands.enqueue(command, wire)
+        commands.append(command)
+    pump(services, charge_point_id)
+    return commands
+
+
+def _validate(action: str, payload: dict[str, Any]) -> dict[str, Any]:
+    spec = ACTIONS.get(action)
+    if spec is None or Initiator.CENTRAL_SYSTEM not in spec.initiated_by:
+        raise InvalidCommand(f"{action} is not an OCPP 1.6 action a central system sends")
+    try:
+        return dump(parse_request(action, payload).message)
+    except OcppError as error:
+        raise InvalidCommand(f"{error.code}: {error.description}") from None
+
+
+def pump(services: Services, charge_point_id: str) -> None:
+    """Send the oldest queued command if the station's slot is free (or expired). Safe to call any time."""
+    timeout = timedelta(seconds=services.settings.command_timeout_seconds)
+    for _ in range(MAX_DISPATCHES_PER_PUMP):
+        queued = services.commands.next_queued(charge_point_id)
+        if queued is None:
+            return
+        now = utc_now()
+        try:
+            connection_id = services.commands.acquire_slot(charge_point_id, queued.command_id, now=now, expires_at=now + timeout)
+        except SlotTaken:
+            return
+        services.commands.dequeue(charge_point_id, queued)
+        # Marked Sent before it leaves: the answer can arrive (in another invocation) before post returns.
+        services.commands.mark_sent(queued.command_id, at=now)
+        if connection_id and _post(services, connection_id, queued):
+            return
+        _complete(
+            services,
+            charge_point_id,
+            queued.command_id,
+            status=CommandStatus.FAILED,
+            error={"code": NOT_CONNECTED, "description": "The station is not connected"},
+            pump_next=False,
+        )
+
+
+def _post(services: Services, connection_id: str, queued: QueuedCall) -> bool:
+    frame = Call(queued.command_id, queued.action, queued.payload).to_json()
+    return services.connections.send(connection_id, frame)
+
+
+def handle_answer(services: Services, charge_point_id: str, frame: CallResult | CallError, *, lenient: bool = False) -> None:
+    """A CALLRESULT or CALLERROR from a station: complete the command it answers (once)."""
+    command = services.commands.get(frame.message_id)
+    if command is None or command.charge_point_id != charge_point_id:
+        logger.warning(
+            "Answer to no command of this station",
+            extra={"charge_point_id": charge_point_id, "message_id": frame.message_id},
+        )
+        return
+    if isinstance(frame, CallError):
+        error = {"code": str(frame.code), "description": frame.description, "details": frame.details}
+        _complete(services, charge_point_id, command.command_id, status=CommandStatus.FAILED, error=error)
+        return
+    try:
+        parsed = parse_response(command.action, frame.payload, lenient=lenient)
+    except OcppError as invalid:
+        error = {"code": str(invalid.code), "description": f"The station's answer breaks the 1.6 schema: {invalid.description}"}
+        _complete(services, charge_point_id, command.command_id, status=CommandStatus.FAILED, error=error, response=frame.payload)
+        return
+    _complete(services, charge_point_id, command.command_id, status=CommandStatus.ANSWERED, response=dump(parsed.message))
+
+
+def _complete(
+    services: Services,
+    charge_point_id: str,
+    command_id: str,
+    *,
+    status: CommandStatus,
+    response: dict[str, Any] | None = None,
+    error: dict[str, Any] | None = None,
+    pump_next: bool = True,
+) -> None:
+    completed = services.commands.record_outcome(command_id, status=status, at=utc_now(), response=response, error=error)
+    if completed is None:
+        return  # answered before: a retransmission or a very late duplicate changes nothing
+    if completed.status is CommandStatus.ANSWERED:
+        effects.apply(services, completed)
+    services.commands.release_slot(charge_point_id, command_id)
+    _notify_workflow(services, completed)
+    if pump_next:
+        pump(services, charge_point_id)
+
+
+def _notify_workflow(services: Services, command: Command) -> None:
+    if not command.task_token:
+        return
+    if command.status is CommandStatus.ANSWERED:
+        services.workflows.succeed(
+            command.task_token, {"commandId": command.command_id, "action": command.action, "response": command.response}
+        )
+    else:
+        error = command.error or {}
+        services.workflows.fail(command.task_token, error=error.get("code", "Failed"), cause=error.get("description", ""))
+
+
+def wait_for(services: Services, command_id: str, *, seconds: float) -> Command:
+    """Read the command until it is done or the time is up; returns its last state."""
+    deadline = time.monotonic() + seconds
+    delay = 0.05
+    next_pump = time.monotonic() + 2
+    while True:
+        command = services.commands.get(command_id)
+        if command is None:
+            raise LookupError(command_id)
+        if command.done or time.monotonic() >= deadline:
+            return command
+        if command.status is CommandStatus.QUEUED and time.monotonic() >= next_pump:
+            pump(services, command.charge_point_id)  # its predecessor's slot may have expired
+            next_pump = time.monotonic() + 2
+        time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+        delay = min(delay * 1.5, 0.5)
