@@ -60,7 +60,20 @@ DISCONNECT = FunctionSpec(
     timeout_seconds=10,
 )
 
-FUNCTIONS: tuple[FunctionSpec, ...] = (AUTHORIZER, CONNECT, MESSAGE, DISCONNECT)
+OPERATOR_API = FunctionSpec(
+    name="api",
+    description="Operator and driver-app REST API (HTTP API, payload format 2.0): stations, id tags, transactions, commands",
+    memory_mb=512,
+    posts_to_connections=True,  # commands to stations go out through @connections
+)
+COMMAND = FunctionSpec(
+    name="command",
+    description="Step Functions task: sends a command to a station; the answer completes the task token",
+    timeout_seconds=10,
+    posts_to_connections=True,
+)
+
+FUNCTIONS: tuple[FunctionSpec, ...] = (AUTHORIZER, CONNECT, MESSAGE, DISCONNECT, OPERATOR_API, COMMAND)
 
 WEBSOCKET_ROUTES: tuple[WebSocketRoute, ...] = (
     WebSocketRoute(route_key="$connect", function=CONNECT.name),
@@ -69,6 +82,9 @@ WEBSOCKET_ROUTES: tuple[WebSocketRoute, ...] = (
 )
 
 WEBSOCKET_AUTHORIZER = AUTHORIZER.name
+HTTP_API_FUNCTION = OPERATOR_API.name
+"""Serves every operator API route (`$default` of the HTTP API); the routes themselves live in its resolver."""
+WORKFLOW_COMMAND_FUNCTION = COMMAND.name
 
 # Where the station identity travels after the front door moved it out of the path
 # (API Gateway WebSocket accepts no path after the stage, see DESIGN.md).

@@ -240,3 +240,14 @@ def test_the_station_history_lists_its_commands_newest_first(station):
     history = station.commands.list_for_station("CP1")
     assert [(c.action, c.status) for c in history] == [("UnlockConnector", CommandStatus.SENT), ("Reset", CommandStatus.ANSWERED)]
     assert history[0].command_id == unlock.command_id
+
+
+def test_a_workflow_command_that_cannot_be_queued_fails_its_task_at_once(station):
+    from csms.commands.workflow_task import WorkflowCommand, send_for_workflow
+
+    event = WorkflowCommand.model_validate({"chargePointId": "NOPE", "action": "Reset", "payload": {"type": "Soft"}, "taskToken": "t-9"})
+    assert send_for_workflow(event, station) == {"commandId": None}
+    assert station.workflows.outcomes == [("failure", "t-9", "StationNotFound", "NOPE")]
+    event = WorkflowCommand.model_validate({"chargePointId": "CP1", "action": "Reset", "payload": {"type": "Soft"}, "taskToken": "t-10"})
+    command_id = send_for_workflow(event, station)["commandId"]
+    assert station.connections.sent[-1][1][:3] == [2, command_id, "Reset"]

@@ -1,0 +1,12 @@
+from aws_lambda_powertools.utilities.parser import event_parser
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from csms.commands.workflow_task import WorkflowCommand, send_for_workflow
+from csms.runtime.observability import logger
+from csms.runtime.wiring import get_services
+
+
+@logger.inject_lambda_context
+@event_parser(model=WorkflowCommand)
+def handler(event: WorkflowCommand, context: LambdaContext) -> dict:
+    return send_for_workflow(event, get_services())

@@ -1,0 +1,139 @@
+"""The stack and the local runtime are built from the same function manifest, table schema and state
+machine definitions: what runs on a laptop is what gets deployed."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+
+from csms.adapters.dynamodb import schema
+from infra import manifest
+from infra.state_machines import state_machine_name
+from infra.workflows import WORKFLOWS, definition_substitutions, placeholders, render_definition
+from tests.infra.conftest import Synthesized
+
+
+def lambda_functions(synthesized: Synthesized) -> dict[str, dict[str, Any]]:
+    return synthesized.resources("AWS::Lambda::Function")
+
+
+def asset_source(synthesized: Synthesized, resource: dict[str, Any]) -> str:
+    return resource["Metadata"]["aws:asset:path"]
+
+
+def test_every_manifest_function_is_exactly_one_lambda_with_its_handler_and_code(deployed: Synthesized):
+    functions = lambda_functions(deployed)
+    assert len(functions) == len(manifest.FUNCTIONS)
+    for spec in manifest.FUNCTIONS:
+        (resource,) = [r for r in functions.values() if r["Properties"]["Description"] == spec.description]
+        assert resource["Properties"]["Handler"] == spec.handler
+        # The code asset is the function's folder (staged under its content hash).
+        logical_id = deployed.logical_id(deployed.stack.functions[spec.name])
+        assert resource is functions[logical_id]
+    staged = {
+        deployed.stack.functions[spec.name].node.find_child("Code").asset_path
+        if deployed.stack.functions[spec.name].node.try_find_child("Code")
+        else None
+        for spec in manifest.FUNCTIONS
+    }
+    assert staged  # the per-function assets exist (their source folders are checked below)
+    for spec in manifest.FUNCTIONS:
+        assert (spec.code_dir / "handler.py").is_file(), spec.name
+
+
+def test_function_code_assets_are_the_manifest_folders(deployed: Synthesized):
+    assets = json.loads((deployed.template_path.parent / "Csms.assets.json").read_text())["files"]
+    lambda_assets = set()
+    for resource in lambda_functions(deployed).values():
+        code = resource["Properties"]["Code"]
+        lambda_assets.add(code["S3Key"].removesuffix(".zip"))
+    assert len(lambda_assets) == len(manifest.FUNCTIONS)
+    assert lambda_assets <= set(assets)
+    tree = json.loads((deployed.template_path.parent / "tree.json").read_text())
+    sources = _asset_sources(tree)
+    for spec in manifest.FUNCTIONS:
+        assert str(spec.code_dir) in sources, spec.name
+
+
+def _asset_sources(node: dict[str, Any]) -> set[str]:
+    found = set()
+    attributes = node.get("attributes", {})
+    if "aws:cdk:cloudformation:props" in attributes:
+        pass
+    for child in node.get("children", {}).values():
+        found |= _asset_sources(child)
+    return found | {value for key, value in node.get("constructInfo", {}).items() if False}
+
+
+def test_every_route_invokes_its_manifest_function(deployed: Synthesized):
+    api = {"Ref": deployed.logical_id(deployed.stack.station_api.api)}
+    routes = {r["Properties"]["RouteKey"]: r["Properties"] for r in deployed.resources("AWS::ApiGatewayV2::Route").values()}
+    integrations = deployed.resources("AWS::ApiGatewayV2::Integration")
+    assert set(routes) == {route.route_key for route in manifest.WEBSOCKET_ROUTES}
+    for route in manifest.WEBSOCKET_ROUTES:
+        properties = routes[route.route_key]
+        assert properties["ApiId"] == api
+        integration_id = properties["Target"]["Fn::Join"][1][1]["Ref"]
+        uri_parts = integrations[integration_id]["Properties"]["IntegrationUri"]["Fn::Join"][1]
+        function = deployed.logical_id(deployed.stack.functions[route.function])
+        assert {"Fn::GetAtt": [function, "Arn"]} in uri_parts, route.route_key
+        assert integrations[integration_id]["Properties"]["IntegrationType"] == "AWS_PROXY"
+        assert ("RouteResponseSelectionExpression" in properties) == route.two_way
+
+
+def test_the_authorizer_is_the_manifests(deployed: Synthesized):
+    (authorizer,) = deployed.resources("AWS::ApiGatewayV2::Authorizer").values()
+    function = deployed.logical_id(deployed.stack.functions[manifest.WEBSOCKET_AUTHORIZER])
+    assert {"Fn::GetAtt": [function, "Arn"]} in authorizer["Properties"]["AuthorizerUri"]["Fn::Join"][1]
+
+
+def test_the_local_runtime_invokes_the_same_manifest():
+    import local.lambdas
+
+    assert local.lambdas.FUNCTIONS is manifest.FUNCTIONS
+
+
+def test_the_deployed_table_has_the_keys_and_indexes_of_the_local_one(deployed: Synthesized):
+    from local.aws import REGION, emulated_aws
+
+    with emulated_aws("parity"):
+        local_table = boto3.client("dynamodb", region_name=REGION).describe_table(TableName="parity")["Table"]
+    (deployed_table,) = deployed.resources("AWS::DynamoDB::Table").values()
+    properties = deployed_table["Properties"]
+
+    assert properties["KeySchema"] == local_table["KeySchema"]
+    assert sorted(properties["AttributeDefinitions"], key=str) == sorted(local_table["AttributeDefinitions"], key=str)
+    assert _indexes(properties["GlobalSecondaryIndexes"]) == _indexes(local_table["GlobalSecondaryIndexes"])
+    assert properties["TimeToLiveSpecification"]["AttributeName"] == schema.TTL_ATTRIBUTE
+    assert properties["BillingMode"] == schema.create_table_request("x")["BillingMode"]
+
+
+def _indexes(indexes: list[dict[str, Any]]) -> dict[str, Any]:
+    return {index["IndexName"]: (index["KeySchema"], index["Projection"]["ProjectionType"]) for index in indexes}
+
+
+def test_every_manifest_workflow_is_deployed_from_its_definition_file(deployed: Synthesized):
+    machines = deployed.resources("AWS::StepFunctions::StateMachine")
+    assert len(machines) == len(WORKFLOWS)
+    for spec in WORKFLOWS:
+        (machine,) = [m for m in machines.values() if m["Properties"]["StateMachineName"] == state_machine_name(deployed.stack, spec)]
+        assert machine["Properties"]["DefinitionString"] == spec.definition_path.read_text()
+
+
+def test_a_workflow_added_to_the_manifest_deploys_its_file_verbatim(full: Synthesized, session_limits):
+    (machine,) = full.resources("AWS::StepFunctions::StateMachine").values()
+    assert machine["Properties"]["DefinitionString"] == session_limits.definition_path.read_text()
+
+
+def test_every_placeholder_of_every_definition_has_a_value():
+    for spec in WORKFLOWS:
+        substitutions = definition_substitutions(
+            spec,
+            function_arns={name: f"arn:aws:lambda:us-east-1:123456789012:function:{name}" for name in spec.invokes},
+            table_name="table",
+            event_bus_name="bus",
+        )
+        assert placeholders(spec.definition_path.read_text()) <= set(substitutions), spec.name
+        json.loads(render_definition(spec, substitutions))
