@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench synth clean
+.PHONY: run test bench synth deploy clean
 
 $(STAMP): requirements/runtime.txt requirements/dev.txt requirements/lock.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,5 +24,18 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.stations
 
+CDK := JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 npx --no-install cdk
+
+node_modules/.bin/cdk: package.json package-lock.json
+	npm ci --no-audit --no-fund
+
+## synth: synthesise the AWS stack into cdk.out (no AWS credentials or Docker needed)
+synth: $(STAMP) node_modules/.bin/cdk
+	$(CDK) synth --quiet
+
+## deploy: deploy the stack to the AWS account of the current credentials (see docs/deployment.md)
+deploy: $(STAMP) node_modules/.bin/cdk
+	$(CDK) deploy
+
 clean:
-	rm -rf $(VENV) cdk.out .pytest_cache
+	rm -rf $(VENV) cdk.out .pytest_cache node_modules

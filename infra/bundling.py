@@ -30,9 +30,10 @@ def python_version(runtime: lambda_.Runtime) -> str:
 class PipInstall:
     """Installs a requirements file into `<output>/python` (where a layer's packages go) for Lambda."""
 
-    def __init__(self, requirements: Path, *, runtime: lambda_.Runtime):
+    def __init__(self, requirements: Path, *, runtime: lambda_.Runtime, constraints: Path | None = None):
         self._requirements = requirements
         self._runtime = runtime
+        self._constraints = constraints
 
     def command(self, output_dir: str) -> list[str]:
         return [
@@ -44,6 +45,7 @@ class PipInstall:
             "--python-version", python_version(self._runtime),
             "--target", str(Path(output_dir) / "python"),
             "-r", str(self._requirements),
+            *(["-c", str(self._constraints)] if self._constraints else []),
         ]  # fmt: skip
 
     def try_bundle(self, output_dir: str, options: object = None, **_options: object) -> bool:
@@ -56,18 +58,23 @@ class PipInstall:
         return True
 
 
-def dependencies_layer_code(requirements: Path, *, runtime: lambda_.Runtime) -> lambda_.Code:
-    """A layer of the packages in `requirements`, rebuilt whenever that file changes."""
+def dependencies_layer_code(
+    requirements: Path, *, runtime: lambda_.Runtime, constraints: Path | None = None
+) -> lambda_.Code:
+    """A layer of the packages in `requirements` at the versions pinned in `constraints` (the lock file the
+    tests ran with), rebuilt whenever either file changes."""
+    if constraints is not None and constraints.parent != requirements.parent:
+        raise ValueError("the constraints file must sit beside the requirements file (one asset folder)")
+    sources = [requirements.name, *([constraints.name] if constraints else [])]
     return lambda_.Code.from_asset(
         str(requirements.parent),
-        # Only the requirements file is the asset's source (and its hash): other files in its folder
-        # (the dev requirements) must not rebuild the layer.
-        exclude=["*", f"!{requirements.name}"],
+        # Only these files are the asset's source (and its hash): the dev requirements must not rebuild the layer.
+        exclude=["*", *(f"!{name}" for name in sources)],
         asset_hash_type=AssetHashType.SOURCE,
         bundling=BundlingOptions(
             # Never pulled: the local bundler always succeeds or raises. CDK requires an image regardless.
             image=runtime.bundling_image,
-            local=PipInstall(requirements, runtime=runtime),
+            local=PipInstall(requirements, runtime=runtime, constraints=constraints),
             command=["false"],
         ),
     )

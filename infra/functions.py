@@ -18,8 +18,15 @@ RUNTIME = lambda_.Runtime.PYTHON_3_14
 """The newest Python runtime of Lambda that the pinned Powertools (3.37.0) supports (3.10 to 3.14)."""
 ARCHITECTURE = lambda_.Architecture.ARM_64
 RUNTIME_REQUIREMENTS = REPO_ROOT / "requirements" / "runtime.txt"
+LOCKED_VERSIONS = REPO_ROOT / "requirements" / "lock.txt"
 
-_NOT_CODE = ["**/__pycache__", "**/*.pyc", "*.egg-info", "**/*.egg-info"]
+NOT_CODE = ["**/__pycache__", "**/*.pyc", "*.egg-info", "**/*.egg-info"]
+
+
+def _handler_file(spec: FunctionSpec) -> Path:
+    """`handler.handler` -> <code_dir>/handler.py."""
+    module = spec.handler.rsplit(".", 1)[0]
+    return spec.code_dir / f"{module.replace('.', '/')}.py"
 
 
 class Functions(Construct):
@@ -37,6 +44,7 @@ class Functions(Construct):
         reserved_concurrency: Mapping[str, int] | None = None,
         core_layer_dir: Path = CORE_LAYER_DIR,
         requirements: Path = RUNTIME_REQUIREMENTS,
+        constraints: Path | None = LOCKED_VERSIONS,
     ) -> None:
         super().__init__(scope, construct_id)
         reserved_concurrency = dict(reserved_concurrency or {})
@@ -47,7 +55,7 @@ class Functions(Construct):
         self.core_layer = lambda_.LayerVersion(
             self,
             "CoreLayer",
-            code=lambda_.Code.from_asset(str(core_layer_dir), exclude=_NOT_CODE),
+            code=lambda_.Code.from_asset(str(core_layer_dir), exclude=NOT_CODE),
             compatible_runtimes=[RUNTIME],
             compatible_architectures=[ARCHITECTURE],
             description="The csms package (OCPP frames, domain rules, adapters, runtime)",
@@ -55,7 +63,7 @@ class Functions(Construct):
         self.dependencies_layer = lambda_.LayerVersion(
             self,
             "DependenciesLayer",
-            code=dependencies_layer_code(requirements, runtime=RUNTIME),
+            code=dependencies_layer_code(requirements, runtime=RUNTIME, constraints=constraints),
             compatible_runtimes=[RUNTIME],
             compatible_architectures=[ARCHITECTURE],
             description=f"Third-party packages of {requirements.name} (Powertools, pydantic, boto3)",
@@ -64,6 +72,9 @@ class Functions(Construct):
         self.functions: dict[str, lambda_.Function] = {}
         self.log_groups: dict[str, logs.LogGroup] = {}
         self.roles: dict[str, iam.Role] = {}
+        missing = [spec.name for spec in specs if not _handler_file(spec).is_file()]
+        if missing:
+            raise FileNotFoundError(f"Manifest functions whose handler file does not exist: {missing}")
         for spec in specs:
             log_group = logs.LogGroup(
                 self, f"{spec.name}-logs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY
@@ -84,7 +95,7 @@ class Functions(Construct):
                 runtime=RUNTIME,
                 architecture=ARCHITECTURE,
                 handler=spec.handler,
-                code=lambda_.Code.from_asset(str(spec.code_dir), exclude=_NOT_CODE),
+                code=lambda_.Code.from_asset(str(spec.code_dir), exclude=NOT_CODE),
                 layers=[self.dependencies_layer, self.core_layer],
                 memory_size=spec.memory_mb,
                 timeout=Duration.seconds(spec.timeout_seconds),

@@ -23,6 +23,8 @@ class FunctionSpec:
     timeout_seconds: int = 29
     posts_to_connections: bool = False
     """Whether it sends frames to stations through the @connections API (grants execute-api:ManageConnections)."""
+    publishes_events: bool = False
+    """Whether it puts events on the CSMS bus (grants events:PutEvents, sets EVENT_BUS_NAME)."""
 
     @property
     def code_dir(self) -> Path:

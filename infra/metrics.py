@@ -11,7 +11,12 @@ SERVICE_NAME = "csms"
 METRICS_NAMESPACE = "CSMS"
 SERVICE_DIMENSION = {"service": SERVICE_NAME}
 
-# Emitted today by csms.station.dispatcher (dimension: service).
+# Emitted today by csms.gateway.connection and csms.station.dispatcher (dimension: service).
+STATION_CONNECTIONS = "StationConnections"
+STATION_DISCONNECTIONS = "StationDisconnections"
+REPLACED_CONNECTIONS = "ReplacedConnections"
+"""A station reconnected while its previous (ghost) connection was still recorded."""
+REFUSED_SUBPROTOCOLS = "RefusedSubprotocols"
 STATION_MESSAGES = "StationMessages"
 CALL_ERRORS = "CallErrors"
 INTERNAL_ERRORS = "InternalErrors"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aws_cdk import Acknowledgment, Duration, Stack, Validations
+from aws_cdk import Acknowledgment, Duration, Validations
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_lambda as lambda_
@@ -105,7 +105,7 @@ class Monitoring(Construct):
             if name == authorizer_function:
                 # Only errors beyond its 401 answers are failures (refusals are the denials alarm's job).
                 errors = cloudwatch.MathExpression(
-                    expression="MAX([0, errors - refused])",
+                    expression="errors - FILL(refused, 0)",  # below 1 never breaches
                     using_metrics={"errors": errors, "refused": unauthorized},
                     period=PERIOD,
                     label=f"{name} errors other than refusals",
@@ -153,7 +153,8 @@ class Monitoring(Construct):
             )
 
         # Dashboard ----------------------------------------------------------------------------------------
-        self.dashboard = cloudwatch.Dashboard(self, "Dashboard", dashboard_name=f"{Stack.of(self).stack_name}-csms")
+        # No fixed name: dashboards are per account, and the stack may be deployed in several regions.
+        self.dashboard = cloudwatch.Dashboard(self, "Dashboard")
         messages_per_action = cloudwatch.MathExpression(
             expression=(
                 f"SEARCH('{{{metrics.METRICS_NAMESPACE},{metrics.ACTION_DIMENSION},service}} "
@@ -183,8 +184,13 @@ class Monitoring(Construct):
         self.dashboard.add_widgets(
             cloudwatch.GraphWidget(
                 title="Connections",
-                left=[gateway_metric("ConnectCount", label="New connections")],
-                right=[self.authorizer_denials],
+                left=[
+                    _csms_metric(metrics.STATION_CONNECTIONS, label="Connected"),
+                    _csms_metric(metrics.STATION_DISCONNECTIONS, label="Disconnected"),
+                    _csms_metric(metrics.REPLACED_CONNECTIONS, label="Replaced a ghost connection"),
+                    gateway_metric("ConnectCount", label="Connection attempts"),
+                ],
+                right=[self.authorizer_denials, _csms_metric(metrics.REFUSED_SUBPROTOCOLS, label="No OCPP 1.6 offered")],
                 width=12,
             ),
             cloudwatch.GraphWidget(

@@ -22,6 +22,7 @@ from infra.functions import Functions
 from infra.manifest import (
     CHARGE_POINT_ID_QUERY_PARAMETER,
     FUNCTIONS,
+    HTTP_API_FUNCTION,
     WEBSOCKET_AUTHORIZER,
     WEBSOCKET_ROUTES,
     FunctionSpec,
@@ -38,8 +39,6 @@ STAGE_NAME = "ocpp"
 TABLE_READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem")
 TABLE_WRITE_ACTIONS = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
 """Item-level access only (transactions need no action of their own): no Scan, no table administration."""
-OPERATOR_API_FUNCTION = "operator_api"
-"""The manifest function the operator API serves, once the manifest has it (issue 3)."""
 
 IDENTITY_SOURCE = (
     f"route.request.querystring.{CHARGE_POINT_ID_QUERY_PARAMETER}",
@@ -69,7 +68,7 @@ class CsmsStack(Stack):
         routes: Sequence[WebSocketRoute] = WEBSOCKET_ROUTES,
         authorizer_function: str = WEBSOCKET_AUTHORIZER,
         workflows: Sequence[WorkflowSpec] = WORKFLOWS,
-        operator_api_function: str = OPERATOR_API_FUNCTION,
+        operator_api_function: str | None = HTTP_API_FUNCTION,
         **stack_options,
     ) -> None:
         super().__init__(scope, construct_id, **stack_options)
@@ -79,7 +78,9 @@ class CsmsStack(Stack):
         self.events = CsmsEvents(
             self,
             "Events",
-            archive_retention=Duration.days(config.event_archive_retention_days) if config.event_archive_retention_days else None,
+            archive_retention=(
+                Duration.days(config.event_archive_retention_days) if config.event_archive_retention_days else None
+            ),
             partner_event_buses=config.partner_event_buses,
             partner_api_destinations=config.partner_api_destinations,
         )
@@ -150,7 +151,7 @@ class CsmsStack(Stack):
                 self.station_api.grant_manage_connections(function)
                 function.add_environment("CONNECTIONS_ENDPOINT_URL", self.station_api.management_url)
             # Forward-compatible with a FunctionSpec.publishes_events flag (issue 3).
-            if getattr(spec, "publishes_events", False):
+            if spec.publishes_events:
                 self.events.bus.grant_put_events_to(function)
                 function.add_environment("EVENT_BUS_NAME", self.events.bus.event_bus_name)
             self._acknowledge_function_findings(
@@ -172,7 +173,7 @@ class CsmsStack(Stack):
 
         # Operator API ---------------------------------------------------------------------------------
         self.operator_api: OperatorApi | None = None
-        if operator_api_function in self.functions.functions:
+        if operator_api_function is not None and operator_api_function in self.functions.functions:
             self.operator_api = OperatorApi(
                 self,
                 "OperatorApi",
@@ -226,6 +227,13 @@ class CsmsStack(Stack):
         if spec.puts_events:
             self.events.bus.grant_put_events_to(machine)
         arn = state_machine_arn(self, spec)
+        for name in spec.task_responses_from:
+            self.functions[name].add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"],
+                    resources=[arn],
+                )
+            )
         for name in spec.started_by:
             function = self.functions[name]
             function.add_to_role_policy(iam.PolicyStatement(actions=["states:StartExecution"], resources=[arn]))

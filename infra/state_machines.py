@@ -9,7 +9,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from infra.workflows import WorkflowSpec, definition_substitutions
+from infra.workflows import WorkflowSpec, definition_substitutions, missing_placeholders
 
 
 def state_machine_name(stack: Stack, spec: WorkflowSpec) -> str:
@@ -59,6 +59,16 @@ class Workflows(Construct):
         self.state_machines: dict[str, sfn.StateMachine] = {}
         self.specs: dict[str, WorkflowSpec] = {}
         for spec in specs:
+            substitutions = definition_substitutions(
+                spec, function_arns=function_arns, table_name=table_name, event_bus_name=event_bus_name
+            )
+            missing = missing_placeholders(spec, substitutions)
+            if missing:
+                # Step Functions would keep them as literal text and fail at run time, not at deploy time.
+                raise ValueError(
+                    f"Workflow {spec.name}: {spec.definition} uses {sorted(missing)} without a value "
+                    "(list the functions it calls in `invokes`)"
+                )
             log_group = logs.LogGroup(
                 self,
                 f"{spec.name}Logs",
@@ -75,9 +85,7 @@ class Workflows(Construct):
                 comment=spec.description,
                 # Inline rather than an S3 asset: the template shows exactly what runs, placeholders and all.
                 definition_body=sfn.DefinitionBody.from_string(spec.definition_path.read_text()),
-                definition_substitutions=definition_substitutions(
-                    spec, function_arns=function_arns, table_name=table_name, event_bus_name=event_bus_name
-                ),
+                definition_substitutions=substitutions,
                 # Execution data holds id tags and prices: the events say what ran, not with which values.
                 logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
             )

@@ -38,8 +38,6 @@ ACCESS_LOG_FIELDS = {
 """One JSON object per $connect, message and $disconnect (never a payload or a credential)."""
 
 
-
-
 class StationWebSocketApi(Construct):
     """WebSocket API with the manifest's routes: `$connect` behind the REQUEST authorizer, two-way routes
     answering with a route response, a stage with access logging and throttling.
@@ -74,7 +72,9 @@ class StationWebSocketApi(Construct):
         for route in routes:
             self.routes[route.route_key] = self.api.add_route(
                 route.route_key,
-                integration=integrations.WebSocketLambdaIntegration(f"{route.function}-integration", handlers[route.function]),
+                integration=integrations.WebSocketLambdaIntegration(
+                    f"{route.function}-integration", handlers[route.function]
+                ),
                 authorizer=station_authorizer if route.route_key == CONNECT_ROUTE else None,
                 return_response=route.two_way or None,
             )
@@ -126,7 +126,9 @@ class StationWebSocketApi(Construct):
             )
             for method in ("POST", "DELETE")
         ]
-        return iam.Grant.add_to_principal(grantee=grantee, actions=["execute-api:ManageConnections"], resource_arns=connections)
+        return iam.Grant.add_to_principal(
+            grantee=grantee, actions=["execute-api:ManageConnections"], resource_arns=connections
+        )
 
 
 class ApiGatewayAccountLogging(Construct):

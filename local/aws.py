@@ -103,9 +103,9 @@ def _moto_config(overrides: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
 def emulated_aws(table_name: str, *, moto_config: Mapping[str, Mapping[str, Any]] | None = None) -> Iterator[None]:
     """Fake credentials, moto for every AWS service, and the CSMS table created.
 
-    `moto_config` adds to moto's config by section, e.g.
-    `{"stepfunctions": {"execute_state_machine": True}}`. Leaves the environment as it found it on
-    exit; moto's state is discarded.
+    moto executes the real state machine definitions (the local runtime runs the workflows the stack
+    deploys); `moto_config` adds to or overrides moto's config by section. Leaves the environment as it
+    found it on exit; moto's state is discarded.
     """
     with _fake_credentials():
         # Imported here so that importing `local` costs nothing until AWS is needed, and so that
@@ -116,7 +116,8 @@ def emulated_aws(table_name: str, *, moto_config: Mapping[str, Mapping[str, Any]
         from csms.adapters.dynamodb.schema import create_table_request
         from moto import mock_aws
 
-        config: Any = _moto_config(moto_config or {})  # moto's DefaultConfig TypedDict, by section
+        overrides = {"stepfunctions": {"execute_state_machine": True}, **(moto_config or {})}
+        config: Any = _moto_config(overrides)  # moto's DefaultConfig TypedDict, by section
         with mock_aws(config=config), _serialised_moto():
             boto3.client("dynamodb", region_name=REGION).create_table(**create_table_request(table_name))
             yield

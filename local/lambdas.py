@@ -109,6 +109,16 @@ class LocalFunctions:
         except TimeoutError:
             raise FunctionTimeout(f"{name}: Task timed out after {spec.timeout_seconds:.2f} seconds") from None
 
+    def invoke_blocking(self, name: str, event: dict[str, Any]) -> Any:
+        """`invoke` for callers outside the event loop (moto's Step Functions executions run on threads)."""
+        spec = self._specs[name]
+        call = functools.partial(contextvars.copy_context().run, self._invoke_on_worker, spec, event)
+        future = self._executor.submit(call)
+        try:
+            return future.result(timeout=spec.timeout_seconds)
+        except TimeoutError:
+            raise FunctionTimeout(f"{name}: Task timed out after {spec.timeout_seconds:.2f} seconds") from None
+
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
 

@@ -40,6 +40,9 @@ class WorkflowSpec:
     started_by: tuple[str, ...] = ()
     """Manifest functions that start executions: they get `states:StartExecution` on this machine and its
     ARN in the environment variable `arn_environment_variable`."""
+    task_responses_from: tuple[str, ...] = ()
+    """Manifest functions that complete its `.waitForTaskToken` tasks (SendTaskSuccess/Failure/Heartbeat),
+    e.g. the message function when a station's answer to a workflow's command arrives."""
     table_access: Literal["none", "read", "read_write"] = "none"
     """Direct DynamoDB service integrations of its states."""
     puts_events: bool = False
@@ -55,8 +58,18 @@ class WorkflowSpec:
         return f"{_upper_snake(self.name)}_STATE_MACHINE_ARN"
 
 
-WORKFLOWS: tuple[WorkflowSpec, ...] = ()
-"""None yet: issue 3 adds reservation expiry, session limits, billing hand-off and command send+wait."""
+SEND_COMMAND = WorkflowSpec(
+    name="SendCommand",
+    definition="send_command.asl.json",
+    description="Sends one OCPP command to a station and waits for its answer (task token)",
+    invokes=("command",),
+    # Whoever pumps the outbox may complete the task: the station's answer arrives on $default (message),
+    # and a queued command that finds its station gone fails in whichever function pumped it.
+    task_responses_from=("message", "command", "api"),
+)
+
+WORKFLOWS: tuple[WorkflowSpec, ...] = (SEND_COMMAND,)
+"""Reservation expiry, session limits and the billing hand-off come with their issues."""
 
 
 def function_arn_placeholder(function_name: str) -> str:
@@ -78,10 +91,15 @@ def placeholders(definition_text: str) -> set[str]:
     return set(_PLACEHOLDER.findall(definition_text))
 
 
+def missing_placeholders(spec: WorkflowSpec, substitutions: Mapping[str, str]) -> set[str]:
+    """Placeholders of the definition without a value: on AWS they would stay literally `${...}`."""
+    return placeholders(spec.definition_path.read_text()) - set(substitutions)
+
+
 def render_definition(spec: WorkflowSpec, substitutions: Mapping[str, str]) -> str:
     """The definition with its placeholders filled, as Step Functions sees it after DefinitionSubstitutions."""
     text = spec.definition_path.read_text()
-    missing = placeholders(text) - set(substitutions)
+    missing = missing_placeholders(spec, substitutions)
     if missing:
         raise KeyError(f"{spec.definition} uses placeholders with no value: {sorted(missing)}")
     return _PLACEHOLDER.sub(lambda match: substitutions[match.group(1)], text)

@@ -57,8 +57,8 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     return synthesize(tmp_path_factory.mktemp("cdk-default"))
 
 
-# Everything optional switched on, plus what issue 3 will add (an operator API function, a workflow), so
-# that cdk-nag and cfn-lint also judge the paths the default deployment does not take.
+# Everything optional switched on, plus what issue 3 will add (a workflow, a function publishing events),
+# so that cdk-nag and cfn-lint also judge the paths the default deployment does not take.
 FULL_CONTEXT: dict[str, Any] = {
     "domainName": "ocpp.example.com",
     "certificateArn": "arn:aws:acm:us-east-1:111111111111:certificate/00000000-0000-0000-0000-000000000000",
@@ -100,13 +100,13 @@ FULL_CONTEXT: dict[str, Any] = {
     "authorizerDenialsThreshold": 20,
 }
 
-OPERATOR_API = "operator_api"
 SESSION_LIMITS = WorkflowSpec(
     name="SessionLimits",
     definition="",  # replaced by the file the fixture writes
-    description="Stand-in workflow: waits, then asks the message function to stop the session",
-    invokes=("message",),
-    started_by=("message", OPERATOR_API),
+    description="Stand-in workflow: waits, has the command function stop the session, records it, tells the driver",
+    invokes=("command",),
+    started_by=("api",),
+    task_responses_from=("message",),
     table_access="read_write",
     puts_events=True,
 )
@@ -117,8 +117,16 @@ TINY_DEFINITION = {
         "Wait": {"Type": "Wait", "Seconds": 60, "Next": "Stop"},
         "Stop": {
             "Type": "Task",
-            "Resource": "arn:aws:states:::lambda:invoke",
-            "Parameters": {"FunctionName": "${MessageFunctionArn}", "Payload.$": "$"},
+            "Resource": "arn:aws:states:::lambda:invoke.waitForTaskToken",
+            "Parameters": {
+                "FunctionName": "${CommandFunctionArn}",
+                "Payload": {
+                    "chargePointId.$": "$.chargePointId",
+                    "action": "RemoteStopTransaction",
+                    "taskToken.$": "$$.Task.Token",
+                },
+            },
+            "ResultPath": "$.stop",
             "Next": "Record",
         },
         "Record": {
@@ -130,21 +138,27 @@ TINY_DEFINITION = {
                 "UpdateExpression": "SET reached = :true",
                 "ExpressionAttributeValues": {":true": {"BOOL": True}},
             },
+            "ResultPath": None,
             "Next": "Notify",
         },
         "Notify": {
             "Type": "Task",
             "Resource": "arn:aws:states:::events:putEvents",
-            "Parameters": {"Entries": [{"EventBusName": "${EventBusName}", "Source": "csms", "DetailType": "SessionLimitReached", "Detail.$": "$"}]},
+            "Parameters": {
+                "Entries": [
+                    {"EventBusName": "${EventBusName}", "Source": "csms", "DetailType": "SessionLimitReached", "Detail.$": "$"}
+                ]
+            },
             "End": True,
         },
     },
 }
+BILLING_EXPORT = "billing_export"
 
 
 @dataclass(frozen=True, kw_only=True)
 class StandInFunction(FunctionSpec):
-    """A function whose code lives outside lambdas/ (the operator API of issue 3, not written yet)."""
+    """A function whose code lives outside lambdas/, with a flag the manifest does not have yet."""
 
     directory: Path
     publishes_events: bool = False
@@ -156,7 +170,7 @@ class StandInFunction(FunctionSpec):
 
 @pytest.fixture(scope="session")
 def stand_in_code(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    directory = tmp_path_factory.mktemp("operator_api")
+    directory = tmp_path_factory.mktemp("stand_in")
     (directory / "handler.py").write_text("def handler(event, context):\n    return {'statusCode': 200}\n")
     return directory
 
@@ -170,12 +184,12 @@ def session_limits(tmp_path_factory: pytest.TempPathFactory) -> WorkflowSpec:
 
 @pytest.fixture(scope="session")
 def full(tmp_path_factory: pytest.TempPathFactory, stand_in_code: Path, session_limits: WorkflowSpec) -> Synthesized:
-    operator_api = StandInFunction(
-        name=OPERATOR_API, description="Operator API (stand-in)", directory=stand_in_code, publishes_events=True
+    billing_export = StandInFunction(
+        name=BILLING_EXPORT, description="Publishes CDRs (stand-in)", directory=stand_in_code, publishes_events=True
     )
     return synthesize(
         tmp_path_factory.mktemp("cdk-full"),
         FULL_CONTEXT,
-        functions=(*FUNCTIONS, operator_api),
+        functions=(*FUNCTIONS, billing_export),
         workflows=(session_limits,),
     )

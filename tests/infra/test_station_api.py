@@ -12,7 +12,12 @@ from tests.infra.conftest import FULL_CONTEXT, Synthesized
 
 
 def routes_by_key(synthesized: Synthesized) -> dict[str, dict[str, Any]]:
-    return {route["Properties"]["RouteKey"]: route["Properties"] for route in synthesized.resources("AWS::ApiGatewayV2::Route").values() if route["Properties"]["ApiId"] == {"Ref": synthesized.logical_id(synthesized.stack.station_api.api)}}
+    api = {"Ref": synthesized.logical_id(synthesized.stack.station_api.api)}
+    return {
+        route["Properties"]["RouteKey"]: route["Properties"]
+        for route in synthesized.resources("AWS::ApiGatewayV2::Route").values()
+        if route["Properties"]["ApiId"] == api
+    }
 
 
 def authorizer(synthesized: Synthesized) -> tuple[str, dict[str, Any]]:
@@ -115,11 +120,20 @@ def test_functions_that_post_know_the_https_management_url_of_the_stage(deployed
     expected = {
         "Fn::Join": [
             "",
-            ["https://", {"Ref": api}, ".execute-api.", {"Ref": "AWS::Region"}, ".", {"Ref": "AWS::URLSuffix"}, f"/{STAGE_NAME}"],
+            [
+                "https://",
+                {"Ref": api},
+                ".execute-api.",
+                {"Ref": "AWS::Region"},
+                ".",
+                {"Ref": "AWS::URLSuffix"},
+                f"/{STAGE_NAME}",
+            ],
         ]
     }
     for spec in FUNCTIONS:
-        variables = deployed.json["Resources"][deployed.logical_id(deployed.stack.functions[spec.name])]["Properties"]["Environment"]["Variables"]
+        function = deployed.json["Resources"][deployed.logical_id(deployed.stack.functions[spec.name])]
+        variables = function["Properties"]["Environment"]["Variables"]
         if spec.posts_to_connections:
             assert variables["CONNECTIONS_ENDPOINT_URL"] == expected
         else:

@@ -10,6 +10,7 @@ from cfnlint.api import ManualArgs, lint
 
 from infra.application import build_app
 from infra.config import CsmsConfig
+from infra.manifest import REPO_ROOT
 from tests.infra.conftest import SKIP_BUNDLING, Synthesized
 
 MIN_REASON_LENGTH = 40
@@ -40,7 +41,8 @@ def test_cdk_nag_acknowledgments_all_carry_a_written_reason(synthesized: Synthes
 
 
 def test_cfn_lint_finds_nothing_but_cdks_own_depends_on(synthesized: Synthesized):
-    matches = lint(synthesized.template_path.read_text(), config=ManualArgs(ignore_checks=["W3005"], regions=["us-east-1", "eu-west-1"]))
+    config = ManualArgs(ignore_checks=["W3005"], regions=["us-east-1", "eu-west-1"])
+    matches = lint(synthesized.template_path.read_text(), config=config)
     assert [str(match) for match in matches] == []
 
 
@@ -65,7 +67,7 @@ def test_bad_context_fails_before_anything_is_built():
 def test_app_py_is_the_cdk_entry_point(monkeypatch, tmp_path):
     built = []
     monkeypatch.setattr("infra.application.build_app", lambda: built.append(True) or _Synthesizable())
-    runpy.run_path("app.py", run_name="__main__")
+    runpy.run_path(str(REPO_ROOT / "app.py"), run_name="__main__")
     assert built == [True]
 
 

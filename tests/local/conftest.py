@@ -1,6 +1,6 @@
 """Fixtures for the local runtime's tests: fake functions, a runtime on ephemeral ports, a station.
 
-The four functions are plain callables recording their events; a test swaps a behaviour by
+The functions are plain callables recording their events; a test swaps a behaviour by
 assigning e.g. `functions.behaviour["message"] = lambda event, context: ...`.
 """
 
@@ -51,6 +51,7 @@ class FakeFunctions:
             "connect": accept_ocpp16,
             "message": echo,
             "disconnect": lambda event, context: None,
+            "api": lambda event, context: {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": "{}"},
         }
         self.events: dict[str, list[dict[str, Any]]] = {name: [] for name in self.behaviour}
         self.contexts: dict[str, list[Any]] = {name: [] for name in self.behaviour}
@@ -79,6 +80,12 @@ class FakeFunctions:
         return self.events[name][:count]
 
 
+@pytest.fixture(autouse=True)
+def _ephemeral_api_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`python -m local` started by a test inherits this: no test binds the operator API's fixed 8080."""
+    monkeypatch.setenv("CSMS_API_PORT", "0")
+
+
 @pytest.fixture
 def functions() -> FakeFunctions:
     return FakeFunctions()
@@ -99,6 +106,7 @@ def local_runtime(functions: FakeFunctions) -> Callable[..., LocalRuntime]:
     """`async with local_runtime(idle_timeout_seconds=0.3) as runtime:` on ephemeral ports."""
 
     def make(**config: Any) -> LocalRuntime:
+        config.setdefault("api_port", 0)
         return LocalRuntime(LocalConfig(ws_port=0, connections_port=0, **config), handlers=functions.handlers)
 
     return make

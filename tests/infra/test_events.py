@@ -1,0 +1,93 @@
+"""The CSMS bus for billing partners and drivers' notifications: archive, dead letters, partner routes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.infra.conftest import FULL_CONTEXT, Synthesized
+
+
+def rules(synthesized: Synthesized) -> dict[str, dict[str, Any]]:
+    return {
+        rule["Properties"]["Description"]: rule["Properties"]
+        for rule in synthesized.resources("AWS::Events::Rule").values()
+    }
+
+
+def test_a_custom_bus_with_an_archive_of_everything_for_replay(deployed: Synthesized, full: Synthesized):
+    bus = deployed.logical_id(deployed.stack.events.bus)
+    (archive,) = deployed.resources("AWS::Events::Archive").values()
+    assert archive["Properties"]["SourceArn"] == {"Fn::GetAtt": [bus, "Arn"]}
+    assert archive["Properties"]["EventPattern"] == {"account": [{"Ref": "AWS::AccountId"}]}
+    assert archive["Properties"]["RetentionDays"] == 365
+    (archive,) = full.resources("AWS::Events::Archive").values()
+    assert archive["Properties"]["RetentionDays"] == FULL_CONTEXT["eventArchiveRetentionDays"]
+
+
+def test_the_dead_letter_queue_is_encrypted_and_tls_only(deployed: Synthesized):
+    queue = deployed.logical_id(deployed.stack.events.dead_letter_queue)
+    properties = deployed.json["Resources"][queue]["Properties"]
+    assert properties["SqsManagedSseEnabled"] is True
+    assert properties["MessageRetentionPeriod"] == 14 * 24 * 3600
+    (policy,) = [p for p in deployed.resources("AWS::SQS::QueuePolicy").values() if {"Ref": queue} in p["Properties"]["Queues"]]
+    (deny,) = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Deny"]
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_no_partner_routes_unless_the_operator_configures_them(deployed: Synthesized):
+    assert not deployed.resources("AWS::Events::Rule")
+    assert not deployed.resources("AWS::Events::ApiDestination")
+
+
+def test_a_partner_with_an_aws_account_gets_the_chosen_events_on_their_bus(full: Synthesized):
+    (partner,) = FULL_CONTEXT["partnerEventBuses"]
+    rule = rules(full)[f"CSMS events to partner {partner['name']}"]
+    assert rule["EventBusName"] == {"Ref": full.logical_id(full.stack.events.bus)}
+    assert rule["EventPattern"] == {"detail-type": partner["detailTypes"]}
+    (target,) = rule["Targets"]
+    assert target["Arn"] == partner["eventBusArn"]
+    assert target["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": [full.logical_id(full.stack.events.dead_letter_queue), "Arn"]}
+    role = target["RoleArn"]["Fn::GetAtt"][0]
+    statements = [
+        statement
+        for policy in full.resources("AWS::IAM::Policy").values()
+        if {"Ref": role} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    assert statements == [{"Action": "events:PutEvents", "Effect": "Allow", "Resource": partner["eventBusArn"]}]
+
+
+def test_a_partner_without_aws_gets_every_event_posted_to_their_https_endpoint(full: Synthesized):
+    (partner,) = FULL_CONTEXT["partnerApiDestinations"]
+    (connection,) = full.resources("AWS::Events::Connection").values()
+    assert connection["Properties"]["AuthorizationType"] == "API_KEY"
+    assert connection["Properties"]["AuthParameters"]["ApiKeyAuthParameters"] == {
+        "ApiKeyName": partner["apiKeyHeader"],
+        # Read from the operator's secret at deploy time, never written in the template.
+        "ApiKeyValue": f"{{{{resolve:secretsmanager:{partner['apiKeySecretName']}:SecretString:::}}}}",
+    }
+    (destination_id, destination), = full.resources("AWS::Events::ApiDestination").items()
+    assert destination["Properties"]["InvocationEndpoint"] == partner["endpoint"]
+    assert destination["Properties"]["HttpMethod"] == "POST"
+    rule = rules(full)[f"CSMS events to partner {partner['name']}"]
+    (target,) = rule["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": [destination_id, "Arn"]}
+    assert "DeadLetterConfig" in target
+    assert target["RetryPolicy"]["MaximumEventAgeInSeconds"] == 24 * 3600
+
+
+def test_bus_arn_is_an_output(deployed: Synthesized):
+    bus = deployed.logical_id(deployed.stack.events.bus)
+    assert deployed.template.find_outputs("EventBusArn")["EventBusArn"]["Value"] == {"Fn::GetAtt": [bus, "Arn"]}
+
+
+def test_only_functions_that_publish_may_put_events(deployed: Synthesized, full: Synthesized):
+    for synthesized in (deployed, full):
+        for name, role in synthesized.stack.functions.roles.items():
+            actions = [
+                statement["Action"]
+                for policy in synthesized.resources("AWS::IAM::Policy").values()
+                if {"Ref": synthesized.logical_id(role)} in policy["Properties"]["Roles"]
+                for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+            ]
+            assert ("events:PutEvents" in actions) == (name == "billing_export"), name

@@ -1,0 +1,103 @@
+"""The operator API: an HTTP API proxying every route to the operator function, IAM or JWT, throttled."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from aws_cdk import App, Stack
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk.assertions import Template
+
+from infra.config import OperatorApiAuthorization, Throttle
+from infra.manifest import HTTP_API_FUNCTION
+from infra.operator_api import OperatorApi
+from tests.infra.conftest import FULL_CONTEXT, Synthesized
+
+ISSUER = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_example"
+
+
+def operator_api(stand_in_code: Path, authorization: OperatorApiAuthorization) -> Template:
+    stack = Stack(App(), "OperatorApiUnderTest")
+    handler = lambda_.Function(
+        stack,
+        "StandIn",
+        runtime=lambda_.Runtime.PYTHON_3_14,
+        handler="handler.handler",
+        code=lambda_.Code.from_asset(str(stand_in_code)),
+    )
+    OperatorApi(
+        stack,
+        "OperatorApi",
+        handler=handler,
+        authorization=authorization,
+        throttle=Throttle(rate_limit=20, burst_limit=40),
+        log_retention=logs.RetentionDays.ONE_MONTH,
+    )
+    return Template.from_stack(stack)
+
+
+@pytest.fixture(scope="module")
+def iam_api(stand_in_code: Path) -> Template:
+    return operator_api(stand_in_code, OperatorApiAuthorization())
+
+
+def test_every_route_goes_to_the_one_function_behind_iam_by_default(iam_api: Template):
+    routes = iam_api.find_resources("AWS::ApiGatewayV2::Route")
+    assert sorted(route["Properties"]["RouteKey"] for route in routes.values()) == ["ANY /", "ANY /{proxy+}"]
+    assert {route["Properties"]["AuthorizationType"] for route in routes.values()} == {"AWS_IAM"}
+    (integration,) = iam_api.find_resources("AWS::ApiGatewayV2::Integration").values()
+    assert integration["Properties"]["IntegrationType"] == "AWS_PROXY"
+    assert integration["Properties"]["PayloadFormatVersion"] == "2.0"
+    (api,) = iam_api.find_resources("AWS::ApiGatewayV2::Api").values()
+    assert api["Properties"]["ProtocolType"] == "HTTP"
+
+
+def test_jwt_for_example_a_cognito_user_pool_as_the_option(stand_in_code: Path):
+    template = operator_api(
+        stand_in_code, OperatorApiAuthorization(kind="jwt", jwt_issuer=ISSUER, jwt_audience=("operator-console",))
+    )
+    (authorizer_id, authorizer), = template.find_resources("AWS::ApiGatewayV2::Authorizer").items()
+    assert authorizer["Properties"]["AuthorizerType"] == "JWT"
+    assert authorizer["Properties"]["JwtConfiguration"] == {"Issuer": ISSUER, "Audience": ["operator-console"]}
+    for route in template.find_resources("AWS::ApiGatewayV2::Route").values():
+        assert route["Properties"]["AuthorizationType"] == "JWT"
+        assert route["Properties"]["AuthorizerId"] == {"Ref": authorizer_id}
+
+
+def test_the_stage_is_throttled_and_logged(iam_api: Template):
+    (stage,) = iam_api.find_resources("AWS::ApiGatewayV2::Stage").values()
+    assert stage["Properties"]["StageName"] == "$default"
+    assert stage["Properties"]["DefaultRouteSettings"] == {"ThrottlingBurstLimit": 40, "ThrottlingRateLimit": 20}
+    fields = json.loads(stage["Properties"]["AccessLogSettings"]["Format"])
+    assert {"requestId", "routeKey", "status", "caller"} <= set(fields)
+
+
+def test_the_stack_serves_the_manifests_http_api_function(deployed: Synthesized, full: Synthesized):
+    assert deployed.stack.operator_api is not None
+    http_integrations = [
+        integration
+        for integration in deployed.resources("AWS::ApiGatewayV2::Integration").values()
+        if integration["Properties"].get("PayloadFormatVersion") == "2.0"  # WebSocket integrations have none
+    ]
+    (integration,) = http_integrations
+    function = deployed.logical_id(deployed.stack.functions[HTTP_API_FUNCTION])
+    assert integration["Properties"]["IntegrationUri"] == {"Fn::GetAtt": [function, "Arn"]}
+    assert "OperatorApiUrl" in deployed.template.find_outputs("*")
+    (jwt,) = [
+        authorizer
+        for authorizer in full.resources("AWS::ApiGatewayV2::Authorizer").values()
+        if authorizer["Properties"]["AuthorizerType"] == "JWT"
+    ]
+    assert jwt["Properties"]["JwtConfiguration"]["Issuer"] == FULL_CONTEXT["operatorApiAuthorization"]["jwtIssuer"]
+
+
+def test_no_http_api_without_an_operator_function(tmp_path):
+    from tests.infra.conftest import synthesize
+
+    synthesized = synthesize(tmp_path, operator_api_function=None)
+    assert synthesized.stack.operator_api is None
+    protocols = [api["Properties"]["ProtocolType"] for api in synthesized.resources("AWS::ApiGatewayV2::Api").values()]
+    assert protocols == ["WEBSOCKET"]
