@@ -23,15 +23,17 @@ INTERNAL_ERRORS = "InternalErrors"
 MALFORMED_FRAMES = "MalformedFrames"
 LENIENT_VIOLATIONS = "LenientViolations"
 
-# Expected from the code (not emitted yet; the dashboard shows them as soon as they are):
+# Emitted by csms.station.dispatcher (count_per_action) and csms.station.transactions:
 ACTION_DIMENSION = "action"
 """StationMessages with dimensions {service, action}: messages per OCPP action."""
+ENERGY_DELIVERED_WH = "EnergyDeliveredWh"
+"""Energy of each stopped transaction (meterStop - meterStart), in Wh."""
+
+# Expected from the code, not emitted yet (they need a periodic reader; the panels stay empty until then):
 CONNECTED_STATIONS = "ConnectedStations"
 """Gauge: stations with a current connection."""
 ACTIVE_TRANSACTIONS = "ActiveTransactions"
 """Gauge: transactions started and not yet stopped."""
-ENERGY_DELIVERED_WH = "EnergyDeliveredWh"
-"""Energy of each stopped transaction (meterStop - meterStart), in Wh."""
 
 # Published by the stack itself from the WebSocket access log (metric filters, no code involved).
 AUTHORIZER_DENIALS = "AuthorizerDenials"

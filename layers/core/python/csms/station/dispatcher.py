@@ -18,7 +18,7 @@ from csms.ocpp.frames import Call, CallError, CallResult, FrameError, parse_fram
 from csms.ocpp.router import ActionRouter
 from csms.ocpp.v16.actions import ACTIONS, Initiator
 from csms.ocpp.v16.validation import dump, parse_request
-from csms.runtime.observability import logger, metrics
+from csms.runtime.observability import count_per_action, logger, metrics
 from csms.station import core, data_transfer, notifications, security, transactions
 from csms.station.context import StationContext
 
@@ -93,6 +93,7 @@ def _answer(call: Call, ctx: StationContext) -> dict:
     spec = ACTIONS.get(call.action)
     if spec is None:
         raise ActionNotImplementedError(f"Unknown action {call.action}")
+    count_per_action("StationMessages", call.action)
     handler = station_router.resolve(call.action)
     if Initiator.STATION not in spec.initiated_by or handler is None:
         raise ActionNotSupportedError(f"{call.action} is not accepted from a charge point")

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
+
 from csms.adapters.dynamodb.id_tags import IdTagRepository
 from csms.adapters.dynamodb.transactions import NewTransaction
 from csms.domain.authorization import Authorization, IdTagRecord, authorize
@@ -15,6 +17,7 @@ from csms.domain.transactions import start_fingerprint
 from csms.ocpp.router import ActionRouter
 from csms.ocpp.v16 import call, call_result, datatypes
 from csms.ocpp.v16.validation import dump
+from csms.runtime.observability import metrics
 from csms.station.context import StationContext
 
 router = ActionRouter()
@@ -127,6 +130,7 @@ def stop_transaction(request: call.StopTransaction, ctx: StationContext) -> call
         )
     else:
         services.id_tags.release_transaction(stopped.id_tag, request.transaction_id)
+        metrics.add_metric(name="EnergyDeliveredWh", unit=MetricUnit.NoUnit, value=float(stopped.energy_wh))
     if request.id_tag is None:
         return call_result.StopTransaction()
     record = services.id_tags.get(request.id_tag)
