@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench synth deploy clean
+.PHONY: run test bench sim synth deploy clean
 
 $(STAMP): requirements/runtime.txt requirements/dev.txt requirements/lock.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,10 @@ test: $(STAMP)
 ## bench: simulated stations against the local runtime; prints throughput, latency, AWS requests per action
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.stations
+
+## sim: simulated stations against the local runtime, e.g. make sim ARGS="--stations 5 --sessions"
+sim: $(STAMP)
+	$(BIN)/python -m simulator $(ARGS)
 
 CDK := JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 npx --no-install cdk
 

@@ -1,0 +1,75 @@
+"""`python -m simulator`: arguments, progress lines, summary, and a clean stop on Ctrl-C."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+
+from simulator.cli import parse_arguments, read_password, run as run_stations, station_url, summary
+from tests.simulator.central_system import CentralSystem
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_the_station_id_is_appended_to_the_url():
+    assert station_url("ws://127.0.0.1:9000/ocpp/", "SIM001") == "ws://127.0.0.1:9000/ocpp/SIM001"
+    assert station_url("wss://example.com/ocpp", "CP 1/a") == "wss://example.com/ocpp/CP%201%2Fa"
+
+
+def test_bad_arguments_are_refused(capsys):
+    for argv in (["--stations", "0"], ["--url", "http://x/"], ["--password", "a", "--password-file", "f"]):
+        with pytest.raises(SystemExit):
+            parse_arguments(argv)
+
+
+def test_the_password_file_holds_the_password_on_its_first_line(tmp_path):
+    secret = tmp_path / "password"
+    secret.write_text("s3cret-password-123\n# comment\n")
+    assert read_password(parse_arguments(["--password-file", str(secret)])) == "s3cret-password-123"
+    assert read_password(parse_arguments(["--password", "p"])) == "p"
+    assert read_password(parse_arguments([])) is None
+
+
+def test_a_fleet_runs_sessions_prints_progress_and_a_summary(run, capsys):
+    async def scenario():
+        async with CentralSystem() as central:
+            arguments = parse_arguments([
+                "--url", central.url + "/", "--stations", "2", "--prefix", "T", "--sessions", "--session-seconds", "20",
+                "--meter-interval", "5", "--duration", "1.0", "--time-scale", "0.01", "--id-tag", "DRIVER-9", "--seed", "1",
+            ])
+            stations = await run_stations(arguments)
+            return central, stations
+
+    central, stations = run(scenario)
+    output = capsys.readouterr().out
+    assert [s.id for s in stations] == ["T001", "T002"]
+    assert "T001 boot Accepted" in output and "T002 boot Accepted" in output
+    assert "session started" in output and "session stopped" in output and "kWh" in output
+    assert {p["id_tag"] for p in central.sent("StartTransaction")} == {"DRIVER-9"}
+    # Every transaction started was stopped before the end, with its energy in the summary.
+    assert len(central.sent("StopTransaction")) == len(central.sent("StartTransaction")) >= 2
+    text = summary(stations)
+    assert "2 stations, 2 booted (Accepted)" in text
+    assert f"{sum(s.stats.sessions_started for s in stations)} sessions started" in text
+
+
+def test_the_command_stops_cleanly_on_ctrl_c(run):
+    async def scenario():
+        async with CentralSystem() as central:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "simulator", "--url", central.url, "--stations", "1", "--prefix", "CLI",
+                cwd=REPO, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            )
+            await central.wait_for("StatusNotification", count=3, timeout=10)
+            process.send_signal(signal.SIGINT)
+            out, err = await asyncio.wait_for(process.communicate(), 10)
+            return process.returncode, out.decode(), err.decode()
+
+    code, out, err = run(scenario, timeout=20)
+    assert code == 0, err
+    assert "CLI001 boot Accepted" in out and "stopping" in out and "Summary" in out
+    assert "1 stations, 1 booted (Accepted)" in out
