@@ -138,7 +138,7 @@ def cold_import_ms(function_name: str) -> float:
 
 
 async def bench(args: argparse.Namespace, counter: RequestCounter) -> tuple[dict[str, list[float]], float]:
-    config = LocalConfig(ws_port=0, connections_port=0, table_name=TABLE_NAME, log_level="WARNING", max_concurrent_invocations=args.workers)
+    config = LocalConfig(ws_port=0, connections_port=0, api_port=0, table_name=TABLE_NAME, log_level="WARNING", max_concurrent_invocations=args.workers)
     latencies: dict[str, list[float]] = defaultdict(list)
     async with LocalRuntime(config, invocation_hook=counter.invocation) as runtime:
         for id_tag in ID_TAGS:

@@ -2,7 +2,7 @@
 
 Start it in process (ports 0 = ephemeral) from a test::
 
-    runtime = LocalRuntime(LocalConfig(ws_port=0, connections_port=0), handlers={...})
+    runtime = LocalRuntime(LocalConfig(ws_port=0, connections_port=0, api_port=0), handlers={...})
     await runtime.start()
     async with websockets.asyncio.client.connect(runtime.station_url("CP001"), ...) as station: ...
     await runtime.stop()
@@ -20,11 +20,12 @@ from types import TracebackType
 from typing import Any, Self
 from urllib.parse import quote
 
-from infra.manifest import OCPP_PATH_PREFIX
+from infra.manifest import HTTP_API_FUNCTION, OCPP_PATH_PREFIX
 from local.aws import ACCOUNT_ID, REGION
 from local.connections import ConnectionsEndpoint
 from local.events import ApiStage, new_api_id
 from local.gateway import Gateway, Quotas
+from local.http_api import HttpApi
 from local.lambdas import Handler, InvocationHook, LocalFunctions
 
 
@@ -33,6 +34,8 @@ class LocalConfig:
     host: str = "127.0.0.1"
     ws_port: int = 9000
     connections_port: int = 9001
+    api_port: int = 8080
+    """The operator API (HTTP API, payload format 2.0)."""
     max_connection_seconds: float = 7200
     idle_timeout_seconds: float = 600
     max_frame_bytes: int = 32768
@@ -64,6 +67,7 @@ class LocalConfig:
             host=env.get("CSMS_HOST", cls.host),
             ws_port=number("CSMS_WS_PORT", cls.ws_port, int),
             connections_port=number("CSMS_CONNECTIONS_PORT", cls.connections_port, int),
+            api_port=number("CSMS_API_PORT", cls.api_port, int),
             max_connection_seconds=number("CSMS_WS_MAX_CONNECTION_SECONDS", cls.max_connection_seconds, float),
             idle_timeout_seconds=number("CSMS_WS_IDLE_TIMEOUT_SECONDS", cls.idle_timeout_seconds, float),
             max_frame_bytes=number("CSMS_WS_MAX_FRAME_BYTES", cls.max_frame_bytes, int),
@@ -115,6 +119,15 @@ class LocalRuntime:
         api = ApiStage(api_id=new_api_id(), stage=self.config.stage, region=REGION, account_id=ACCOUNT_ID)
         self.gateway = Gateway(self.functions.invoke, api=api, quotas=self.config.quotas)
         self._connections = ConnectionsEndpoint(self.gateway, stage=self.config.stage)
+        self.http_api = HttpApi(
+            self.functions.invoke,
+            function=HTTP_API_FUNCTION,
+            api_id=new_api_id(),
+            account_id=ACCOUNT_ID,
+            region=REGION,
+            timeout_seconds=self.functions.spec(HTTP_API_FUNCTION).timeout_seconds,  # API Gateway's 29 s
+        )
+        self._api_port: int | None = None
         self._saved_environment: dict[str, str | None] = {}
         self._ws_port: int | None = None
         self._connections_port: int | None = None
@@ -129,6 +142,11 @@ class LocalRuntime:
         """The @connections endpoint including the stage: CONNECTIONS_ENDPOINT_URL."""
         return f"http://{self.config.host}:{self._bound(self._connections_port)}/{self.config.stage}"
 
+    @property
+    def api_url(self) -> str:
+        """The operator API: `http://host:port` (`GET {api_url}/openapi.json`, Swagger UI at `/docs`)."""
+        return f"http://{self.config.host}:{self._bound(self._api_port)}"
+
     def station_url(self, charge_point_id: str) -> str:
         return f"{self.ws_url}/{quote(charge_point_id, safe='')}"
 
@@ -141,12 +159,14 @@ class LocalRuntime:
             self._saved_environment = {name: os.environ.get(name) for name in environment}
             os.environ.update(environment)
             self._ws_port = await self.gateway.start(config.host, config.ws_port)
+            self._api_port = await self.http_api.start(config.host, config.api_port)
         except BaseException:
             await self.stop()  # e.g. the port is taken: leave nothing listening, the environment as it was
             raise
 
     async def stop(self) -> None:
-        """Stations closed with 1001 and $disconnected, then the endpoint, then the workers."""
+        """The operator API, then stations closed with 1001 and $disconnected, then the endpoint, then the workers."""
+        await self.http_api.stop()
         await self.gateway.stop()
         await self._connections.stop()
         await asyncio.to_thread(self.functions.close)

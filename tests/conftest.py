@@ -14,20 +14,19 @@ from csms.runtime.wiring import Services
 
 TABLE_NAME = "csms-test"
 
-
-@pytest.fixture(autouse=True, scope="session")
-def _no_real_aws():
-    """Fake credentials everywhere, so nothing in the suite can ever reach a real AWS account."""
-    os.environ.update(
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_SESSION_TOKEN="testing",
-        AWS_DEFAULT_REGION="us-east-1",
-        POWERTOOLS_METRICS_DISABLED="true",
-        POWERTOOLS_SERVICE_NAME="csms",
-        POWERTOOLS_METRICS_NAMESPACE="CSMS",
-    )
-    os.environ.pop("AWS_PROFILE", None)
+# Set when pytest loads this file, before any test module imports the package: fake credentials so
+# nothing in the suite can ever reach a real AWS account, and the Powertools environment the stack
+# sets (Metrics reads its namespace when it is created, at import).
+os.environ.update(
+    AWS_ACCESS_KEY_ID="testing",
+    AWS_SECRET_ACCESS_KEY="testing",
+    AWS_SESSION_TOKEN="testing",
+    AWS_DEFAULT_REGION="us-east-1",
+    POWERTOOLS_METRICS_DISABLED="true",
+    POWERTOOLS_SERVICE_NAME="csms",
+    POWERTOOLS_METRICS_NAMESPACE="CSMS",
+)
+os.environ.pop("AWS_PROFILE", None)
 
 
 @pytest.fixture

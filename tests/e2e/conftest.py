@@ -26,7 +26,7 @@ def run_local():
         # A new runtime is a new deployment: the functions must read its settings, not a previous one's.
         get_settings.cache_clear()
         get_services.cache_clear()
-        local_config = LocalConfig(ws_port=0, connections_port=0, table_name=TABLE_NAME, **config)
+        local_config = LocalConfig(ws_port=0, connections_port=0, api_port=0, table_name=TABLE_NAME, **config)
 
         async def main() -> Any:
             async with LocalRuntime(local_config) as runtime:

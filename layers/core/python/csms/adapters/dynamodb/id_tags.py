@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from boto3.dynamodb.conditions import Attr
 from botocore.exceptions import ClientError
 
-from csms.adapters.dynamodb.keys import id_tag_key
-from csms.adapters.dynamodb.stations import is_condition_failure
+from csms.adapters.dynamodb.keys import ID_TAG_SK, id_tag_key
+from csms.adapters.dynamodb.schema import PARTITION_KEY, SORT_KEY
+from csms.adapters.dynamodb.stations import collect_page, is_condition_failure
 from csms.domain.authorization import IdTagRecord
-from csms.domain.clock import from_iso
+from csms.domain.clock import from_iso, to_iso
 
 
 class IdTagRepository:
@@ -40,6 +42,62 @@ class IdTagRepository:
         if record.parent_id_tag:
             item["parentIdTag"] = record.parent_id_tag
         self._table.put_item(Item=item)
+
+    def register(self, record: IdTagRecord) -> bool:
+        """The operator's data of a tag (status, expiryDate, parentIdTag) replaced in one UpdateItem, leaving
+        the tag's live transaction alone (a put would drop it). Returns True when the tag was new."""
+        values: dict[str, Any] = {":idTag": record.id_tag, ":status": record.status}
+        assignments = ["idTag = :idTag", "#status = :status"]
+        removals = []
+        for name, value in (
+            ("expiryDate", to_iso(record.expiry_date) if record.expiry_date else None),
+            ("parentIdTag", record.parent_id_tag),
+        ):
+            if value is None:
+                removals.append(name)
+            else:
+                values[f":{name}"] = value
+                assignments.append(f"{name} = :{name}")
+        expression = "SET " + ", ".join(assignments) + (" REMOVE " + ", ".join(removals) if removals else "")
+        response = self._table.update_item(
+            Key=id_tag_key(record.id_tag),
+            UpdateExpression=expression,
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=values,
+            ReturnValues="ALL_OLD",
+        )
+        return "Attributes" not in response
+
+    def delete(self, id_tag: str) -> bool:
+        """Returns whether the tag existed."""
+        return "Attributes" in self._table.delete_item(Key=id_tag_key(id_tag), ReturnValues="ALL_OLD")
+
+    def list_page(
+        self, *, limit: int, start_key: dict[str, Any] | None = None
+    ) -> tuple[list[IdTagRecord], dict[str, Any] | None]:
+        """Tags in table order, `limit` at a time (a Scan filtered on the tag sort key, see StationRepository.list_page)."""
+        items, next_key = collect_page(
+            self._table.scan,
+            {"FilterExpression": Attr(SORT_KEY).eq(ID_TAG_SK)},
+            limit=limit,
+            start_key=start_key,
+            key_names=(PARTITION_KEY, SORT_KEY),
+        )
+        return [self._record(item) for item in items], next_key
+
+    @staticmethod
+    def _record(item: dict[str, Any]) -> IdTagRecord:
+        active = item.get("activeTransactionId")
+        return IdTagRecord(
+            id_tag=item["idTag"],
+            status=item["status"],
+            expiry_date=from_iso(item["expiryDate"]) if item.get("expiryDate") else None,
+            parent_id_tag=item.get("parentIdTag"),
+            active_transaction_id=int(active) if active is not None else None,
+            active_transaction_started_at=(
+                from_iso(item["activeTransactionStartedAt"]) if item.get("activeTransactionStartedAt") else None
+            ),
+        )
 
     def release_transaction(self, id_tag: str, transaction_id: int) -> None:
         """The tag's transaction ended: it may start another one. Only that transaction releases it."""

@@ -6,13 +6,16 @@ StatusNotification updates on it cost one write unit.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from boto3.dynamodb.conditions import Attr
 from botocore.exceptions import ClientError
 
-from csms.adapters.dynamodb.keys import station_key
+from csms.adapters.dynamodb.keys import STATION_SK, station_key
+from csms.adapters.dynamodb.schema import PARTITION_KEY, SORT_KEY
 from csms.domain.clock import to_iso
 
 CONNECTOR_ATTRIBUTE_PREFIX = "connector_"
@@ -142,6 +145,52 @@ class StationRepository:
             charge_point_id, "SET #attribute = :notification", {":notification": notification}, {"#attribute": attribute}
         )
 
+    def register(
+        self, charge_point_id: str, *, set_attributes: dict[str, Any], remove_attributes: Collection[str]
+    ) -> bool:
+        """An operator registers a station or changes its registration: only the registration attributes are
+        written (one UpdateItem), never the runtime ones (connection, boot, connectors, outstanding call).
+        Returns True when the station was not registered before."""
+        touched = set(set_attributes) | set(remove_attributes)
+        if not touched <= REGISTRATION_ATTRIBUTES:
+            raise ValueError(f"not registration attributes: {sorted(touched - REGISTRATION_ATTRIBUTES)}")
+        names = {f"#{name}": name for name in touched}
+        values: dict[str, Any] = {":id": charge_point_id, ":true": True}
+        assignments = ["chargePointId = :id", "registered = :true"]
+        for name, value in set_attributes.items():
+            values[f":{name}"] = value
+            assignments.append(f"#{name} = :{name}")
+        expression = "SET " + ", ".join(assignments)
+        if remove_attributes:
+            expression += " REMOVE " + ", ".join(f"#{name}" for name in sorted(remove_attributes))
+        response = self._table.update_item(
+            Key=station_key(charge_point_id),
+            UpdateExpression=expression,
+            ExpressionAttributeValues=values,
+            **({"ExpressionAttributeNames": names} if names else {}),
+            ReturnValues="ALL_OLD",
+        )
+        return not response.get("Attributes", {}).get("registered", False)
+
+    def delete(self, charge_point_id: str) -> StationRecord | None:
+        """Remove the station item (registration and runtime state); returns what it held, None if nothing."""
+        old = self._table.delete_item(Key=station_key(charge_point_id), ReturnValues="ALL_OLD").get("Attributes")
+        return StationRecord.from_item(old) if old else None
+
+    def list_page(
+        self, *, limit: int, start_key: dict[str, Any] | None = None
+    ) -> tuple[list[StationRecord], dict[str, Any] | None]:
+        """Stations in table order, `limit` at a time. A Scan filtered on the station sort key: it reads every
+        item kind, so its cost grows with the whole table (a sparse index of stations would read only them)."""
+        items, next_key = collect_page(
+            self._table.scan,
+            {"FilterExpression": Attr(SORT_KEY).eq(STATION_SK), "ConsistentRead": True},
+            limit=limit,
+            start_key=start_key,
+            key_names=(PARTITION_KEY, SORT_KEY),
+        )
+        return [StationRecord.from_item(item) for item in items], next_key
+
     def _update_existing(
         self,
         charge_point_id: str,
@@ -161,3 +210,35 @@ class StationRepository:
         except ClientError as error:
             if not is_condition_failure(error):
                 raise
+
+
+REGISTRATION_ATTRIBUTES = frozenset({"description", "lenient", "tariffId", "passwordHash"})
+"""What an operator's registration sets on the station item; everything else there is the station's runtime state."""
+
+
+def collect_page(
+    read: Any,
+    request: dict[str, Any],
+    *,
+    limit: int,
+    start_key: dict[str, Any] | None,
+    key_names: tuple[str, ...],
+    max_reads: int = 20,
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """Up to `limit` items of a Scan or Query (`read`, e.g. `table.scan`) whose filter may skip most of what
+    it reads: reads on until `limit` items matched, the end was reached or `max_reads` pages were read.
+
+    Returns the items and where the next page starts (None at the end). A page cut short resumes right
+    after its last item returned, so nothing is skipped or repeated.
+    """
+    items: list[dict[str, Any]] = []
+    start = start_key
+    for _ in range(max_reads):
+        page = read(**request, Limit=min(max(limit * 4, 100), 1000), **({"ExclusiveStartKey": start} if start else {}))
+        items.extend(page["Items"])
+        start = page.get("LastEvaluatedKey")
+        if len(items) > limit:
+            return items[:limit], {name: items[limit - 1][name] for name in key_names}
+        if len(items) == limit or start is None:
+            return items, start
+    return items, start

@@ -16,10 +16,11 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
+from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
 from csms.adapters.dynamodb.keys import (
+    TRANSACTION_SK,
     key,
     station_index_keys,
     station_pk,
@@ -28,8 +29,8 @@ from csms.adapters.dynamodb.keys import (
     transaction_pk,
     transaction_start_key,
 )
-from csms.adapters.dynamodb.schema import STATION_INDEX, TTL_ATTRIBUTE
-from csms.adapters.dynamodb.stations import is_condition_failure
+from csms.adapters.dynamodb.schema import PARTITION_KEY, SORT_KEY, STATION_INDEX, TTL_ATTRIBUTE
+from csms.adapters.dynamodb.stations import collect_page, is_condition_failure
 from csms.domain.clock import to_iso
 from csms.domain.transactions import transaction_id_from_counter
 
@@ -208,6 +209,39 @@ class TransactionRepository:
         )
         return response["Items"]
 
+    def list_page(
+        self,
+        *,
+        charge_point_id: str | None = None,
+        active: bool | None = None,
+        limit: int,
+        start_key: dict[str, Any] | None = None,
+    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+        """Transactions, `limit` at a time; active ones have no `stoppedAt`. One station's come newest first
+        from the byStation index; all stations' come in table order from a Scan filtered on the sort key."""
+        conditions = []
+        if active is not None:
+            conditions.append(Attr("stoppedAt").not_exists() if active else Attr("stoppedAt").exists())
+        if charge_point_id is not None:
+            request: dict[str, Any] = {
+                "IndexName": STATION_INDEX.name,
+                "KeyConditionExpression": Key(STATION_INDEX.partition_key).eq(station_pk(charge_point_id))
+                & Key(STATION_INDEX.sort_key).begins_with("TX#"),
+                "ScanIndexForward": False,
+            }
+            read = self._table.query
+            key_names: tuple[str, ...] = (PARTITION_KEY, SORT_KEY, STATION_INDEX.partition_key, STATION_INDEX.sort_key)
+        else:
+            # The transactionId counter shares the sort key: only `TX#` partitions are transactions.
+            conditions += [Attr(SORT_KEY).eq(TRANSACTION_SK), Attr(PARTITION_KEY).begins_with("TX#")]
+            request, read, key_names = {}, self._table.scan, (PARTITION_KEY, SORT_KEY)
+        if conditions:
+            expression = conditions[0]
+            for condition in conditions[1:]:
+                expression = expression & condition
+            request["FilterExpression"] = expression
+        return collect_page(read, request, limit=limit, start_key=start_key, key_names=key_names)
+
 
 class MeterValueRepository:
     def __init__(self, table: Any):
@@ -240,3 +274,16 @@ class MeterValueRepository:
             "timestamp": timestamp,
             "sampledValue": meter_value["sampledValue"],
         }
+
+    def list_for_transaction(self, transaction_id: int) -> list[dict[str, Any]]:
+        """Every meter value stored for the transaction, oldest first."""
+        request: dict[str, Any] = {
+            "KeyConditionExpression": Key(PARTITION_KEY).eq(transaction_pk(transaction_id)) & Key(SORT_KEY).begins_with("MV#")
+        }
+        items: list[dict[str, Any]] = []
+        while True:
+            page = self._table.query(**request)
+            items.extend(page["Items"])
+            if "LastEvaluatedKey" not in page:
+                return items
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]

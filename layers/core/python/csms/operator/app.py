@@ -1,0 +1,66 @@
+"""The operator API: one Powertools HTTP API resolver (payload format 2.0) with request and response validation,
+a router per resource, the exception -> response table, `GET /openapi.json` and a Swagger UI at `/docs`."""
+
+from __future__ import annotations
+
+import json
+from functools import partial
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.metrics import MetricUnit
+
+from csms.ocpp.frames import decimal_to_json
+from csms.operator import charge_points, commands, id_tags, transactions
+from csms.operator.errors import install_error_responses
+from csms.runtime.observability import metrics
+
+OPENAPI_INFO: dict[str, Any] = {
+    "title": "CSMS operator API",
+    "version": "1.0.0",
+    "description": (
+        "Operate an OCPP 1.6J charging network: register charge points and idTags, follow transactions, and send "
+        "any central-system OCPP 1.6 command (Security Whitepaper included) to a connected charge point, its answer "
+        "coming back in the response. Field names are camelCase, as in OCPP. Every error body is JSON with a "
+        "`message`. On AWS the API is protected by IAM (or JWT) authorization on the HTTP API."
+    ),
+    "tags": ["Charge points", "Id tags", "Transactions", "Commands"],
+}
+
+
+def count_request(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response:
+    metrics.add_metric(name="OperatorRequests", unit=MetricUnit.Count, value=1)
+    return next_middleware(app)
+
+
+def create_app() -> APIGatewayHttpResolver:
+    app = APIGatewayHttpResolver(
+        enable_validation=True,
+        # DynamoDB's Decimals as JSON numbers (energy, charging limits), never as strings.
+        serializer=partial(json.dumps, separators=(",", ":"), default=decimal_to_json),
+    )
+    for router in (charge_points.router, id_tags.router, transactions.router, commands.router):
+        app.include_router(router)
+    app.use(middlewares=[count_request])
+    install_error_responses(app)
+    app.enable_swagger(path="/docs", **OPENAPI_INFO)
+
+    @app.get("/openapi.json", include_in_schema=False)
+    def openapi():  # noqa: ANN202  (a return annotation would be validated as a body model)
+        spec = app.get_openapi_json_schema(**OPENAPI_INFO)
+        return Response(status_code=200, content_type=content_types.APPLICATION_JSON, body=spec)
+
+    return app
+
+
+app = create_app()
+
+
+def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Resolve one request. A body is read as JSON whatever its Content-Type says: this API takes nothing else,
+    and `curl -d` sends application/x-www-form-urlencoded unless told otherwise."""
+    headers = event.get("headers") or {}
+    if event.get("body") and not headers.get("content-type", "").lower().startswith("application/json"):
+        event = {**event, "headers": {**headers, "content-type": "application/json"}}
+    return app.resolve(event, context)

@@ -1,0 +1,140 @@
+"""Stations: registration by the operator, and what the CSMS knows of each one."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body
+
+from csms.commands.service import StationNotFound
+from csms.domain.passwords import hash_password
+from csms.operator.errors import documented
+from csms.operator.models import ChargePointList, ChargePointRegistration, ChargePointSummary, ChargePointView
+from csms.operator.pagination import DEFAULT_PAGE_SIZE, Limit, NextToken, decode_token, encode_token
+from csms.operator.parameters import ChargePointId, ServicesDependency
+from csms.runtime.observability import logger
+from csms.runtime.wiring import Services
+
+router = Router()
+TAGS = ["Charge points"]
+_PAGE_KEY = ("pk", "sk")
+
+# Body field -> station attribute, and how its value is stored.
+_REGISTRATION_FIELDS: dict[str, tuple[str, Any]] = {
+    "password": ("passwordHash", lambda secret: hash_password(secret.get_secret_value())),
+    "description": ("description", lambda value: value),
+    "lenient": ("lenient", lambda value: value),
+    "tariff_id": ("tariffId", lambda value: value),
+}
+
+
+@router.put(
+    "/charge-points/<chargePointId>",
+    summary="Register a charge point, or change its registration",
+    description=(
+        "Fields left out keep their value, `null` clears one. Only the registration is written: the station's "
+        "connection, boot information and connector statuses are left as they are. A password is stored as a "
+        "salted hash only and never returned."
+    ),
+    tags=TAGS,
+    responses=documented(
+        200,
+        "Registration changed",
+        extra={201: {"description": "Registered", "content": {"application/json": {"model": ChargePointView}}}},
+    ),
+)
+def register_charge_point(
+    charge_point_id: ChargePointId,
+    services: ServicesDependency,
+    registration: Annotated[ChargePointRegistration | None, Body()] = None,
+) -> ChargePointView:
+    registration = registration or ChargePointRegistration()
+    set_attributes: dict[str, Any] = {}
+    remove_attributes: set[str] = set()
+    for field in registration.model_fields_set:
+        attribute, stored = _REGISTRATION_FIELDS[field]
+        value = getattr(registration, field)
+        if value is None:
+            remove_attributes.add(attribute)
+        else:
+            set_attributes[attribute] = stored(value)
+    created = services.stations.register(
+        charge_point_id, set_attributes=set_attributes, remove_attributes=remove_attributes
+    )
+    logger.info(
+        "Charge point registered" if created else "Charge point registration changed",
+        extra={"charge_point_id": charge_point_id, "fields": sorted(registration.model_fields_set)},  # names, never values
+    )
+    view = _view(services, charge_point_id)
+    return Response(  # type: ignore[return-value]  # validated against ChargePointView all the same
+        status_code=HTTPStatus.CREATED if created else HTTPStatus.OK, content_type="application/json", body=view
+    )
+
+
+@router.get(
+    "/charge-points/<chargePointId>",
+    summary="What the CSMS knows of a charge point",
+    description=(
+        "Registration, connection, boot information and status, each connector's status, last seen, the "
+        "configuration snapshot, local list version, installed charging profiles and the latest firmware, "
+        "diagnostics and log upload statuses."
+    ),
+    tags=TAGS,
+    responses=documented(200, "The charge point", 404),
+)
+def get_charge_point(charge_point_id: ChargePointId, services: ServicesDependency) -> ChargePointView:
+    return _view(services, charge_point_id)
+
+
+@router.delete(
+    "/charge-points/<chargePointId>",
+    summary="Remove a charge point",
+    description="Removes its registration and state, and closes its connection if it is connected. "
+    "Its transactions and command history are kept.",
+    tags=TAGS,
+    responses=documented(204, "Removed", 404, extra={204: {"description": "Removed", "content": {}}}),
+)
+def delete_charge_point(charge_point_id: ChargePointId, services: ServicesDependency) -> None:
+    removed = services.stations.delete(charge_point_id)
+    if removed is None:
+        raise StationNotFound(charge_point_id)
+    # Removed first: a station that reconnects at once finds no registration.
+    if removed.connection_id:
+        services.connections.close(removed.connection_id)
+    logger.info(
+        "Charge point removed", extra={"charge_point_id": charge_point_id, "was_connected": bool(removed.connection_id)}
+    )
+    return Response(status_code=HTTPStatus.NO_CONTENT, content_type=None, body="")  # type: ignore[return-value]
+
+
+@router.get(
+    "/charge-points",
+    summary="List charge points",
+    description=(
+        "Pages of at most `limit` stations in no particular order; follow `nextToken` until it is absent. "
+        "Includes stations that connected without being registered (`registered: false`)."
+    ),
+    tags=TAGS,
+    responses=documented(200, "A page of charge points", 400),
+)
+def list_charge_points(
+    services: ServicesDependency, limit: Limit = DEFAULT_PAGE_SIZE, next_token: NextToken = None
+) -> ChargePointList:
+    stations, next_key = services.stations.list_page(limit=limit, start_key=decode_token(next_token, _PAGE_KEY))
+    return ChargePointList(
+        items=[ChargePointSummary.from_record(station) for station in stations], next_token=encode_token(next_key)
+    )
+
+
+def _view(services: Services, charge_point_id: str) -> ChargePointView:
+    station = services.stations.get(charge_point_id)
+    if station is None:
+        raise StationNotFound(charge_point_id)
+    return ChargePointView.build(
+        station,
+        configuration=services.station_config.configuration(charge_point_id),
+        profiles=services.station_config.profiles(charge_point_id),
+    )

@@ -1,0 +1,208 @@
+"""Central-system commands: any OCPP 1.6 (and Security Whitepaper) CALL a CSMS sends, through the durable
+outbox (`csms.commands.service`), with the station's answer coming back to the caller.
+
+The body is the action's OCPP request payload, field names as in OCPP, validated against the 1.6 schema
+by the outbox before anything is sent (400 with the CallError code the station would have answered).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from http import HTTPStatus
+from typing import Annotated, Any, Union
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from aws_lambda_powertools.metrics import MetricUnit
+from pydantic import PlainValidator
+
+from csms.adapters.dynamodb.commands import Command, CommandStatus
+from csms.commands.service import SEND_LOCAL_LIST, StationNotFound, send_command, send_local_list, wait_for
+from csms.ocpp.v16 import call
+from csms.ocpp.v16.actions import CENTRAL_SYSTEM_ACTIONS
+from csms.operator.command_examples import COMMAND_EXAMPLES
+from csms.operator.errors import CommandFailed, CommandNotAnswered, ResourceNotFound, documented
+from csms.operator.models import CommandList, CommandView
+from csms.operator.parameters import ChargePointId, ServicesDependency, Wait
+from csms.runtime.observability import logger, metrics
+from csms.runtime.wiring import Services
+
+router = Router()
+TAGS = ["Commands"]
+COMMAND_ACTIONS = sorted(CENTRAL_SYSTEM_ACTIONS)
+
+
+class _Payload(dict[str, Any]):
+    """A request payload that never shows its values in a repr (Powertools logs route arguments at DEBUG, and a
+    payload may carry a secret: ChangeConfiguration of AuthorizationKey)."""
+
+    def __repr__(self) -> str:
+        return f"<OCPP payload: {', '.join(self)}>"
+
+
+def _json_object(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ValueError("the OCPP request payload must be a JSON object")
+    return _Payload(value)
+
+
+# Validated here only as "a JSON object": the outbox validates it against the action's 1.6 schema, the one
+# validation every command goes through (and the one that names the CallError code). Documented as any of
+# the request models: OpenAPI cannot tie a body schema to the value of a path parameter.
+_REQUEST_MODELS = tuple(getattr(call, action) for action in COMMAND_ACTIONS)
+OcppRequestPayload = Annotated[
+    dict[str, Any], PlainValidator(_json_object, json_schema_input_type=Union[_REQUEST_MODELS])  # noqa: UP007
+]
+
+_COMMAND_RESPONSES = documented(
+    200,
+    "The station's answer: `response` is its CALLRESULT payload",
+    400,
+    404,
+    409,
+    502,
+    504,
+    extra={
+        202: {"description": "Sent or queued (wait=false)", "content": {"application/json": {"model": CommandView}}}
+    },
+)
+
+Sender = Callable[[Services, str, dict[str, Any]], list[Command]]
+_SENDERS: Mapping[str, Sender] = {
+    # Split into several differential updates when it does not fit one 32 KB frame.
+    SEND_LOCAL_LIST: send_local_list,
+}
+
+
+def _send_one(action: str) -> Sender:
+    return lambda services, charge_point_id, payload: [send_command(services, charge_point_id, action, payload)]
+
+
+@router.post(
+    "/charge-points/<chargePointId>/commands/<action>",
+    summary="Send a command to a charge point",
+    description=(
+        "`action` is any central-system 1.6 action; the body is its OCPP request payload (field names as in OCPP; "
+        "may be omitted for actions without fields). Commands to one station go out one at a time (OCPP-J 4.1.1): "
+        "a command sent while another is outstanding waits its turn. 200: the station answered (`response`); "
+        "502: it answered CALLERROR (`code`, `description`) or an invalid answer; 504: no answer within the wait "
+        "(the command stays recorded and a late answer is kept); 409: not connected; 404: unknown station; "
+        "400: the payload breaks the 1.6 schema or the action is not a central-system one (nothing was sent). "
+        "ChangeConfiguration of AuthorizationKey rotates the station's password once it accepts."
+    ),
+    tags=TAGS,
+    responses=_COMMAND_RESPONSES,
+)
+def send_to_charge_point(
+    charge_point_id: ChargePointId,
+    action: Annotated[str, Path(description="The OCPP action", json_schema_extra={"enum": COMMAND_ACTIONS})],
+    services: ServicesDependency,
+    payload: Annotated[
+        OcppRequestPayload | None,
+        Body(
+            description="The action's OCPP 1.6 request payload",
+            openapi_examples={name: {"summary": name, "value": example} for name, example in COMMAND_EXAMPLES.items()},
+        ),
+    ] = None,
+    wait: Wait = True,
+) -> CommandView:
+    sender = _SENDERS.get(action) or _send_one(action)
+    return _run(services, sender(services, charge_point_id, dict(payload or {})), wait=wait)
+
+
+@router.post(
+    "/charge-points/<chargePointId>/connectors/<connectorId>/stop",
+    summary="Stop the session on a connector",
+    description="RemoteStopTransaction of the connector's active transaction, for when its transactionId is not at hand. "
+    "Answers as a command (see the commands route); 404 when the connector has no active transaction.",
+    tags=TAGS,
+    responses=_COMMAND_RESPONSES,
+)
+def stop_connector(
+    charge_point_id: ChargePointId,
+    connector_id: Annotated[int, Path(alias="connectorId", ge=1, description="The connector (1, 2, ...)")],
+    services: ServicesDependency,
+    wait: Wait = True,
+) -> CommandView:
+    if services.stations.get(charge_point_id) is None:
+        raise StationNotFound(charge_point_id)
+    transaction_id = _active_transaction(services, charge_point_id, connector_id)
+    if transaction_id is None:
+        raise ResourceNotFound(f"No active transaction on connector {connector_id} of {charge_point_id}")
+    command = send_command(services, charge_point_id, "RemoteStopTransaction", {"transactionId": transaction_id})
+    return _run(services, [command], wait=wait)
+
+
+@router.get(
+    "/charge-points/<chargePointId>/commands",
+    summary="A charge point's command history, newest first",
+    tags=TAGS,
+    responses=documented(200, "Its commands"),
+)
+def list_commands(
+    charge_point_id: ChargePointId,
+    services: ServicesDependency,
+    limit: Annotated[int, Query(ge=1, le=100, description="How many of the newest")] = 50,
+) -> CommandList:
+    history = services.commands.list_for_station(charge_point_id, limit=limit)
+    return CommandList(items=[CommandView.from_command(command) for command in history])
+
+
+@router.get(
+    "/commands/<commandId>",
+    summary="A command's state and the station's answer",
+    tags=TAGS,
+    responses=documented(200, "The command", 404),
+)
+def get_command(
+    command_id: Annotated[str, Path(alias="commandId", min_length=1, max_length=64)], services: ServicesDependency
+) -> CommandView:
+    command = services.commands.get(command_id)
+    if command is None:
+        raise ResourceNotFound(f"Unknown command {command_id}")
+    return CommandView.from_command(command)
+
+
+def _run(services: Services, commands: list[Command], *, wait: bool) -> CommandView:
+    """Wait for the last of the commands (the parts of one SendLocalList go out in order) and answer with it."""
+    last = commands[-1]
+    metrics.add_metric(name="OperatorCommands", unit=MetricUnit.Count, value=len(commands))
+    logger.info(
+        "Command sent",
+        extra={
+            "charge_point_id": last.charge_point_id,
+            "action": last.action,
+            "command_id": last.command_id,
+            "parts": len(commands),
+        },
+    )
+    if not wait:
+        return Response(  # type: ignore[return-value]
+            status_code=HTTPStatus.ACCEPTED,
+            content_type="application/json",
+            body=CommandView.from_command(services.commands.get(last.command_id) or last, parts=commands),
+        )
+    seconds = services.settings.command_wait_seconds
+    outcome = wait_for(services, last.command_id, seconds=seconds)
+    if not outcome.done:
+        metrics.add_metric(name="OperatorCommandsUnanswered", unit=MetricUnit.Count, value=1)
+        raise CommandNotAnswered(outcome, seconds)
+    if outcome.status is CommandStatus.FAILED:
+        raise CommandFailed(outcome)
+    return CommandView.from_command(outcome, parts=commands)
+
+
+def _active_transaction(services: Services, charge_point_id: str, connector_id: int) -> int | None:
+    """The newest transaction of the connector that has not stopped. Read newest first through the byStation
+    index (a station's history can outgrow one page; an older unstopped one is a lost StopTransaction)."""
+    start_key = None
+    while True:
+        items, start_key = services.transactions.list_page(
+            charge_point_id=charge_point_id, active=True, limit=100, start_key=start_key
+        )
+        for item in items:
+            if int(item["connectorId"]) == connector_id:
+                return int(item["transactionId"])
+        if start_key is None:
+            return None

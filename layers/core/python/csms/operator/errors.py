@@ -1,0 +1,163 @@
+"""Exceptions -> HTTP answers, as one table (Powertools looks handlers up along the exception's MRO, so the
+most specific entry wins). Every error body is an `ErrorBody` whose `message` says what went wrong."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from aws_lambda_powertools.metrics import MetricUnit
+
+from csms.adapters.dynamodb.commands import Command
+from csms.commands.service import NOT_CONNECTED, InvalidCommand, StationNotConnected, StationNotFound
+from csms.operator.models import ErrorBody, FieldError, plain_json
+from csms.operator.pagination import InvalidPageToken
+from csms.runtime.observability import logger, metrics
+
+
+class ResourceNotFound(LookupError):
+    """A charge point, id tag, transaction or command that does not exist; the argument is the message."""
+
+
+class CommandFailed(Exception):
+    """The station answered CALLERROR, an answer that breaks the 1.6 schema, or could not be reached."""
+
+    def __init__(self, command: Command):
+        super().__init__(command.command_id)
+        self.command = command
+
+
+class CommandNotAnswered(Exception):
+    """No answer within the wait; the command stays recorded and a late answer is still stored."""
+
+    def __init__(self, command: Command, seconds: float):
+        super().__init__(command.command_id)
+        self.command = command
+        self.seconds = seconds
+
+
+Describe = Callable[[Any], tuple[int, ErrorBody]]
+
+
+def _station_not_found(error: StationNotFound) -> tuple[int, ErrorBody]:
+    message = f"Unknown charge point {error}: register it with PUT /charge-points/{error}"
+    return HTTPStatus.NOT_FOUND, ErrorBody(message=message)
+
+
+def _station_not_connected(error: StationNotConnected) -> tuple[int, ErrorBody]:
+    return HTTPStatus.CONFLICT, ErrorBody(message=f"Charge point {error} is not connected")
+
+
+def _command_failed(error: CommandFailed) -> tuple[int, ErrorBody]:
+    command, failure = error.command, error.command.error or {}
+    code = failure.get("code", "")
+    if code == NOT_CONNECTED:  # its connection was gone when the CALL went out
+        status, message = HTTPStatus.CONFLICT, f"Charge point {command.charge_point_id} is not connected"
+    else:
+        status = HTTPStatus.BAD_GATEWAY
+        message = (
+            f"Charge point {command.charge_point_id} answered {command.action} with {code}: "
+            f"{failure.get('description', '')}"
+        )
+    return status, ErrorBody(
+        message=message,
+        command_id=command.command_id,
+        status=command.status,
+        code=code,
+        description=failure.get("description"),
+        details=plain_json(failure.get("details")),
+    )
+
+
+def _command_not_answered(error: CommandNotAnswered) -> tuple[int, ErrorBody]:
+    command = error.command
+    return HTTPStatus.GATEWAY_TIMEOUT, ErrorBody(
+        message=(
+            f"Charge point {command.charge_point_id} did not answer {command.action} within {error.seconds:g} s; "
+            f"the command stays recorded and a late answer is kept: GET /commands/{command.command_id}"
+        ),
+        command_id=command.command_id,
+        status=command.status,
+    )
+
+
+def _invalid_request(error: RequestValidationError) -> tuple[int, ErrorBody]:
+    # Never the offending input itself: it may be a password.
+    problems = [
+        FieldError(
+            location=".".join(str(part) for part in problem.get("loc", ())),
+            message=str(problem.get("msg", "")),
+            type=str(problem.get("type", "")),
+        )
+        for problem in error.errors()
+    ]
+    summary = "; ".join(f"{problem.location}: {problem.message}" for problem in problems)
+    return HTTPStatus.UNPROCESSABLE_ENTITY, ErrorBody(message=f"Invalid request: {summary}", errors=problems)
+
+
+def _unexpected(error: Exception) -> tuple[int, ErrorBody]:
+    logger.exception("Operator API request failed")
+    return HTTPStatus.INTERNAL_SERVER_ERROR, ErrorBody(message="Internal server error")
+
+
+ERROR_RESPONSES: Mapping[type[Exception], Describe] = {
+    StationNotFound: _station_not_found,
+    StationNotConnected: _station_not_connected,
+    InvalidCommand: lambda error: (HTTPStatus.BAD_REQUEST, ErrorBody(message=str(error))),
+    InvalidPageToken: lambda error: (HTTPStatus.BAD_REQUEST, ErrorBody(message=str(error))),
+    ResourceNotFound: lambda error: (HTTPStatus.NOT_FOUND, ErrorBody(message=str(error))),
+    CommandFailed: _command_failed,
+    CommandNotAnswered: _command_not_answered,
+    RequestValidationError: _invalid_request,
+    NotFoundError: lambda error: (HTTPStatus.NOT_FOUND, ErrorBody(message="No such route: see GET /openapi.json")),
+    ServiceError: lambda error: (error.status_code, ErrorBody(message=error.msg)),
+    Exception: _unexpected,
+}
+
+
+def install_error_responses(app: APIGatewayHttpResolver) -> None:
+    for exception, describe in ERROR_RESPONSES.items():
+        app.exception_handler(exception)(_responder(describe))
+
+
+def _responder(describe: Describe) -> Callable[[Exception], Response]:
+    def respond(error: Exception) -> Response:
+        status, body = describe(error)
+        metrics.add_metric(name="OperatorErrors", unit=MetricUnit.Count, value=1)
+        return Response(
+            status_code=int(status),
+            content_type=content_types.APPLICATION_JSON,
+            body=body.model_dump(mode="json", by_alias=True, exclude_none=True),
+        )
+
+    return respond
+
+
+_ERROR_DESCRIPTIONS: Mapping[int, str] = {
+    400: "Bad request: an OCPP payload or action the central system cannot send, or a bad nextToken",
+    404: "Not found",
+    409: "The charge point is not connected",
+    422: "The request does not match this API's schema",
+    502: "The charge point answered CALLERROR (code and description given) or an answer that breaks the 1.6 schema",
+    504: "The charge point did not answer in time; the command stays recorded (GET /commands/{commandId})",
+}
+
+
+def documented(
+    success: int, description: str, *errors: int, extra: Mapping[int, OpenAPIResponse] | None = None
+) -> dict[int, OpenAPIResponse]:
+    """A route's OpenAPI responses: the success (its body from the return annotation), then each error with
+    the ErrorBody schema. 422 is always there: every route validates its request."""
+    responses: dict[int, OpenAPIResponse] = {success: {"description": description}}
+    responses.update(extra or {})
+    for code in (*errors, 422):
+        responses[code] = {
+            "description": _ERROR_DESCRIPTIONS[code],
+            "content": {content_types.APPLICATION_JSON: {"model": ErrorBody}},
+        }
+    return responses

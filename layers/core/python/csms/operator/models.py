@@ -1,0 +1,404 @@
+"""Request and response bodies of the operator API: camelCase on the wire (as OCPP), snake_case in Python.
+
+Views are built from what the repositories read; free-form OCPP payloads (boot information, charging
+profiles, command answers) are passed through as the station sent them, with DynamoDB's Decimals
+turned back into JSON numbers.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, SecretStr, WithJsonSchema
+from pydantic.alias_generators import to_camel
+
+from csms.adapters.dynamodb.commands import Command, CommandStatus
+from csms.adapters.dynamodb.stations import CONNECTOR_ATTRIBUTE_PREFIX, StationRecord
+from csms.domain.authorization import IdTagRecord
+from csms.domain.clock import from_iso, to_iso
+from csms.ocpp.frames import decimal_to_json
+
+Timestamp = Annotated[datetime, PlainSerializer(to_iso, return_type=str, when_used="json")]
+"""UTC, ISO 8601 with a Z suffix, milliseconds (as the CSMS stores times)."""
+WattHours = Annotated[
+    Decimal, PlainSerializer(decimal_to_json, when_used="json"), WithJsonSchema({"type": "number", "description": "Wh"})
+]
+JsonObject = dict[str, Any]
+
+
+def plain_json(value: Any) -> Any:
+    """A value read from DynamoDB as plain JSON types (its Decimals become JSON numbers, never strings)."""
+    return json.loads(json.dumps(value, default=decimal_to_json))
+
+
+def _moment(value: str | None) -> datetime | None:
+    return from_iso(value) if value else None
+
+
+class ApiModel(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        validate_by_name=True,
+        validate_by_alias=True,
+        serialize_by_alias=True,
+        extra="forbid",  # a misspelt field ("pasword") is an error, not silently ignored
+    )
+
+
+# --- errors ---------------------------------------------------------------------------------------
+
+
+class FieldError(ApiModel):
+    location: str
+    message: str
+    type: str
+
+
+class ErrorBody(ApiModel):
+    """Every error answer. `message` always says what went wrong; the rest is there when it applies."""
+
+    message: str
+    command_id: str | None = Field(None, description="The command concerned; it stays readable at GET /commands/{commandId}")
+    status: CommandStatus | None = Field(None, description="The command's state")
+    code: str | None = Field(None, description="The CallError code the station answered (OCPP-J 4.2.3)")
+    description: str | None = Field(None, description="The CallError's errorDescription")
+    details: Any = Field(None, description="The CallError's errorDetails")
+    errors: list[FieldError] | None = Field(None, description="What is wrong in the request, field by field")
+
+
+# --- charge points --------------------------------------------------------------------------------
+
+
+class ChargePointRegistration(ApiModel):
+    """PUT body. A field left out keeps its value (the password cannot be read back, so an update need not
+    repeat it); `null` clears it. A new station is registered with no password, not lenient."""
+
+    password: SecretStr | None = Field(
+        None,
+        min_length=1,
+        max_length=40,
+        description=(
+            "HTTP Basic password the station must present (OCPP 1.6 Security Whitepaper, security profiles 1 and 2). "
+            "Stored only as a salted hash, never returned. null: the station connects without a password."
+        ),
+    )
+    description: str | None = Field(None, max_length=500)
+    lenient: bool | None = Field(
+        None,
+        description="Lenient mode: schema violations in the station's messages are logged and still answered. "
+        "Taken into account from the station's next connection.",
+    )
+    tariff_id: str | None = Field(None, max_length=128, description="The tariff its sessions will be priced with")
+
+
+class ConnectorStatus(ApiModel):
+    connector_id: int = Field(description="0 is the station as a whole (OCPP 1.6 §4.9)")
+    status: str
+    error_code: str
+    info: str | None = None
+    vendor_id: str | None = None
+    vendor_error_code: str | None = None
+    reported_at: Timestamp | None = Field(None, description="The station's timestamp of the notification")
+
+
+class ConfigurationKey(ApiModel):
+    value: str | None = None
+    readonly: bool
+
+
+class ConfigurationSnapshot(ApiModel):
+    """What the station reported in its last GetConfiguration, updated by accepted ChangeConfigurations."""
+
+    keys: dict[str, ConfigurationKey]
+    unknown_keys: list[str]
+    updated_at: Timestamp | None = None
+
+
+class InstalledChargingProfile(ApiModel):
+    connector_id: int
+    charging_profile: JsonObject = Field(description="The csChargingProfiles the station accepted")
+    installed_at: Timestamp | None = None
+
+
+class ChargePointSummary(ApiModel):
+    """What the station item holds: registration, connection, boot, connectors, latest statuses."""
+
+    charge_point_id: str
+    registered: bool = Field(description="Registered by an operator (or automatically, if the CSMS accepts unknown stations)")
+    description: str | None = None
+    lenient: bool
+    tariff_id: str | None = None
+    password_protected: bool = Field(description="Whether the station must present an HTTP Basic password")
+    connected: bool
+    connected_at: Timestamp | None = None
+    disconnected_at: Timestamp | None = None
+    last_seen_at: Timestamp | None = None
+    boot_status: str | None = Field(None, description="The status answered to its last BootNotification")
+    last_boot_at: Timestamp | None = None
+    boot: JsonObject | None = Field(None, description="Its last BootNotification (vendor, model, serial numbers, firmware)")
+    connectors: list[ConnectorStatus]
+    local_list_version: int | None = None
+    firmware_status: JsonObject | None = Field(None, description="Latest (Signed)FirmwareStatusNotification")
+    diagnostics_status: JsonObject | None = Field(None, description="Latest DiagnosticsStatusNotification")
+    log_status: JsonObject | None = Field(None, description="Latest LogStatusNotification")
+
+    @classmethod
+    def from_record(cls, station: StationRecord) -> ChargePointSummary:
+        return cls(**_summary_fields(station))
+
+
+class ChargePointView(ChargePointSummary):
+    """Everything the CSMS knows about one station."""
+
+    configuration: ConfigurationSnapshot | None = None
+    charging_profiles: list[InstalledChargingProfile]
+
+    @classmethod
+    def build(
+        cls, station: StationRecord, *, configuration: dict[str, Any] | None, profiles: list[dict[str, Any]]
+    ) -> ChargePointView:
+        snapshot = None
+        if configuration is not None:
+            snapshot = ConfigurationSnapshot(
+                keys={
+                    name: ConfigurationKey(value=entry.get("value"), readonly=bool(entry.get("readonly")))
+                    for name, entry in configuration.get("keys", {}).items()
+                },
+                unknown_keys=list(configuration.get("unknownKeys", [])),
+                updated_at=_moment(configuration.get("updatedAt")),
+            )
+        installed = [
+            InstalledChargingProfile(
+                connector_id=int(profile["connectorId"]),
+                charging_profile=plain_json(profile["chargingProfile"]),
+                installed_at=_moment(profile.get("installedAt")),
+            )
+            for profile in profiles
+        ]
+        return cls(**_summary_fields(station), configuration=snapshot, charging_profiles=installed)
+
+
+def _summary_fields(station: StationRecord) -> dict[str, Any]:
+    item = station.attributes
+    connectors = sorted(
+        (
+            ConnectorStatus(
+                connector_id=int(name.removeprefix(CONNECTOR_ATTRIBUTE_PREFIX)),
+                status=value.get("status", ""),
+                error_code=value.get("errorCode", ""),
+                info=value.get("info"),
+                vendor_id=value.get("vendorId"),
+                vendor_error_code=value.get("vendorErrorCode"),
+                reported_at=_moment(value.get("reportedAt")),
+            )
+            for name, value in item.items()
+            if name.startswith(CONNECTOR_ATTRIBUTE_PREFIX) and name.removeprefix(CONNECTOR_ATTRIBUTE_PREFIX).isdigit()
+        ),
+        key=lambda connector: connector.connector_id,
+    )
+
+    def optional_json(name: str) -> Any:
+        return plain_json(item[name]) if item.get(name) is not None else None
+
+    return {
+        "charge_point_id": station.charge_point_id,
+        "registered": station.registered,
+        "description": item.get("description"),
+        "lenient": station.lenient,
+        "tariff_id": item.get("tariffId"),
+        "password_protected": bool(station.password_hash),
+        "connected": bool(station.connection_id),
+        "connected_at": _moment(item.get("connectedAt")) if station.connection_id else None,
+        "disconnected_at": _moment(item.get("disconnectedAt")),
+        "last_seen_at": _moment(item.get("lastSeenAt")),
+        "boot_status": station.boot_status,
+        "last_boot_at": _moment(item.get("lastBootAt")),
+        "boot": optional_json("boot"),
+        "connectors": connectors,
+        "local_list_version": int(item["localListVersion"]) if item.get("localListVersion") is not None else None,
+        "firmware_status": optional_json("firmwareStatus"),
+        "diagnostics_status": optional_json("diagnosticsStatus"),
+        "log_status": optional_json("logStatus"),
+    }
+
+
+class ChargePointList(ApiModel):
+    items: list[ChargePointSummary]
+    next_token: str | None = Field(None, description="Pass as nextToken for the next page; absent on the last one")
+
+
+# --- id tags --------------------------------------------------------------------------------------
+
+
+class IdTagStatus(StrEnum):
+    """What the operator may set (ConcurrentTx is decided per request, never stored)."""
+
+    ACCEPTED = "Accepted"
+    BLOCKED = "Blocked"
+    EXPIRED = "Expired"
+    INVALID = "Invalid"
+
+
+class IdTagRegistration(ApiModel):
+    """PUT body: replaces what is known of the tag (a field left out is cleared; status defaults to Accepted)."""
+
+    status: IdTagStatus = IdTagStatus.ACCEPTED
+    expiry_date: datetime | None = Field(None, description="After it the tag is answered Expired (UTC if no offset)")
+    parent_id_tag: str | None = Field(None, min_length=1, max_length=20, description="Group tag (CiString20)")
+
+
+class IdTagView(ApiModel):
+    id_tag: str
+    status: IdTagStatus
+    expiry_date: Timestamp | None = None
+    parent_id_tag: str | None = None
+    active_transaction_id: int | None = Field(None, description="The transaction the tag is in, if any")
+
+    @classmethod
+    def from_record(cls, record: IdTagRecord) -> IdTagView:
+        return cls(
+            id_tag=record.id_tag,
+            status=IdTagStatus(record.status),
+            expiry_date=record.expiry_date,
+            parent_id_tag=record.parent_id_tag,
+            active_transaction_id=record.active_transaction_id,
+        )
+
+
+class IdTagList(ApiModel):
+    items: list[IdTagView]
+    next_token: str | None = None
+
+
+# --- transactions ---------------------------------------------------------------------------------
+
+
+class TransactionView(ApiModel):
+    transaction_id: int
+    charge_point_id: str
+    connector_id: int
+    id_tag: str
+    active: bool = Field(description="No StopTransaction received yet")
+    started_at: Timestamp
+    meter_start: int = Field(description="Wh")
+    authorization_status: str | None = None
+    reservation_id: int | None = None
+    stopped_at: Timestamp | None = None
+    meter_stop: int | None = Field(None, description="Wh")
+    stop_reason: str | None = None
+    stop_id_tag: str | None = None
+    last_meter_wh: WattHours | None = Field(None, description="Latest Energy.Active.Import.Register reading, Wh")
+    last_meter_at: Timestamp | None = None
+    energy_wh: WattHours | None = Field(
+        None, description="Energy delivered, Wh: meterStop - meterStart once stopped, else the latest reading - meterStart"
+    )
+
+    @classmethod
+    def from_item(cls, item: dict[str, Any]) -> TransactionView:
+        def optional_int(name: str) -> int | None:
+            return int(item[name]) if item.get(name) is not None else None
+
+        return cls(
+            transaction_id=int(item["transactionId"]),
+            charge_point_id=item["chargePointId"],
+            connector_id=int(item["connectorId"]),
+            id_tag=item["idTag"],
+            active="stoppedAt" not in item,
+            started_at=from_iso(item["startedAt"]),
+            meter_start=int(item["meterStart"]),
+            authorization_status=item.get("authorizationStatus"),
+            reservation_id=optional_int("reservationId"),
+            stopped_at=_moment(item.get("stoppedAt")),
+            meter_stop=optional_int("meterStop"),
+            stop_reason=item.get("stopReason"),
+            stop_id_tag=item.get("stopIdTag"),
+            last_meter_wh=item.get("lastMeterWh"),
+            last_meter_at=_moment(item.get("lastMeterAt")),
+            energy_wh=delivered_energy_wh(item),
+        )
+
+
+def delivered_energy_wh(transaction: dict[str, Any]) -> Decimal | None:
+    """Energy delivered so far (Wh): the register's advance since the start."""
+    if transaction.get("energyWh") is not None:
+        return Decimal(transaction["energyWh"])
+    if transaction.get("meterStop") is not None:
+        return Decimal(transaction["meterStop"]) - Decimal(transaction["meterStart"])
+    if transaction.get("lastMeterWh") is not None:
+        return Decimal(transaction["lastMeterWh"]) - Decimal(transaction["meterStart"])
+    return None
+
+
+class RecordedMeterValue(ApiModel):
+    timestamp: str = Field(description="As the station sent it")
+    connector_id: int
+    sampled_value: list[JsonObject] = Field(description="The sampledValue entries as the station sent them")
+
+
+class TransactionDetail(TransactionView):
+    meter_values: list[RecordedMeterValue]
+
+
+class TransactionList(ApiModel):
+    items: list[TransactionView]
+    next_token: str | None = None
+
+
+# --- commands -------------------------------------------------------------------------------------
+
+
+class CommandError(ApiModel):
+    code: str = Field(description="CallError code (OCPP-J 4.2.3), or StationNotConnected")
+    description: str | None = None
+    details: Any = None
+
+
+class CommandView(ApiModel):
+    """One central-system CALL: what was asked, its state, and the station's answer."""
+
+    command_id: str = Field(description="The OCPP message id of the CALL")
+    charge_point_id: str
+    action: str
+    status: CommandStatus
+    request: JsonObject = Field(description="The payload as sent (secrets such as a new AuthorizationKey redacted)")
+    response: JsonObject | None = Field(None, description="The station's CALLRESULT payload")
+    error: CommandError | None = None
+    created_at: Timestamp
+    sent_at: Timestamp | None = None
+    answered_at: Timestamp | None = None
+    parts: list[str] | None = Field(
+        None,
+        description="A SendLocalList too large for one frame goes as several updates: their command ids in order "
+        "(this view is the last one's)",
+    )
+
+    @classmethod
+    def from_command(cls, command: Command, *, parts: list[Command] | None = None) -> CommandView:
+        error = None
+        if command.error:
+            error = CommandError(
+                code=command.error.get("code", ""),
+                description=command.error.get("description"),
+                details=plain_json(command.error.get("details")),
+            )
+        return cls(
+            command_id=command.command_id,
+            charge_point_id=command.charge_point_id,
+            action=command.action,
+            status=command.status,
+            request=plain_json(command.request),
+            response=plain_json(command.response) if command.response is not None else None,
+            error=error,
+            created_at=command.created_at,
+            sent_at=command.sent_at,
+            answered_at=command.answered_at,
+            parts=[part.command_id for part in parts] if parts and len(parts) > 1 else None,
+        )
+
+
+class CommandList(ApiModel):
+    items: list[CommandView]

@@ -1,0 +1,68 @@
+"""Charging sessions as the stations reported them: start, meter values, stop, energy delivered in Wh."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+
+from csms.adapters.dynamodb.schema import PARTITION_KEY, SORT_KEY, STATION_INDEX
+from csms.operator.errors import ResourceNotFound, documented
+from csms.operator.models import RecordedMeterValue, TransactionDetail, TransactionList, TransactionView, plain_json
+from csms.operator.pagination import DEFAULT_PAGE_SIZE, Limit, NextToken, decode_token, encode_token
+from csms.operator.parameters import ServicesDependency
+
+router = Router()
+TAGS = ["Transactions"]
+_TABLE_PAGE_KEY = (PARTITION_KEY, SORT_KEY)
+_STATION_PAGE_KEY = (PARTITION_KEY, SORT_KEY, STATION_INDEX.partition_key, STATION_INDEX.sort_key)
+
+
+@router.get(
+    "/transactions",
+    summary="List transactions",
+    description=(
+        "With `chargePointId`: that station's transactions, newest first. Without: every station's, in no "
+        "particular order. `active=true`: only those not stopped yet; `active=false`: only stopped ones. "
+        "Follow `nextToken` until it is absent."
+    ),
+    tags=TAGS,
+    responses=documented(200, "A page of transactions", 400),
+)
+def list_transactions(
+    services: ServicesDependency,
+    charge_point_id: Annotated[str | None, Query(alias="chargePointId", min_length=1, max_length=255)] = None,
+    active: Annotated[bool | None, Query(description="Only active (true) or only stopped (false) transactions")] = None,
+    limit: Limit = DEFAULT_PAGE_SIZE,
+    next_token: NextToken = None,
+) -> TransactionList:
+    key_names = _STATION_PAGE_KEY if charge_point_id is not None else _TABLE_PAGE_KEY
+    items, next_key = services.transactions.list_page(
+        charge_point_id=charge_point_id, active=active, limit=limit, start_key=decode_token(next_token, key_names)
+    )
+    return TransactionList(items=[TransactionView.from_item(item) for item in items], next_token=encode_token(next_key))
+
+
+@router.get(
+    "/transactions/<transactionId>",
+    summary="A transaction with its meter values",
+    tags=TAGS,
+    responses=documented(200, "The transaction", 404),
+)
+def get_transaction(
+    transaction_id: Annotated[int, Path(alias="transactionId", description="The transactionId given to the station")],
+    services: ServicesDependency,
+) -> TransactionDetail:
+    item = services.transactions.get(transaction_id)
+    if item is None:
+        raise ResourceNotFound(f"Unknown transaction {transaction_id}")
+    meter_values = [
+        RecordedMeterValue(
+            timestamp=value["timestamp"],
+            connector_id=int(value["connectorId"]),
+            sampled_value=plain_json(value["sampledValue"]),
+        )
+        for value in services.meter_values.list_for_transaction(transaction_id)
+    ]
+    return TransactionDetail(**TransactionView.from_item(item).model_dump(), meter_values=meter_values)
