@@ -13,6 +13,7 @@ AWS itself comes from `local.aws.emulated_aws()`, entered around it by the calle
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,12 +22,14 @@ from typing import Any, Self
 from urllib.parse import quote
 
 from infra.manifest import HTTP_API_FUNCTION, OCPP_PATH_PREFIX
+from infra.workflows import WORKFLOWS, WorkflowSpec
 from local.aws import ACCOUNT_ID, REGION
 from local.connections import ConnectionsEndpoint
 from local.events import ApiStage, new_api_id
 from local.gateway import Gateway, Quotas
 from local.http_api import HttpApi
 from local.lambdas import Handler, InvocationHook, LocalFunctions
+from local.workflows import LocalWorkflows
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -109,7 +112,10 @@ class LocalRuntime:
         *,
         handlers: Mapping[str, Handler] | None = None,
         invocation_hook: InvocationHook | None = None,
+        workflows: tuple[WorkflowSpec, ...] = WORKFLOWS,
     ) -> None:
+        """`workflows` are created in moto at start, so AWS must be emulated (`local.aws.emulated_aws`)
+        around the runtime unless there are none."""
         self.config = config or LocalConfig.from_env()
         self.functions = LocalFunctions(
             handlers=handlers,
@@ -127,6 +133,8 @@ class LocalRuntime:
             region=REGION,
             timeout_seconds=self.functions.spec(HTTP_API_FUNCTION).timeout_seconds,  # API Gateway's 29 s
         )
+        self.workflows = LocalWorkflows(self.functions, table_name=self.config.table_name, workflows=workflows)
+        self._lambda_tasks: contextlib.ExitStack | None = None
         self._api_port: int | None = None
         self._saved_environment: dict[str, str | None] = {}
         self._ws_port: int | None = None
@@ -155,9 +163,11 @@ class LocalRuntime:
         try:
             self._connections_port = await self._connections.start(config.host, config.connections_port)
             # Before the first invocation: handlers read their settings from the environment.
-            environment = config.lambda_environment(self.connections_url)
+            environment = config.lambda_environment(self.connections_url) | self.workflows.create()
             self._saved_environment = {name: os.environ.get(name) for name in environment}
             os.environ.update(environment)
+            self._lambda_tasks = contextlib.ExitStack()
+            self._lambda_tasks.enter_context(self.workflows.lambda_tasks_in_process())
             self._ws_port = await self.gateway.start(config.host, config.ws_port)
             self._api_port = await self.http_api.start(config.host, config.api_port)
         except BaseException:
@@ -170,6 +180,9 @@ class LocalRuntime:
         await self.gateway.stop()
         await self._connections.stop()
         await asyncio.to_thread(self.functions.close)
+        if self._lambda_tasks is not None:
+            self._lambda_tasks.close()
+            self._lambda_tasks = None
         for name, value in self._saved_environment.items():
             if value is None:
                 os.environ.pop(name, None)

@@ -107,7 +107,7 @@ def local_runtime(functions: FakeFunctions) -> Callable[..., LocalRuntime]:
 
     def make(**config: Any) -> LocalRuntime:
         config.setdefault("api_port", 0)
-        return LocalRuntime(LocalConfig(ws_port=0, connections_port=0, **config), handlers=functions.handlers)
+        return LocalRuntime(LocalConfig(ws_port=0, connections_port=0, **config), handlers=functions.handlers, workflows=())
 
     return make
 
