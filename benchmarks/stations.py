@@ -46,6 +46,9 @@ class RequestCounter:
         self._label = threading.local()
         self.requests: dict[str, Counter[str]] = defaultdict(Counter)
         self.invocations: Counter[str] = Counter()
+        self.handler_ms: dict[str, list[float]] = defaultdict(list)
+        """Per invocation: (whole handler time, of which inside AWS calls), milliseconds."""
+        self.aws_ms: dict[str, list[float]] = defaultdict(list)
         self._lock = threading.Lock()
 
     @contextmanager
@@ -58,17 +61,29 @@ class RequestCounter:
             except (ValueError, LookupError, TypeError):
                 label = "(malformed)"
         self._label.value = label
+        self._label.aws_seconds = 0.0
         with self._lock:
             self.invocations[label] += 1
+        started = time.perf_counter()
         try:
             yield
         finally:
+            elapsed = time.perf_counter() - started
+            with self._lock:
+                self.handler_ms[label].append(elapsed * 1000)
+                self.aws_ms[label].append(self._label.aws_seconds * 1000)
             self._label.value = None
 
     def on_call(self, model: Any, **_: Any) -> None:
         label = getattr(self._label, "value", None) or "(outside an invocation)"
+        self._label.call_started = time.perf_counter()
         with self._lock:
             self.requests[label][f"{model.service_model.service_name}.{model.name}"] += 1
+
+    def on_call_done(self, **_: Any) -> None:
+        started = getattr(self._label, "call_started", None)
+        if started is not None and getattr(self._label, "value", None):
+            self._label.aws_seconds += time.perf_counter() - started
 
 
 class SimulatedStation:
@@ -155,18 +170,24 @@ def report(args: argparse.Namespace, counter: RequestCounter, latencies: dict[st
     total = sum(len(values) for values in latencies.values())
     print(f"\n{args.stations} stations, {args.sessions} session(s) each, {args.meter_values} MeterValues per session, {args.workers} handler threads")
     print(f"{total} OCPP calls in {elapsed:.1f} s: {total / elapsed:.0f} messages/s\n")
-    print(f"{'action':<22}{'calls':>8}{'p50 ms':>9}{'p99 ms':>9}   AWS requests per call")
+    print("Round trip: station send -> reply received. Handler: time in the function; AWS: of which in AWS calls")
+    print("(moto here). Handler minus AWS is the CSMS's own work per message, what Lambda bills beyond I/O.\n")
+    print(f"{'action':<20}{'calls':>7}{'p50 ms':>9}{'p99 ms':>9}{'handler':>9}{'AWS':>7}{'own':>7}   AWS requests per call")
     for action in sorted(latencies):
         values = latencies[action]
         per_call = counter.requests.get(action, Counter())
         invocations = counter.invocations[action] or 1
         costs = ", ".join(f"{operation} {count / invocations:.2f}" for operation, count in sorted(per_call.items())) or "none"
-        print(f"{action:<22}{len(values):>8}{percentile(values, 0.5):>9.1f}{percentile(values, 0.99):>9.1f}   {costs}")
+        handler = statistics.median(counter.handler_ms[action]) if counter.handler_ms[action] else 0.0
+        aws = statistics.median(counter.aws_ms[action]) if counter.aws_ms[action] else 0.0
+        own = statistics.median(h - a for h, a in zip(counter.handler_ms[action], counter.aws_ms[action])) if counter.handler_ms[action] else 0.0
+        print(f"{action:<20}{len(values):>7}{percentile(values, 0.5):>9.1f}{percentile(values, 0.99):>9.1f}{handler:>9.1f}{aws:>7.1f}{own:>7.1f}   {costs}")
     for route in ("authorizer", "connect", "disconnect"):
         per_call = counter.requests.get(route, Counter())
         invocations = counter.invocations[route] or 1
         costs = ", ".join(f"{operation} {count / invocations:.2f}" for operation, count in sorted(per_call.items())) or "none"
-        print(f"{'$' + route if route != 'authorizer' else 'authorizer':<22}{counter.invocations[route]:>8}{'':>18}   {costs}")
+        handler = statistics.median(counter.handler_ms[route]) if counter.handler_ms[route] else 0.0
+        print(f"{'$' + route if route != 'authorizer' else 'authorizer':<20}{counter.invocations[route]:>7}{'':>18}{handler:>9.1f}{'':>14}   {costs}")
     print("\nCold import of each handler module (median of 3 fresh interpreters):")
     for spec in FUNCTIONS:
         print(f"  {spec.name:<12}{cold_import_ms(spec.name):>8.0f} ms")
@@ -187,6 +208,7 @@ def main() -> int:
     with emulated_aws(TABLE_NAME):
         # Registered before any client exists: clients copy the session's event handlers when created.
         aws_session().events.register("before-call", counter.on_call)
+        aws_session().events.register("after-call", counter.on_call_done)
         latencies, elapsed = asyncio.run(bench(args, counter))
     report(args, counter, latencies, elapsed)
     return 0
