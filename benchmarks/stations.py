@@ -157,7 +157,7 @@ async def bench(args: argparse.Namespace, counter: RequestCounter) -> tuple[dict
     latencies: dict[str, list[float]] = defaultdict(list)
     async with LocalRuntime(config, invocation_hook=counter.invocation) as runtime:
         for id_tag in ID_TAGS:
-            get_services().id_tags.put(IdTagRecord(id_tag=id_tag, status="Accepted"))
+            get_services().id_tags.register(IdTagRecord(id_tag=id_tag, status="Accepted"))
         rng = random.Random(42)
         stations = [SimulatedStation(runtime, f"BENCH{n:05d}", random.Random(rng.random()), latencies) for n in range(args.stations)]
         started = time.perf_counter()

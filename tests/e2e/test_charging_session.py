@@ -41,7 +41,7 @@ def test_a_full_charging_session_is_stored(run_local):
         boot = await station.call(call.BootNotification(charge_point_vendor="Acme", charge_point_model="Wallbox", firmware_version="4.2"))
         assert boot.status == "Accepted" and boot.interval == 300
         await station.call(call.StatusNotification(connector_id=1, error_code="NoError", status="Available"))
-        get_services().id_tags.put(IdTagRecord(id_tag="DRIVER-1", status="Accepted"))
+        get_services().id_tags.register(IdTagRecord(id_tag="DRIVER-1", status="Accepted"))
         authorized = await station.call(call.Authorize(id_tag="DRIVER-1"))
         assert authorized.id_tag_info["status"] == "Accepted"
         started = await station.call(call.StartTransaction(connector_id=1, id_tag="DRIVER-1", meter_start=10_000, timestamp=now()))

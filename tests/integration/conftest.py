@@ -19,6 +19,6 @@ def registered_station(services, table):
 @pytest.fixture
 def id_tags(services):
     def add(id_tag: str, status: str = "Accepted", **fields: Any) -> None:
-        services.id_tags.put(IdTagRecord(id_tag=id_tag, status=status, **fields))
+        services.id_tags.register(IdTagRecord(id_tag=id_tag, status=status, **fields))
 
     return add

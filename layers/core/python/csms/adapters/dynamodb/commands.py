@@ -14,11 +14,10 @@ from enum import StrEnum
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
-from botocore.exceptions import ClientError
 
 from csms.adapters.dynamodb.keys import key, station_index_keys, station_key, station_pk
+from csms.adapters.dynamodb.operations import update_if
 from csms.adapters.dynamodb.schema import PARTITION_KEY, SORT_KEY, STATION_INDEX, TTL_ATTRIBUTE
-from csms.adapters.dynamodb.stations import is_condition_failure
 from csms.adapters.dynamodb.values import to_item_value
 from csms.domain.clock import from_iso, to_iso
 
@@ -141,39 +140,32 @@ class CommandRepository:
     def acquire_slot(self, charge_point_id: str, command_id: str, *, now: datetime, expires_at: datetime) -> str | None:
         """Take the station's single outstanding-call slot for this command, if free or expired.
         Returns the station's current connection id (None when it is not connected), or raises SlotTaken."""
-        try:
-            response = self._table.update_item(
-                Key=station_key(charge_point_id),
-                UpdateExpression="SET outstandingCall = :slot",
-                ConditionExpression=(
-                    "attribute_exists(chargePointId) AND "
-                    "(attribute_not_exists(outstandingCall) OR outstandingCall.expiresAt < :now)"
-                ),
-                ExpressionAttributeValues={
-                    ":slot": {"commandId": command_id, "expiresAt": to_iso(expires_at)},
-                    ":now": to_iso(now),
-                },
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as error:
-            if is_condition_failure(error):
-                raise SlotTaken() from None
-            raise
+        response = update_if(
+            self._table,
+            Key=station_key(charge_point_id),
+            UpdateExpression="SET outstandingCall = :slot",
+            ConditionExpression=(
+                "attribute_exists(chargePointId) AND "
+                "(attribute_not_exists(outstandingCall) OR outstandingCall.expiresAt < :now)"
+            ),
+            ExpressionAttributeValues={
+                ":slot": {"commandId": command_id, "expiresAt": to_iso(expires_at)},
+                ":now": to_iso(now),
+            },
+            ReturnValues="ALL_NEW",
+        )
+        if response is None:
+            raise SlotTaken()
         return response["Attributes"].get("connectionId")
 
     def release_slot(self, charge_point_id: str, command_id: str) -> bool:
-        try:
-            self._table.update_item(
-                Key=station_key(charge_point_id),
-                UpdateExpression="REMOVE outstandingCall",
-                ConditionExpression="outstandingCall.commandId = :command",
-                ExpressionAttributeValues={":command": command_id},
-            )
-        except ClientError as error:
-            if is_condition_failure(error):
-                return False
-            raise
-        return True
+        return update_if(
+            self._table,
+            Key=station_key(charge_point_id),
+            UpdateExpression="REMOVE outstandingCall",
+            ConditionExpression="outstandingCall.commandId = :command",
+            ExpressionAttributeValues={":command": command_id},
+        ) is not None
 
     def mark_sent(self, command_id: str, *, at: datetime) -> None:
         self._table.update_item(
@@ -203,19 +195,17 @@ class CommandRepository:
                 values[f":{name}"] = to_item_value(value)
                 assignments.append(f"#{name} = :{name}")
         allowed = {f":expected{n}": state.value for n, state in enumerate(expected)}
-        try:
-            result = self._table.update_item(
-                Key=key(f"CMD#{command_id}", COMMAND_SK),
-                UpdateExpression="SET " + ", ".join(assignments),
-                ConditionExpression=f"#status IN ({', '.join(allowed)})",
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values | allowed,
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as failure:
-            if is_condition_failure(failure):
-                return None
-            raise
+        result = update_if(
+            self._table,
+            Key=key(f"CMD#{command_id}", COMMAND_SK),
+            UpdateExpression="SET " + ", ".join(assignments),
+            ConditionExpression=f"#status IN ({', '.join(allowed)})",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values | allowed,
+            ReturnValues="ALL_NEW",
+        )
+        if result is None:
+            return None
         return Command.from_item(result["Attributes"])
 
     def list_for_station(self, charge_point_id: str, *, limit: int = 50) -> list[Command]:

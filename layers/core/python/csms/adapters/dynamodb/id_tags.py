@@ -6,11 +6,10 @@ from datetime import datetime
 from typing import Any
 
 from boto3.dynamodb.conditions import Attr
-from botocore.exceptions import ClientError
 
 from csms.adapters.dynamodb.keys import ID_TAG_SK, id_tag_key
+from csms.adapters.dynamodb.operations import collect_page, update_if
 from csms.adapters.dynamodb.schema import PARTITION_KEY, SORT_KEY
-from csms.adapters.dynamodb.stations import collect_page, is_condition_failure
 from csms.domain.authorization import IdTagRecord
 from csms.domain.clock import from_iso, to_iso
 
@@ -21,27 +20,7 @@ class IdTagRepository:
 
     def get(self, id_tag: str) -> IdTagRecord | None:
         item = self._table.get_item(Key=id_tag_key(id_tag)).get("Item")
-        if not item:
-            return None
-        active = item.get("activeTransactionId")
-        return IdTagRecord(
-            id_tag=item["idTag"],
-            status=item["status"],
-            expiry_date=from_iso(item["expiryDate"]) if item.get("expiryDate") else None,
-            parent_id_tag=item.get("parentIdTag"),
-            active_transaction_id=int(active) if active is not None else None,
-            active_transaction_started_at=(
-                from_iso(item["activeTransactionStartedAt"]) if item.get("activeTransactionStartedAt") else None
-            ),
-        )
-
-    def put(self, record: IdTagRecord) -> None:
-        item: dict[str, Any] = {**id_tag_key(record.id_tag), "idTag": record.id_tag, "status": record.status}
-        if record.expiry_date:
-            item["expiryDate"] = record.expiry_date.isoformat()
-        if record.parent_id_tag:
-            item["parentIdTag"] = record.parent_id_tag
-        self._table.put_item(Item=item)
+        return self._record(item) if item else None
 
     def register(self, record: IdTagRecord) -> bool:
         """The operator's data of a tag (status, expiryDate, parentIdTag) replaced in one UpdateItem, leaving
@@ -101,16 +80,13 @@ class IdTagRepository:
 
     def release_transaction(self, id_tag: str, transaction_id: int) -> None:
         """The tag's transaction ended: it may start another one. Only that transaction releases it."""
-        try:
-            self._table.update_item(
-                Key=id_tag_key(id_tag),
-                UpdateExpression="REMOVE activeTransactionId, activeTransactionStartedAt",
-                ConditionExpression="activeTransactionId = :transaction",
-                ExpressionAttributeValues={":transaction": transaction_id},
-            )
-        except ClientError as error:
-            if not is_condition_failure(error):
-                raise
+        update_if(
+            self._table,
+            Key=id_tag_key(id_tag),
+            UpdateExpression="REMOVE activeTransactionId, activeTransactionStartedAt",
+            ConditionExpression="activeTransactionId = :transaction",
+            ExpressionAttributeValues={":transaction": transaction_id},
+        )
 
     @staticmethod
     def claim_transaction_update(id_tag: str, transaction_id: int, started_at: str) -> dict[str, Any]:

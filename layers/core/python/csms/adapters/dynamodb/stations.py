@@ -12,9 +12,9 @@ from datetime import datetime
 from typing import Any
 
 from boto3.dynamodb.conditions import Attr
-from botocore.exceptions import ClientError
 
 from csms.adapters.dynamodb.keys import STATION_SK, station_key
+from csms.adapters.dynamodb.operations import collect_page, update_if
 from csms.adapters.dynamodb.schema import PARTITION_KEY, SORT_KEY
 from csms.domain.clock import to_iso
 
@@ -45,10 +45,6 @@ class StationRecord:
 
     def connector(self, connector_id: int) -> dict[str, Any] | None:
         return self.attributes.get(f"{CONNECTOR_ATTRIBUTE_PREFIX}{connector_id}")
-
-
-def is_condition_failure(error: ClientError) -> bool:
-    return error.response["Error"]["Code"] == "ConditionalCheckFailedException"
 
 
 class StationRepository:
@@ -84,18 +80,13 @@ class StationRepository:
     def forget_connection(self, charge_point_id: str, connection_id: str, *, disconnected_at: datetime) -> bool:
         """$disconnect is best effort and may arrive after the station's next $connect: only the current
         connection is forgotten. Returns whether it was."""
-        try:
-            self._table.update_item(
-                Key=station_key(charge_point_id),
-                UpdateExpression="REMOVE connectionId SET disconnectedAt = :at",
-                ConditionExpression="connectionId = :connection",
-                ExpressionAttributeValues={":connection": connection_id, ":at": to_iso(disconnected_at)},
-            )
-        except ClientError as error:
-            if is_condition_failure(error):
-                return False
-            raise
-        return True
+        return update_if(
+            self._table,
+            Key=station_key(charge_point_id),
+            UpdateExpression="REMOVE connectionId SET disconnectedAt = :at",
+            ConditionExpression="connectionId = :connection",
+            ExpressionAttributeValues={":connection": connection_id, ":at": to_iso(disconnected_at)},
+        ) is not None
 
     def record_boot(
         self, charge_point_id: str, *, boot: dict[str, Any], status: str, at: datetime, register: bool
@@ -118,26 +109,21 @@ class StationRepository:
         """Store a connector's status unless a newer one is already stored: offline-queued notifications
         arrive late with old timestamps and must not overwrite the present. Returns whether it was stored."""
         attribute = f"{CONNECTOR_ATTRIBUTE_PREFIX}{connector_id}"
-        try:
-            self._table.update_item(
-                Key=station_key(charge_point_id),
-                UpdateExpression="SET #connector = :status, lastSeenAt = :now",
-                ConditionExpression=(
-                    "attribute_exists(chargePointId) AND "
-                    "(attribute_not_exists(#connector) OR #connector.#reportedAt <= :reportedAt)"
-                ),
-                ExpressionAttributeNames={"#connector": attribute, "#reportedAt": "reportedAt"},
-                ExpressionAttributeValues={
-                    ":status": {**status, "reportedAt": to_iso(reported_at)},
-                    ":reportedAt": to_iso(reported_at),
-                    ":now": to_iso(at),
-                },
-            )
-        except ClientError as error:
-            if is_condition_failure(error):
-                return False
-            raise
-        return True
+        return update_if(
+            self._table,
+            Key=station_key(charge_point_id),
+            UpdateExpression="SET #connector = :status, lastSeenAt = :now",
+            ConditionExpression=(
+                "attribute_exists(chargePointId) AND "
+                "(attribute_not_exists(#connector) OR #connector.#reportedAt <= :reportedAt)"
+            ),
+            ExpressionAttributeNames={"#connector": attribute, "#reportedAt": "reportedAt"},
+            ExpressionAttributeValues={
+                ":status": {**status, "reportedAt": to_iso(reported_at)},
+                ":reportedAt": to_iso(reported_at),
+                ":now": to_iso(at),
+            },
+        ) is not None
 
     def record_notification(self, charge_point_id: str, attribute: str, notification: dict[str, Any]) -> None:
         """Latest firmware / diagnostics / log upload status and the like, replacing the previous one."""
@@ -199,46 +185,15 @@ class StationRepository:
         names: dict[str, str] | None = None,
     ) -> None:
         # A station deleted by its operator while still connected must not come back as a half item.
-        try:
-            self._table.update_item(
-                Key=station_key(charge_point_id),
-                UpdateExpression=expression,
-                ConditionExpression="attribute_exists(chargePointId)",
-                ExpressionAttributeValues=values,
-                **({"ExpressionAttributeNames": names} if names else {}),
-            )
-        except ClientError as error:
-            if not is_condition_failure(error):
-                raise
+        update_if(
+            self._table,
+            Key=station_key(charge_point_id),
+            UpdateExpression=expression,
+            ConditionExpression="attribute_exists(chargePointId)",
+            ExpressionAttributeValues=values,
+            **({"ExpressionAttributeNames": names} if names else {}),
+        )
 
 
 REGISTRATION_ATTRIBUTES = frozenset({"description", "lenient", "tariffId", "passwordHash"})
 """What an operator's registration sets on the station item; everything else there is the station's runtime state."""
-
-
-def collect_page(
-    read: Any,
-    request: dict[str, Any],
-    *,
-    limit: int,
-    start_key: dict[str, Any] | None,
-    key_names: tuple[str, ...],
-    max_reads: int = 20,
-) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
-    """Up to `limit` items of a Scan or Query (`read`, e.g. `table.scan`) whose filter may skip most of what
-    it reads: reads on until `limit` items matched, the end was reached or `max_reads` pages were read.
-
-    Returns the items and where the next page starts (None at the end). A page cut short resumes right
-    after its last item returned, so nothing is skipped or repeated.
-    """
-    items: list[dict[str, Any]] = []
-    start = start_key
-    for _ in range(max_reads):
-        page = read(**request, Limit=min(max(limit * 4, 100), 1000), **({"ExclusiveStartKey": start} if start else {}))
-        items.extend(page["Items"])
-        start = page.get("LastEvaluatedKey")
-        if len(items) > limit:
-            return items[:limit], {name: items[limit - 1][name] for name in key_names}
-        if len(items) == limit or start is None:
-            return items, start
-    return items, start

@@ -17,7 +17,6 @@ from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.conditions import Attr, Key
-from botocore.exceptions import ClientError
 
 from csms.adapters.dynamodb.keys import (
     TRANSACTION_SK,
@@ -29,8 +28,8 @@ from csms.adapters.dynamodb.keys import (
     transaction_pk,
     transaction_start_key,
 )
+from csms.adapters.dynamodb.operations import collect_page, update_if
 from csms.adapters.dynamodb.schema import PARTITION_KEY, SORT_KEY, STATION_INDEX, TTL_ATTRIBUTE
-from csms.adapters.dynamodb.stations import collect_page, is_condition_failure
 from csms.domain.clock import to_iso
 from csms.domain.transactions import transaction_id_from_counter
 
@@ -159,17 +158,15 @@ class TransactionRepository:
         if id_tag is not None:
             expression += ", stopIdTag = :stopIdTag"
             values[":stopIdTag"] = id_tag
-        try:
-            response = self._table.update_item(
-                Key=transaction_key(transaction_id),
-                UpdateExpression=expression,
-                ConditionExpression="chargePointId = :station AND attribute_not_exists(stoppedAt)",
-                ExpressionAttributeValues=values,
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as error:
-            if not is_condition_failure(error):
-                raise
+        response = update_if(
+            self._table,
+            Key=transaction_key(transaction_id),
+            UpdateExpression=expression,
+            ConditionExpression="chargePointId = :station AND attribute_not_exists(stoppedAt)",
+            ExpressionAttributeValues=values,
+            ReturnValues="ALL_NEW",
+        )
+        if response is None:  # stopped before (a repeat), or not a transaction of this station
             existing = self.get(transaction_id)
             if existing is None or existing.get("chargePointId") != charge_point_id:
                 return None
@@ -190,16 +187,13 @@ class TransactionRepository:
     def record_latest_reading(self, transaction_id: int, *, energy_wh: Decimal, read_at: datetime) -> None:
         """Keep the transaction's newest import register reading (what limits and live views read).
         A late, older reading is ignored; a reading for an unknown transaction creates nothing."""
-        try:
-            self._table.update_item(
-                Key=transaction_key(transaction_id),
-                UpdateExpression="SET lastMeterWh = :wh, lastMeterAt = :at",
-                ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(lastMeterAt) OR lastMeterAt < :at)",
-                ExpressionAttributeValues={":wh": energy_wh, ":at": to_iso(read_at)},
-            )
-        except ClientError as error:
-            if not is_condition_failure(error):
-                raise
+        update_if(
+            self._table,
+            Key=transaction_key(transaction_id),
+            UpdateExpression="SET lastMeterWh = :wh, lastMeterAt = :at",
+            ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(lastMeterAt) OR lastMeterAt < :at)",
+            ExpressionAttributeValues={":wh": energy_wh, ":at": to_iso(read_at)},
+        )
 
     def list_for_station(self, charge_point_id: str) -> list[dict[str, Any]]:
         response = self._table.query(
