@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LAMBDAS_DIR = REPO_ROOT / "lambdas"
@@ -25,6 +26,10 @@ class FunctionSpec:
     """Whether it sends frames to stations through the @connections API (grants execute-api:ManageConnections)."""
     publishes_events: bool = False
     """Whether it puts events on the CSMS bus (grants events:PutEvents, sets EVENT_BUS_NAME)."""
+    table_access: Literal["get_item", "read_write"] = "read_write"
+    """`get_item`: it only reads single items (least privilege for the authorizer and the gauges)."""
+    schedule_minutes: int | None = None
+    """Invoked every so many minutes by an EventBridge schedule (locally: by the runtime), if set."""
 
     @property
     def code_dir(self) -> Path:
@@ -44,6 +49,7 @@ AUTHORIZER = FunctionSpec(
     description="$connect authorizer: HTTP Basic per OCPP 1.6 security profiles 1 and 2",
     memory_mb=512,  # scrypt password hashing wants the CPU share that comes with memory
     timeout_seconds=10,
+    table_access="get_item",
 )
 CONNECT = FunctionSpec(
     name="connect",
@@ -75,7 +81,16 @@ COMMAND = FunctionSpec(
     posts_to_connections=True,
 )
 
-FUNCTIONS: tuple[FunctionSpec, ...] = (AUTHORIZER, CONNECT, MESSAGE, DISCONNECT, OPERATOR_API, COMMAND)
+GAUGES = FunctionSpec(
+    name="gauges",
+    description="Every minute: publishes the network's gauges (connected stations, active transactions) as metrics",
+    memory_mb=128,
+    timeout_seconds=10,
+    table_access="get_item",
+    schedule_minutes=1,
+)
+
+FUNCTIONS: tuple[FunctionSpec, ...] = (AUTHORIZER, CONNECT, MESSAGE, DISCONNECT, OPERATOR_API, COMMAND, GAUGES)
 
 WEBSOCKET_ROUTES: tuple[WebSocketRoute, ...] = (
     WebSocketRoute(route_key="$connect", function=CONNECT.name),

@@ -29,7 +29,7 @@ ACTION_DIMENSION = "action"
 ENERGY_DELIVERED_WH = "EnergyDeliveredWh"
 """Energy of each stopped transaction (meterStop - meterStart), in Wh."""
 
-# Expected from the code, not emitted yet (they need a periodic reader; the panels stay empty until then):
+# Gauges published every minute by the scheduled `gauges` function (csms.monitoring.gauges):
 CONNECTED_STATIONS = "ConnectedStations"
 """Gauge: stations with a current connection."""
 ACTIVE_TRANSACTIONS = "ActiveTransactions"

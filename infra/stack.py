@@ -9,6 +9,8 @@ from collections.abc import Sequence
 
 from aws_cdk import Acknowledgment, CfnOutput, Duration, Stack, Validations
 from aws_cdk import aws_cloudfront as cloudfront
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as events_targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
@@ -139,23 +141,30 @@ class CsmsStack(Stack):
 
         # Grants ---------------------------------------------------------------------------------------
         for name, function in self.functions.functions.items():
-            if name == authorizer_function:
-                # It looks up one station item per connection attempt, nothing else.
+            spec = specs[name]
+            if spec.table_access == "get_item":
+                # The authorizer looks up one station item per connection attempt; the gauges read one item.
                 function.add_to_role_policy(
                     iam.PolicyStatement(actions=["dynamodb:GetItem"], resources=[self.table.table_arn])
                 )
             else:
                 self._grant_table(function, TABLE_READ_ACTIONS + TABLE_WRITE_ACTIONS)
-            spec = specs[name]
             if spec.posts_to_connections:
                 self.station_api.grant_manage_connections(function)
                 function.add_environment("CONNECTIONS_ENDPOINT_URL", self.station_api.management_url)
-            # Forward-compatible with a FunctionSpec.publishes_events flag (issue 3).
             if spec.publishes_events:
                 self.events.bus.grant_put_events_to(function)
                 function.add_environment("EVENT_BUS_NAME", self.events.bus.event_bus_name)
+            if spec.schedule_minutes is not None:
+                events.Rule(
+                    self,
+                    f"{name.capitalize()}Schedule",
+                    description=f"Invokes the {name} function every {spec.schedule_minutes} minute(s)",
+                    schedule=events.Schedule.rate(Duration.minutes(spec.schedule_minutes)),
+                    targets=[events_targets.LambdaFunction(function, retry_attempts=0)],
+                )
             self._acknowledge_function_findings(
-                name, uses_indexes=name != authorizer_function, posts_to_connections=spec.posts_to_connections
+                name, uses_indexes=spec.table_access != "get_item", posts_to_connections=spec.posts_to_connections
             )
 
         # Workflows ------------------------------------------------------------------------------------

@@ -12,8 +12,10 @@ import os
 import secrets
 import string
 import time
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -167,4 +169,19 @@ def disconnect_event(api: ApiStage, connection: ConnectionFacts, *, status_code:
             disconnectReason=reason,
         ),
         "isBase64Encoded": False,
+    }
+
+
+def scheduled_event(*, rule_name: str, region: str, account_id: str) -> dict[str, Any]:
+    """What an EventBridge schedule rule hands its Lambda target."""
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": account_id,
+        "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": region,
+        "resources": [f"arn:aws:events:{region}:{account_id}:rule/{rule_name}"],
+        "detail": {},
     }

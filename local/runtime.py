@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,15 +22,17 @@ from types import TracebackType
 from typing import Any, Self
 from urllib.parse import quote
 
-from infra.manifest import HTTP_API_FUNCTION, OCPP_PATH_PREFIX
+from infra.manifest import FUNCTIONS, HTTP_API_FUNCTION, OCPP_PATH_PREFIX, FunctionSpec
 from infra.workflows import WORKFLOWS, WorkflowSpec
 from local.aws import ACCOUNT_ID, REGION
 from local.connections import ConnectionsEndpoint
-from local.events import ApiStage, new_api_id
+from local.events import ApiStage, new_api_id, scheduled_event
 from local.gateway import Gateway, Quotas
 from local.http_api import HttpApi
 from local.lambdas import Handler, InvocationHook, LocalFunctions
 from local.workflows import LocalWorkflows
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -135,6 +138,7 @@ class LocalRuntime:
         )
         self.workflows = LocalWorkflows(self.functions, table_name=self.config.table_name, workflows=workflows)
         self._lambda_tasks: contextlib.ExitStack | None = None
+        self._schedules: list[asyncio.Task[None]] = []
         self._api_port: int | None = None
         self._saved_environment: dict[str, str | None] = {}
         self._ws_port: int | None = None
@@ -170,12 +174,20 @@ class LocalRuntime:
             self._lambda_tasks.enter_context(self.workflows.lambda_tasks_in_process())
             self._ws_port = await self.gateway.start(config.host, config.ws_port)
             self._api_port = await self.http_api.start(config.host, config.api_port)
+            self._schedules = [
+                asyncio.create_task(self._run_on_schedule(spec)) for spec in FUNCTIONS if spec.schedule_minutes
+            ]
         except BaseException:
             await self.stop()  # e.g. the port is taken: leave nothing listening, the environment as it was
             raise
 
     async def stop(self) -> None:
-        """The operator API, then stations closed with 1001 and $disconnected, then the endpoint, then the workers."""
+        """The schedules, the operator API, then stations closed with 1001 and $disconnected, then the endpoint,
+        then the workers."""
+        for task in self._schedules:
+            task.cancel()
+        await asyncio.gather(*self._schedules, return_exceptions=True)
+        self._schedules = []
         await self.http_api.stop()
         await self.gateway.stop()
         await self._connections.stop()
@@ -189,6 +201,18 @@ class LocalRuntime:
             else:
                 os.environ[name] = value
         self._saved_environment = {}
+
+    async def _run_on_schedule(self, spec: FunctionSpec) -> None:
+        """What the stack's EventBridge schedule rule does on AWS: invoke the function every so many minutes."""
+        assert spec.schedule_minutes is not None
+        while True:
+            await asyncio.sleep(spec.schedule_minutes * 60)
+            try:
+                await self.functions.invoke(
+                    spec.name, scheduled_event(rule_name=f"{spec.name}-schedule", region=REGION, account_id=ACCOUNT_ID)
+                )
+            except Exception:  # a failed run is retried at the next tick, as a schedule would
+                logger.exception("Scheduled invocation of %s failed", spec.name)
 
     async def __aenter__(self) -> Self:
         await self.start()

@@ -35,7 +35,8 @@ def test_the_dead_letter_queue_is_encrypted_and_tls_only(deployed: Synthesized):
 
 
 def test_no_partner_routes_unless_the_operator_configures_them(deployed: Synthesized):
-    assert not deployed.resources("AWS::Events::Rule")
+    # Only schedules remain (they live on the default bus and have no event pattern).
+    assert all("EventPattern" not in rule["Properties"] for rule in deployed.resources("AWS::Events::Rule").values())
     assert not deployed.resources("AWS::Events::ApiDestination")
 
 

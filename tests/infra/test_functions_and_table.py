@@ -99,15 +99,36 @@ def test_no_function_role_uses_a_managed_policy(deployed: Synthesized):
         assert "ManagedPolicyArns" not in role["Properties"]
 
 
-def test_the_authorizer_only_reads_one_item(deployed: Synthesized):
+def test_the_authorizer_and_the_gauges_only_read_one_item(deployed: Synthesized):
     table = deployed.logical_id(deployed.stack.table)
-    table_statements = [s for s in policy_statements(deployed, WEBSOCKET_AUTHORIZER) if str(s["Action"]).startswith("dynamodb")]
-    assert table_statements == [{"Action": "dynamodb:GetItem", "Effect": "Allow", "Resource": {"Fn::GetAtt": [table, "Arn"]}}]
+    readers = [spec.name for spec in FUNCTIONS if spec.table_access == "get_item"]
+    assert set(readers) == {WEBSOCKET_AUTHORIZER, "gauges"}
+    for name in readers:
+        table_statements = [s for s in policy_statements(deployed, name) if str(s["Action"]).startswith("dynamodb")]
+        assert table_statements == [{"Action": "dynamodb:GetItem", "Effect": "Allow", "Resource": {"Fn::GetAtt": [table, "Arn"]}}]
+
+
+def test_scheduled_functions_are_invoked_by_an_eventbridge_schedule(deployed: Synthesized):
+    scheduled = [spec for spec in FUNCTIONS if spec.schedule_minutes]
+    assert [spec.name for spec in scheduled] == ["gauges"]
+    rules = deployed.resources("AWS::Events::Rule")
+    for spec in scheduled:
+        function = deployed.logical_id(deployed.stack.functions[spec.name])
+        (rule,) = [
+            rule for rule in rules.values()
+            if rule["Properties"].get("ScheduleExpression") and rule["Properties"]["Targets"][0]["Arn"] == {"Fn::GetAtt": [function, "Arn"]}
+        ]
+        assert rule["Properties"]["ScheduleExpression"] == "rate(1 minute)"
+        permissions = [
+            p["Properties"] for p in deployed.resources("AWS::Lambda::Permission").values()
+            if p["Properties"]["FunctionName"] == {"Fn::GetAtt": [function, "Arn"]} and p["Properties"]["Principal"] == "events.amazonaws.com"
+        ]
+        assert len(permissions) == 1
 
 
 def test_the_other_functions_read_and_write_items_but_never_scan(deployed: Synthesized):
     for spec in FUNCTIONS:
-        if spec.name == WEBSOCKET_AUTHORIZER:
+        if spec.table_access == "get_item":
             continue
         (statement,) = [s for s in policy_statements(deployed, spec.name) if "dynamodb:GetItem" in s["Action"]]
         assert sorted(statement["Action"]) == sorted(TABLE_READ_ACTIONS + TABLE_WRITE_ACTIONS)

@@ -6,6 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from csms.adapters.dynamodb.gauges import CONNECTED_STATIONS
 from csms.domain.clock import utc_now
 from csms.gateway.events import ConnectEvent, DisconnectEvent, header, http_response
 from csms.runtime.observability import logger, metrics
@@ -50,6 +51,8 @@ def open_connection(event: ConnectEvent, services: Services) -> dict[str, Any]:
     metrics.add_metric(name="StationConnections", unit=MetricUnit.Count, value=1)
     if previous:
         metrics.add_metric(name="ReplacedConnections", unit=MetricUnit.Count, value=1)
+    else:
+        services.gauges.add(CONNECTED_STATIONS, 1)  # a replaced ghost was counted already
     logger.info(
         "Station connected",
         extra={"charge_point_id": charge_point_id, "connection_id": context.connection_id, "replaced": previous},
@@ -61,6 +64,8 @@ def close_connection(event: DisconnectEvent, services: Services) -> dict[str, An
     context = event.request_context
     charge_point_id = context.authorizer.charge_point_id
     forgotten = services.stations.forget_connection(charge_point_id, context.connection_id, disconnected_at=utc_now())
+    if forgotten:
+        services.gauges.add(CONNECTED_STATIONS, -1)
     metrics.add_metric(name="StationDisconnections", unit=MetricUnit.Count, value=1)
     logger.info(
         "Station disconnected",

@@ -10,6 +10,7 @@ import boto3
 
 from csms.adapters.connections import StationConnections
 from csms.adapters.dynamodb.commands import CommandRepository
+from csms.adapters.dynamodb.gauges import GaugeRepository
 from csms.adapters.dynamodb.id_tags import IdTagRepository
 from csms.adapters.dynamodb.station_config import StationConfigRepository
 from csms.adapters.dynamodb.station_records import StationRecordRepository
@@ -52,6 +53,10 @@ class Services:
     @cached_property
     def station_records(self) -> StationRecordRepository:
         return StationRecordRepository(self.table)
+
+    @cached_property
+    def gauges(self) -> GaugeRepository:
+        return GaugeRepository(self.table)
 
     @cached_property
     def station_config(self) -> StationConfigRepository:

@@ -8,6 +8,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from csms.adapters.dynamodb.gauges import ACTIVE_TRANSACTIONS
 from csms.adapters.dynamodb.id_tags import IdTagRepository
 from csms.adapters.dynamodb.transactions import NewTransaction
 from csms.domain.authorization import Authorization, IdTagRecord, authorize
@@ -128,8 +129,9 @@ def stop_transaction(request: call.StopTransaction, ctx: StationContext) -> call
         services.transactions.record_unmatched_stop(
             ctx.charge_point_id, request.transaction_id, {**dump(request), "receivedAt": to_iso(ctx.received_at)}
         )
-    else:
+    elif stopped.first_stop:
         services.id_tags.release_transaction(stopped.id_tag, request.transaction_id)
+        services.gauges.add(ACTIVE_TRANSACTIONS, -1)
         metrics.add_metric(name="EnergyDeliveredWh", unit=MetricUnit.NoUnit, value=float(stopped.energy_wh))
     if request.id_tag is None:
         return call_result.StopTransaction()

@@ -18,6 +18,7 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Attr, Key
 
+from csms.adapters.dynamodb.gauges import GaugeRepository
 from csms.adapters.dynamodb.keys import (
     TRANSACTION_SK,
     key,
@@ -54,10 +55,14 @@ class StoppedTransaction:
     connector_id: int
     id_tag: str
     energy_wh: Decimal
+    first_stop: bool
+    """False when this StopTransaction repeats one already recorded."""
 
     @classmethod
-    def from_item(cls, item: dict[str, Any]) -> StoppedTransaction:
-        return cls(int(item["transactionId"]), int(item["connectorId"]), item["idTag"], Decimal(item.get("energyWh", 0)))
+    def from_item(cls, item: dict[str, Any], *, first_stop: bool) -> StoppedTransaction:
+        return cls(
+            int(item["transactionId"]), int(item["connectorId"]), item["idTag"], Decimal(item.get("energyWh", 0)), first_stop
+        )
 
 
 class TransactionRepository:
@@ -120,6 +125,7 @@ class TransactionRepository:
         if claim is not None:
             claim["Update"]["TableName"] = self._table.name
             items.append(claim)
+        items.append(GaugeRepository.transaction_started(self._table.name))  # counted only if it commits
         try:
             self._client.transact_write_items(TransactItems=items)
         except self._client.exceptions.TransactionCanceledException as error:
@@ -170,8 +176,8 @@ class TransactionRepository:
             existing = self.get(transaction_id)
             if existing is None or existing.get("chargePointId") != charge_point_id:
                 return None
-            return StoppedTransaction.from_item(existing)
-        return StoppedTransaction.from_item(response["Attributes"])
+            return StoppedTransaction.from_item(existing, first_stop=False)
+        return StoppedTransaction.from_item(response["Attributes"], first_stop=True)
 
     def record_unmatched_stop(self, charge_point_id: str, transaction_id: int, stop: dict[str, Any]) -> None:
         """OCPP 1.6 §4.10: the stop of a transaction we never saw is still answered; keep it for the operator."""

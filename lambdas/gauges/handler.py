@@ -1,0 +1,11 @@
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from csms.monitoring.gauges import publish_gauges
+from csms.runtime.observability import logger, metrics
+from csms.runtime.wiring import get_services
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def handler(event: dict, context: LambdaContext) -> dict:
+    return publish_gauges(get_services())

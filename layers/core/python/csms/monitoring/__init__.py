@@ -1,0 +1,1 @@
+"""What operations watch that no single request reports: network-wide gauges."""
