@@ -251,3 +251,20 @@ def test_a_workflow_command_that_cannot_be_queued_fails_its_task_at_once(station
     event = WorkflowCommand.model_validate({"chargePointId": "CP1", "action": "Reset", "payload": {"type": "Soft"}, "taskToken": "t-10"})
     command_id = send_for_workflow(event, station)["commandId"]
     assert station.connections.sent[-1][1][:3] == [2, command_id, "Reset"]
+
+
+def test_a_heartbeat_sends_the_command_queued_behind_an_unanswered_one(station, table):
+    import time
+
+    from tests.integration.stations import Station
+
+    station.settings = station.settings.model_copy(update={"command_timeout_seconds": 1})
+    service.send_command(station, "CP1", "GetDiagnostics", {"location": "ftp://diag.example.com/"})
+    waiting = service.send_command(station, "CP1", "ClearCache", {})
+    heartbeat = Station(station, "CP1")
+    heartbeat.result("Heartbeat", {})
+    assert station.commands.get(waiting.command_id).status is CommandStatus.QUEUED  # the first call may still be answered
+    time.sleep(1.1)
+    heartbeat.result("Heartbeat", {})
+    assert station.commands.get(waiting.command_id).status is CommandStatus.SENT
+    assert station.connections.sent[-1][1][2] == "ClearCache"

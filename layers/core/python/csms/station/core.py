@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from csms.commands.service import pump
 from csms.domain import registration
 from csms.ocpp.router import ActionRouter
 from csms.ocpp.v16 import call, call_result
@@ -30,7 +31,10 @@ def boot_notification(request: call.BootNotification, ctx: StationContext) -> ca
 
 @router.action("Heartbeat")
 def heartbeat(request: call.Heartbeat, ctx: StationContext) -> call_result.Heartbeat:
-    ctx.services.stations.record_heartbeat(ctx.charge_point_id, at=ctx.received_at)
+    call_expires_at = ctx.services.stations.record_heartbeat(ctx.charge_point_id, at=ctx.received_at)
+    if call_expires_at is not None and call_expires_at < ctx.received_at:
+        # A command went unanswered: let the next queued one go out now rather than at the next enqueue.
+        pump(ctx.services, ctx.charge_point_id)
     return call_result.Heartbeat(current_time=ctx.received_at)
 
 

@@ -16,7 +16,7 @@ from boto3.dynamodb.conditions import Attr
 from csms.adapters.dynamodb.keys import STATION_SK, station_key
 from csms.adapters.dynamodb.operations import collect_page, update_if
 from csms.adapters.dynamodb.schema import PARTITION_KEY, SORT_KEY
-from csms.domain.clock import to_iso
+from csms.domain.clock import from_iso, to_iso
 
 CONNECTOR_ATTRIBUTE_PREFIX = "connector_"
 
@@ -100,8 +100,19 @@ class StationRepository:
             Key=station_key(charge_point_id), UpdateExpression=expression, ExpressionAttributeValues=values
         )
 
-    def record_heartbeat(self, charge_point_id: str, *, at: datetime) -> None:
-        self._update_existing(charge_point_id, "SET lastSeenAt = :at", {":at": to_iso(at)})
+    def record_heartbeat(self, charge_point_id: str, *, at: datetime) -> datetime | None:
+        """Returns when the station's outstanding central-system call expires, if it has one (read for free
+        from the same write): a heartbeat is the moment to notice that a call went unanswered."""
+        response = update_if(
+            self._table,
+            Key=station_key(charge_point_id),
+            UpdateExpression="SET lastSeenAt = :at",
+            ConditionExpression="attribute_exists(chargePointId)",  # a deleted station must not come back
+            ExpressionAttributeValues={":at": to_iso(at)},
+            ReturnValues="ALL_NEW",
+        )
+        outstanding = (response or {}).get("Attributes", {}).get("outstandingCall")
+        return from_iso(outstanding["expiresAt"]) if outstanding else None
 
     def record_connector_status(
         self, charge_point_id: str, connector_id: int, status: dict[str, Any], *, reported_at: datetime, at: datetime
