@@ -114,19 +114,12 @@ class MeterValue(OcppModel):
 # tested against, so these two follow it.
 
 
-class StopTransactionSampledValue(OcppModel):
-    value: str
-    context: ReadingContext | None = None
-    format: ValueFormat | None = None
-    measurand: Measurand | None = None
-    phase: Phase | None = None
-    location: Location | None = None
-    unit: StopTransactionUnitOfMeasure | None = None
+class StopTransactionSampledValue(SampledValue):
+    unit: StopTransactionUnitOfMeasure | None = None  # type: ignore[assignment]
 
 
-class StopTransactionMeterValue(OcppModel):
-    timestamp: OcppDateTime
-    sampled_value: list[StopTransactionSampledValue]
+class StopTransactionMeterValue(MeterValue):
+    sampled_value: list[StopTransactionSampledValue]  # type: ignore[assignment]
 
 
 # --- OCPP 1.6 Security Whitepaper ----------------------------------------------------------------
