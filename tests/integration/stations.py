@@ -20,7 +20,7 @@ class Station:
     def __init__(self, services, charge_point_id: str = "CP1", **context: Any):
         self.services = services
         self.charge_point_id = charge_point_id
-        self.context = {"boot_status": "Accepted", "registered": True} | context
+        self.context = {"boot_status": "Accepted"} | context
         self._ids = itertools.count(1)
         self.connection_id = f"conn-{uuid.uuid4().hex[:12]}"  # each test station is a new connection
 

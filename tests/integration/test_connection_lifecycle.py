@@ -47,7 +47,7 @@ def test_right_credentials_are_allowed_with_the_station_context(services, statio
     policy = authorize_connection(authorizer_event(headers=basic("CP1", "0123456789abcdef")), services)
     assert effect(policy) == "Allow"
     assert policy["policyDocument"]["Statement"][0]["Resource"] == METHOD_ARN
-    assert policy["context"] == {"chargePointId": "CP1", "registered": "true", "lenient": "true", "bootStatus": "Accepted"}
+    assert policy["context"] == {"chargePointId": "CP1", "lenient": "true", "bootStatus": "Accepted"}
 
 
 @pytest.mark.parametrize(
@@ -73,7 +73,8 @@ def test_unknown_station_is_denied_under_the_reject_policy(services):
 def test_unknown_station_may_connect_under_accept_and_pending(services, policy):
     services.settings = services.settings.model_copy(update={"unknown_station_policy": policy})
     answer = authorize_connection(authorizer_event("STRANGER"), services)
-    assert effect(answer) == "Allow" and answer["context"]["registered"] == "false"
+    assert effect(answer) == "Allow"
+    assert answer["context"] == {"chargePointId": "STRANGER", "lenient": "false", "bootStatus": ""}
 
 
 def test_missing_station_id_is_denied(services):

@@ -49,12 +49,23 @@ def test_registered_station_boot_is_accepted_and_stored(registered_station, tabl
 )
 def test_unknown_station_boot_follows_the_policy(services, table, policy, status, interval, registered):
     services.settings = services.settings.model_copy(update={"unknown_station_policy": policy})
-    station = Station(services, "NEW1", boot_status=None, registered=False)
+    station = Station(services, "NEW1", boot_status=None)
     answer = station.result("BootNotification", BOOT)
     assert (answer["status"], answer["interval"]) == (status, interval)
     item = station_item(table, "NEW1")
     assert item["bootStatus"] == status
     assert bool(item.get("registered", False)) is registered
+
+
+def test_a_pending_station_registered_meanwhile_is_accepted_at_its_next_boot(services, table):
+    from csms.domain.passwords import hash_password
+
+    services.settings = services.settings.model_copy(update={"unknown_station_policy": UnknownStationPolicy.PENDING})
+    station = Station(services, "NEW2", boot_status=None)  # one connection throughout, as §4.2 asks of Pending
+    assert station.result("BootNotification", BOOT)["status"] == "Pending"
+    services.stations.register("NEW2", set_attributes={"passwordHash": hash_password("0123456789abcdef")}, remove_attributes=())
+    assert station.result("BootNotification", BOOT)["status"] == "Accepted"
+    assert station_item(table, "NEW2")["bootStatus"] == "Accepted"
 
 
 def test_requests_before_an_accepted_boot_get_security_error(services, table):
@@ -68,7 +79,7 @@ def test_requests_before_an_accepted_boot_get_security_error(services, table):
 
 def test_a_rejected_station_may_only_boot(services, table):
     table.put_item(Item={**station_key("CP8"), "chargePointId": "CP8", "bootStatus": "Rejected"})
-    station = Station(services, "CP8", boot_status="Rejected", registered=False)
+    station = Station(services, "CP8", boot_status="Rejected")
     assert station.error_code("StatusNotification", {"connectorId": 1, "errorCode": "NoError", "status": "Available"}) == "SecurityError"
 
 
@@ -336,6 +347,6 @@ def test_the_boot_gate_reads_the_table_once_per_connection(services, table, monk
 
 def test_a_rejected_boot_closes_the_gate_again(services, table):
     services.settings = services.settings.model_copy(update={"unknown_station_policy": UnknownStationPolicy.REJECT})
-    station = Station(services, "CP6", boot_status=None, registered=False)
+    station = Station(services, "CP6", boot_status=None)
     assert station.result("BootNotification", BOOT)["status"] == "Rejected"
     assert station.error_code("Heartbeat", {}) == "SecurityError"

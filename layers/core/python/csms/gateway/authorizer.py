@@ -52,7 +52,6 @@ def authorize_connection(event: AuthorizerEvent, services: Services) -> dict[str
 
     context = {
         "chargePointId": charge_point_id,
-        "registered": str(registered).lower(),
         "lenient": str(station is not None and station.lenient).lower(),
         "bootStatus": (station.boot_status if station else None) or "",
     }

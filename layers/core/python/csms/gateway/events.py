@@ -23,7 +23,6 @@ class StationIdentity(BaseModel):
 
     principal_id: str = Field(alias="principalId")
     charge_point_id: str = Field(alias="chargePointId")
-    registered: bool = False
     lenient: bool = False
     boot_status: str | None = Field(default=None, alias="bootStatus")
 

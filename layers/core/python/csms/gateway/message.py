@@ -23,7 +23,6 @@ def on_message(event: MessageEvent, services: Services) -> dict[str, Any]:
         services=services,
         lenient=identity.lenient,
         boot_status=identity.boot_status or None,
-        registered=identity.registered,
     )
     reply = handle_frame(body, station)
     return {"statusCode": 200, **({"body": reply} if reply is not None else {})}

@@ -17,5 +17,4 @@ class StationContext:
     lenient: bool = False
     boot_status: str | None = None
     """The station's boot status when this connection opened (the authorizer read it)."""
-    registered: bool = False
     received_at: datetime = field(default_factory=utc_now)

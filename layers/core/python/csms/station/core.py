@@ -16,8 +16,12 @@ router = ActionRouter()
 @router.action("BootNotification")
 def boot_notification(request: call.BootNotification, ctx: StationContext) -> call_result.BootNotification:
     settings = ctx.services.settings
-    status = registration.boot_status(registered=ctx.registered, policy=settings.unknown_station_policy)
-    auto_register = not ctx.registered and settings.unknown_station_policy is UnknownStationPolicy.ACCEPT
+    # Read at each boot, not taken from the connection's authorizer context: a station held Pending keeps its
+    # connection open (§4.2), and the operator who registers it meanwhile must see its next boot Accepted.
+    station = ctx.services.stations.get(ctx.charge_point_id)
+    registered = station is not None and station.registered
+    status = registration.boot_status(registered=registered, policy=settings.unknown_station_policy)
+    auto_register = not registered and settings.unknown_station_policy is UnknownStationPolicy.ACCEPT
     ctx.services.stations.record_boot(
         ctx.charge_point_id, boot=dump(request), status=status, at=ctx.received_at, register=auto_register
     )

@@ -14,7 +14,6 @@ from csms.adapters.dynamodb.transactions import NewTransaction
 from csms.domain.authorization import Authorization, IdTagRecord, authorize
 from csms.domain.clock import to_iso
 from csms.domain.metering import energy_wh, import_register_wh
-from csms.domain.transactions import start_fingerprint
 from csms.ocpp.router import ActionRouter
 from csms.ocpp.v16 import call, call_result, datatypes
 from csms.ocpp.v16.validation import dump
@@ -71,13 +70,6 @@ def start_transaction(request: call.StartTransaction, ctx: StationContext) -> ca
         started_at=request.timestamp,
         reservation_id=request.reservation_id,
         authorization_status=authorization.status,
-        fingerprint=start_fingerprint(
-            charge_point_id=ctx.charge_point_id,
-            connector_id=request.connector_id,
-            id_tag=request.id_tag,
-            timestamp=request.timestamp,
-            meter_start=request.meter_start,
-        ),
     )
     stored_id = services.transactions.create(transaction_id, start, claim=claim, now=ctx.received_at)
     if stored_id != transaction_id:
@@ -99,10 +91,12 @@ def meter_values(request: call.MeterValues, ctx: StationContext) -> call_result.
         meter_values=values,
     )
     if transaction_id is not None:
-        latest = max(request.meter_value, key=lambda meter_value: meter_value.timestamp)
-        reading = import_register_wh([dump(sampled) for sampled in latest.sampled_value])
+        read_at, latest = max(
+            zip((meter_value.timestamp for meter_value in request.meter_value), values), key=lambda pair: pair[0]
+        )
+        reading = import_register_wh(latest["sampledValue"])
         if reading is not None:
-            ctx.services.transactions.record_latest_reading(transaction_id, energy_wh=reading, read_at=latest.timestamp)
+            ctx.services.transactions.record_latest_reading(transaction_id, energy_wh=reading, read_at=read_at)
     return call_result.MeterValues()
 
 

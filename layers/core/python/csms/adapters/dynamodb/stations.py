@@ -103,14 +103,7 @@ class StationRepository:
     def record_heartbeat(self, charge_point_id: str, *, at: datetime) -> datetime | None:
         """Returns when the station's outstanding central-system call expires, if it has one (read for free
         from the same write): a heartbeat is the moment to notice that a call went unanswered."""
-        response = update_if(
-            self._table,
-            Key=station_key(charge_point_id),
-            UpdateExpression="SET lastSeenAt = :at",
-            ConditionExpression="attribute_exists(chargePointId)",  # a deleted station must not come back
-            ExpressionAttributeValues={":at": to_iso(at)},
-            ReturnValues="ALL_NEW",
-        )
+        response = self._update_existing(charge_point_id, "SET lastSeenAt = :at", {":at": to_iso(at)}, ReturnValues="ALL_NEW")
         outstanding = (response or {}).get("Attributes", {}).get("outstandingCall")
         return from_iso(outstanding["expiresAt"]) if outstanding else None
 
@@ -194,15 +187,17 @@ class StationRepository:
         expression: str,
         values: dict[str, Any],
         names: dict[str, str] | None = None,
-    ) -> None:
+        **options: Any,
+    ) -> dict[str, Any] | None:
         # A station deleted by its operator while still connected must not come back as a half item.
-        update_if(
+        return update_if(
             self._table,
             Key=station_key(charge_point_id),
             UpdateExpression=expression,
             ConditionExpression="attribute_exists(chargePointId)",
             ExpressionAttributeValues=values,
             **({"ExpressionAttributeNames": names} if names else {}),
+            **options,
         )
 
 

@@ -32,7 +32,7 @@ from csms.adapters.dynamodb.keys import (
 from csms.adapters.dynamodb.operations import collect_page, update_if
 from csms.adapters.dynamodb.schema import PARTITION_KEY, SORT_KEY, STATION_INDEX, TTL_ATTRIBUTE
 from csms.domain.clock import to_iso
-from csms.domain.transactions import transaction_id_from_counter
+from csms.domain.transactions import start_fingerprint, transaction_id_from_counter
 
 START_RECORD_RETENTION = timedelta(days=30)  # replays come after a reboot, or days later from an offline queue
 
@@ -46,7 +46,16 @@ class NewTransaction:
     started_at: datetime
     reservation_id: int | None
     authorization_status: str
-    fingerprint: str
+
+    @property
+    def fingerprint(self) -> str:
+        return start_fingerprint(
+            charge_point_id=self.charge_point_id,
+            connector_id=self.connector_id,
+            id_tag=self.id_tag,
+            timestamp=self.started_at,
+            meter_start=self.meter_start,
+        )
 
 
 @dataclass(frozen=True)
