@@ -201,7 +201,11 @@ def test_charging_profiles_installed_and_cleared(station):
     assert [int(p["chargingProfile"]["chargingProfileId"]) for p in station.station_config.profiles("CP1")] == [11]
 
 
-def test_a_large_local_list_is_split_into_frames_and_sent_in_order(station):
+def test_a_large_local_list_is_split_into_frames_and_sent_in_order(station, monkeypatch):
+    from csms.domain.clock import utc_now
+
+    frozen = utc_now()
+    monkeypatch.setattr(service, "utc_now", lambda: frozen)  # every part queued in the same millisecond
     entries = [{"idTag": f"TAG{n:05d}", "idTagInfo": {"status": "Accepted", "expiryDate": "2027-01-01T00:00:00Z", "parentIdTag": "FLEET-0001"}} for n in range(900)]
     commands = service.send_local_list(station, "CP1", {"listVersion": 10, "updateType": "Full", "localAuthorizationList": entries})
     assert len(commands) > 1

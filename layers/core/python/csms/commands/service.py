@@ -48,31 +48,30 @@ def send_command(
     services: Services, charge_point_id: str, action: str, payload: dict[str, Any], *, task_token: str | None = None
 ) -> Command:
     """Validate and queue one command; it goes out now if the station has no other call outstanding."""
-    (command,) = _send(services, charge_point_id, action, [payload], task_token=task_token)
+    (command,) = _send(services, charge_point_id, action, [_validate(action, payload)], task_token=task_token)
     return command
 
 
 def send_local_list(services: Services, charge_point_id: str, payload: dict[str, Any]) -> list[Command]:
     """SendLocalList, split into several updates when the list does not fit one frame."""
-    _validate(SEND_LOCAL_LIST, payload)
     try:
-        parts = split_local_list(payload)
+        parts = split_local_list(_validate(SEND_LOCAL_LIST, payload))  # parts of a valid list are valid
     except ListTooLarge as error:
         raise InvalidCommand(str(error)) from None
     return _send(services, charge_point_id, SEND_LOCAL_LIST, parts)
 
 
 def _send(
-    services: Services, charge_point_id: str, action: str, payloads: list[dict[str, Any]], *, task_token: str | None = None
+    services: Services, charge_point_id: str, action: str, wire_payloads: list[dict[str, Any]], *, task_token: str | None = None
 ) -> list[Command]:
-    wire_payloads = [_validate(action, payload) for payload in payloads]
+    """Queue validated payloads, in order, and pump."""
     station = services.stations.get(charge_point_id)
     if station is None:
         raise StationNotFound(charge_point_id)
     if not station.connection_id:
         raise StationNotConnected(charge_point_id)
     commands = []
-    for wire in wire_payloads:
+    for position, wire in enumerate(wire_payloads):
         shown, context = effects.prepare(action, wire)
         command = Command(
             command_id=str(uuid.uuid4()),
@@ -84,7 +83,7 @@ def _send(
             task_token=task_token,
             context=context,
         )
-        services.commands.enqueue(command, wire)
+        services.commands.enqueue(command, wire, position=position)
         commands.append(command)
     pump(services, charge_point_id)
     return commands

@@ -2,7 +2,8 @@
 
 - command   pk `CMD#{id}`,        sk `COMMAND`           what was asked, its state and the station's answer;
                                                         indexed by station (`byStation`, `CMD#{created}#{id}`)
-- queued    pk `CP#{station}`,    sk `OUTBOX#{created}#{id}` the payload waiting for its turn (deleted when sent)
+- queued    pk `CP#{station}`,    sk `OUTBOX#{created}#{position}#{id}` the payload waiting for its turn (deleted
+                                                        when sent); position orders commands queued together
 - slot      station item attribute `outstandingCall`    the one CALL a station may have outstanding (OCPP-J 4.1.1)
 """
 
@@ -88,8 +89,9 @@ class CommandRepository:
         self._table = table
         self._client = table.meta.client
 
-    def enqueue(self, command: Command, payload: dict[str, Any]) -> None:
-        """Store the command and its place in the station's queue, together."""
+    def enqueue(self, command: Command, payload: dict[str, Any], *, position: int = 0) -> None:
+        """Store the command and its place in the station's queue, together. `position` orders the commands
+        one request queues at once (the parts of a split SendLocalList), which may share a millisecond."""
         created = to_iso(command.created_at)
         item: dict[str, Any] = {
             **key(f"CMD#{command.command_id}", COMMAND_SK),
@@ -107,7 +109,7 @@ class CommandRepository:
         if command.context:
             item["context"] = command.context
         queued = {
-            **key(station_pk(command.charge_point_id), f"{OUTBOX_PREFIX}{created}#{command.command_id}"),
+            **key(station_pk(command.charge_point_id), f"{OUTBOX_PREFIX}{created}#{position:04d}#{command.command_id}"),
             "commandId": command.command_id,
             "action": command.action,
             "payload": to_item_value(payload),
