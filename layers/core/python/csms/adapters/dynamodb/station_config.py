@@ -33,28 +33,25 @@ class StationConfigRepository:
     ) -> None:
         """GetConfiguration answered: the reported keys replace what we knew of them."""
         current = self.configuration(charge_point_id) or {}
-        merged = {**current.get("keys", {}), **keys}
-        self._table.put_item(
-            Item={
-                **key(station_pk(charge_point_id), CONFIG_SK),
-                "chargePointId": charge_point_id,
-                "keys": merged,
-                "unknownKeys": sorted(set(unknown_keys)),
-                "updatedAt": to_iso(at),
-            }
-        )
+        self._put_configuration(charge_point_id, {**current.get("keys", {}), **keys}, sorted(set(unknown_keys)), at)
 
     def set_key(self, charge_point_id: str, name: str, value: str, *, at: datetime) -> None:
         """ChangeConfiguration accepted: one key changed."""
         current = self.configuration(charge_point_id) or {}
         keys = current.get("keys", {})
         keys[name] = {**keys.get(name, {"readonly": False}), "value": value}
+        self._put_configuration(charge_point_id, keys, current.get("unknownKeys", []), at)
+
+    def _put_configuration(
+        self, charge_point_id: str, keys: dict[str, Any], unknown_keys: list[str], at: datetime
+    ) -> None:
+        # Read-modify-write is safe here: one central-system call per station is outstanding at a time.
         self._table.put_item(
             Item={
                 **key(station_pk(charge_point_id), CONFIG_SK),
                 "chargePointId": charge_point_id,
                 "keys": keys,
-                "unknownKeys": current.get("unknownKeys", []),
+                "unknownKeys": unknown_keys,
                 "updatedAt": to_iso(at),
             }
         )
