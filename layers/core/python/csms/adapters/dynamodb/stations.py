@@ -43,9 +43,6 @@ class StationRecord:
             attributes=item,
         )
 
-    def connector(self, connector_id: int) -> dict[str, Any] | None:
-        return self.attributes.get(f"{CONNECTOR_ATTRIBUTE_PREFIX}{connector_id}")
-
 
 class StationRepository:
     def __init__(self, table: Any):

@@ -210,14 +210,6 @@ class TransactionRepository:
             ExpressionAttributeValues={":wh": energy_wh, ":at": to_iso(read_at)},
         )
 
-    def list_for_station(self, charge_point_id: str) -> list[dict[str, Any]]:
-        response = self._table.query(
-            IndexName=STATION_INDEX.name,
-            KeyConditionExpression=Key(STATION_INDEX.partition_key).eq(station_pk(charge_point_id))
-            & Key(STATION_INDEX.sort_key).begins_with("TX#"),
-        )
-        return response["Items"]
-
     def list_page(
         self,
         *,
