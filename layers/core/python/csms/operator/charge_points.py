@@ -13,14 +13,13 @@ from csms.commands.service import StationNotFound
 from csms.domain.passwords import hash_password
 from csms.operator.errors import documented
 from csms.operator.models import ChargePointList, ChargePointRegistration, ChargePointSummary, ChargePointView
-from csms.operator.pagination import DEFAULT_PAGE_SIZE, Limit, NextToken, decode_token, encode_token
+from csms.operator.pagination import DEFAULT_PAGE_SIZE, TABLE_PAGE_KEY, Limit, NextToken, decode_token, encode_token
 from csms.operator.parameters import ChargePointId, ServicesDependency
 from csms.runtime.observability import logger
 from csms.runtime.wiring import Services
 
 router = Router()
 TAGS = ["Charge points"]
-_PAGE_KEY = ("pk", "sk")
 
 # Body field -> station attribute, and how its value is stored.
 _REGISTRATION_FIELDS: dict[str, tuple[str, Any]] = {
@@ -114,7 +113,7 @@ def delete_charge_point(charge_point_id: ChargePointId, services: ServicesDepend
     "/charge-points",
     summary="List charge points",
     description=(
-        "Pages of at most `limit` stations in no particular order; follow `nextToken` until it is absent. "
+        "Pages of at most `limit` stations in no particular order; follow `nextToken` until it is null. "
         "Includes stations that connected without being registered (`registered: false`)."
     ),
     tags=TAGS,
@@ -123,7 +122,7 @@ def delete_charge_point(charge_point_id: ChargePointId, services: ServicesDepend
 def list_charge_points(
     services: ServicesDependency, limit: Limit = DEFAULT_PAGE_SIZE, next_token: NextToken = None
 ) -> ChargePointList:
-    stations, next_key = services.stations.list_page(limit=limit, start_key=decode_token(next_token, _PAGE_KEY))
+    stations, next_key = services.stations.list_page(limit=limit, start_key=decode_token(next_token, TABLE_PAGE_KEY))
     return ChargePointList(
         items=[ChargePointSummary.from_record(station) for station in stations], next_token=encode_token(next_key)
     )

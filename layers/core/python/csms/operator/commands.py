@@ -7,7 +7,6 @@ by the outbox before anything is sent (400 with the CallError code the station w
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from http import HTTPStatus
 from typing import Annotated, Any, Union
 
@@ -24,6 +23,7 @@ from csms.ocpp.v16.actions import CENTRAL_SYSTEM_ACTIONS
 from csms.operator.command_examples import COMMAND_EXAMPLES
 from csms.operator.errors import CommandFailed, CommandNotAnswered, ResourceNotFound, documented
 from csms.operator.models import CommandList, CommandView
+from csms.operator.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from csms.operator.parameters import ChargePointId, ServicesDependency, Wait
 from csms.runtime.observability import logger, metrics
 from csms.runtime.wiring import Services
@@ -68,17 +68,6 @@ _COMMAND_RESPONSES = documented(
     },
 )
 
-Sender = Callable[[Services, str, dict[str, Any]], list[Command]]
-_SENDERS: Mapping[str, Sender] = {
-    # Split into several differential updates when it does not fit one 32 KB frame.
-    SEND_LOCAL_LIST: send_local_list,
-}
-
-
-def _send_one(action: str) -> Sender:
-    return lambda services, charge_point_id, payload: [send_command(services, charge_point_id, action, payload)]
-
-
 @router.post(
     "/charge-points/<chargePointId>/commands/<action>",
     summary="Send a command to a charge point",
@@ -107,8 +96,12 @@ def send_to_charge_point(
     ] = None,
     wait: Wait = True,
 ) -> CommandView:
-    sender = _SENDERS.get(action) or _send_one(action)
-    return _run(services, sender(services, charge_point_id, dict(payload or {})), wait=wait)
+    payload = dict(payload or {})
+    if action == SEND_LOCAL_LIST:  # split into several differential updates when it does not fit one 32 KB frame
+        commands = send_local_list(services, charge_point_id, payload)
+    else:
+        commands = [send_command(services, charge_point_id, action, payload)]
+    return _run(services, commands, wait=wait)
 
 
 @router.post(
@@ -125,10 +118,11 @@ def stop_connector(
     services: ServicesDependency,
     wait: Wait = True,
 ) -> CommandView:
-    if services.stations.get(charge_point_id) is None:
-        raise StationNotFound(charge_point_id)
     transaction_id = _active_transaction(services, charge_point_id, connector_id)
     if transaction_id is None:
+        # Only now is the station read for the 404's wording: when there is one, send_command reads it anyway.
+        if services.stations.get(charge_point_id) is None:
+            raise StationNotFound(charge_point_id)
         raise ResourceNotFound(f"No active transaction on connector {connector_id} of {charge_point_id}")
     command = send_command(services, charge_point_id, "RemoteStopTransaction", {"transactionId": transaction_id})
     return _run(services, [command], wait=wait)
@@ -143,7 +137,7 @@ def stop_connector(
 def list_commands(
     charge_point_id: ChargePointId,
     services: ServicesDependency,
-    limit: Annotated[int, Query(ge=1, le=100, description="How many of the newest")] = 50,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="How many of the newest")] = DEFAULT_PAGE_SIZE,
 ) -> CommandList:
     history = services.commands.list_for_station(charge_point_id, limit=limit)
     return CommandList(items=[CommandView.from_command(command) for command in history])

@@ -11,7 +11,7 @@ import json
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, SecretStr, WithJsonSchema
 from pydantic.alias_generators import to_camel
@@ -21,6 +21,7 @@ from csms.adapters.dynamodb.stations import CONNECTOR_ATTRIBUTE_PREFIX, StationR
 from csms.domain.authorization import IdTagRecord
 from csms.domain.clock import from_iso, to_iso
 from csms.ocpp.frames import decimal_to_json
+from csms.ocpp.v16.enums import AuthorizationStatus
 
 Timestamp = Annotated[datetime, PlainSerializer(to_iso, return_type=str, when_used="json")]
 """UTC, ISO 8601 with a Z suffix, milliseconds (as the CSMS stores times)."""
@@ -28,6 +29,7 @@ WattHours = Annotated[
     Decimal, PlainSerializer(decimal_to_json, when_used="json"), WithJsonSchema({"type": "number", "description": "Wh"})
 ]
 JsonObject = dict[str, Any]
+NextPageToken = Annotated[str | None, Field(description="Pass as nextToken for the next page; null on the last one")]
 
 
 def plain_json(value: Any) -> Any:
@@ -228,19 +230,17 @@ def _summary_fields(station: StationRecord) -> dict[str, Any]:
 
 class ChargePointList(ApiModel):
     items: list[ChargePointSummary]
-    next_token: str | None = Field(None, description="Pass as nextToken for the next page; absent on the last one")
+    next_token: NextPageToken = None
 
 
 # --- id tags --------------------------------------------------------------------------------------
 
 
-class IdTagStatus(StrEnum):
-    """What the operator may set (ConcurrentTx is decided per request, never stored)."""
-
-    ACCEPTED = "Accepted"
-    BLOCKED = "Blocked"
-    EXPIRED = "Expired"
-    INVALID = "Invalid"
+IdTagStatus = StrEnum(
+    "IdTagStatus",
+    {status.name: status.value for status in AuthorizationStatus if status is not AuthorizationStatus.CONCURRENT_TX},
+)
+IdTagStatus.__doc__ = "What the operator may set (ConcurrentTx is decided per request, never stored)."
 
 
 class IdTagRegistration(ApiModel):
@@ -271,7 +271,7 @@ class IdTagView(ApiModel):
 
 class IdTagList(ApiModel):
     items: list[IdTagView]
-    next_token: str | None = None
+    next_token: NextPageToken = None
 
 
 # --- transactions ---------------------------------------------------------------------------------
@@ -298,7 +298,7 @@ class TransactionView(ApiModel):
     )
 
     @classmethod
-    def from_item(cls, item: dict[str, Any]) -> TransactionView:
+    def from_item(cls, item: dict[str, Any], **extra: Any) -> Self:
         def optional_int(name: str) -> int | None:
             return int(item[name]) if item.get(name) is not None else None
 
@@ -318,16 +318,16 @@ class TransactionView(ApiModel):
             stop_id_tag=item.get("stopIdTag"),
             last_meter_wh=item.get("lastMeterWh"),
             last_meter_at=_moment(item.get("lastMeterAt")),
-            energy_wh=delivered_energy_wh(item),
+            energy_wh=_delivered_energy_wh(item),
+            **extra,
         )
 
 
-def delivered_energy_wh(transaction: dict[str, Any]) -> Decimal | None:
-    """Energy delivered so far (Wh): the register's advance since the start."""
+def _delivered_energy_wh(transaction: dict[str, Any]) -> Decimal | None:
+    """Energy delivered so far (Wh): the register's advance since the start. The stop stores it as `energyWh`
+    (meterStop - meterStart, in the same UpdateItem as meterStop); before that, the latest reading tells."""
     if transaction.get("energyWh") is not None:
         return Decimal(transaction["energyWh"])
-    if transaction.get("meterStop") is not None:
-        return Decimal(transaction["meterStop"]) - Decimal(transaction["meterStart"])
     if transaction.get("lastMeterWh") is not None:
         return Decimal(transaction["lastMeterWh"]) - Decimal(transaction["meterStart"])
     return None
@@ -345,7 +345,7 @@ class TransactionDetail(TransactionView):
 
 class TransactionList(ApiModel):
     items: list[TransactionView]
-    next_token: str | None = None
+    next_token: NextPageToken = None
 
 
 # --- commands -------------------------------------------------------------------------------------

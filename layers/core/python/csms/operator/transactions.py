@@ -7,16 +7,21 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
-from csms.adapters.dynamodb.schema import PARTITION_KEY, SORT_KEY, STATION_INDEX
 from csms.operator.errors import ResourceNotFound, documented
 from csms.operator.models import RecordedMeterValue, TransactionDetail, TransactionList, TransactionView, plain_json
-from csms.operator.pagination import DEFAULT_PAGE_SIZE, Limit, NextToken, decode_token, encode_token
+from csms.operator.pagination import (
+    DEFAULT_PAGE_SIZE,
+    STATION_INDEX_PAGE_KEY,
+    TABLE_PAGE_KEY,
+    Limit,
+    NextToken,
+    decode_token,
+    encode_token,
+)
 from csms.operator.parameters import ServicesDependency
 
 router = Router()
 TAGS = ["Transactions"]
-_TABLE_PAGE_KEY = (PARTITION_KEY, SORT_KEY)
-_STATION_PAGE_KEY = (PARTITION_KEY, SORT_KEY, STATION_INDEX.partition_key, STATION_INDEX.sort_key)
 
 
 @router.get(
@@ -25,7 +30,7 @@ _STATION_PAGE_KEY = (PARTITION_KEY, SORT_KEY, STATION_INDEX.partition_key, STATI
     description=(
         "With `chargePointId`: that station's transactions, newest first. Without: every station's, in no "
         "particular order. `active=true`: only those not stopped yet; `active=false`: only stopped ones. "
-        "Follow `nextToken` until it is absent."
+        "Follow `nextToken` until it is null."
     ),
     tags=TAGS,
     responses=documented(200, "A page of transactions", 400),
@@ -37,7 +42,7 @@ def list_transactions(
     limit: Limit = DEFAULT_PAGE_SIZE,
     next_token: NextToken = None,
 ) -> TransactionList:
-    key_names = _STATION_PAGE_KEY if charge_point_id is not None else _TABLE_PAGE_KEY
+    key_names = STATION_INDEX_PAGE_KEY if charge_point_id is not None else TABLE_PAGE_KEY
     items, next_key = services.transactions.list_page(
         charge_point_id=charge_point_id, active=active, limit=limit, start_key=decode_token(next_token, key_names)
     )
@@ -65,4 +70,4 @@ def get_transaction(
         )
         for value in services.meter_values.list_for_transaction(transaction_id)
     ]
-    return TransactionDetail(**TransactionView.from_item(item).model_dump(), meter_values=meter_values)
+    return TransactionDetail.from_item(item, meter_values=meter_values)
