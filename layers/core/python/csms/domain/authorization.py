@@ -5,13 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from csms.ocpp.v16.enums import AuthorizationStatus
+
 
 @dataclass(frozen=True)
 class IdTagRecord:
     """What the CSMS knows about an idTag."""
 
     id_tag: str
-    status: str  # Accepted | Blocked | Expired | Invalid (set by the operator)
+    status: str  # Accepted | Blocked | Expired | Invalid, as the operator set it
     expiry_date: datetime | None = None
     parent_id_tag: str | None = None
     active_transaction_id: int | None = None
@@ -20,13 +22,13 @@ class IdTagRecord:
 
 @dataclass(frozen=True)
 class Authorization:
-    status: str  # AuthorizationStatus: Accepted | Blocked | Expired | Invalid | ConcurrentTx
+    status: AuthorizationStatus
     expiry_date: datetime | None = None
     parent_id_tag: str | None = None
 
     @property
     def accepted(self) -> bool:
-        return self.status == "Accepted"
+        return self.status == AuthorizationStatus.ACCEPTED
 
 
 def normalize_id_tag(id_tag: str) -> str:
@@ -45,15 +47,15 @@ def authorize(
     """Decide the IdTagInfo for an idTag. Unknown tags are Invalid; a past expiryDate makes an Accepted tag Expired;
     a tag already in a (not stale) transaction is ConcurrentTx unless concurrency is allowed."""
     if record is None:
-        return Authorization("Invalid")
+        return Authorization(AuthorizationStatus.INVALID)
     info = dict(expiry_date=record.expiry_date, parent_id_tag=record.parent_id_tag)
-    if record.status != "Accepted":
+    if record.status != AuthorizationStatus.ACCEPTED:
         return Authorization(record.status, **info)
     if record.expiry_date is not None and record.expiry_date <= now:
-        return Authorization("Expired", **info)
+        return Authorization(AuthorizationStatus.EXPIRED, **info)
     if not allow_concurrent_transactions and _in_live_transaction(record, now, stale_after, ignoring_transaction):
-        return Authorization("ConcurrentTx", **info)
-    return Authorization("Accepted", **info)
+        return Authorization(AuthorizationStatus.CONCURRENT_TX, **info)
+    return Authorization(AuthorizationStatus.ACCEPTED, **info)
 
 
 def _in_live_transaction(
