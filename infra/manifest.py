@@ -101,13 +101,8 @@ WEBSOCKET_ROUTES: tuple[WebSocketRoute, ...] = (
 WEBSOCKET_AUTHORIZER = AUTHORIZER.name
 HTTP_API_FUNCTION = OPERATOR_API.name
 """Serves every operator API route (`$default` of the HTTP API); the routes themselves live in its resolver."""
-WORKFLOW_COMMAND_FUNCTION = COMMAND.name
 
 # Where the station identity travels after the front door moved it out of the path
 # (API Gateway WebSocket accepts no path after the stage, see DESIGN.md).
 CHARGE_POINT_ID_QUERY_PARAMETER = "chargePointId"
 OCPP_PATH_PREFIX = "/ocpp/"
-
-
-def function(name: str) -> FunctionSpec:
-    return next(spec for spec in FUNCTIONS if spec.name == name)

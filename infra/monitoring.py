@@ -23,15 +23,27 @@ GATEWAY_EXECUTION_ERRORS_THRESHOLD = 5
 """API Gateway failures calling a function (its 5xx) in 5 minutes: a few are transient, more are not."""
 
 
-def _csms_metric(name: str, *, statistic: str = "Sum", label: str | None = None) -> cloudwatch.Metric:
+def _metric(
+    namespace: str,
+    name: str,
+    dimensions: Mapping[str, str] | None = None,
+    *,
+    statistic: str = "Sum",
+    label: str | None = None,
+) -> cloudwatch.Metric:
     return cloudwatch.Metric(
-        namespace=metrics.METRICS_NAMESPACE,
+        namespace=namespace,
         metric_name=name,
-        dimensions_map=metrics.SERVICE_DIMENSION,
+        dimensions_map=dict(dimensions) if dimensions else None,
         statistic=statistic,
         period=PERIOD,
         label=label,
     )
+
+
+def _csms_metric(name: str, *, statistic: str = "Sum", label: str | None = None) -> cloudwatch.Metric:
+    """A metric the functions emit (EMF, dimension `service`)."""
+    return _metric(metrics.METRICS_NAMESPACE, name, metrics.SERVICE_DIMENSION, statistic=statistic, label=label)
 
 
 class Monitoring(Construct):
@@ -67,15 +79,8 @@ class Monitoring(Construct):
         websocket_api = station_api.api
         stage_dimensions = {"ApiId": websocket_api.api_id, "Stage": station_api.stage.stage_name}
 
-        def gateway_metric(name: str, *, statistic: str = "Sum", label: str | None = None) -> cloudwatch.Metric:
-            return cloudwatch.Metric(
-                namespace="AWS/ApiGateway",
-                metric_name=name,
-                dimensions_map=stage_dimensions,
-                statistic=statistic,
-                period=PERIOD,
-                label=label,
-            )
+        def gateway_metric(name: str, *, label: str | None = None) -> cloudwatch.Metric:
+            return _metric("AWS/ApiGateway", name, stage_dimensions, label=label)
 
         # Refused connections (401: wrong or missing password, 403: unknown station or bypassed front door),
         # counted from the stage's access log: no code involved, nothing to keep in sync.
@@ -268,9 +273,7 @@ class Monitoring(Construct):
             metric_value="1",
             default_value=0,
         )
-        return cloudwatch.Metric(
-            namespace=metrics.METRICS_NAMESPACE, metric_name=metric_name, statistic="Sum", period=PERIOD, label=label
-        )
+        return _metric(metrics.METRICS_NAMESPACE, metric_name, label=label)  # metric filters publish no dimension
 
     def _alarm(self, name: str, metric: cloudwatch.IMetric, *, threshold: float, description: str) -> cloudwatch.Alarm:
         alarm = cloudwatch.Alarm(

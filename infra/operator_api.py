@@ -6,8 +6,6 @@ Gateway only proxies: `ANY /{proxy+}` and `ANY /`, both behind the chosen author
 
 from __future__ import annotations
 
-
-from aws_cdk import RemovalPolicy
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigatewayv2_integrations as integrations
@@ -32,8 +30,6 @@ ACCESS_LOG_FIELDS = {
     "integrationError": "$context.integrationErrorMessage",
     "latency": "$context.responseLatency",
 }
-
-
 
 
 def _authorizer(authorization: OperatorApiAuthorization) -> apigwv2.IHttpRouteAuthorizer:
@@ -74,9 +70,8 @@ class OperatorApi(Construct):
             *self.http_api.add_routes(path="/{proxy+}", methods=[apigwv2.HttpMethod.ANY], integration=integration),
             *self.http_api.add_routes(path="/", methods=[apigwv2.HttpMethod.ANY], integration=integration),
         ]
-        self.access_log_group = logs.LogGroup(
-            self, "AccessLogs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY
-        )
+        access_logs = JsonAccessLogs(self, ACCESS_LOG_FIELDS, retention=log_retention)
+        self.access_log_group = access_logs.log_group
         self.stage = apigwv2.HttpStage(
             self,
             "Stage",
@@ -84,7 +79,7 @@ class OperatorApi(Construct):
             stage_name="$default",
             auto_deploy=True,
             throttle=apigwv2.ThrottleSettings(rate_limit=throttle.rate_limit, burst_limit=throttle.burst_limit),
-            access_log_settings=JsonAccessLogs(self.access_log_group, ACCESS_LOG_FIELDS),
+            access_log_settings=access_logs,
         )
 
     @property

@@ -104,7 +104,6 @@ class CsmsStack(Stack):
             log_retention=log_retention,
             reserved_concurrency=config.reserved_concurrency,
         )
-        specs = {spec.name: spec for spec in functions}
         authorizer = self.functions[authorizer_function]
 
         # Stations -------------------------------------------------------------------------------------
@@ -116,8 +115,7 @@ class CsmsStack(Stack):
             authorizer=authorizer,
             identity_source=IDENTITY_SOURCE,
             stage_name=STAGE_NAME,
-            rate_limit=config.station_api_throttle.rate_limit,
-            burst_limit=config.station_api_throttle.burst_limit,
+            throttle=config.station_api_throttle,
             log_retention=log_retention,
             manage_account_logging_role=config.manage_api_gateway_account_role,
         )
@@ -140,8 +138,8 @@ class CsmsStack(Stack):
         authorizer.add_environment("ORIGIN_SECRET", self.origin_secret.header_value)
 
         # Grants ---------------------------------------------------------------------------------------
-        for name, function in self.functions.functions.items():
-            spec = specs[name]
+        for spec in functions:
+            name, function = spec.name, self.functions[spec.name]
             if spec.table_access == "get_item":
                 # The authorizer looks up one station item per connection attempt; the gauges read one item.
                 function.add_to_role_policy(
@@ -163,9 +161,7 @@ class CsmsStack(Stack):
                     schedule=events.Schedule.rate(Duration.minutes(spec.schedule_minutes)),
                     targets=[events_targets.LambdaFunction(function, retry_attempts=0)],
                 )
-            self._acknowledge_function_findings(
-                name, uses_indexes=spec.table_access != "get_item", posts_to_connections=spec.posts_to_connections
-            )
+            self._acknowledge_function_findings(spec)
 
         # Workflows ------------------------------------------------------------------------------------
         self.workflows = Workflows(
@@ -182,7 +178,7 @@ class CsmsStack(Stack):
 
         # Operator API ---------------------------------------------------------------------------------
         self.operator_api: OperatorApi | None = None
-        if operator_api_function is not None and operator_api_function in self.functions.functions:
+        if operator_api_function is not None:
             self.operator_api = OperatorApi(
                 self,
                 "OperatorApi",
@@ -279,11 +275,11 @@ class CsmsStack(Stack):
             reason="Queries through the CSMS table's global indexes (a station's transactions); this table's indexes only.",
         )
 
-    def _acknowledge_function_findings(self, name: str, *, uses_indexes: bool, posts_to_connections: bool) -> None:
+    def _acknowledge_function_findings(self, spec: FunctionSpec) -> None:
         acknowledgments = []
-        if uses_indexes:
+        if spec.table_access != "get_item":  # granted the table's indexes too
             acknowledgments.append(self._table_indexes_acknowledgment())
-        if posts_to_connections:
+        if spec.posts_to_connections:
             api = self.get_logical_id(self.station_api.api.node.default_child)
             for method, purpose in (("POST", "send frames"), ("DELETE", "close a station's ghost connection")):
                 acknowledgments.append(
@@ -299,4 +295,4 @@ class CsmsStack(Stack):
                     )
                 )
         if acknowledgments:
-            Validations.of(self.functions.roles[name]).acknowledge(*acknowledgments)
+            Validations.of(self.functions.roles[spec.name]).acknowledge(*acknowledgments)

@@ -57,7 +57,6 @@ class Workflows(Construct):
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
         self.state_machines: dict[str, sfn.StateMachine] = {}
-        self.specs: dict[str, WorkflowSpec] = {}
         for spec in specs:
             substitutions = definition_substitutions(
                 spec, function_arns=function_arns, table_name=table_name, event_bus_name=event_bus_name
@@ -108,7 +107,6 @@ class Workflows(Construct):
                 )
             )
             self.state_machines[spec.name] = machine
-            self.specs[spec.name] = spec
 
     def __getitem__(self, name: str) -> sfn.StateMachine:
         return self.state_machines[name]

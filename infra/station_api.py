@@ -15,6 +15,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra.access_logs import JsonAccessLogs
+from infra.config import Throttle
 from infra.manifest import WebSocketRoute
 
 CONNECT_ROUTE = "$connect"
@@ -58,8 +59,7 @@ class StationWebSocketApi(Construct):
         authorizer: lambda_.IFunction,
         identity_source: Sequence[str],
         stage_name: str,
-        rate_limit: float,
-        burst_limit: int,
+        throttle: Throttle,
         log_retention: logs.RetentionDays,
         manage_account_logging_role: bool = True,
     ) -> None:
@@ -89,17 +89,16 @@ class StationWebSocketApi(Construct):
                     )
                 )
 
-        self.access_log_group = logs.LogGroup(
-            self, "AccessLogs", retention=log_retention, removal_policy=RemovalPolicy.DESTROY
-        )
+        access_logs = JsonAccessLogs(self, ACCESS_LOG_FIELDS, retention=log_retention)
+        self.access_log_group = access_logs.log_group
         self.stage = apigwv2.WebSocketStage(
             self,
             "Stage",
             web_socket_api=self.api,
             stage_name=stage_name,
             auto_deploy=True,
-            throttle=apigwv2.ThrottleSettings(rate_limit=rate_limit, burst_limit=burst_limit),
-            access_log_settings=JsonAccessLogs(self.access_log_group, ACCESS_LOG_FIELDS),
+            throttle=apigwv2.ThrottleSettings(rate_limit=throttle.rate_limit, burst_limit=throttle.burst_limit),
+            access_log_settings=access_logs,
         )
         if manage_account_logging_role:
             self.stage.node.add_dependency(ApiGatewayAccountLogging(self, "AccountLogging"))

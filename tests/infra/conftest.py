@@ -41,6 +41,18 @@ class Synthesized:
     def logical_id(self, construct: Any) -> str:
         return self.stack.get_logical_id(construct.node.default_child)
 
+    def role_statements(self, role_logical_id: str) -> list[dict[str, Any]]:
+        """Every statement of the IAM policies attached to the role."""
+        return [
+            statement
+            for policy in self.resources("AWS::IAM::Policy").values()
+            if {"Ref": role_logical_id} in policy["Properties"]["Roles"]
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+        ]
+
+    def function_statements(self, function_name: str) -> list[dict[str, Any]]:
+        return self.role_statements(self.logical_id(self.stack.functions.roles[function_name]))
+
 
 def synthesize(outdir: Path, context: dict[str, Any] | None = None, **stack_options: Any) -> Synthesized:
     app = build_app({**SKIP_BUNDLING, **(context or {})}, outdir=str(outdir), **stack_options)
@@ -57,7 +69,7 @@ def deployed(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     return synthesize(tmp_path_factory.mktemp("cdk-default"))
 
 
-# Everything optional switched on, plus what issue 3 will add (a workflow, a function publishing events),
+# Every option away from its default, plus what issue 3 will add (a workflow, a function publishing events),
 # so that cdk-nag and cfn-lint also judge the paths the default deployment does not take.
 FULL_CONTEXT: dict[str, Any] = {
     "domainName": "ocpp.example.com",
@@ -74,7 +86,11 @@ FULL_CONTEXT: dict[str, Any] = {
     "unknownStationPolicy": "pending",
     "heartbeatIntervalSeconds": 240,
     "reservedConcurrency": {"authorizer": 50},
+    "bootRetryIntervalSeconds": 120,
+    "allowMissingSubprotocol": "false",
     "stationApiThrottle": {"rateLimit": 200, "burstLimit": 400},
+    "operatorApiThrottle": '{"rateLimit": 5, "burstLimit": 10}',  # as `-c operatorApiThrottle=...` passes it
+    "manageApiGatewayAccountRole": False,  # the account's logging role is another stack's
     "operatorApiAuthorization": {
         "kind": "jwt",
         "jwtIssuer": "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_example",

@@ -48,13 +48,7 @@ def test_a_partner_with_an_aws_account_gets_the_chosen_events_on_their_bus(full:
     (target,) = rule["Targets"]
     assert target["Arn"] == partner["eventBusArn"]
     assert target["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": [full.logical_id(full.stack.events.dead_letter_queue), "Arn"]}
-    role = target["RoleArn"]["Fn::GetAtt"][0]
-    statements = [
-        statement
-        for policy in full.resources("AWS::IAM::Policy").values()
-        if {"Ref": role} in policy["Properties"]["Roles"]
-        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-    ]
+    statements = full.role_statements(target["RoleArn"]["Fn::GetAtt"][0])
     assert statements == [{"Action": "events:PutEvents", "Effect": "Allow", "Resource": partner["eventBusArn"]}]
 
 
@@ -73,8 +67,10 @@ def test_a_partner_without_aws_gets_every_event_posted_to_their_https_endpoint(f
     rule = rules(full)[f"CSMS events to partner {partner['name']}"]
     (target,) = rule["Targets"]
     assert target["Arn"] == {"Fn::GetAtt": [destination_id, "Arn"]}
-    assert "DeadLetterConfig" in target
-    assert target["RetryPolicy"]["MaximumEventAgeInSeconds"] == 24 * 3600
+    dead_letters = full.logical_id(full.stack.events.dead_letter_queue)
+    assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [dead_letters, "Arn"]}}
+    assert target["RetryPolicy"] == {"MaximumEventAgeInSeconds": 24 * 3600, "MaximumRetryAttempts": 185}
+    assert destination["Properties"]["InvocationRateLimitPerSecond"] == 10  # the default of rateLimitPerSecond
 
 
 def test_bus_arn_is_an_output(deployed: Synthesized):
@@ -84,11 +80,6 @@ def test_bus_arn_is_an_output(deployed: Synthesized):
 
 def test_only_functions_that_publish_may_put_events(deployed: Synthesized, full: Synthesized):
     for synthesized in (deployed, full):
-        for name, role in synthesized.stack.functions.roles.items():
-            actions = [
-                statement["Action"]
-                for policy in synthesized.resources("AWS::IAM::Policy").values()
-                if {"Ref": synthesized.logical_id(role)} in policy["Properties"]["Roles"]
-                for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-            ]
+        for name in synthesized.stack.functions.roles:
+            actions = [statement["Action"] for statement in synthesized.function_statements(name)]
             assert ("events:PutEvents" in actions) == (name == "billing_export"), name

@@ -122,8 +122,14 @@ def test_the_authorizer_checks_the_same_generated_secret_cloudfront_sends(deploy
     )
 
 
-def test_rotating_the_origin_secret_is_a_new_generation(full: Synthesized):
+def test_rotating_the_origin_secret_is_a_new_generation(deployed: Synthesized, full: Synthesized):
     assert full.stack.origin_secret.secret.node.id == f"Generation{FULL_CONTEXT['originSecretGeneration']}"
+    # A new logical id: CloudFormation creates a new secret (a new value) and deletes the old one.
+    secret = full.logical_id(full.stack.origin_secret.secret)
+    assert secret != deployed.logical_id(deployed.stack.origin_secret.secret)
+    assert full.json["Resources"][secret]["DeletionPolicy"] == "Delete"
+    (origin,) = distribution_config(full)["Origins"]
+    assert {"Ref": secret} in origin["OriginCustomHeaders"][0]["HeaderValue"]["Fn::Join"][1]
 
 
 def test_only_wss_by_default(deployed: Synthesized):
@@ -178,3 +184,6 @@ def test_access_logs_go_to_a_private_encrypted_bucket(deployed: Synthesized):
     assert properties["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"] == {
         "SSEAlgorithm": "AES256"
     }
+    # Kept by `cdk destroy`, emptied by expiry (docs/deployment.md, Teardown).
+    assert deployed.json["Resources"][bucket]["DeletionPolicy"] == "Retain"
+    assert properties["LifecycleConfiguration"] == {"Rules": [{"ExpirationInDays": 90, "Status": "Enabled"}]}

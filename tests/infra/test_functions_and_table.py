@@ -13,7 +13,6 @@ from infra.functions import RUNTIME
 from infra.manifest import FUNCTIONS, WEBSOCKET_AUTHORIZER
 from infra.stack import TABLE_READ_ACTIONS, TABLE_WRITE_ACTIONS
 from tests.infra.conftest import FULL_CONTEXT, Synthesized
-from tests.infra.test_station_api import policy_statements
 
 
 def function_properties(synthesized: Synthesized, name: str) -> dict[str, Any]:
@@ -76,6 +75,8 @@ def test_the_environment_is_settings_the_code_accepts_with_the_deployed_defaults
     chosen = Settings.from_environment({**literal_environment(full, "message"), "TABLE_NAME": "t"})
     assert chosen.unknown_station_policy is UnknownStationPolicy.PENDING
     assert chosen.heartbeat_interval_seconds == FULL_CONTEXT["heartbeatIntervalSeconds"]
+    assert chosen.boot_retry_interval_seconds == FULL_CONTEXT["bootRetryIntervalSeconds"]
+    assert chosen.allow_missing_subprotocol is False
 
 
 def test_only_the_authorizer_holds_the_origin_secret(deployed: Synthesized):
@@ -104,7 +105,7 @@ def test_the_authorizer_and_the_gauges_only_read_one_item(deployed: Synthesized)
     readers = [spec.name for spec in FUNCTIONS if spec.table_access == "get_item"]
     assert set(readers) == {WEBSOCKET_AUTHORIZER, "gauges"}
     for name in readers:
-        table_statements = [s for s in policy_statements(deployed, name) if str(s["Action"]).startswith("dynamodb")]
+        table_statements = [s for s in deployed.function_statements(name) if str(s["Action"]).startswith("dynamodb")]
         assert table_statements == [{"Action": "dynamodb:GetItem", "Effect": "Allow", "Resource": {"Fn::GetAtt": [table, "Arn"]}}]
 
 
@@ -130,7 +131,7 @@ def test_the_other_functions_read_and_write_items_but_never_scan(deployed: Synth
     for spec in FUNCTIONS:
         if spec.table_access == "get_item":
             continue
-        (statement,) = [s for s in policy_statements(deployed, spec.name) if "dynamodb:GetItem" in s["Action"]]
+        (statement,) = [s for s in deployed.function_statements(spec.name) if "dynamodb:GetItem" in s["Action"]]
         assert sorted(statement["Action"]) == sorted(TABLE_READ_ACTIONS + TABLE_WRITE_ACTIONS)
         assert "dynamodb:Scan" not in statement["Action"]
 

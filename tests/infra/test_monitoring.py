@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from infra import metrics
 from infra.manifest import FUNCTIONS, WEBSOCKET_AUTHORIZER
+from infra.stack import STAGE_NAME
 from tests.infra.conftest import FULL_CONTEXT, Synthesized
 
 
@@ -36,10 +36,15 @@ def test_every_function_has_error_and_throttle_alarms(deployed: Synthesized):
     found = alarms(deployed)
     for spec in FUNCTIONS:
         errors, throttles = found[f"{spec.name}-errors"], found[f"{spec.name}-throttles"]
+        function = deployed.logical_id(deployed.stack.functions[spec.name])
+        the_function = [{"Name": "FunctionName", "Value": {"Ref": function}}]
         assert watched(throttles) == ("AWS/Lambda", "Throttles")
+        assert throttles["Dimensions"] == the_function
         assert throttles["Threshold"] == 1
+        assert errors["Threshold"] == 1
         if spec.name != WEBSOCKET_AUTHORIZER:
             assert watched(errors) == ("AWS/Lambda", "Errors")
+            assert errors["Dimensions"] == the_function
 
 
 def test_refusing_a_station_is_not_an_authorizer_failure(deployed: Synthesized):
@@ -47,8 +52,20 @@ def test_refusing_a_station_is_not_an_authorizer_failure(deployed: Synthesized):
     errors = alarms(deployed)[f"{WEBSOCKET_AUTHORIZER}-errors"]
     expression = next(metric for metric in errors["Metrics"] if "Expression" in metric)
     assert expression["Expression"] == "errors - FILL(refused, 0)"
+    function = deployed.logical_id(deployed.stack.functions[WEBSOCKET_AUTHORIZER])
+    counted = next(metric for metric in errors["Metrics"] if metric["Id"] == "errors")["MetricStat"]["Metric"]
+    assert counted["MetricName"] == "Errors"
+    assert counted["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": function}}]
     refused = next(metric for metric in errors["Metrics"] if metric["Id"] == "refused")
     assert refused["MetricStat"]["Metric"]["MetricName"] == metrics.AUTHORIZER_UNAUTHORIZED
+    # ...counted from the access log by what the authorizer answered, not by the function's own code.
+    (unauthorized,) = [
+        f["Properties"]
+        for f in deployed.resources("AWS::Logs::MetricFilter").values()
+        if f["Properties"]["MetricTransformations"][0]["MetricName"] == metrics.AUTHORIZER_UNAUTHORIZED
+    ]
+    assert unauthorized["LogGroupName"] == {"Ref": deployed.logical_id(deployed.stack.station_api.access_log_group)}
+    assert unauthorized["FilterPattern"] == '{ $.authorizerStatus = "401" }'
 
 
 def test_dead_letters_page_the_operator(deployed: Synthesized):
@@ -61,8 +78,15 @@ def test_dead_letters_page_the_operator(deployed: Synthesized):
 def test_api_gateway_5xx_alarms(deployed: Synthesized):
     station = alarms(deployed)["station-api-5xx"]
     assert watched(station) == ("AWS/ApiGateway", "ExecutionError")
+    assert station["Dimensions"] == [
+        {"Name": "ApiId", "Value": {"Ref": deployed.logical_id(deployed.stack.station_api.api)}},
+        {"Name": "Stage", "Value": STAGE_NAME},
+    ]
     operator = alarms(deployed)["operator-api-5xx"]
     assert watched(operator) == ("AWS/ApiGateway", "5xx")
+    assert operator["Dimensions"] == [
+        {"Name": "ApiId", "Value": {"Ref": deployed.logical_id(deployed.stack.operator_api.http_api)}}
+    ]
 
 
 def test_a_spike_of_refused_connections_raises_an_alarm(deployed: Synthesized, full: Synthesized):
@@ -85,6 +109,7 @@ def test_alarms_notify_the_alarm_topic_and_the_operators_mailbox(deployed: Synth
     topic = {"Ref": deployed.logical_id(deployed.stack.monitoring.topic)}
     for alarm in alarms(deployed).values():
         assert alarm["AlarmActions"] == [topic]
+        assert alarm["OKActions"] == [topic]  # and again when it clears
         assert alarm["TreatMissingData"] == "notBreaching"
     assert not deployed.resources("AWS::SNS::Subscription")
     (subscription,) = full.resources("AWS::SNS::Subscription").values()
@@ -104,6 +129,18 @@ def test_the_dashboard_shows_stations_messages_errors_sessions_and_energy(deploy
     assert f"SEARCH('{schema} MetricName=\\\"{metrics.STATION_MESSAGES}\\\"', 'Sum', 300)" in body
 
 
-def test_metric_namespace_is_the_one_the_functions_emit_to(deployed: Synthesized):
+def test_the_dashboard_reads_the_namespace_and_dimension_the_functions_emit_with(deployed: Synthesized):
+    # Powertools emits every metric under POWERTOOLS_METRICS_NAMESPACE with the dimension service=<service name>;
+    # a dashboard metric with another namespace or without that dimension shows an empty graph.
+    function = deployed.json["Resources"][deployed.logical_id(deployed.stack.functions["message"])]
+    environment = function["Properties"]["Environment"]["Variables"]
+    namespace, service = environment["POWERTOOLS_METRICS_NAMESPACE"], environment["POWERTOOLS_SERVICE_NAME"]
     body = dashboard_body(deployed)
-    assert json.dumps(metrics.METRICS_NAMESPACE) in body
+    emitted = (
+        metrics.STATION_CONNECTIONS, metrics.STATION_DISCONNECTIONS, metrics.REPLACED_CONNECTIONS,
+        metrics.REFUSED_SUBPROTOCOLS, metrics.STATION_MESSAGES, metrics.CALL_ERRORS, metrics.INTERNAL_ERRORS,
+        metrics.MALFORMED_FRAMES, metrics.LENIENT_VIOLATIONS, metrics.ENERGY_DELIVERED_WH,
+        metrics.CONNECTED_STATIONS, metrics.ACTIVE_TRANSACTIONS,
+    )  # fmt: skip
+    for metric in emitted:
+        assert f'"{namespace}","{metric}","service","{service}"' in body, metric

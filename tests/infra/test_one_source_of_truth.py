@@ -4,6 +4,7 @@ machine definitions: what runs on a laptop is what gets deployed."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import boto3
@@ -11,6 +12,7 @@ from aws_cdk import FileSystem
 
 from csms.adapters.dynamodb import schema
 from infra import manifest
+from infra.config import CsmsConfig
 from infra.functions import NOT_CODE
 from infra.state_machines import state_machine_name
 from infra.workflows import WORKFLOWS, definition_substitutions, placeholders, render_definition
@@ -107,3 +109,17 @@ def test_every_placeholder_of_every_definition_has_a_value():
         )
         assert placeholders(spec.definition_path.read_text()) <= set(substitutions), spec.name
         json.loads(render_definition(spec, substitutions))
+
+
+def _first_column(guide: str, section: str) -> set[str]:
+    """The backquoted names in the first column of the table of the guide's `## <section>`."""
+    (body,) = re.findall(rf"^## {re.escape(section)}\n(.*?)(?=^## )", guide, flags=re.MULTILINE | re.DOTALL)
+    rows = [line.split("|")[1] for line in body.splitlines() if line.startswith("| `")]
+    return {name for cell in rows for name in re.findall(r"`([^`]+)`", cell)}
+
+
+def test_the_deployment_guide_documents_every_context_key_and_every_output(full: Synthesized):
+    guide = (manifest.REPO_ROOT / "docs" / "deployment.md").read_text()
+    keys = {field.alias for field in CsmsConfig.model_fields.values()}
+    assert _first_column(guide, "2. Choose the options (CDK context)") == keys
+    assert _first_column(guide, "5. The outputs") == set(full.template.find_outputs("*"))

@@ -73,6 +73,9 @@ def test_the_stage_is_throttled_and_logged(iam_api: Template):
     assert stage["Properties"]["DefaultRouteSettings"] == {"ThrottlingBurstLimit": 40, "ThrottlingRateLimit": 20}
     fields = json.loads(stage["Properties"]["AccessLogSettings"]["Format"])
     assert {"requestId", "routeKey", "status", "caller"} <= set(fields)
+    ((log_group_id, log_group),) = iam_api.find_resources("AWS::Logs::LogGroup").items()
+    assert stage["Properties"]["AccessLogSettings"]["DestinationArn"] == {"Fn::GetAtt": [log_group_id, "Arn"]}
+    assert log_group["Properties"]["RetentionInDays"] == 30
 
 
 def test_the_stack_serves_the_manifests_http_api_function(deployed: Synthesized, full: Synthesized):
@@ -85,7 +88,17 @@ def test_the_stack_serves_the_manifests_http_api_function(deployed: Synthesized,
     (integration,) = http_integrations
     function = deployed.logical_id(deployed.stack.functions[HTTP_API_FUNCTION])
     assert integration["Properties"]["IntegrationUri"] == {"Fn::GetAtt": [function, "Arn"]}
-    assert "OperatorApiUrl" in deployed.template.find_outputs("*")
+    http_api = deployed.logical_id(deployed.stack.operator_api.http_api)
+    url = deployed.template.find_outputs("OperatorApiUrl")["OperatorApiUrl"]["Value"]["Fn::Join"][1]
+    assert (url[0], url[1], url[-1]) == ("https://", {"Ref": http_api}, "/")  # the $default stage: routes follow
+    stage = deployed.json["Resources"][deployed.logical_id(deployed.stack.operator_api.stage)]["Properties"]
+    throttle = json.loads(FULL_CONTEXT["operatorApiThrottle"])
+    assert stage["DefaultRouteSettings"] == {"ThrottlingBurstLimit": 100, "ThrottlingRateLimit": 50}
+    full_stage = full.json["Resources"][full.logical_id(full.stack.operator_api.stage)]["Properties"]
+    assert full_stage["DefaultRouteSettings"] == {
+        "ThrottlingBurstLimit": throttle["burstLimit"],
+        "ThrottlingRateLimit": throttle["rateLimit"],
+    }
     (jwt,) = [
         authorizer
         for authorizer in full.resources("AWS::ApiGatewayV2::Authorizer").values()

@@ -29,16 +29,6 @@ def stage(synthesized: Synthesized) -> dict[str, Any]:
     return synthesized.json["Resources"][synthesized.logical_id(synthesized.stack.station_api.stage)]["Properties"]
 
 
-def policy_statements(synthesized: Synthesized, function_name: str) -> list[dict[str, Any]]:
-    role = synthesized.stack.functions.roles[function_name]
-    policies = [
-        policy["Properties"]
-        for policy in synthesized.resources("AWS::IAM::Policy").values()
-        if {"Ref": synthesized.logical_id(role)} in policy["Properties"]["Roles"]
-    ]
-    return [statement for policy in policies for statement in policy["PolicyDocument"]["Statement"]]
-
-
 def test_connect_is_behind_the_lambda_request_authorizer(deployed: Synthesized):
     authorizer_id, properties = authorizer(deployed)
     assert properties["AuthorizerType"] == "REQUEST"
@@ -84,6 +74,18 @@ def test_websocket_logging_has_its_account_role(deployed: Synthesized):
     (account,) = deployed.resources("AWS::ApiGateway::Account").values()
     assert account["DeletionPolicy"] == "Retain"
     assert account_logging_dependency(deployed)
+    api_gateway = {"Service": "apigateway.amazonaws.com"}
+    (role_id,) = [
+        role_id
+        for role_id, role in deployed.resources("AWS::IAM::Role").items()
+        if role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == api_gateway
+    ]
+    assert account["Properties"]["CloudWatchRoleArn"] == {"Fn::GetAtt": [role_id, "Arn"]}
+
+
+def test_an_account_whose_logging_role_another_stack_manages_keeps_it(full: Synthesized):
+    assert not full.resources("AWS::ApiGateway::Account")
+    assert "DependsOn" not in full.json["Resources"][full.logical_id(full.stack.station_api.stage)]
 
 
 def account_logging_dependency(synthesized: Synthesized) -> bool:
@@ -103,12 +105,13 @@ def test_the_stage_is_throttled(deployed: Synthesized, full: Synthesized):
 
 def test_only_the_functions_that_post_may_manage_connections(deployed: Synthesized):
     for spec in FUNCTIONS:
-        actions = [statement["Action"] for statement in policy_statements(deployed, spec.name)]
+        actions = [statement["Action"] for statement in deployed.function_statements(spec.name)]
         assert ("execute-api:ManageConnections" in actions) == spec.posts_to_connections, spec.name
 
 
 def test_managing_connections_is_limited_to_sending_and_closing_on_this_stage(deployed: Synthesized):
-    (statement,) = [s for s in policy_statements(deployed, "message") if s["Action"] == "execute-api:ManageConnections"]
+    statements = deployed.function_statements("message")
+    (statement,) = [s for s in statements if s["Action"] == "execute-api:ManageConnections"]
     api = deployed.logical_id(deployed.stack.station_api.api)
     suffixes = sorted(resource["Fn::Join"][1][-1] for resource in statement["Resource"])
     assert suffixes == [f"/{STAGE_NAME}/DELETE/@connections/*", f"/{STAGE_NAME}/POST/@connections/*"]

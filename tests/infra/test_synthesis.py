@@ -65,12 +65,16 @@ def test_bad_context_fails_before_anything_is_built():
 
 
 def test_app_py_is_the_cdk_entry_point(monkeypatch, tmp_path):
-    built = []
-    monkeypatch.setattr("infra.application.build_app", lambda: built.append(True) or _Synthesizable())
+    # The CLI reads the cloud assembly app.py writes: building the app without synthesising it deploys nothing.
+    calls = []
+    monkeypatch.setattr("infra.application.build_app", lambda: calls.append("build") or _Synthesizable(calls))
     runpy.run_path(str(REPO_ROOT / "app.py"), run_name="__main__")
-    assert built == [True]
+    assert calls == ["build", "synth"]
 
 
 class _Synthesizable:
+    def __init__(self, calls: list[str]) -> None:
+        self._calls = calls
+
     def synth(self) -> None:
-        pass
+        self._calls.append("synth")

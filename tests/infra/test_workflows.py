@@ -20,15 +20,6 @@ from infra.workflows import WorkflowSpec, definition_substitutions, function_arn
 from tests.infra.conftest import TINY_DEFINITION, Synthesized
 
 
-def statements_of_role(synthesized: Synthesized, role_logical_id: str) -> list[dict[str, Any]]:
-    return [
-        statement
-        for policy in synthesized.resources("AWS::IAM::Policy").values()
-        if {"Ref": role_logical_id} in policy["Properties"]["Roles"]
-        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
-    ]
-
-
 def test_placeholder_names_and_environment_variables_follow_the_business_names():
     assert function_arn_placeholder("message") == "MessageFunctionArn"
     assert function_arn_placeholder("operator_api") == "OperatorApiFunctionArn"
@@ -111,7 +102,7 @@ class TestDroppedIntoTheStack:
     def test_it_may_invoke_exactly_the_functions_it_lists(self, full: Synthesized):
         _, machine = self.machine(full)
         role = machine["Properties"]["RoleArn"]["Fn::GetAtt"][0]
-        invokes = [s for s in statements_of_role(full, role) if s["Action"] == "lambda:InvokeFunction"]
+        invokes = [s for s in full.role_statements(role) if s["Action"] == "lambda:InvokeFunction"]
         command = full.logical_id(full.stack.functions["command"])
         assert invokes == [
             {"Action": "lambda:InvokeFunction", "Effect": "Allow", "Resource": {"Fn::GetAtt": [command, "Arn"]}}
@@ -122,20 +113,20 @@ class TestDroppedIntoTheStack:
         _, machine = self.machine(full)
         role = machine["Properties"]["RoleArn"]["Fn::GetAtt"][0]
         actions = set()
-        for statement in statements_of_role(full, role):
+        for statement in full.role_statements(role):
             actions |= {statement["Action"]} if isinstance(statement["Action"], str) else set(statement["Action"])
         assert {"dynamodb:UpdateItem", "events:PutEvents"} <= actions
         assert "dynamodb:Scan" not in actions
 
     def test_the_functions_that_start_it_know_its_arn_and_may_start_only_it(self, full: Synthesized):
         role = full.logical_id(full.stack.functions.roles["api"])
-        (start,) = [s for s in statements_of_role(full, role) if s["Action"] == "states:StartExecution"]
+        (start,) = [s for s in full.role_statements(role) if s["Action"] == "states:StartExecution"]
         assert start["Resource"]["Fn::Join"][1][-1] == ":stateMachine:Csms-SessionLimits"
         api = full.json["Resources"][full.logical_id(full.stack.functions["api"])]
         assert api["Properties"]["Environment"]["Variables"]["SESSION_LIMITS_STATE_MACHINE_ARN"] == start["Resource"]
 
     def test_the_function_that_receives_the_stations_answer_completes_its_task_tokens(self, full: Synthesized):
         role = full.logical_id(full.stack.functions.roles["message"])
-        (callbacks,) = [s for s in statements_of_role(full, role) if "states:SendTaskSuccess" in s["Action"]]
+        (callbacks,) = [s for s in full.role_statements(role) if "states:SendTaskSuccess" in s["Action"]]
         assert sorted(callbacks["Action"]) == ["states:SendTaskFailure", "states:SendTaskHeartbeat", "states:SendTaskSuccess"]
         assert callbacks["Resource"]["Fn::Join"][1][-1] == ":stateMachine:Csms-SessionLimits"
