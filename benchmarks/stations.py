@@ -85,6 +85,20 @@ class RequestCounter:
         if started is not None and getattr(self._label, "value", None):
             self._label.aws_seconds += time.perf_counter() - started
 
+    def costs(self, label: str) -> str:
+        """AWS requests per invocation of `label`, by service operation."""
+        invocations = self.invocations[label] or 1
+        per_call = sorted(self.requests.get(label, Counter()).items())
+        return ", ".join(f"{operation} {count / invocations:.2f}" for operation, count in per_call) or "none"
+
+    def median_ms(self, label: str) -> tuple[float, float, float]:
+        """Median handler time, of which in AWS calls, and the rest (the CSMS's own work)."""
+        handler, aws = self.handler_ms[label], self.aws_ms[label]
+        if not handler:
+            return 0.0, 0.0, 0.0
+        own = statistics.median(h - a for h, a in zip(handler, aws))
+        return statistics.median(handler), statistics.median(aws), own
+
 
 class SimulatedStation:
     def __init__(self, runtime: LocalRuntime, charge_point_id: str, rng: random.Random, latencies: dict[str, list[float]]):
@@ -175,19 +189,11 @@ def report(args: argparse.Namespace, counter: RequestCounter, latencies: dict[st
     print(f"{'action':<20}{'calls':>7}{'p50 ms':>9}{'p99 ms':>9}{'handler':>9}{'AWS':>7}{'own':>7}   AWS requests per call")
     for action in sorted(latencies):
         values = latencies[action]
-        per_call = counter.requests.get(action, Counter())
-        invocations = counter.invocations[action] or 1
-        costs = ", ".join(f"{operation} {count / invocations:.2f}" for operation, count in sorted(per_call.items())) or "none"
-        handler = statistics.median(counter.handler_ms[action]) if counter.handler_ms[action] else 0.0
-        aws = statistics.median(counter.aws_ms[action]) if counter.aws_ms[action] else 0.0
-        own = statistics.median(h - a for h, a in zip(counter.handler_ms[action], counter.aws_ms[action])) if counter.handler_ms[action] else 0.0
-        print(f"{action:<20}{len(values):>7}{percentile(values, 0.5):>9.1f}{percentile(values, 0.99):>9.1f}{handler:>9.1f}{aws:>7.1f}{own:>7.1f}   {costs}")
+        handler, aws, own = counter.median_ms(action)
+        print(f"{action:<20}{len(values):>7}{percentile(values, 0.5):>9.1f}{percentile(values, 0.99):>9.1f}{handler:>9.1f}{aws:>7.1f}{own:>7.1f}   {counter.costs(action)}")
     for route in ("authorizer", "connect", "disconnect"):
-        per_call = counter.requests.get(route, Counter())
-        invocations = counter.invocations[route] or 1
-        costs = ", ".join(f"{operation} {count / invocations:.2f}" for operation, count in sorted(per_call.items())) or "none"
-        handler = statistics.median(counter.handler_ms[route]) if counter.handler_ms[route] else 0.0
-        print(f"{'$' + route if route != 'authorizer' else 'authorizer':<20}{counter.invocations[route]:>7}{'':>18}{handler:>9.1f}{'':>14}   {costs}")
+        handler = counter.median_ms(route)[0]
+        print(f"{'$' + route if route != 'authorizer' else 'authorizer':<20}{counter.invocations[route]:>7}{'':>18}{handler:>9.1f}{'':>14}   {counter.costs(route)}")
     print("\nCold import of each handler module (median of 3 fresh interpreters):")
     for spec in FUNCTIONS:
         print(f"  {spec.name:<12}{cold_import_ms(spec.name):>8.0f} ms")

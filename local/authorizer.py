@@ -31,19 +31,19 @@ UNAUTHORIZED_MESSAGE = "Unauthorized"
 def refusal_for_exception(exc: BaseException) -> HandshakeRefused:
     if str(exc) == UNAUTHORIZED_MESSAGE:
         return HandshakeRefused(HTTPStatus.UNAUTHORIZED, "Unauthorized")
-    return HandshakeRefused(HTTPStatus.INTERNAL_SERVER_ERROR, "Internal server error")
+    return internal_server_error()
 
 
 def authorizer_context(result: Any, method_arn: str) -> dict[str, Any]:
     """The connection's `requestContext.authorizer`, or HandshakeRefused."""
     if not isinstance(result, dict) or not isinstance(result.get("principalId"), str):
-        raise _invalid_response()
+        raise internal_server_error()
     context = result.get("context") or {}
     # API Gateway accepts only string, number and boolean values in the context map.
     if not isinstance(context, dict) or not all(
         isinstance(value, (str, int, float, bool)) for value in context.values()
     ):
-        raise _invalid_response()
+        raise internal_server_error()
     statements = _statements(result.get("policyDocument"))
     matching = [
         statement
@@ -56,18 +56,19 @@ def authorizer_context(result: Any, method_arn: str) -> dict[str, Any]:
     return {"principalId": result["principalId"], **context}
 
 
-def _invalid_response() -> HandshakeRefused:
+def internal_server_error() -> HandshakeRefused:
+    """A failed or invalid authorizer or $connect invocation."""
     return HandshakeRefused(HTTPStatus.INTERNAL_SERVER_ERROR, "Internal server error")
 
 
 def _statements(policy: Any) -> list[dict[str, Any]]:
     if not isinstance(policy, dict):
-        raise _invalid_response()
+        raise internal_server_error()
     statements = policy.get("Statement")
     if isinstance(statements, dict):
         statements = [statements]
     if not isinstance(statements, list) or not all(isinstance(s, dict) for s in statements):
-        raise _invalid_response()
+        raise internal_server_error()
     return statements
 
 

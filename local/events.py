@@ -31,6 +31,11 @@ def new_api_id() -> str:
     return "".join(secrets.choice(string.ascii_lowercase + string.digits) for _ in range(10))
 
 
+def trace_id() -> str:
+    """An X-Amzn-Trace-Id root as the AWS front door adds it: epoch seconds in hex, then 96 random bits."""
+    return f"Root=1-{int(time.time()):08x}-{os.urandom(12).hex()}"
+
+
 def epoch_ms() -> int:
     return time.time_ns() // 1_000_000
 

@@ -37,7 +37,13 @@ from infra.manifest import (
     WEBSOCKET_ROUTES,
     WebSocketRoute,
 )
-from local.authorizer import HandshakeRefused, authorizer_context, refusal_for_exception
+from local.authorizer import (
+    UNAUTHORIZED_MESSAGE,
+    HandshakeRefused,
+    authorizer_context,
+    internal_server_error,
+    refusal_for_exception,
+)
 from local.events import (
     ApiStage,
     ConnectionFacts,
@@ -47,6 +53,7 @@ from local.events import (
     epoch_ms,
     message_event,
     new_id,
+    trace_id,
 )
 
 logger = logging.getLogger(__name__)
@@ -191,7 +198,7 @@ class Gateway:
             domain_name=request.headers.get("Host", ""),
             headers=[
                 *request.headers.raw_items(),
-                ("X-Amzn-Trace-Id", _trace_id()),
+                ("X-Amzn-Trace-Id", trace_id()),
                 ("X-Forwarded-For", source_ip),
                 ("X-Forwarded-Port", str(socket.local_address[1])),
                 ("X-Forwarded-Proto", "http"),  # what this socket is; on AWS it is https
@@ -213,7 +220,7 @@ class Gateway:
         try:
             result = await self._invoke(self._authorizer or "", event)
         except Exception as exc:
-            if str(exc) != "Unauthorized":
+            if str(exc) != UNAUTHORIZED_MESSAGE:
                 logger.exception("authorizer failed for %s", facts.connection_id)
             raise refusal_for_exception(exc) from exc
         return authorizer_context(result, event["methodArn"])
@@ -227,7 +234,7 @@ class Gateway:
             result = await self._invoke(route.function, connect_event(self.api, facts))
         except Exception as exc:
             logger.exception("$connect failed for %s", facts.connection_id)
-            raise HandshakeRefused(HTTPStatus.INTERNAL_SERVER_ERROR, "Internal server error") from exc
+            raise internal_server_error() from exc
         result = result if isinstance(result, dict) else {}
         status = result.get("statusCode", HTTPStatus.OK)  # WebSocket $connect accepts when it succeeds
         if not isinstance(status, int) or not 200 <= status < 300:
@@ -393,7 +400,3 @@ def _reason(status: Any) -> str:
         return HTTPStatus(status).phrase
     except ValueError:
         return "Error"
-
-
-def _trace_id() -> str:
-    return f"Root=1-{int(time.time()):08x}-{new_id().encode().hex()[:24]}"

@@ -11,7 +11,7 @@ answers 503, both with API Gateway's `{"message": ...}` bodies.
 
 The function runs through the runtime's `LocalFunctions` like the station functions, on worker threads:
 a request waiting for a station's answer never holds up the stations' messages. A small HTTP/1.1 server
-on the event loop (keep-alive, Content-Length or chunked bodies), like the @connections endpoint.
+on the event loop (`local.http_server`; Content-Length or chunked bodies), like the @connections endpoint.
 """
 
 from __future__ import annotations
@@ -19,19 +19,24 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import contextlib
 import json
 import logging
-import os
-import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from email.utils import formatdate
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from local.events import epoch_ms, request_time
+from local.events import epoch_ms, new_id, request_time, trace_id
+from local.http_server import (
+    Headers,
+    HttpReply,
+    HttpServer,
+    continue_if_expected,
+    header,
+    keeps_alive,
+    parse_head,
+    write_response,
+)
 from local.lambdas import FunctionTimeout
 
 logger = logging.getLogger(__name__)
@@ -40,7 +45,6 @@ Invoke = Callable[[str, dict[str, Any]], Awaitable[Any]]
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
 """HTTP API payload quota (10 MB); bigger requests get 413."""
-_MAX_HEAD_BYTES = 64 * 1024
 _TEXT_TYPES = (
     "text/",
     "application/json",
@@ -51,14 +55,7 @@ _TEXT_TYPES = (
 _TEXT_SUFFIXES = ("+json", "+xml")
 
 
-@dataclass(frozen=True)
-class HttpReply:
-    status: int
-    headers: list[tuple[str, str]]
-    body: bytes
-
-
-class HttpApi:
+class HttpApi(HttpServer):
     def __init__(
         self,
         invoke: Invoke,
@@ -69,80 +66,43 @@ class HttpApi:
         region: str,
         timeout_seconds: float = 29,
     ) -> None:
+        super().__init__()
         self._invoke = invoke
         self._function = function
         self._api_id = api_id
         self._account_id = account_id
         self._region = region
         self.timeout_seconds = timeout_seconds
-        self._server: asyncio.Server | None = None
-        self._clients: set[asyncio.StreamWriter] = set()
-        self._requests: set[asyncio.Task[Any]] = set()
-
-    async def start(self, host: str, port: int) -> int:
-        """Listen; returns the bound port (useful with port 0)."""
-        self._server = await asyncio.start_server(self._serve_client, host, port, limit=_MAX_HEAD_BYTES)
-        return int(self._server.sockets[0].getsockname()[1])
-
-    async def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.close()
-        for writer in list(self._clients):
-            writer.close()
-        for task in list(self._requests):  # clients idle between requests, or waiting for a function
-            task.cancel()
-        await self._server.wait_closed()
-        self._server = None
-
-    # -- HTTP -------------------------------------------------------------------------------------------
 
     async def _serve_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        if task is not None:
-            self._requests.add(task)
-        self._clients.add(writer)
         peer = writer.get_extra_info("peername")
         source_ip = peer[0] if isinstance(peer, tuple) else "127.0.0.1"
-        try:
-            keep_alive = True
-            while keep_alive:
-                try:
-                    head = await reader.readuntil(b"\r\n\r\n")
-                except asyncio.LimitOverrunError:
-                    too_large = _message(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Request Header Fields Too Large")
-                    await _write(writer, too_large, keep_alive=False)
-                    return
-                except (asyncio.IncompleteReadError, ConnectionError):
-                    return
-                try:
-                    method, target, version, headers = _parse_head(head)
-                except ValueError:
-                    await _write(writer, _message(HTTPStatus.BAD_REQUEST, "Bad Request"), keep_alive=False)
-                    return
-                keep_alive = version == "HTTP/1.1" and _header(headers, "connection").lower() != "close"
-                if _header(headers, "expect").lower() == "100-continue":
-                    writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-                try:
-                    body = await _read_body(reader, headers)
-                except _TooLarge:
-                    too_large = _message(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "Request Entity Too Large")
-                    await _write(writer, too_large, keep_alive=False)
-                    return
-                reply = await self._handle(method, target, version, headers, body, source_ip)
-                await _write(writer, reply, keep_alive=keep_alive, head_only=method == "HEAD")
-        except (asyncio.IncompleteReadError, ConnectionError, ValueError):
-            return
-        finally:
-            self._clients.discard(writer)
-            if task is not None:
-                self._requests.discard(task)
-            writer.close()
-            with contextlib.suppress(Exception):
-                await writer.wait_closed()
+        keep_alive = True
+        while keep_alive:
+            try:
+                head = await reader.readuntil(b"\r\n\r\n")
+            except asyncio.LimitOverrunError:
+                too_large = _message(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "Request Header Fields Too Large")
+                await write_response(writer, too_large, keep_alive=False)
+                return
+            try:
+                method, target, version, headers = parse_head(head)
+            except ValueError:
+                await write_response(writer, _message(HTTPStatus.BAD_REQUEST, "Bad Request"), keep_alive=False)
+                return
+            keep_alive = keeps_alive(version, headers)
+            continue_if_expected(writer, headers)
+            try:
+                body = await _read_body(reader, headers)
+            except _TooLarge:
+                too_large = _message(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "Request Entity Too Large")
+                await write_response(writer, too_large, keep_alive=False)
+                return
+            reply = await self._handle(method, target, version, headers, body, source_ip)
+            await write_response(writer, reply, keep_alive=keep_alive, head_only=method == "HEAD")
 
     async def _handle(
-        self, method: str, target: str, version: str, headers: list[tuple[str, str]], body: bytes, source_ip: str
+        self, method: str, target: str, version: str, headers: Headers, body: bytes, source_ip: str
     ) -> HttpReply:
         if not target.startswith("/"):
             return _message(HTTPStatus.BAD_REQUEST, "Bad Request")
@@ -167,7 +127,7 @@ class HttpApi:
         return HttpReply(reply.status, [*reply.headers, ("apigw-requestid", request_id)], reply.body)
 
     def event(
-        self, method: str, target: str, version: str, headers: list[tuple[str, str]], body: bytes, source_ip: str
+        self, method: str, target: str, version: str, headers: Headers, body: bytes, source_ip: str
     ) -> dict[str, Any]:
         """The payload format 2.0 event of one request."""
         split = urlsplit(target)
@@ -182,7 +142,7 @@ class HttpApi:
             joined[name] = f"{joined[name]},{value}" if name in joined else value
         joined.setdefault("x-forwarded-for", source_ip)
         joined.setdefault("x-forwarded-proto", "http")
-        joined.setdefault("x-amzn-trace-id", f"Root=1-{int(time.time()):08x}-{os.urandom(12).hex()}")
+        joined.setdefault("x-amzn-trace-id", trace_id())
         query: dict[str, str] = {}
         for name, value in parse_qsl(split.query, keep_blank_values=True):
             query[name] = f"{query[name]},{value}" if name in query else value
@@ -211,7 +171,7 @@ class HttpApi:
                 "sourceIp": source_ip,
                 "userAgent": joined.get("user-agent", ""),
             },
-            "requestId": _request_id(),
+            "requestId": new_id(),
             "routeKey": "$default",
             "stage": "$default",
             "time": request_time(now),
@@ -259,11 +219,6 @@ def _message(status: int, message: str, request_id: str | None = None) -> HttpRe
     return HttpReply(status, headers, json.dumps({"message": message}).encode())
 
 
-def _request_id() -> str:
-    """HTTP APIs' request id style ('JNW2LiqXoAMEVHw=')."""
-    return base64.b64encode(os.urandom(10)).decode()
-
-
 def _is_text(content_type: str) -> bool:
     media_type = content_type.split(";", 1)[0].strip().lower()
     return not media_type or media_type.startswith(_TEXT_TYPES) or media_type.endswith(_TEXT_SUFFIXES)
@@ -273,8 +228,8 @@ class _TooLarge(Exception):
     pass
 
 
-async def _read_body(reader: asyncio.StreamReader, headers: list[tuple[str, str]]) -> bytes:
-    if "chunked" in _header(headers, "transfer-encoding").lower():
+async def _read_body(reader: asyncio.StreamReader, headers: Headers) -> bytes:
+    if "chunked" in header(headers, "transfer-encoding").lower():
         chunks = bytearray()
         while True:
             size_line = await reader.readuntil(b"\r\n")
@@ -287,7 +242,7 @@ async def _read_body(reader: asyncio.StreamReader, headers: list[tuple[str, str]
                 raise _TooLarge()
             chunks += await reader.readexactly(size)
             await reader.readexactly(2)
-    length = int(_header(headers, "content-length") or "0")
+    length = int(header(headers, "content-length") or "0")
     if length < 0:
         raise ValueError("negative Content-Length")
     if length > MAX_BODY_BYTES:
@@ -295,41 +250,3 @@ async def _read_body(reader: asyncio.StreamReader, headers: list[tuple[str, str]
     return await reader.readexactly(length)
 
 
-def _header(headers: list[tuple[str, str]], name: str) -> str:
-    return next((value for key, value in headers if key.lower() == name), "")
-
-
-def _parse_head(head: bytes) -> tuple[str, str, str, list[tuple[str, str]]]:
-    request_line, *header_lines = head.decode("latin-1").rstrip("\r\n").split("\r\n")
-    method, target, version = request_line.split(" ", 2)
-    if not version.startswith("HTTP/"):
-        raise ValueError(version)
-    headers = []
-    for line in header_lines:
-        name, separator, value = line.partition(":")
-        if not separator:
-            raise ValueError(line)
-        headers.append((name.strip(), value.strip()))
-    return method.upper(), target, version, headers
-
-
-async def _write(writer: asyncio.StreamWriter, reply: HttpReply, *, keep_alive: bool, head_only: bool = False) -> None:
-    lines = [
-        f"HTTP/1.1 {reply.status} {_phrase(reply.status)}",
-        f"Date: {formatdate(usegmt=True)}",
-        "Connection: keep-alive" if keep_alive else "Connection: close",
-    ]
-    if reply.status != HTTPStatus.NO_CONTENT and reply.status >= 200:
-        lines.append(f"Content-Length: {len(reply.body)}")
-    skip = {"content-length", "connection", "date", "transfer-encoding"}
-    lines.extend(f"{name}: {value}" for name, value in reply.headers if name.lower() not in skip)
-    body = b"" if head_only or reply.status == HTTPStatus.NO_CONTENT else reply.body
-    writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
-    await writer.drain()
-
-
-def _phrase(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return ""

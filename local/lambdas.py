@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import functools
 import importlib.util
 import logging
 import sys
@@ -18,7 +17,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +35,10 @@ Handler = Callable[[dict[str, Any], Any], Any]
 InvocationHook = Callable[[str, dict[str, Any]], AbstractContextManager[Any]]
 """`hook(function_name, event)` returns a context manager entered around one invocation, on the
 worker thread that runs it (so thread-local or contextvar bookkeeping sees the handler's work)."""
+
+
+def function_arn(name: str) -> str:
+    return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}"
 
 
 class FunctionTimeout(Exception):
@@ -64,7 +67,7 @@ class LambdaContext:
         return cls(
             function_name=spec.name,
             memory_limit_in_mb=spec.memory_mb,
-            invoked_function_arn=f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{spec.name}",
+            invoked_function_arn=function_arn(spec.name),
             log_group_name=f"/aws/lambda/{spec.name}",
             log_stream_name=f"{time.strftime('%Y/%m/%d')}/[$LATEST]{uuid.uuid4().hex}",
             timeout_seconds=spec.timeout_seconds,
@@ -99,28 +102,28 @@ class LocalFunctions:
 
     async def invoke(self, name: str, event: dict[str, Any]) -> Any:
         """Run `name`'s handler on a worker; raises what it raises, or FunctionTimeout."""
-        spec = self._specs[name]
-        # The caller's contextvars (e.g. a benchmark's per-action counters) follow the event into
-        # the worker, as asyncio.to_thread would do; run_in_executor alone does not copy them.
-        call = functools.partial(contextvars.copy_context().run, self._invoke_on_worker, spec, event)
-        future = asyncio.get_running_loop().run_in_executor(self._executor, call)
+        spec, future = self._submit(name, event)
         try:
-            return await asyncio.wait_for(asyncio.shield(future), timeout=spec.timeout_seconds)
+            return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)), timeout=spec.timeout_seconds)
         except TimeoutError:
-            raise FunctionTimeout(f"{name}: Task timed out after {spec.timeout_seconds:.2f} seconds") from None
+            raise _timed_out(spec) from None
 
     def invoke_blocking(self, name: str, event: dict[str, Any]) -> Any:
         """`invoke` for callers outside the event loop (moto's Step Functions executions run on threads)."""
-        spec = self._specs[name]
-        call = functools.partial(contextvars.copy_context().run, self._invoke_on_worker, spec, event)
-        future = self._executor.submit(call)
+        spec, future = self._submit(name, event)
         try:
             return future.result(timeout=spec.timeout_seconds)
         except TimeoutError:
-            raise FunctionTimeout(f"{name}: Task timed out after {spec.timeout_seconds:.2f} seconds") from None
+            raise _timed_out(spec) from None
 
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
+
+    def _submit(self, name: str, event: dict[str, Any]) -> tuple[FunctionSpec, Future[Any]]:
+        spec = self._specs[name]
+        # The caller's contextvars (e.g. a benchmark's per-action counters) follow the event into
+        # the worker, as asyncio.to_thread would do; an executor alone does not copy them.
+        return spec, self._executor.submit(contextvars.copy_context().run, self._invoke_on_worker, spec, event)
 
     def _invoke_on_worker(self, spec: FunctionSpec, event: dict[str, Any]) -> Any:
         handler = self._handler(spec)
@@ -135,6 +138,10 @@ class LocalFunctions:
                 if (handler := self._handlers.get(spec.name)) is None:
                     handler = self._handlers[spec.name] = _load_handler(spec, self._lambdas_dir / spec.name)
         return handler
+
+
+def _timed_out(spec: FunctionSpec) -> FunctionTimeout:
+    return FunctionTimeout(f"{spec.name}: Task timed out after {spec.timeout_seconds:.2f} seconds")
 
 
 def _load_handler(spec: FunctionSpec, code_dir: Path) -> Handler:

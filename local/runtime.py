@@ -42,9 +42,9 @@ class LocalConfig:
     connections_port: int = 9001
     api_port: int = 8080
     """The operator API (HTTP API, payload format 2.0)."""
-    max_connection_seconds: float = 7200
-    idle_timeout_seconds: float = 600
-    max_frame_bytes: int = 32768
+    max_connection_seconds: float = Quotas.max_connection_seconds
+    idle_timeout_seconds: float = Quotas.idle_timeout_seconds
+    max_frame_bytes: int = Quotas.max_frame_bytes
     unknown_station_policy: str = "accept"
     """Locally, a station nobody registered is let in (on AWS the stack's default is stricter)."""
     stage: str = "local"

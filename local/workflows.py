@@ -21,16 +21,12 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda
 from infra.manifest import FUNCTIONS
 from infra.workflows import WORKFLOWS, WorkflowSpec, definition_substitutions, render_definition
 from local.aws import ACCOUNT_ID, REGION
-from local.lambdas import LocalFunctions
+from local.lambdas import LocalFunctions, function_arn
 
 logger = logging.getLogger(__name__)
 
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/csms-local-workflows"
 LOCAL_EVENT_BUS = "csms-local"
-
-
-def function_arn(name: str) -> str:
-    return f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}"
 
 
 class LocalWorkflows:

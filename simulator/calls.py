@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -41,4 +41,3 @@ class StationStats:
     """Commands answered with a CALLERROR."""
     failed_calls: int = 0
     """Station CALLs that got a CALLERROR or no answer."""
-    last_error: str | None = field(default=None, repr=False)

@@ -75,8 +75,7 @@ class CentralSystemCommands:
     @after(Action.change_availability)
     def after_change_availability(self, connector_id: int, **_: Any) -> None:
         if connector_id in self.connectors:
-            targets = [0, *(n for n in self.connectors if n)] if connector_id == 0 else [connector_id]
-            self._spawn(self._refresh_statuses(targets))
+            self._spawn(self._refresh_statuses(list(self.connectors) if connector_id == 0 else [connector_id]))
 
     async def _refresh_statuses(self, connector_ids: Iterable[int]) -> None:
         for n in connector_ids:
@@ -218,9 +217,13 @@ class CentralSystemCommands:
             await self._send_call(call.FirmwareStatusNotification(status=status))
             if status != FirmwareStatus.installed:
                 await self._pause(self._scaled(STEP_SECONDS))
-        self.firmware_version = location.rstrip("/").rsplit("/", 1)[-1][:50] or self.firmware_version
+        self._install_firmware(location)
         self._report(f"firmware {self.firmware_version} installed (reported at the next boot)")
         self.firmware_status = FirmwareStatus.idle
+
+    def _install_firmware(self, location: str) -> None:
+        """The new version is the file name of the firmware's location (BootNotification's firmwareVersion: 50)."""
+        self.firmware_version = location.rstrip("/").rsplit("/", 1)[-1][:50] or self.firmware_version
 
     def _replace_firmware_task(self, coroutine: Coroutine[Any, Any, None]) -> None:
         if self._firmware_task and not self._firmware_task.done():
@@ -474,7 +477,7 @@ class CentralSystemCommands:
         await notify(FirmwareStatus.installing)
         await self._pause(self._scaled(STEP_SECONDS))
         await notify(FirmwareStatus.installed)
-        self.firmware_version = firmware["location"].rstrip("/").rsplit("/", 1)[-1][:50] or self.firmware_version
+        self._install_firmware(firmware["location"])
         await self._security_event("FirmwareUpdated", f"firmware {self.firmware_version} installed")
         self._report(f"signed firmware {self.firmware_version} installed (request {request_id})")
         self.firmware_status = FirmwareStatus.idle

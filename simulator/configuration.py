@@ -44,7 +44,15 @@ class Key:
 
 def default_keys(*, connectors: int, heartbeat_interval: int, meter_interval: int, password: str | None) -> list[Key]:
     """A realistic key set for a station with `connectors` outlets, every feature profile supported."""
-    integer, boolean, measurands, text = Kind.INTEGER, Kind.BOOLEAN, Kind.MEASURANDS, Kind.TEXT
+    integer, boolean, text = Kind.INTEGER, Kind.BOOLEAN, Kind.TEXT
+
+    def measurands(name: str, value: str) -> list[Key]:
+        """A *SampledData / *AlignedData key and its MaxLength: at most every measurand the meter has."""
+        return [
+            Key(name, value, Kind.MEASURANDS),
+            Key(f"{name}MaxLength", str(len(SAMPLED_MEASURANDS)), integer, readonly=True),
+        ]
+
     return [
         # Core
         Key("AllowOfflineTxForUnknownId", "false", boolean),
@@ -57,20 +65,16 @@ def default_keys(*, connectors: int, heartbeat_interval: int, meter_interval: in
         Key("HeartbeatInterval", str(heartbeat_interval), integer),
         Key("LocalAuthorizeOffline", "true", boolean),
         Key("LocalPreAuthorize", "false", boolean),
-        Key("MeterValuesAlignedData", "Energy.Active.Import.Register", measurands),
-        Key("MeterValuesAlignedDataMaxLength", "7", integer, readonly=True),
-        Key("MeterValuesSampledData", "Energy.Active.Import.Register,Power.Active.Import,SoC", measurands),
-        Key("MeterValuesSampledDataMaxLength", "7", integer, readonly=True),
+        *measurands("MeterValuesAlignedData", "Energy.Active.Import.Register"),
+        *measurands("MeterValuesSampledData", "Energy.Active.Import.Register,Power.Active.Import,SoC"),
         Key("MeterValueSampleInterval", str(meter_interval), integer),
         Key("MinimumStatusDuration", "0", integer),
         Key("NumberOfConnectors", str(connectors), integer, readonly=True),
         Key("ResetRetries", "3", integer),
         Key("StopTransactionOnEVSideDisconnect", "true", boolean),
         Key("StopTransactionOnInvalidId", "true", boolean),
-        Key("StopTxnAlignedData", "", measurands),
-        Key("StopTxnAlignedDataMaxLength", "7", integer, readonly=True),
-        Key("StopTxnSampledData", "Energy.Active.Import.Register", measurands),
-        Key("StopTxnSampledDataMaxLength", "7", integer, readonly=True),
+        *measurands("StopTxnAlignedData", ""),
+        *measurands("StopTxnSampledData", "Energy.Active.Import.Register"),
         Key("SupportedFeatureProfiles", FEATURE_PROFILES, text, readonly=True),
         Key("TransactionMessageAttempts", "3", integer),
         Key("TransactionMessageRetryInterval", "60", integer),

@@ -228,12 +228,7 @@ class SimulatedChargePoint(CentralSystemCommands, ChargePoint):
         self._stop_event.set()
         for driver in self._session_drivers:
             driver.cancel()
-        sessions = [c.session for c in self.connectors.values() if c.session is not None]
-        for session in sessions:
-            session.request_stop(reason)
-        tasks = [s.task for s in sessions if s.task is not None]
-        if tasks:
-            await asyncio.wait(tasks, timeout=timeout)
+        await self._end_sessions(reason, timeout=timeout)
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -374,7 +369,6 @@ class SimulatedChargePoint(CentralSystemCommands, ChargePoint):
                     continue
                 except (OCPPError, UnknownCallErrorCodeError) as error:
                     self.stats.failed_calls += 1
-                    self.stats.last_error = f"{action}: {error}"
                     self._report(f"{action}: answered with an error: {error}")
                     return None
             if not transactional:
@@ -694,6 +688,15 @@ class SimulatedChargePoint(CentralSystemCommands, ChargePoint):
                 values.append({"value": value, "context": context, "measurand": measurand, "location": location, "unit": unit})
         return {"timestamp": clock.iso(clock.now()), "sampled_value": values}
 
+    async def _end_sessions(self, reason: str, *, timeout: float) -> None:
+        """Ask every session to stop with `reason`; wait up to `timeout` for their StopTransaction."""
+        sessions = [c.session for c in self.connectors.values() if c.session is not None]
+        for session in sessions:
+            session.request_stop(reason)
+        tasks = [s.task for s in sessions if s.task is not None]
+        if tasks:
+            await asyncio.wait(tasks, timeout=timeout)
+
     def _session_with(self, transaction_id: int) -> Session | None:
         for connector in self.connectors.values():
             if connector.session and connector.session.transaction_id == transaction_id:
@@ -713,12 +716,7 @@ class SimulatedChargePoint(CentralSystemCommands, ChargePoint):
         reason = Reason.hard_reset if kind == ResetType.hard else Reason.soft_reset
         self._report(f"{kind} reset: rebooting")
         self._rebooting = True  # no new session from here on
-        sessions = [c.session for c in self.connectors.values() if c.session is not None]
-        for session in sessions:
-            session.request_stop(reason)
-        tasks = [s.task for s in sessions if s.task is not None]
-        if tasks:
-            await asyncio.wait(tasks, timeout=max(self._response_timeout, 5))
+        await self._end_sessions(reason, timeout=max(self._response_timeout, 5))
         self._accepted = False
         self._reset_reason = kind
         self._ready.clear()

@@ -80,6 +80,7 @@ def test_authorizer_allowing_another_resource_is_403(run, local_runtime, station
         "Allow", "arn:aws:execute-api:us-east-1:123456789012:otherapi/local/$connect"
     )
     assert _refused_status(run, local_runtime, station)[0] == 403
+    assert functions.events["connect"] == []
 
 
 def test_connect_answering_non_2xx_refuses_the_handshake_with_that_status(run, local_runtime, station, functions):

@@ -76,7 +76,9 @@ def test_a_request_becomes_an_http_api_payload_2_0_event(run, local_runtime, fun
         "userAgent": "curl/8",
     }
     assert (context["routeKey"], context["stage"], context["accountId"]) == ("$default", "$default", "123456789012")
-    assert context["apiId"] and context["requestId"] and context["domainName"] == urlsplit(api_url).netloc
+    assert context["apiId"] and context["domainName"] == urlsplit(api_url).netloc
+    assert re.fullmatch(r"[A-Za-z0-9+/]{15}=", context["requestId"])  # e.g. 'JNW2LiqXoAMEVHw='
+    assert re.fullmatch(r"Root=1-[0-9a-f]{8}-[0-9a-f]{24}", headers["x-amzn-trace-id"])
     assert re.fullmatch(r"\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2} \+0000", context["time"])
     assert abs(context["timeEpoch"] - time.time() * 1000) < 60_000
 
@@ -184,13 +186,15 @@ def test_keep_alive_connections_and_oversized_bodies(run, local_runtime, functio
 
             def two_requests() -> list[int]:
                 connection = http.client.HTTPConnection(address.hostname, address.port, timeout=5)
-                statuses = []
+                statuses, sockets = [], []
                 for _ in range(2):
                     connection.request("GET", "/charge-points")
                     response = connection.getresponse()
                     response.read()
                     statuses.append(response.status)
+                    sockets.append(connection.sock)  # None once the server said Connection: close
                 connection.close()
+                assert sockets[0] is not None and sockets[0] is sockets[1]  # both requests on one connection
                 return statuses
 
             def too_large() -> int:
@@ -207,11 +211,6 @@ def test_keep_alive_connections_and_oversized_bodies(run, local_runtime, functio
     statuses, too_large = run(scenario())
     assert statuses == [200, 200] and len(functions.events["api"]) == 2
     assert too_large == 413
-
-
-def test_the_api_port_comes_from_csms_api_port():
-    assert LocalConfig.from_env({}).api_port == 8080
-    assert LocalConfig.from_env({"CSMS_API_PORT": "0"}).api_port == 0
 
 
 def test_the_real_operator_api_answers_over_http(run):

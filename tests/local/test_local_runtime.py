@@ -22,6 +22,7 @@ def test_config_defaults_are_the_documented_ones():
         host="127.0.0.1",
         ws_port=9000,
         connections_port=9001,
+        api_port=8080,
         max_connection_seconds=7200,
         idle_timeout_seconds=600,
         max_frame_bytes=32768,
@@ -31,6 +32,7 @@ def test_config_defaults_are_the_documented_ones():
         heartbeat_interval_seconds=300,
         metrics=False,
         log_level="INFO",
+        max_concurrent_invocations=32,
     )
 
 
@@ -46,11 +48,29 @@ def test_config_reads_the_environment():
             "CSMS_UNKNOWN_STATION_POLICY": "reject",
             "CSMS_STAGE": "dev",
             "CSMS_METRICS": "on",
+            "CSMS_API_PORT": "8181",
+            "TABLE_NAME": "stations",
+            "HEARTBEAT_INTERVAL_SECONDS": "120",
+            "LOG_LEVEL": "DEBUG",
+            "CSMS_MAX_CONCURRENT_INVOCATIONS": "4",
         }
     )
-    assert (config.host, config.ws_port, config.connections_port) == ("0.0.0.0", 0, 9101)
-    assert (config.max_connection_seconds, config.idle_timeout_seconds, config.max_frame_bytes) == (60, 0.5, 1024)
-    assert (config.unknown_station_policy, config.stage, config.metrics) == ("reject", "dev", True)
+    assert config == LocalConfig(
+        host="0.0.0.0",
+        ws_port=0,
+        connections_port=9101,
+        api_port=8181,
+        max_connection_seconds=60,
+        idle_timeout_seconds=0.5,
+        max_frame_bytes=1024,
+        unknown_station_policy="reject",
+        stage="dev",
+        table_name="stations",
+        heartbeat_interval_seconds=120,
+        metrics=True,
+        log_level="DEBUG",
+        max_concurrent_invocations=4,
+    )
 
 
 def test_a_malformed_number_names_its_variable():

@@ -9,6 +9,7 @@ import base64
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import websockets
@@ -25,6 +26,7 @@ class Message:
     station: str
     action: str
     payload: dict[str, Any]  # snake_case, as the `ocpp` package hands it to a handler
+    received_at: datetime = field(default_factory=clock.now)
 
 
 @dataclass

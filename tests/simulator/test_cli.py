@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -21,9 +22,15 @@ def test_the_station_id_is_appended_to_the_url():
 
 
 def test_bad_arguments_are_refused(capsys):
-    for argv in (["--stations", "0"], ["--url", "http://x/"], ["--password", "a", "--password-file", "f"]):
-        with pytest.raises(SystemExit):
+    for argv, complaint in (
+        (["--stations", "0"], "--stations and --connectors must be at least 1"),
+        (["--url", "http://x/"], "--url must start with ws:// or wss://"),
+        (["--password", "a", "--password-file", "f"], "not allowed with argument"),
+    ):
+        with pytest.raises(SystemExit) as exited:
             parse_arguments(argv)
+        assert exited.value.code == 2  # argparse's usage error
+        assert complaint in capsys.readouterr().err
 
 
 def test_the_password_file_holds_the_password_on_its_first_line(tmp_path):
@@ -54,7 +61,12 @@ def test_a_fleet_runs_sessions_prints_progress_and_a_summary(run, capsys):
     assert len(central.sent("StopTransaction")) == len(central.sent("StartTransaction")) >= 2
     text = summary(stations)
     assert "2 stations, 2 booted (Accepted)" in text
-    assert f"{sum(s.stats.sessions_started for s in stations)} sessions started" in text
+    # The summary's totals are what the central system received.
+    assert f"{len(central.sent('StartTransaction'))} sessions started" in text
+    assert f"{len(central.sent('StopTransaction'))} stopped" in text
+    meter_start = {p["transaction_id"]: p["meter_start"] for p in central.sent("StartTransaction")}
+    energy_wh = sum(p["meter_stop"] - meter_start[p["transaction_id"]] for p in central.sent("StopTransaction"))
+    assert f"{Decimal(energy_wh) / 1000:.3f} kWh" in text
 
 
 def test_the_command_stops_cleanly_on_ctrl_c(run):

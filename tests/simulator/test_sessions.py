@@ -75,9 +75,14 @@ def test_remote_start_runs_a_session_after_the_answer_and_remote_stop_ends_it(ru
                 await central.wait_for("StatusNotification", lambda p: p["connector_id"] == 2 and p["status"] == "Available", count=2)
             assert stopped["reason"] == "Remote"
             assert statuses(central, 2) == ["Available", "Preparing", "Charging", "Finishing", "Available"]
-            # The station answered before it acted: the answer is recorded before its first follow-up status.
+            # The station answered before it acted: the answer went out before its first follow-up status arrived.
             remote_start = station.received_calls[0]
             assert remote_start.action == "RemoteStartTransaction" and remote_start.outcome == "CallResult"
+            preparing = next(
+                m for m in central.messages
+                if m.action == "StatusNotification" and m.payload["connector_id"] == 2 and m.payload["status"] == "Preparing"
+            )
+            assert remote_start.answered_at <= preparing.received_at
 
     run(scenario)
 
