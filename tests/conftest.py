@@ -11,6 +11,7 @@ from moto import mock_aws
 from csms.adapters.dynamodb.schema import create_table_request
 from csms.runtime.settings import Settings, UnknownStationPolicy
 from csms.runtime.wiring import Services
+from tests.fakes.clock import ManualClock
 
 TABLE_NAME = "csms-test"
 
@@ -42,8 +43,14 @@ def settings() -> Settings:
 
 
 @pytest.fixture
-def services(aws, settings) -> Services:
-    return Services(settings)
+def clock() -> ManualClock:
+    """Test time: fixed until a test moves it."""
+    return ManualClock()
+
+
+@pytest.fixture
+def services(aws, settings, clock) -> Services:
+    return Services(settings, clock=clock)
 
 
 @pytest.fixture

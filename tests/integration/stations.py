@@ -5,13 +5,15 @@ from __future__ import annotations
 import itertools
 import json
 import uuid
-from datetime import UTC, datetime
 from typing import Any
 
 from csms.station.context import StationContext
 from csms.station.dispatcher import handle_frame
 
-NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+from tests.fakes.clock import EPOCH
+
+NOW = EPOCH
+"""The services' clock starts here: timestamps the tests write are relative to it."""
 
 
 class Station:
@@ -26,7 +28,11 @@ class Station:
 
     def send_raw(self, text: str) -> list | None:
         ctx = StationContext(
-            charge_point_id=self.charge_point_id, connection_id=self.connection_id, services=self.services, **self.context
+            charge_point_id=self.charge_point_id,
+            connection_id=self.connection_id,
+            services=self.services,
+            received_at=self.services.clock.now(),
+            **self.context,
         )
         reply = handle_frame(text, ctx)
         return json.loads(reply) if reply is not None else None

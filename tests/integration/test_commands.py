@@ -112,14 +112,12 @@ def test_an_answer_from_another_station_is_ignored(station):
     assert answer(station, {"status": "Accepted"}, command, charge_point_id="CP2").status is CommandStatus.SENT
 
 
-def test_an_expired_call_lets_the_next_one_go_and_its_late_answer_is_still_kept(station, monkeypatch):
-    station.settings = station.settings.model_copy(update={"command_timeout_seconds": 1})
+def test_an_expired_call_lets_the_next_one_go_and_its_late_answer_is_still_kept(station, clock):
+    station.settings = station.settings.model_copy(update={"command_timeout_seconds": 30})
     first = service.send_command(station, "CP1", "GetDiagnostics", {"location": "ftp://diag.example.com/"})
     second = service.send_command(station, "CP1", "ClearCache", {})
     assert len(station.connections.sent) == 1
-    import time
-
-    time.sleep(1.1)
+    clock.advance(seconds=31)
     assert service.wait_for(station, second.command_id, seconds=0.01).status is CommandStatus.QUEUED
     service.pump(station, "CP1")
     assert station.connections.sent[-1][1][2] == "ClearCache"
@@ -201,11 +199,8 @@ def test_charging_profiles_installed_and_cleared(station):
     assert [int(p["chargingProfile"]["chargingProfileId"]) for p in station.station_config.profiles("CP1")] == [11]
 
 
-def test_a_large_local_list_is_split_into_frames_and_sent_in_order(station, monkeypatch):
-    from csms.domain.clock import utc_now
-
-    frozen = utc_now()
-    monkeypatch.setattr(service, "utc_now", lambda: frozen)  # every part queued in the same millisecond
+def test_a_large_local_list_is_split_into_frames_and_sent_in_order(station):
+    # The test clock stands still: every part is queued in the same millisecond.
     entries = [{"idTag": f"TAG{n:05d}", "idTagInfo": {"status": "Accepted", "expiryDate": "2027-01-01T00:00:00Z", "parentIdTag": "FLEET-0001"}} for n in range(900)]
     commands = service.send_local_list(station, "CP1", {"listVersion": 10, "updateType": "Full", "localAuthorizationList": entries})
     assert len(commands) > 1
@@ -257,18 +252,16 @@ def test_a_workflow_command_that_cannot_be_queued_fails_its_task_at_once(station
     assert station.connections.sent[-1][1][:3] == [2, command_id, "Reset"]
 
 
-def test_a_heartbeat_sends_the_command_queued_behind_an_unanswered_one(station, table):
-    import time
-
+def test_a_heartbeat_sends_the_command_queued_behind_an_unanswered_one(station, table, clock):
     from tests.integration.stations import Station
 
-    station.settings = station.settings.model_copy(update={"command_timeout_seconds": 1})
+    station.settings = station.settings.model_copy(update={"command_timeout_seconds": 30})
     service.send_command(station, "CP1", "GetDiagnostics", {"location": "ftp://diag.example.com/"})
     waiting = service.send_command(station, "CP1", "ClearCache", {})
     heartbeat = Station(station, "CP1")
     heartbeat.result("Heartbeat", {})
     assert station.commands.get(waiting.command_id).status is CommandStatus.QUEUED  # the first call may still be answered
-    time.sleep(1.1)
+    clock.advance(seconds=31)
     heartbeat.result("Heartbeat", {})
     assert station.commands.get(waiting.command_id).status is CommandStatus.SENT
     assert station.connections.sent[-1][1][2] == "ClearCache"

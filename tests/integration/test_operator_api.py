@@ -18,7 +18,6 @@ import pytest
 
 from csms.adapters.dynamodb.keys import station_key
 from csms.commands import service
-from csms.domain.clock import utc_now
 from csms.domain.passwords import verify_password
 from csms.ocpp.errors import ErrorCode
 from csms.ocpp.frames import CallError, CallResult
@@ -184,7 +183,7 @@ def api(stations) -> Client:
 def connect(services, charge_point_id: str = "CP1", connection_id: str = "conn-1") -> None:
     """A registered station with a live connection, as the $connect function records it."""
     services.stations.register(charge_point_id, set_attributes={}, remove_attributes=set())
-    services.stations.record_connection(charge_point_id, connection_id, connected_at=utc_now(), source_ip="192.0.2.9")
+    services.stations.record_connection(charge_point_id, connection_id, connected_at=services.clock.now(), source_ip="192.0.2.9")
 
 
 def item(services, charge_point_id: str = "CP1") -> dict[str, Any]:
@@ -271,7 +270,7 @@ def test_registering_a_connected_station_leaves_its_runtime_state_alone(api, ser
 
 
 def test_an_unregistered_station_that_connected_becomes_registered_with_201(api, services):
-    services.stations.record_connection("CP9", "conn-9", connected_at=utc_now(), source_ip=None)  # policy let it in
+    services.stations.record_connection("CP9", "conn-9", connected_at=services.clock.now(), source_ip=None)  # policy let it in
     answer = api.put("/charge-points/CP9")
     assert answer.status == 201 and answer.json["registered"] is True and answer.json["connected"] is True
 
@@ -288,13 +287,13 @@ def test_a_station_shows_everything_the_csms_knows(api, services):
     station.result("Heartbeat", {})
     station.result("FirmwareStatusNotification", {"status": "Downloading"})
     station.result("DiagnosticsStatusNotification", {"status": "Uploaded"})
-    services.station_config.merge_configuration("CP1", {"HeartbeatInterval": {"value": "300", "readonly": False}}, ["Foo"], at=utc_now())
+    services.station_config.merge_configuration("CP1", {"HeartbeatInterval": {"value": "300", "readonly": False}}, ["Foo"], at=services.clock.now())
     services.station_config.set_local_list_version("CP1", 3)
     profile = {
         "chargingProfileId": 5, "stackLevel": 0, "chargingProfilePurpose": "TxDefaultProfile", "chargingProfileKind": "Absolute",
         "chargingSchedule": {"chargingRateUnit": "A", "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 16.5}]},
     }
-    services.station_config.put_profile("CP1", 1, profile, at=utc_now())
+    services.station_config.put_profile("CP1", 1, profile, at=services.clock.now())
 
     answer = api.get("/charge-points/CP1")
     assert answer.status == 200
@@ -630,9 +629,10 @@ def test_rotating_the_authorization_key_never_returns_stores_or_logs_it(connecte
     assert AUTHORIZATION_KEY not in captured_logs()
 
 
-def test_a_station_command_history_is_newest_first(connected, stations):
+def test_a_station_command_history_is_newest_first(connected, stations, clock):
     for action, payload in (("ClearCache", {}), ("Reset", {"type": "Soft"}), ("GetLocalListVersion", {})):
         connected.post(f"/charge-points/CP1/commands/{action}", payload, wait=False)
+        clock.advance(seconds=1)
     history = connected.get("/charge-points/CP1/commands").json["items"]
     assert [command["action"] for command in history] == ["GetLocalListVersion", "Reset", "ClearCache"]
     assert [command["action"] for command in connected.get("/charge-points/CP1/commands", limit=1).json["items"]] == ["GetLocalListVersion"]

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from typing import Any
 
 from csms.adapters.dynamodb.commands import Command
-from csms.domain.clock import utc_now
 from csms.domain.passwords import hash_password
 from csms.runtime.wiring import Services
 
@@ -41,7 +40,7 @@ def _get_configuration(services: Services, command: Command, request: dict, resp
         if entry["key"] != AUTHORIZATION_KEY  # write-only by the spec; never keep it even if a station leaks it
     }
     services.station_config.merge_configuration(
-        command.charge_point_id, keys, response.get("unknownKey", []), at=utc_now()
+        command.charge_point_id, keys, response.get("unknownKey", []), at=services.clock.now()
     )
 
 
@@ -52,7 +51,7 @@ def _change_configuration(services: Services, command: Command, request: dict, r
         # The station took the new key: from now on only it opens a connection.
         services.station_config.set_password_hash(command.charge_point_id, (command.context or {})["passwordHash"])
         return
-    services.station_config.set_key(command.charge_point_id, request["key"], request["value"], at=utc_now())
+    services.station_config.set_key(command.charge_point_id, request["key"], request["value"], at=services.clock.now())
 
 
 def _send_local_list(services: Services, command: Command, request: dict, response: dict) -> None:
@@ -67,7 +66,7 @@ def _get_local_list_version(services: Services, command: Command, request: dict,
 def _set_charging_profile(services: Services, command: Command, request: dict, response: dict) -> None:
     if response["status"] == "Accepted":
         services.station_config.put_profile(
-            command.charge_point_id, int(request["connectorId"]), request["csChargingProfiles"], at=utc_now()
+            command.charge_point_id, int(request["connectorId"]), request["csChargingProfiles"], at=services.clock.now()
         )
 
 

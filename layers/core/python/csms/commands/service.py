@@ -18,7 +18,6 @@ from typing import Any
 
 from csms.adapters.dynamodb.commands import Command, CommandStatus, QueuedCall, SlotTaken
 from csms.commands import effects
-from csms.domain.clock import utc_now
 from csms.domain.local_list import ListTooLarge, split_local_list
 from csms.ocpp.errors import OcppError
 from csms.ocpp.frames import Call, CallError, CallResult
@@ -79,7 +78,7 @@ def _send(
             action=action,
             request=shown,
             status=CommandStatus.QUEUED,
-            created_at=utc_now(),
+            created_at=services.clock.now(),
             task_token=task_token,
             context=context,
         )
@@ -106,7 +105,7 @@ def pump(services: Services, charge_point_id: str) -> None:
         queued = services.commands.next_queued(charge_point_id)
         if queued is None:
             return
-        now = utc_now()
+        now = services.clock.now()
         try:
             connection_id = services.commands.acquire_slot(charge_point_id, queued.command_id, now=now, expires_at=now + timeout)
         except SlotTaken:
@@ -163,7 +162,7 @@ def _complete(
     error: dict[str, Any] | None = None,
     pump_next: bool = True,
 ) -> None:
-    completed = services.commands.record_outcome(command_id, status=status, at=utc_now(), response=response, error=error)
+    completed = services.commands.record_outcome(command_id, status=status, at=services.clock.now(), response=response, error=error)
     if completed is None:
         return  # answered before: a retransmission or a very late duplicate changes nothing
     if completed.status is CommandStatus.ANSWERED:

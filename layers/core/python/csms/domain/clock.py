@@ -1,12 +1,27 @@
-"""Time in the CSMS: always UTC-aware; stored and sent as ISO 8601 with a Z suffix."""
+"""Time in the CSMS: one injectable clock; always UTC-aware; stored and sent as ISO 8601 with a Z suffix.
+
+Nothing in the CSMS reads the system time directly. The composition root (`runtime.wiring.Services`)
+holds the one `Clock`; the station handlers, the command outbox, authorization and the workflows ask it
+for the time, so a test can set time to any moment and move it on without waiting.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Protocol
 
 
-def utc_now() -> datetime:
-    return datetime.now(UTC)
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, UTC-aware."""
+        ...
+
+
+class SystemClock:
+    """The real time: what Lambda and the local runtime use."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
 
 
 def to_iso(moment: datetime) -> str:

@@ -7,7 +7,6 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from csms.adapters.dynamodb.gauges import CONNECTED_STATIONS
-from csms.domain.clock import utc_now
 from csms.gateway.events import ConnectEvent, DisconnectEvent, header, http_response
 from csms.runtime.observability import logger, metrics
 from csms.runtime.wiring import Services
@@ -39,7 +38,7 @@ def open_connection(event: ConnectEvent, services: Services) -> dict[str, Any]:
     previous = services.stations.record_connection(
         charge_point_id,
         context.connection_id,
-        connected_at=utc_now(),
+        connected_at=services.clock.now(),
         source_ip=str(context.identity.source_ip.network_address),
     )
     if previous:
@@ -63,7 +62,7 @@ def open_connection(event: ConnectEvent, services: Services) -> dict[str, Any]:
 def close_connection(event: DisconnectEvent, services: Services) -> dict[str, Any]:
     context = event.request_context
     charge_point_id = context.authorizer.charge_point_id
-    forgotten = services.stations.forget_connection(charge_point_id, context.connection_id, disconnected_at=utc_now())
+    forgotten = services.stations.forget_connection(charge_point_id, context.connection_id, disconnected_at=services.clock.now())
     if forgotten:
         services.gauges.add(CONNECTED_STATIONS, -1)
     metrics.add_metric(name="StationDisconnections", unit=MetricUnit.Count, value=1)

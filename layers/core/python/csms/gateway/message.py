@@ -23,6 +23,7 @@ def on_message(event: MessageEvent, services: Services) -> dict[str, Any]:
         services=services,
         lenient=identity.lenient,
         boot_status=identity.boot_status or None,
+        received_at=services.clock.now(),
     )
     reply = handle_frame(body, station)
     return {"statusCode": 200, **({"body": reply} if reply is not None else {})}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any
 
@@ -17,6 +17,7 @@ from csms.adapters.dynamodb.station_records import StationRecordRepository
 from csms.adapters.dynamodb.stations import StationRepository
 from csms.adapters.dynamodb.transactions import MeterValueRepository, TransactionRepository
 from csms.adapters.workflows import WorkflowCallbacks
+from csms.domain.clock import Clock, SystemClock
 from csms.runtime.settings import Settings, get_settings
 
 
@@ -29,6 +30,8 @@ def aws_session() -> boto3.session.Session:
 @dataclass
 class Services:
     settings: Settings
+    clock: Clock = field(default_factory=SystemClock)
+    """The one source of the current time (tests give a clock they move by hand)."""
 
     @cached_property
     def table(self) -> Any:

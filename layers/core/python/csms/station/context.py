@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
-from csms.domain.clock import utc_now
 from csms.runtime.wiring import Services
 
 
@@ -14,7 +13,8 @@ class StationContext:
     charge_point_id: str
     connection_id: str
     services: Services
+    received_at: datetime
+    """When the CSMS received the message, from the services' clock: the 'now' of every rule the handlers apply."""
     lenient: bool = False
     boot_status: str | None = None
     """The station's boot status when this connection opened (the authorizer read it)."""
-    received_at: datetime = field(default_factory=utc_now)

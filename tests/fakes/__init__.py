@@ -1,0 +1,1 @@
+"""Fakes shared by the test layers: stand-ins that behave like the real thing, never mocks of calls."""

@@ -1,0 +1,29 @@
+"""A clock the test moves by hand: time passes only when the test says so, whatever day the suite runs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+EPOCH = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+"""Where test time starts: a fixed moment, so no outcome depends on the day the suite runs."""
+
+
+class ManualClock:
+    def __init__(self, start: datetime = EPOCH) -> None:
+        if start.tzinfo is None:
+            raise ValueError("the clock keeps UTC-aware time")
+        self._now = start
+
+    def now(self) -> datetime:
+        return self._now
+
+    def advance(self, delta: timedelta | None = None, /, **units: float) -> datetime:
+        """Move time on, e.g. `advance(seconds=31)`; returns the new now."""
+        step = (delta or timedelta()) + timedelta(**units)
+        if step < timedelta():
+            raise ValueError("time does not run backwards")
+        self._now += step
+        return self._now
+
+    def set(self, moment: datetime) -> None:
+        self._now = moment
