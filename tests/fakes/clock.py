@@ -9,13 +9,17 @@ EPOCH = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
 
 class ManualClock:
-    def __init__(self, start: datetime = EPOCH) -> None:
+    def __init__(self, start: datetime = EPOCH, *, step: timedelta = timedelta()) -> None:
+        """`step`: how far each reading moves time on (0: time stands still until `advance`)."""
         if start.tzinfo is None:
             raise ValueError("the clock keeps UTC-aware time")
         self._now = start
+        self.step = step
 
     def now(self) -> datetime:
-        return self._now
+        moment = self._now
+        self._now += self.step
+        return moment
 
     def advance(self, delta: timedelta | None = None, /, **units: float) -> datetime:
         """Move time on, e.g. `advance(seconds=31)`; returns the new now."""

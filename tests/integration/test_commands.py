@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import pytest
 
@@ -43,7 +44,8 @@ class RecordingWorkflows:
 
 
 @pytest.fixture
-def station(services, table):
+def station(services, table, clock):
+    clock.step = timedelta(milliseconds=1)  # commands sent one after the other are queued in that order
     table.put_item(Item={**station_key("CP1"), "chargePointId": "CP1", "registered": True, "bootStatus": "Accepted", "connectionId": "conn-A"})
     services.connections = RecordingConnections()
     services.workflows = RecordingWorkflows()
@@ -199,8 +201,8 @@ def test_charging_profiles_installed_and_cleared(station):
     assert [int(p["chargingProfile"]["chargingProfileId"]) for p in station.station_config.profiles("CP1")] == [11]
 
 
-def test_a_large_local_list_is_split_into_frames_and_sent_in_order(station):
-    # The test clock stands still: every part is queued in the same millisecond.
+def test_a_large_local_list_is_split_into_frames_and_sent_in_order(station, clock):
+    clock.step = timedelta()  # every part is queued in the same millisecond: only their positions order them
     entries = [{"idTag": f"TAG{n:05d}", "idTagInfo": {"status": "Accepted", "expiryDate": "2027-01-01T00:00:00Z", "parentIdTag": "FLEET-0001"}} for n in range(900)]
     commands = service.send_local_list(station, "CP1", {"listVersion": 10, "updateType": "Full", "localAuthorizationList": entries})
     assert len(commands) > 1

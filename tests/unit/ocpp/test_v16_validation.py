@@ -14,13 +14,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import ocpp
 import pytest
 from jsonschema import Draft4Validator, FormatChecker
 from pydantic import ValidationError
 
 from csms.ocpp.errors import ErrorCode, OcppError
 from csms.ocpp.v16 import call, call_result
-from csms.ocpp.v16.actions import ACTIONS, CENTRAL_SYSTEM_ACTIONS, STATION_ACTIONS, Initiator, Profile
+from csms.ocpp.router import ActionRouter
+from csms.ocpp.v16.actions import ACTIONS, CENTRAL_SYSTEM_ACTIONS, STATION_ACTIONS, Action, Initiator, Profile
 from csms.ocpp.v16.datatypes import ChargingSchedule, ChargingSchedulePeriod, IdTagInfo
 from csms.ocpp.v16.enums import (
     AuthorizationStatus,
@@ -532,3 +534,30 @@ def test_every_action_has_request_and_response_classes_named_like_the_action():
         assert spec.request is getattr(call, name)
         assert spec.response is getattr(call_result, name)
         assert spec.request.__name__ == spec.response.__name__ == name
+
+
+def test_the_action_enum_names_every_message_of_the_official_schemas():
+    schemas = Path(ocpp.__file__).parent / "v16" / "schemas"
+    names = {path.stem for path in schemas.glob("*.json") if not path.stem.endswith("Response")}
+    assert len(names) == 39  # the six 1.6 feature profiles and the Security Whitepaper
+    assert {action.value for action in Action} == names
+
+
+def test_a_handler_for_an_action_outside_the_catalog_is_refused_at_registration():
+    router = ActionRouter(initiator=Initiator.STATION)
+    with pytest.raises(ValueError, match="not an OCPP 1.6 action"):
+        router.action("StartTransactions")  # type: ignore[arg-type]
+
+
+def test_a_station_router_refuses_a_handler_for_a_central_system_action():
+    router = ActionRouter(initiator=Initiator.STATION)
+    with pytest.raises(ValueError, match="not initiated by the ChargePoint"):
+        router.action(Action.REMOTE_START_TRANSACTION)
+    router.action(Action.DATA_TRANSFER)(lambda request, ctx: None)  # either side may send DataTransfer
+    assert router.actions == {Action.DATA_TRANSFER}
+
+
+def test_every_station_action_has_a_handler():
+    from csms.station.dispatcher import station_router
+
+    assert station_router.actions == STATION_ACTIONS

@@ -12,6 +12,7 @@ from typing import Any
 
 from csms.adapters.dynamodb.commands import Command
 from csms.domain.passwords import hash_password
+from csms.ocpp.v16.actions import Action
 from csms.runtime.wiring import Services
 
 AUTHORIZATION_KEY = "AuthorizationKey"  # Security Whitepaper §2.3: the station's Basic auth password
@@ -19,10 +20,10 @@ REDACTED = "***"
 CONFIG_CHANGED = ("Accepted", "RebootRequired")
 
 
-def prepare(action: str, payload: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
+def prepare(action: Action, payload: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """(the request as it may be stored and shown, what the answer's effects will need).
     A new AuthorizationKey is never stored in clear: only its salted hash waits for the station's Accepted."""
-    if action == "ChangeConfiguration" and payload.get("key") == AUTHORIZATION_KEY:
+    if action is Action.CHANGE_CONFIGURATION and payload.get("key") == AUTHORIZATION_KEY:
         return {**payload, "value": REDACTED}, {"passwordHash": hash_password(payload["value"])}
     return payload, None
 
@@ -87,11 +88,11 @@ def _clear_charging_profile(services: Services, command: Command, request: dict,
     services.station_config.delete_profiles(command.charge_point_id, matches)
 
 
-_EFFECTS: dict[str, Callable[[Services, Command, dict, dict], None]] = {
-    "GetConfiguration": _get_configuration,
-    "ChangeConfiguration": _change_configuration,
-    "SendLocalList": _send_local_list,
-    "GetLocalListVersion": _get_local_list_version,
-    "SetChargingProfile": _set_charging_profile,
-    "ClearChargingProfile": _clear_charging_profile,
+_EFFECTS: dict[Action, Callable[[Services, Command, dict, dict], None]] = {
+    Action.GET_CONFIGURATION: _get_configuration,
+    Action.CHANGE_CONFIGURATION: _change_configuration,
+    Action.SEND_LOCAL_LIST: _send_local_list,
+    Action.GET_LOCAL_LIST_VERSION: _get_local_list_version,
+    Action.SET_CHARGING_PROFILE: _set_charging_profile,
+    Action.CLEAR_CHARGING_PROFILE: _clear_charging_profile,
 }

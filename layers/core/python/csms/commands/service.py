@@ -21,13 +21,12 @@ from csms.commands import effects
 from csms.domain.local_list import ListTooLarge, split_local_list
 from csms.ocpp.errors import OcppError
 from csms.ocpp.frames import Call, CallError, CallResult
-from csms.ocpp.v16.actions import ACTIONS, Initiator
+from csms.ocpp.v16.actions import ACTIONS, Action, Initiator, parse_action
 from csms.ocpp.v16.validation import dump, parse_request, parse_response
 from csms.runtime.observability import logger
 from csms.runtime.wiring import Services
 
 NOT_CONNECTED = "StationNotConnected"
-SEND_LOCAL_LIST = "SendLocalList"
 MAX_DISPATCHES_PER_PUMP = 20  # a queue of commands to a gone station fails through in one pump, boundedly
 
 
@@ -46,22 +45,26 @@ class StationNotConnected(RuntimeError):
 def send_command(
     services: Services, charge_point_id: str, action: str, payload: dict[str, Any], *, task_token: str | None = None
 ) -> Command:
-    """Validate and queue one command; it goes out now if the station has no other call outstanding."""
-    (command,) = _send(services, charge_point_id, action, [_validate(action, payload)], task_token=task_token)
+    """Validate and queue one command; it goes out now if the station has no other call outstanding.
+    `action` is the name an operator or a workflow gave: anything but a central-system action is refused."""
+    known = parse_action(action)
+    if known is None:
+        raise InvalidCommand(f"{action} is not an OCPP 1.6 action a central system sends")
+    (command,) = _send(services, charge_point_id, known, [_validate(known, payload)], task_token=task_token)
     return command
 
 
 def send_local_list(services: Services, charge_point_id: str, payload: dict[str, Any]) -> list[Command]:
     """SendLocalList, split into several updates when the list does not fit one frame."""
     try:
-        parts = split_local_list(_validate(SEND_LOCAL_LIST, payload))  # parts of a valid list are valid
+        parts = split_local_list(_validate(Action.SEND_LOCAL_LIST, payload))  # parts of a valid list are valid
     except ListTooLarge as error:
         raise InvalidCommand(str(error)) from None
-    return _send(services, charge_point_id, SEND_LOCAL_LIST, parts)
+    return _send(services, charge_point_id, Action.SEND_LOCAL_LIST, parts)
 
 
 def _send(
-    services: Services, charge_point_id: str, action: str, wire_payloads: list[dict[str, Any]], *, task_token: str | None = None
+    services: Services, charge_point_id: str, action: Action, wire_payloads: list[dict[str, Any]], *, task_token: str | None = None
 ) -> list[Command]:
     """Queue validated payloads, in order, and pump."""
     station = services.stations.get(charge_point_id)
@@ -88,9 +91,8 @@ def _send(
     return commands
 
 
-def _validate(action: str, payload: dict[str, Any]) -> dict[str, Any]:
-    spec = ACTIONS.get(action)
-    if spec is None or Initiator.CENTRAL_SYSTEM not in spec.initiated_by:
+def _validate(action: Action, payload: dict[str, Any]) -> dict[str, Any]:
+    if Initiator.CENTRAL_SYSTEM not in ACTIONS[action].initiated_by:
         raise InvalidCommand(f"{action} is not an OCPP 1.6 action a central system sends")
     try:
         return dump(parse_request(action, payload).message)

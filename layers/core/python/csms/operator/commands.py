@@ -17,9 +17,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import PlainValidator
 
 from csms.adapters.dynamodb.commands import Command, CommandStatus
-from csms.commands.service import SEND_LOCAL_LIST, StationNotFound, send_command, send_local_list, wait_for
+from csms.commands.service import StationNotFound, send_command, send_local_list, wait_for
 from csms.ocpp.v16 import call
-from csms.ocpp.v16.actions import CENTRAL_SYSTEM_ACTIONS
+from csms.ocpp.v16.actions import CENTRAL_SYSTEM_ACTIONS, Action
 from csms.operator.command_examples import COMMAND_EXAMPLES
 from csms.operator.errors import CommandFailed, CommandNotAnswered, ResourceNotFound, documented
 from csms.operator.models import CommandList, CommandView
@@ -97,7 +97,7 @@ def send_to_charge_point(
     wait: Wait = True,
 ) -> CommandView:
     payload = dict(payload or {})
-    if action == SEND_LOCAL_LIST:  # split into several differential updates when it does not fit one 32 KB frame
+    if action == Action.SEND_LOCAL_LIST:  # split into several differential updates when it does not fit one 32 KB frame
         commands = send_local_list(services, charge_point_id, payload)
     else:
         commands = [send_command(services, charge_point_id, action, payload)]
@@ -124,7 +124,7 @@ def stop_connector(
         if services.stations.get(charge_point_id) is None:
             raise StationNotFound(charge_point_id)
         raise ResourceNotFound(f"No active transaction on connector {connector_id} of {charge_point_id}")
-    command = send_command(services, charge_point_id, "RemoteStopTransaction", {"transactionId": transaction_id})
+    command = send_command(services, charge_point_id, Action.REMOTE_STOP_TRANSACTION, {"transactionId": transaction_id})
     return _run(services, [command], wait=wait)
 
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 from csms.commands.service import pump
 from csms.domain import registration
 from csms.ocpp.router import ActionRouter
+from csms.ocpp.v16.actions import Action, Initiator
 from csms.ocpp.v16 import call, call_result
 from csms.ocpp.v16.validation import dump
 from csms.runtime.settings import UnknownStationPolicy
 from csms.station.context import StationContext
 
-router = ActionRouter()
+router = ActionRouter(initiator=Initiator.STATION)
 
 
-@router.action("BootNotification")
+@router.action(Action.BOOT_NOTIFICATION)
 def boot_notification(request: call.BootNotification, ctx: StationContext) -> call_result.BootNotification:
     settings = ctx.services.settings
     # Read at each boot, not taken from the connection's authorizer context: a station held Pending keeps its
@@ -33,7 +34,7 @@ def boot_notification(request: call.BootNotification, ctx: StationContext) -> ca
     return call_result.BootNotification(current_time=ctx.received_at, interval=interval, status=status)
 
 
-@router.action("Heartbeat")
+@router.action(Action.HEARTBEAT)
 def heartbeat(request: call.Heartbeat, ctx: StationContext) -> call_result.Heartbeat:
     call_expires_at = ctx.services.stations.record_heartbeat(ctx.charge_point_id, at=ctx.received_at)
     if call_expires_at is not None and call_expires_at < ctx.received_at:
@@ -42,7 +43,7 @@ def heartbeat(request: call.Heartbeat, ctx: StationContext) -> call_result.Heart
     return call_result.Heartbeat(current_time=ctx.received_at)
 
 
-@router.action("StatusNotification")
+@router.action(Action.STATUS_NOTIFICATION)
 def status_notification(request: call.StatusNotification, ctx: StationContext) -> call_result.StatusNotification:
     """Connector 0 is the whole station (§4.9). A late notification older than the stored one is ignored."""
     status = dump(request)

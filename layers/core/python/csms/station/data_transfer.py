@@ -5,18 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from csms.ocpp.router import ActionRouter
+from csms.ocpp.v16.actions import Action, Initiator
 from csms.ocpp.v16 import call, call_result
 from csms.runtime.observability import logger
 from csms.station.context import StationContext
 
-router = ActionRouter()
+router = ActionRouter(initiator=Initiator.STATION)
 
 VendorHandler = Callable[[call.DataTransfer, StationContext], call_result.DataTransfer]
 VENDOR_HANDLERS: dict[str, VendorHandler] = {}
 """vendorId -> handler. Vendor extensions register here; nobody handles a vendor by default."""
 
 
-@router.action("DataTransfer")
+@router.action(Action.DATA_TRANSFER)
 def data_transfer(request: call.DataTransfer, ctx: StationContext) -> call_result.DataTransfer:
     handler = VENDOR_HANDLERS.get(request.vendor_id)
     if handler is None:

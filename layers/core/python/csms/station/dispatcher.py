@@ -16,15 +16,13 @@ from csms.domain import registration
 from csms.ocpp.errors import ActionNotImplementedError, ActionNotSupportedError, InternalError, OcppError, SecurityError
 from csms.ocpp.frames import Call, CallError, CallResult, FrameError, parse_frame
 from csms.ocpp.router import ActionRouter
-from csms.ocpp.v16.actions import ACTIONS, Initiator
+from csms.ocpp.v16.actions import Action, Initiator, parse_action
 from csms.ocpp.v16.validation import dump, parse_request
 from csms.runtime.observability import count_per_action, logger, metrics
 from csms.station import core, data_transfer, notifications, security, transactions
 from csms.station.context import StationContext
 
-BOOT_NOTIFICATION = "BootNotification"
-
-station_router = ActionRouter()
+station_router = ActionRouter(initiator=Initiator.STATION)
 for module in (core, transactions, notifications, security, data_transfer):
     station_router.include_router(module.router)
 
@@ -90,16 +88,16 @@ def _handle_call(call: Call, ctx: StationContext) -> CallResult | CallError:
 
 
 def _answer(call: Call, ctx: StationContext) -> dict:
-    spec = ACTIONS.get(call.action)
-    if spec is None:
+    action = parse_action(call.action)
+    if action is None:
         raise ActionNotImplementedError(f"Unknown action {call.action}")
-    count_per_action("StationMessages", call.action)
-    handler = station_router.resolve(call.action)
-    if Initiator.STATION not in spec.initiated_by or handler is None:
-        raise ActionNotSupportedError(f"{call.action} is not accepted from a charge point")
-    if call.action != BOOT_NOTIFICATION:
+    count_per_action("StationMessages", action)
+    handler = station_router.resolve(action)
+    if handler is None:  # a central-system action sent by a station
+        raise ActionNotSupportedError(f"{action} is not accepted from a charge point")
+    if action is not Action.BOOT_NOTIFICATION:
         _require_boot(ctx)
-    parsed = parse_request(call.action, call.payload, lenient=ctx.lenient)
+    parsed = parse_request(action, call.payload, lenient=ctx.lenient)
     if parsed.violations:
         logger.warning(
             "Schema violation accepted in lenient mode",
@@ -107,7 +105,7 @@ def _answer(call: Call, ctx: StationContext) -> dict:
         )
         metrics.add_metric(name="LenientViolations", unit=MetricUnit.Count, value=1)
     response = handler(parsed.message, ctx)
-    if call.action == BOOT_NOTIFICATION:
+    if action is Action.BOOT_NOTIFICATION:
         if registration.may_send_requests(response.status):
             booted_connections.add(ctx.connection_id)
         else:

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from csms.domain.clock import to_iso
 from csms.ocpp.router import ActionRouter
+from csms.ocpp.v16.actions import Action, Initiator
 from csms.ocpp.v16 import call, call_result
 from csms.ocpp.v16.validation import dump
 from csms.station.context import StationContext
 
-router = ActionRouter()
+router = ActionRouter(initiator=Initiator.STATION)
 
 
 def _record(ctx: StationContext, attribute: str, request: object) -> None:
@@ -17,7 +18,7 @@ def _record(ctx: StationContext, attribute: str, request: object) -> None:
     ctx.services.stations.record_notification(ctx.charge_point_id, attribute, notification)
 
 
-@router.action("DiagnosticsStatusNotification")
+@router.action(Action.DIAGNOSTICS_STATUS_NOTIFICATION)
 def diagnostics_status(
     request: call.DiagnosticsStatusNotification, ctx: StationContext
 ) -> call_result.DiagnosticsStatusNotification:
@@ -25,7 +26,7 @@ def diagnostics_status(
     return call_result.DiagnosticsStatusNotification()
 
 
-@router.action("FirmwareStatusNotification")
+@router.action(Action.FIRMWARE_STATUS_NOTIFICATION)
 def firmware_status(
     request: call.FirmwareStatusNotification, ctx: StationContext
 ) -> call_result.FirmwareStatusNotification:
@@ -33,7 +34,7 @@ def firmware_status(
     return call_result.FirmwareStatusNotification()
 
 
-@router.action("SignedFirmwareStatusNotification")
+@router.action(Action.SIGNED_FIRMWARE_STATUS_NOTIFICATION)
 def signed_firmware_status(
     request: call.SignedFirmwareStatusNotification, ctx: StationContext
 ) -> call_result.SignedFirmwareStatusNotification:
@@ -41,7 +42,7 @@ def signed_firmware_status(
     return call_result.SignedFirmwareStatusNotification()
 
 
-@router.action("LogStatusNotification")
+@router.action(Action.LOG_STATUS_NOTIFICATION)
 def log_status(request: call.LogStatusNotification, ctx: StationContext) -> call_result.LogStatusNotification:
     _record(ctx, "logStatus", request)
     return call_result.LogStatusNotification()

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from csms.ocpp.router import ActionRouter
+from csms.ocpp.v16.actions import Action, Initiator
 from csms.ocpp.v16 import call, call_result
 from csms.ocpp.v16.validation import dump
 from csms.runtime.observability import logger
 from csms.station.context import StationContext
 
-router = ActionRouter()
+router = ActionRouter(initiator=Initiator.STATION)
 
 
-@router.action("SecurityEventNotification")
+@router.action(Action.SECURITY_EVENT_NOTIFICATION)
 def security_event(
     request: call.SecurityEventNotification, ctx: StationContext
 ) -> call_result.SecurityEventNotification:
@@ -21,7 +22,7 @@ def security_event(
     return call_result.SecurityEventNotification()
 
 
-@router.action("SignCertificate")
+@router.action(Action.SIGN_CERTIFICATE)
 def sign_certificate(request: call.SignCertificate, ctx: StationContext) -> call_result.SignCertificate:
     """Whitepaper §3.2: the CSR is accepted for signing; the signed chain goes back later in CertificateSigned."""
     ctx.services.station_records.put_certificate_signing_request(

@@ -15,12 +15,13 @@ from csms.domain.authorization import Authorization, IdTagRecord, authorize
 from csms.domain.clock import to_iso
 from csms.domain.metering import energy_wh, import_register_wh
 from csms.ocpp.router import ActionRouter
+from csms.ocpp.v16.actions import Action, Initiator
 from csms.ocpp.v16 import call, call_result, datatypes
 from csms.ocpp.v16.validation import dump
 from csms.runtime.observability import metrics
 from csms.station.context import StationContext
 
-router = ActionRouter()
+router = ActionRouter(initiator=Initiator.STATION)
 
 
 def _authorize(record: IdTagRecord | None, ctx: StationContext, *, ignoring: int | None = None) -> Authorization:
@@ -42,13 +43,13 @@ def _id_tag_info(authorization: Authorization) -> datatypes.IdTagInfo:
     )
 
 
-@router.action("Authorize")
+@router.action(Action.AUTHORIZE)
 def authorize_id_tag(request: call.Authorize, ctx: StationContext) -> call_result.Authorize:
     record = ctx.services.id_tags.get(request.id_tag)
     return call_result.Authorize(id_tag_info=_id_tag_info(_authorize(record, ctx)))
 
 
-@router.action("StartTransaction")
+@router.action(Action.START_TRANSACTION)
 def start_transaction(request: call.StartTransaction, ctx: StationContext) -> call_result.StartTransaction:
     """Always recorded, whatever the idTag's status: the station may already be charging (offline start,
     §4.8); a status other than Accepted tells it to stop. A replayed start gets its original id back."""
@@ -78,7 +79,7 @@ def start_transaction(request: call.StartTransaction, ctx: StationContext) -> ca
     return call_result.StartTransaction(id_tag_info=_id_tag_info(authorization), transaction_id=stored_id)
 
 
-@router.action("MeterValues")
+@router.action(Action.METER_VALUES)
 def meter_values(request: call.MeterValues, ctx: StationContext) -> call_result.MeterValues:
     """Every sampled value is kept as sent, energy annotated in Wh; transactionId 0 or absent means the
     values belong to the connector, not to a transaction (§4.7)."""
@@ -100,7 +101,7 @@ def meter_values(request: call.MeterValues, ctx: StationContext) -> call_result.
     return call_result.MeterValues()
 
 
-@router.action("StopTransaction")
+@router.action(Action.STOP_TRANSACTION)
 def stop_transaction(request: call.StopTransaction, ctx: StationContext) -> call_result.StopTransaction:
     """Always answered, unknown transaction ids included (§4.10): the station would otherwise retry forever."""
     services = ctx.services

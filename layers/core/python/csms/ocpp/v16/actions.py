@@ -33,9 +33,54 @@ class Profile(StrEnum):
     SECURITY = "Security"  # OCPP 1.6 Security Whitepaper, not a 1.6 feature profile of its own
 
 
+class Action(StrEnum):
+    """Every OCPP 1.6 action (and Security Whitepaper message), as named on the wire. Each has exactly one entry
+    in the catalog below, checked at import."""
+
+    AUTHORIZE = "Authorize"
+    BOOT_NOTIFICATION = "BootNotification"
+    CANCEL_RESERVATION = "CancelReservation"
+    CERTIFICATE_SIGNED = "CertificateSigned"
+    CHANGE_AVAILABILITY = "ChangeAvailability"
+    CHANGE_CONFIGURATION = "ChangeConfiguration"
+    CLEAR_CACHE = "ClearCache"
+    CLEAR_CHARGING_PROFILE = "ClearChargingProfile"
+    DATA_TRANSFER = "DataTransfer"
+    DELETE_CERTIFICATE = "DeleteCertificate"
+    DIAGNOSTICS_STATUS_NOTIFICATION = "DiagnosticsStatusNotification"
+    EXTENDED_TRIGGER_MESSAGE = "ExtendedTriggerMessage"
+    FIRMWARE_STATUS_NOTIFICATION = "FirmwareStatusNotification"
+    GET_COMPOSITE_SCHEDULE = "GetCompositeSchedule"
+    GET_CONFIGURATION = "GetConfiguration"
+    GET_DIAGNOSTICS = "GetDiagnostics"
+    GET_INSTALLED_CERTIFICATE_IDS = "GetInstalledCertificateIds"
+    GET_LOCAL_LIST_VERSION = "GetLocalListVersion"
+    GET_LOG = "GetLog"
+    HEARTBEAT = "Heartbeat"
+    INSTALL_CERTIFICATE = "InstallCertificate"
+    LOG_STATUS_NOTIFICATION = "LogStatusNotification"
+    METER_VALUES = "MeterValues"
+    REMOTE_START_TRANSACTION = "RemoteStartTransaction"
+    REMOTE_STOP_TRANSACTION = "RemoteStopTransaction"
+    RESERVE_NOW = "ReserveNow"
+    RESET = "Reset"
+    SECURITY_EVENT_NOTIFICATION = "SecurityEventNotification"
+    SEND_LOCAL_LIST = "SendLocalList"
+    SET_CHARGING_PROFILE = "SetChargingProfile"
+    SIGN_CERTIFICATE = "SignCertificate"
+    SIGNED_FIRMWARE_STATUS_NOTIFICATION = "SignedFirmwareStatusNotification"
+    SIGNED_UPDATE_FIRMWARE = "SignedUpdateFirmware"
+    START_TRANSACTION = "StartTransaction"
+    STATUS_NOTIFICATION = "StatusNotification"
+    STOP_TRANSACTION = "StopTransaction"
+    TRIGGER_MESSAGE = "TriggerMessage"
+    UNLOCK_CONNECTOR = "UnlockConnector"
+    UPDATE_FIRMWARE = "UpdateFirmware"
+
+
 @dataclass(frozen=True, slots=True)
 class ActionSpec:
-    name: str
+    name: Action
     request: type[OcppModel]
     response: type[OcppModel]
     initiated_by: frozenset[Initiator]
@@ -48,65 +93,75 @@ _BOTH = frozenset(Initiator)
 
 # (action, initiated by, profile). The request and response classes are looked up by the action name,
 # so a class named differently from its action cannot be registered by mistake.
-_CATALOG: tuple[tuple[str, frozenset[Initiator], Profile], ...] = (
+_CATALOG: tuple[tuple[Action, frozenset[Initiator], Profile], ...] = (
     # Core
-    ("Authorize", _STATION, Profile.CORE),
-    ("BootNotification", _STATION, Profile.CORE),
-    ("ChangeAvailability", _CENTRAL_SYSTEM, Profile.CORE),
-    ("ChangeConfiguration", _CENTRAL_SYSTEM, Profile.CORE),
-    ("ClearCache", _CENTRAL_SYSTEM, Profile.CORE),
-    ("DataTransfer", _BOTH, Profile.CORE),  # vendor-specific, either side may call (OCPP 1.6 §4.3, §5.6)
-    ("GetConfiguration", _CENTRAL_SYSTEM, Profile.CORE),
-    ("Heartbeat", _STATION, Profile.CORE),
-    ("MeterValues", _STATION, Profile.CORE),
-    ("RemoteStartTransaction", _CENTRAL_SYSTEM, Profile.CORE),
-    ("RemoteStopTransaction", _CENTRAL_SYSTEM, Profile.CORE),
-    ("Reset", _CENTRAL_SYSTEM, Profile.CORE),
-    ("StartTransaction", _STATION, Profile.CORE),
-    ("StatusNotification", _STATION, Profile.CORE),
-    ("StopTransaction", _STATION, Profile.CORE),
-    ("UnlockConnector", _CENTRAL_SYSTEM, Profile.CORE),
+    (Action.AUTHORIZE, _STATION, Profile.CORE),
+    (Action.BOOT_NOTIFICATION, _STATION, Profile.CORE),
+    (Action.CHANGE_AVAILABILITY, _CENTRAL_SYSTEM, Profile.CORE),
+    (Action.CHANGE_CONFIGURATION, _CENTRAL_SYSTEM, Profile.CORE),
+    (Action.CLEAR_CACHE, _CENTRAL_SYSTEM, Profile.CORE),
+    (Action.DATA_TRANSFER, _BOTH, Profile.CORE),  # vendor-specific, either side may call (OCPP 1.6 §4.3, §5.6)
+    (Action.GET_CONFIGURATION, _CENTRAL_SYSTEM, Profile.CORE),
+    (Action.HEARTBEAT, _STATION, Profile.CORE),
+    (Action.METER_VALUES, _STATION, Profile.CORE),
+    (Action.REMOTE_START_TRANSACTION, _CENTRAL_SYSTEM, Profile.CORE),
+    (Action.REMOTE_STOP_TRANSACTION, _CENTRAL_SYSTEM, Profile.CORE),
+    (Action.RESET, _CENTRAL_SYSTEM, Profile.CORE),
+    (Action.START_TRANSACTION, _STATION, Profile.CORE),
+    (Action.STATUS_NOTIFICATION, _STATION, Profile.CORE),
+    (Action.STOP_TRANSACTION, _STATION, Profile.CORE),
+    (Action.UNLOCK_CONNECTOR, _CENTRAL_SYSTEM, Profile.CORE),
     # Firmware Management
-    ("DiagnosticsStatusNotification", _STATION, Profile.FIRMWARE_MANAGEMENT),
-    ("FirmwareStatusNotification", _STATION, Profile.FIRMWARE_MANAGEMENT),
-    ("GetDiagnostics", _CENTRAL_SYSTEM, Profile.FIRMWARE_MANAGEMENT),
-    ("UpdateFirmware", _CENTRAL_SYSTEM, Profile.FIRMWARE_MANAGEMENT),
+    (Action.DIAGNOSTICS_STATUS_NOTIFICATION, _STATION, Profile.FIRMWARE_MANAGEMENT),
+    (Action.FIRMWARE_STATUS_NOTIFICATION, _STATION, Profile.FIRMWARE_MANAGEMENT),
+    (Action.GET_DIAGNOSTICS, _CENTRAL_SYSTEM, Profile.FIRMWARE_MANAGEMENT),
+    (Action.UPDATE_FIRMWARE, _CENTRAL_SYSTEM, Profile.FIRMWARE_MANAGEMENT),
     # Local Auth List Management
-    ("GetLocalListVersion", _CENTRAL_SYSTEM, Profile.LOCAL_AUTH_LIST_MANAGEMENT),
-    ("SendLocalList", _CENTRAL_SYSTEM, Profile.LOCAL_AUTH_LIST_MANAGEMENT),
+    (Action.GET_LOCAL_LIST_VERSION, _CENTRAL_SYSTEM, Profile.LOCAL_AUTH_LIST_MANAGEMENT),
+    (Action.SEND_LOCAL_LIST, _CENTRAL_SYSTEM, Profile.LOCAL_AUTH_LIST_MANAGEMENT),
     # Reservation
-    ("CancelReservation", _CENTRAL_SYSTEM, Profile.RESERVATION),
-    ("ReserveNow", _CENTRAL_SYSTEM, Profile.RESERVATION),
+    (Action.CANCEL_RESERVATION, _CENTRAL_SYSTEM, Profile.RESERVATION),
+    (Action.RESERVE_NOW, _CENTRAL_SYSTEM, Profile.RESERVATION),
     # Smart Charging
-    ("ClearChargingProfile", _CENTRAL_SYSTEM, Profile.SMART_CHARGING),
-    ("GetCompositeSchedule", _CENTRAL_SYSTEM, Profile.SMART_CHARGING),
-    ("SetChargingProfile", _CENTRAL_SYSTEM, Profile.SMART_CHARGING),
+    (Action.CLEAR_CHARGING_PROFILE, _CENTRAL_SYSTEM, Profile.SMART_CHARGING),
+    (Action.GET_COMPOSITE_SCHEDULE, _CENTRAL_SYSTEM, Profile.SMART_CHARGING),
+    (Action.SET_CHARGING_PROFILE, _CENTRAL_SYSTEM, Profile.SMART_CHARGING),
     # Remote Trigger
-    ("TriggerMessage", _CENTRAL_SYSTEM, Profile.REMOTE_TRIGGER),
+    (Action.TRIGGER_MESSAGE, _CENTRAL_SYSTEM, Profile.REMOTE_TRIGGER),
     # Security Whitepaper
-    ("CertificateSigned", _CENTRAL_SYSTEM, Profile.SECURITY),
-    ("DeleteCertificate", _CENTRAL_SYSTEM, Profile.SECURITY),
-    ("ExtendedTriggerMessage", _CENTRAL_SYSTEM, Profile.SECURITY),
-    ("GetInstalledCertificateIds", _CENTRAL_SYSTEM, Profile.SECURITY),
-    ("GetLog", _CENTRAL_SYSTEM, Profile.SECURITY),
-    ("InstallCertificate", _CENTRAL_SYSTEM, Profile.SECURITY),
-    ("LogStatusNotification", _STATION, Profile.SECURITY),
-    ("SecurityEventNotification", _STATION, Profile.SECURITY),
-    ("SignCertificate", _STATION, Profile.SECURITY),
-    ("SignedFirmwareStatusNotification", _STATION, Profile.SECURITY),
-    ("SignedUpdateFirmware", _CENTRAL_SYSTEM, Profile.SECURITY),
+    (Action.CERTIFICATE_SIGNED, _CENTRAL_SYSTEM, Profile.SECURITY),
+    (Action.DELETE_CERTIFICATE, _CENTRAL_SYSTEM, Profile.SECURITY),
+    (Action.EXTENDED_TRIGGER_MESSAGE, _CENTRAL_SYSTEM, Profile.SECURITY),
+    (Action.GET_INSTALLED_CERTIFICATE_IDS, _CENTRAL_SYSTEM, Profile.SECURITY),
+    (Action.GET_LOG, _CENTRAL_SYSTEM, Profile.SECURITY),
+    (Action.INSTALL_CERTIFICATE, _CENTRAL_SYSTEM, Profile.SECURITY),
+    (Action.LOG_STATUS_NOTIFICATION, _STATION, Profile.SECURITY),
+    (Action.SECURITY_EVENT_NOTIFICATION, _STATION, Profile.SECURITY),
+    (Action.SIGN_CERTIFICATE, _STATION, Profile.SECURITY),
+    (Action.SIGNED_FIRMWARE_STATUS_NOTIFICATION, _STATION, Profile.SECURITY),
+    (Action.SIGNED_UPDATE_FIRMWARE, _CENTRAL_SYSTEM, Profile.SECURITY),
 )
 
-ACTIONS: Mapping[str, ActionSpec] = MappingProxyType(
+ACTIONS: Mapping[Action, ActionSpec] = MappingProxyType(
     {
         name: ActionSpec(name, getattr(call, name), getattr(call_result, name), initiated_by, profile)
         for name, initiated_by, profile in _CATALOG
     }
 )
+if len(ACTIONS) != len(_CATALOG) or set(ACTIONS) != set(Action):
+    raise RuntimeError(f"The action catalog and the Action enum disagree: {sorted(set(Action) ^ set(ACTIONS))}")
 
-STATION_ACTIONS: frozenset[str] = frozenset(
+STATION_ACTIONS: frozenset[Action] = frozenset(
     name for name, spec in ACTIONS.items() if Initiator.STATION in spec.initiated_by
 )
-CENTRAL_SYSTEM_ACTIONS: frozenset[str] = frozenset(
+CENTRAL_SYSTEM_ACTIONS: frozenset[Action] = frozenset(
     name for name, spec in ACTIONS.items() if Initiator.CENTRAL_SYSTEM in spec.initiated_by
 )
+
+
+def parse_action(name: str) -> Action | None:
+    """The Action a wire name stands for; None for a name OCPP 1.6 does not define (case-sensitive, as on the wire)."""
+    try:
+        return Action(name)
+    except ValueError:
+        return None

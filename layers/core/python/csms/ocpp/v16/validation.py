@@ -27,7 +27,7 @@ from csms.ocpp.errors import (
     ProtocolError,
     TypeConstraintViolationError,
 )
-from csms.ocpp.v16.actions import ACTIONS, ActionSpec
+from csms.ocpp.v16.actions import ACTIONS, Action, ActionSpec
 from csms.ocpp.v16.types import OcppModel
 
 __all__ = ["Parsed", "dump", "parse_request", "parse_response"]
@@ -89,12 +89,12 @@ _STRICT = {"lenient": False}
 _LENIENT = {"lenient": True}
 
 
-def parse_request(action: str, payload: dict[str, Any], *, lenient: bool = False) -> Parsed:
+def parse_request(action: Action, payload: dict[str, Any], *, lenient: bool = False) -> Parsed:
     """Validate the payload of a CALL for ``action``; raise the OcppError to answer with if invalid."""
     return _parse(_spec(action).request, payload, lenient)
 
 
-def parse_response(action: str, payload: dict[str, Any], *, lenient: bool = False) -> Parsed:
+def parse_response(action: Action, payload: dict[str, Any], *, lenient: bool = False) -> Parsed:
     """Validate the payload of the CALLRESULT answering a CALL of ``action``."""
     return _parse(_spec(action).response, payload, lenient)
 
@@ -104,7 +104,7 @@ def dump(message: OcppModel) -> dict[str, Any]:
     return message.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
-def _spec(action: str) -> ActionSpec:
+def _spec(action: Action) -> ActionSpec:
     try:
         return ACTIONS[action]
     except KeyError:
