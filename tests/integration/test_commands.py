@@ -7,7 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from csms.adapters.dynamodb.commands import CommandStatus
+from csms.domain.commands import CommandStatus
+from csms.domain.station_config import ConfigurationValue
 from csms.adapters.dynamodb.keys import station_key
 from csms.commands import service
 from csms.domain.passwords import verify_password
@@ -167,9 +168,9 @@ def test_configuration_answers_are_kept(station):
     answer(station, {"status": "Accepted"}, change)
     rejected = service.send_command(station, "CP1", "ChangeConfiguration", {"key": "NumberOfConnectors", "value": "4"})
     answer(station, {"status": "Rejected"}, rejected)
-    keys = station.station_config.configuration("CP1")["keys"]
-    assert keys["HeartbeatInterval"] == {"value": "120", "readonly": False}
-    assert keys["NumberOfConnectors"] == {"value": "2", "readonly": True}
+    keys = station.station_config.configuration("CP1").keys
+    assert keys["HeartbeatInterval"] == ConfigurationValue(value="120", readonly=False)
+    assert keys["NumberOfConnectors"] == ConfigurationValue(value="2", readonly=True)
 
 
 def test_rotating_the_authorization_key_never_stores_it_and_changes_the_password_once_accepted(station, table):
@@ -191,14 +192,14 @@ def test_charging_profiles_installed_and_cleared(station):
         command = service.send_command(station, "CP1", "SetChargingProfile", {"connectorId": connector, "csChargingProfiles": profile(profile_id)})
         answer(station, {"status": "Accepted"}, command)
     installed = station.station_config.profiles("CP1")
-    assert sorted(int(p["chargingProfile"]["chargingProfileId"]) for p in installed) == [10, 11, 12]
-    assert installed[0]["chargingProfile"]["chargingSchedule"]["chargingSchedulePeriod"][0]["limit"] == pytest.approx(16.5)
+    assert sorted(p.charging_profile_id for p in installed) == [10, 11, 12]
+    assert installed[0].charging_profile["chargingSchedule"]["chargingSchedulePeriod"][0]["limit"] == pytest.approx(16.5)
     clear = service.send_command(station, "CP1", "ClearChargingProfile", {"connectorId": 1})
     answer(station, {"status": "Accepted"}, clear)
-    assert sorted(int(p["chargingProfile"]["chargingProfileId"]) for p in station.station_config.profiles("CP1")) == [11, 12]
+    assert sorted(p.charging_profile_id for p in station.station_config.profiles("CP1")) == [11, 12]
     clear = service.send_command(station, "CP1", "ClearChargingProfile", {"id": 12})
     answer(station, {"status": "Accepted"}, clear)
-    assert [int(p["chargingProfile"]["chargingProfileId"]) for p in station.station_config.profiles("CP1")] == [11]
+    assert [p.charging_profile_id for p in station.station_config.profiles("CP1")] == [11]
 
 
 def test_a_large_local_list_is_split_into_frames_and_sent_in_order(station, clock):

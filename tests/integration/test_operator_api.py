@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 import pytest
 
+from csms.domain.station_config import ConfigurationValue
 from csms.adapters.dynamodb.keys import station_key
 from csms.commands import service
 from csms.domain.passwords import verify_password
@@ -182,7 +183,7 @@ def api(stations) -> Client:
 
 def connect(services, charge_point_id: str = "CP1", connection_id: str = "conn-1") -> None:
     """A registered station with a live connection, as the $connect function records it."""
-    services.stations.register(charge_point_id, set_attributes={}, remove_attributes=set())
+    services.stations.register(charge_point_id, {})
     services.stations.record_connection(charge_point_id, connection_id, connected_at=services.clock.now(), source_ip="192.0.2.9")
 
 
@@ -287,7 +288,7 @@ def test_a_station_shows_everything_the_csms_knows(api, services):
     station.result("Heartbeat", {})
     station.result("FirmwareStatusNotification", {"status": "Downloading"})
     station.result("DiagnosticsStatusNotification", {"status": "Uploaded"})
-    services.station_config.merge_configuration("CP1", {"HeartbeatInterval": {"value": "300", "readonly": False}}, ["Foo"], at=services.clock.now())
+    services.station_config.merge_configuration("CP1", {"HeartbeatInterval": ConfigurationValue(value="300", readonly=False)}, ["Foo"], at=services.clock.now())
     services.station_config.set_local_list_version("CP1", 3)
     profile = {
         "chargingProfileId": 5, "stackLevel": 0, "chargingProfilePurpose": "TxDefaultProfile", "chargingProfileKind": "Absolute",

@@ -63,7 +63,7 @@ def test_a_pending_station_registered_meanwhile_is_accepted_at_its_next_boot(ser
     services.settings = services.settings.model_copy(update={"unknown_station_policy": UnknownStationPolicy.PENDING})
     station = Station(services, "NEW2", boot_status=None)  # one connection throughout, as §4.2 asks of Pending
     assert station.result("BootNotification", BOOT)["status"] == "Pending"
-    services.stations.register("NEW2", set_attributes={"passwordHash": hash_password("0123456789abcdef")}, remove_attributes=())
+    services.stations.register("NEW2", {"password_hash": hash_password("0123456789abcdef")})
     assert station.result("BootNotification", BOOT)["status"] == "Accepted"
     assert station_item(table, "NEW2")["bootStatus"] == "Accepted"
 
@@ -350,3 +350,46 @@ def test_a_rejected_boot_closes_the_gate_again(services, table):
     station = Station(services, "CP6", boot_status=None)
     assert station.result("BootNotification", BOOT)["status"] == "Rejected"
     assert station.error_code("Heartbeat", {}) == "SecurityError"
+
+
+# --- connectors point at their session ---------------------------------------------------------------
+
+
+def test_a_connector_points_at_its_transaction_from_start_to_stop(registered_station, services, id_tags):
+    id_tags("TAG1")
+    transaction_id = start(registered_station, connector_id=2)["transactionId"]
+    station = services.stations.get("CP1")
+    assert station.session_on(2).transaction_id == transaction_id
+    assert station.session_on(2).id_tag == "TAG1"
+    assert [session.transaction_id for session in station.active_sessions] == [transaction_id]
+    registered_station.result("StopTransaction", {"transactionId": transaction_id, "meterStop": 2000, "timestamp": "2026-11-24T10:30:00Z"})
+    assert services.stations.get("CP1").active_sessions == ()
+
+
+def test_a_late_stop_of_an_older_transaction_leaves_the_newer_session_of_its_connector_alone(registered_station, services, id_tags):
+    id_tags("TAG1")
+    id_tags("TAG2")
+    older = start(registered_station, id_tag="TAG1", connector_id=1)["transactionId"]
+    newer = start(registered_station, id_tag="TAG2", connector_id=1, timestamp="2026-11-24T11:00:00Z")["transactionId"]
+    assert services.stations.get("CP1").session_on(1).transaction_id == newer
+    # The older one's stop was queued offline and arrives now.
+    registered_station.result("StopTransaction", {"transactionId": older, "meterStop": 1500, "timestamp": "2026-11-24T10:50:00Z"})
+    assert services.stations.get("CP1").session_on(1).transaction_id == newer
+    assert services.id_tags.get("TAG1").active_transaction_id is None  # the older one's tag is released all the same
+    assert services.id_tags.get("TAG2").active_transaction_id == newer
+
+
+def test_another_stations_stop_never_ends_a_session(registered_station, services, table, id_tags):
+    id_tags("TAG1")
+    transaction_id = start(registered_station, connector_id=1)["transactionId"]
+    table.put_item(Item={**station_key("CP2"), "chargePointId": "CP2", "registered": True, "bootStatus": "Accepted"})
+    Station(services, "CP2").result("StopTransaction", {"transactionId": transaction_id, "meterStop": 999999, "timestamp": "2026-11-24T10:30:00Z"})
+    assert services.stations.get("CP1").session_on(1).transaction_id == transaction_id
+    assert services.transactions.get(transaction_id).stop is None
+
+
+def test_an_unexpected_status_transition_is_recorded_all_the_same(registered_station, services):
+    status = {"connectorId": 1, "errorCode": "NoError", "timestamp": "2026-11-24T10:00:00Z"}
+    registered_station.result("StatusNotification", status | {"status": "Available"})
+    registered_station.result("StatusNotification", status | {"status": "Finishing", "timestamp": "2026-11-24T10:01:00Z"})
+    assert services.stations.get("CP1").connector(1).status == "Finishing"

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from csms.adapters.dynamodb.commands import Command
+from csms.domain.commands import Command
 from csms.domain.passwords import hash_password
+from csms.domain.station_config import ConfigurationValue, InstalledProfile
 from csms.ocpp.v16.actions import Action
 from csms.runtime.wiring import Services
 
@@ -36,7 +37,7 @@ def apply(services: Services, command: Command) -> None:
 
 def _get_configuration(services: Services, command: Command, request: dict, response: dict) -> None:
     keys = {
-        entry["key"]: {"value": entry.get("value"), "readonly": entry["readonly"]}
+        entry["key"]: ConfigurationValue(value=entry.get("value"), readonly=entry["readonly"])
         for entry in response.get("configurationKey", [])
         if entry["key"] != AUTHORIZATION_KEY  # write-only by the spec; never keep it even if a station leaks it
     }
@@ -76,11 +77,12 @@ def _clear_charging_profile(services: Services, command: Command, request: dict,
     if response["status"] != "Accepted":
         return
 
-    def matches(connector_id: int, profile: dict[str, Any]) -> bool:
+    def matches(installed: InstalledProfile) -> bool:
+        profile = installed.charging_profile
         if "id" in request:
-            return int(profile["chargingProfileId"]) == int(request["id"])
+            return installed.charging_profile_id == int(request["id"])
         return (
-            ("connectorId" not in request or connector_id == int(request["connectorId"]))
+            ("connectorId" not in request or installed.connector_id == int(request["connectorId"]))
             and ("chargingProfilePurpose" not in request or profile["chargingProfilePurpose"] == request["chargingProfilePurpose"])
             and ("stackLevel" not in request or int(profile["stackLevel"]) == int(request["stackLevel"]))
         )

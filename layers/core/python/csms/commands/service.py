@@ -16,7 +16,8 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from csms.adapters.dynamodb.commands import Command, CommandStatus, QueuedCall, SlotTaken
+from csms.adapters.dynamodb.commands import SlotTaken
+from csms.domain.commands import Command, CommandStatus, QueuedCall
 from csms.commands import effects
 from csms.domain.local_list import ListTooLarge, split_local_list
 from csms.ocpp.errors import OcppError

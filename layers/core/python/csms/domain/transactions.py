@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
 
 from csms.domain.clock import to_iso
 
@@ -25,3 +28,89 @@ def start_fingerprint(
 def transaction_id_from_counter(counter: int) -> int:
     """Counter values beyond int32 wrap around, skipping 0 (which stations use for 'no transaction')."""
     return (counter - 1) % TRANSACTION_ID_MAX + 1
+
+
+class TransactionState(StrEnum):
+    """A transaction's lifecycle (OCPP 1.6 §4.8, §4.10): started by StartTransaction, ended by StopTransaction.
+    A stopped transaction never changes again: a repeated StopTransaction is recognised, not applied."""
+
+    ACTIVE = "Active"
+    STOPPED = "Stopped"
+
+
+@dataclass(frozen=True, kw_only=True)
+class TransactionStart:
+    """What a StartTransaction.req says, as the CSMS accepted it."""
+
+    charge_point_id: str
+    connector_id: int
+    id_tag: str
+    meter_start: int
+    started_at: datetime
+    reservation_id: int | None = None
+    authorization_status: str
+
+    @property
+    def fingerprint(self) -> str:
+        return start_fingerprint(
+            charge_point_id=self.charge_point_id,
+            connector_id=self.connector_id,
+            id_tag=self.id_tag,
+            timestamp=self.started_at,
+            meter_start=self.meter_start,
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class TransactionStop:
+    """What a StopTransaction.req says."""
+
+    meter_stop: int
+    stopped_at: datetime
+    reason: str
+    """§7.39: absent on the wire means Local."""
+    id_tag: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Transaction:
+    transaction_id: int
+    start: TransactionStart
+    stop: TransactionStop | None = None
+    last_meter_wh: Decimal | None = None
+    """The newest Energy.Active.Import.Register reading, Wh."""
+    last_meter_at: datetime | None = None
+
+    @property
+    def charge_point_id(self) -> str:
+        return self.start.charge_point_id
+
+    @property
+    def connector_id(self) -> int:
+        return self.start.connector_id
+
+    @property
+    def id_tag(self) -> str:
+        return self.start.id_tag
+
+    @property
+    def state(self) -> TransactionState:
+        return TransactionState.ACTIVE if self.stop is None else TransactionState.STOPPED
+
+    @property
+    def energy_wh(self) -> Decimal | None:
+        """Energy delivered so far, Wh: meterStop - meterStart once stopped, else the latest reading - meterStart."""
+        if self.stop is not None:
+            return Decimal(self.stop.meter_stop - self.start.meter_start)
+        if self.last_meter_wh is not None:
+            return self.last_meter_wh - self.start.meter_start
+        return None
+
+
+@dataclass(frozen=True)
+class StopOutcome:
+    """What recording a StopTransaction did to a transaction of the station."""
+
+    transaction: Transaction
+    first_stop: bool
+    """False when this StopTransaction repeats one already recorded (a retransmission)."""

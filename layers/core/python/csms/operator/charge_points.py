@@ -21,12 +21,12 @@ from csms.runtime.wiring import Services
 router = Router()
 TAGS = ["Charge points"]
 
-# Body field -> station attribute, and how its value is stored.
+# Body field -> the Station field it sets, and how its value is kept.
 _REGISTRATION_FIELDS: dict[str, tuple[str, Any]] = {
-    "password": ("passwordHash", lambda secret: hash_password(secret.get_secret_value())),
+    "password": ("password_hash", lambda secret: hash_password(secret.get_secret_value())),
     "description": ("description", lambda value: value),
     "lenient": ("lenient", lambda value: value),
-    "tariff_id": ("tariffId", lambda value: value),
+    "tariff_id": ("tariff_id", lambda value: value),
 }
 
 
@@ -51,18 +51,12 @@ def register_charge_point(
     registration: Annotated[ChargePointRegistration | None, Body()] = None,
 ) -> ChargePointView:
     registration = registration or ChargePointRegistration()
-    set_attributes: dict[str, Any] = {}
-    remove_attributes: set[str] = set()
-    for field in registration.model_fields_set:
-        attribute, stored = _REGISTRATION_FIELDS[field]
-        value = getattr(registration, field)
-        if value is None:
-            remove_attributes.add(attribute)
-        else:
-            set_attributes[attribute] = stored(value)
-    created = services.stations.register(
-        charge_point_id, set_attributes=set_attributes, remove_attributes=remove_attributes
-    )
+    changes: dict[str, Any] = {}
+    for name in registration.model_fields_set:
+        field, kept = _REGISTRATION_FIELDS[name]
+        value = getattr(registration, name)
+        changes[field] = None if value is None else kept(value)
+    created = services.stations.register(charge_point_id, changes)
     logger.info(
         "Charge point registered" if created else "Charge point registration changed",
         extra={"charge_point_id": charge_point_id, "fields": sorted(registration.model_fields_set)},  # names, never values
@@ -124,7 +118,7 @@ def list_charge_points(
 ) -> ChargePointList:
     stations, next_key = services.stations.list_page(limit=limit, start_key=decode_token(next_token, TABLE_PAGE_KEY))
     return ChargePointList(
-        items=[ChargePointSummary.from_record(station) for station in stations], next_token=encode_token(next_key)
+        items=[ChargePointSummary.from_station(station) for station in stations], next_token=encode_token(next_key)
     )
 
 

@@ -16,7 +16,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import PlainValidator
 
-from csms.adapters.dynamodb.commands import Command, CommandStatus
+from csms.domain.commands import Command, CommandStatus
 from csms.commands.service import StationNotFound, send_command, send_local_list, wait_for
 from csms.ocpp.v16 import call
 from csms.ocpp.v16.actions import CENTRAL_SYSTEM_ACTIONS, Action
@@ -118,13 +118,14 @@ def stop_connector(
     services: ServicesDependency,
     wait: Wait = True,
 ) -> CommandView:
-    transaction_id = _active_transaction(services, charge_point_id, connector_id)
-    if transaction_id is None:
-        # Only now is the station read for the 404's wording: when there is one, send_command reads it anyway.
-        if services.stations.get(charge_point_id) is None:
-            raise StationNotFound(charge_point_id)
+    station = services.stations.get(charge_point_id)
+    if station is None:
+        raise StationNotFound(charge_point_id)
+    session = station.session_on(connector_id)  # the connector points at its transaction: no history to search
+    if session is None:
         raise ResourceNotFound(f"No active transaction on connector {connector_id} of {charge_point_id}")
-    command = send_command(services, charge_point_id, Action.REMOTE_STOP_TRANSACTION, {"transactionId": transaction_id})
+    payload = {"transactionId": session.transaction_id}
+    command = send_command(services, charge_point_id, Action.REMOTE_STOP_TRANSACTION, payload)
     return _run(services, [command], wait=wait)
 
 
@@ -185,18 +186,3 @@ def _run(services: Services, commands: list[Command], *, wait: bool) -> CommandV
     if outcome.status is CommandStatus.FAILED:
         raise CommandFailed(outcome)
     return CommandView.from_command(outcome, parts=commands)
-
-
-def _active_transaction(services: Services, charge_point_id: str, connector_id: int) -> int | None:
-    """The newest transaction of the connector that has not stopped. Read newest first through the byStation
-    index (a station's history can outgrow one page; an older unstopped one is a lost StopTransaction)."""
-    start_key = None
-    while True:
-        items, start_key = services.transactions.list_page(
-            charge_point_id=charge_point_id, active=True, limit=100, start_key=start_key
-        )
-        for item in items:
-            if int(item["connectorId"]) == connector_id:
-                return int(item["transactionId"])
-        if start_key is None:
-            return None

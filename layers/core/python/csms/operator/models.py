@@ -1,8 +1,7 @@
 """Request and response bodies of the operator API: camelCase on the wire (as OCPP), snake_case in Python.
 
-Views are built from what the repositories read; free-form OCPP payloads (boot information, charging
-profiles, command answers) are passed through as the station sent them, with DynamoDB's Decimals
-turned back into JSON numbers.
+Views are built from the domain's entities; free-form OCPP payloads (boot information, charging profiles,
+command answers) are passed through as the station sent them, as plain JSON numbers.
 """
 
 from __future__ import annotations
@@ -16,10 +15,12 @@ from typing import Annotated, Any, Self
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, SecretStr, WithJsonSchema
 from pydantic.alias_generators import to_camel
 
-from csms.adapters.dynamodb.commands import Command, CommandStatus
-from csms.adapters.dynamodb.stations import CONNECTOR_ATTRIBUTE_PREFIX, StationRecord
 from csms.domain.authorization import IdTagRecord
-from csms.domain.clock import from_iso, to_iso
+from csms.domain.clock import to_iso
+from csms.domain.commands import Command, CommandStatus
+from csms.domain.station_config import Configuration, InstalledProfile
+from csms.domain.stations import Connector, Station
+from csms.domain.transactions import Transaction, TransactionState
 from csms.ocpp.frames import decimal_to_json
 from csms.ocpp.v16.enums import AuthorizationStatus
 
@@ -33,12 +34,8 @@ NextPageToken = Annotated[str | None, Field(description="Pass as nextToken for t
 
 
 def plain_json(value: Any) -> Any:
-    """A value read from DynamoDB as plain JSON types (its Decimals become JSON numbers, never strings)."""
+    """A JSON-shaped value with Decimals as plain JSON numbers (never strings)."""
     return json.loads(json.dumps(value, default=decimal_to_json))
-
-
-def _moment(value: str | None) -> datetime | None:
-    return from_iso(value) if value else None
 
 
 class ApiModel(BaseModel):
@@ -105,6 +102,20 @@ class ConnectorStatus(ApiModel):
     vendor_id: str | None = None
     vendor_error_code: str | None = None
     reported_at: Timestamp | None = Field(None, description="The station's timestamp of the notification")
+    transaction_id: int | None = Field(None, description="The transaction in progress on the connector, if any")
+
+    @classmethod
+    def from_connector(cls, connector: Connector) -> ConnectorStatus:
+        return cls(
+            connector_id=connector.connector_id,
+            status=connector.status or "",
+            error_code=connector.error_code or "",
+            info=connector.info,
+            vendor_id=connector.vendor_id,
+            vendor_error_code=connector.vendor_error_code,
+            reported_at=connector.reported_at,
+            transaction_id=connector.session.transaction_id if connector.session else None,
+        )
 
 
 class ConfigurationKey(ApiModel):
@@ -149,7 +160,7 @@ class ChargePointSummary(ApiModel):
     log_status: JsonObject | None = Field(None, description="Latest LogStatusNotification")
 
     @classmethod
-    def from_record(cls, station: StationRecord) -> ChargePointSummary:
+    def from_station(cls, station: Station) -> ChargePointSummary:
         return cls(**_summary_fields(station))
 
 
@@ -161,70 +172,51 @@ class ChargePointView(ChargePointSummary):
 
     @classmethod
     def build(
-        cls, station: StationRecord, *, configuration: dict[str, Any] | None, profiles: list[dict[str, Any]]
+        cls, station: Station, *, configuration: Configuration | None, profiles: list[InstalledProfile]
     ) -> ChargePointView:
         snapshot = None
         if configuration is not None:
             snapshot = ConfigurationSnapshot(
                 keys={
-                    name: ConfigurationKey(value=entry.get("value"), readonly=bool(entry.get("readonly")))
-                    for name, entry in configuration.get("keys", {}).items()
+                    name: ConfigurationKey(value=entry.value, readonly=entry.readonly)
+                    for name, entry in configuration.keys.items()
                 },
-                unknown_keys=list(configuration.get("unknownKeys", [])),
-                updated_at=_moment(configuration.get("updatedAt")),
+                unknown_keys=list(configuration.unknown_keys),
+                updated_at=configuration.updated_at,
             )
         installed = [
             InstalledChargingProfile(
-                connector_id=int(profile["connectorId"]),
-                charging_profile=plain_json(profile["chargingProfile"]),
-                installed_at=_moment(profile.get("installedAt")),
+                connector_id=profile.connector_id,
+                charging_profile=profile.charging_profile,
+                installed_at=profile.installed_at,
             )
             for profile in profiles
         ]
         return cls(**_summary_fields(station), configuration=snapshot, charging_profiles=installed)
 
 
-def _summary_fields(station: StationRecord) -> dict[str, Any]:
-    item = station.attributes
-    connectors = sorted(
-        (
-            ConnectorStatus(
-                connector_id=int(name.removeprefix(CONNECTOR_ATTRIBUTE_PREFIX)),
-                status=value.get("status", ""),
-                error_code=value.get("errorCode", ""),
-                info=value.get("info"),
-                vendor_id=value.get("vendorId"),
-                vendor_error_code=value.get("vendorErrorCode"),
-                reported_at=_moment(value.get("reportedAt")),
-            )
-            for name, value in item.items()
-            if name.startswith(CONNECTOR_ATTRIBUTE_PREFIX) and name.removeprefix(CONNECTOR_ATTRIBUTE_PREFIX).isdigit()
-        ),
-        key=lambda connector: connector.connector_id,
-    )
-
-    def optional_json(name: str) -> Any:
-        return plain_json(item[name]) if item.get(name) is not None else None
-
+def _summary_fields(station: Station) -> dict[str, Any]:
     return {
         "charge_point_id": station.charge_point_id,
         "registered": station.registered,
-        "description": item.get("description"),
+        "description": station.description,
         "lenient": station.lenient,
-        "tariff_id": item.get("tariffId"),
+        "tariff_id": station.tariff_id,
         "password_protected": bool(station.password_hash),
-        "connected": bool(station.connection_id),
-        "connected_at": _moment(item.get("connectedAt")) if station.connection_id else None,
-        "disconnected_at": _moment(item.get("disconnectedAt")),
-        "last_seen_at": _moment(item.get("lastSeenAt")),
+        "connected": station.connected,
+        "connected_at": station.connected_at,
+        "disconnected_at": station.disconnected_at,
+        "last_seen_at": station.last_seen_at,
         "boot_status": station.boot_status,
-        "last_boot_at": _moment(item.get("lastBootAt")),
-        "boot": optional_json("boot"),
-        "connectors": connectors,
-        "local_list_version": int(item["localListVersion"]) if item.get("localListVersion") is not None else None,
-        "firmware_status": optional_json("firmwareStatus"),
-        "diagnostics_status": optional_json("diagnosticsStatus"),
-        "log_status": optional_json("logStatus"),
+        "last_boot_at": station.last_boot_at,
+        "boot": station.boot,
+        "connectors": [
+            ConnectorStatus.from_connector(connector) for connector in station.connectors if connector.status is not None
+        ],
+        "local_list_version": station.local_list_version,
+        "firmware_status": station.firmware_status,
+        "diagnostics_status": station.diagnostics_status,
+        "log_status": station.log_status,
     }
 
 
@@ -298,39 +290,27 @@ class TransactionView(ApiModel):
     )
 
     @classmethod
-    def from_item(cls, item: dict[str, Any], **extra: Any) -> Self:
-        def optional_int(name: str) -> int | None:
-            return int(item[name]) if item.get(name) is not None else None
-
+    def from_transaction(cls, transaction: Transaction, **extra: Any) -> Self:
+        start, stop = transaction.start, transaction.stop
         return cls(
-            transaction_id=int(item["transactionId"]),
-            charge_point_id=item["chargePointId"],
-            connector_id=int(item["connectorId"]),
-            id_tag=item["idTag"],
-            active="stoppedAt" not in item,
-            started_at=from_iso(item["startedAt"]),
-            meter_start=int(item["meterStart"]),
-            authorization_status=item.get("authorizationStatus"),
-            reservation_id=optional_int("reservationId"),
-            stopped_at=_moment(item.get("stoppedAt")),
-            meter_stop=optional_int("meterStop"),
-            stop_reason=item.get("stopReason"),
-            stop_id_tag=item.get("stopIdTag"),
-            last_meter_wh=item.get("lastMeterWh"),
-            last_meter_at=_moment(item.get("lastMeterAt")),
-            energy_wh=_delivered_energy_wh(item),
+            transaction_id=transaction.transaction_id,
+            charge_point_id=start.charge_point_id,
+            connector_id=start.connector_id,
+            id_tag=start.id_tag,
+            active=transaction.state is TransactionState.ACTIVE,
+            started_at=start.started_at,
+            meter_start=start.meter_start,
+            authorization_status=start.authorization_status or None,
+            reservation_id=start.reservation_id,
+            stopped_at=stop.stopped_at if stop else None,
+            meter_stop=stop.meter_stop if stop else None,
+            stop_reason=stop.reason if stop else None,
+            stop_id_tag=stop.id_tag if stop else None,
+            last_meter_wh=transaction.last_meter_wh,
+            last_meter_at=transaction.last_meter_at,
+            energy_wh=transaction.energy_wh,
             **extra,
         )
-
-
-def _delivered_energy_wh(transaction: dict[str, Any]) -> Decimal | None:
-    """Energy delivered so far (Wh): the register's advance since the start. The stop stores it as `energyWh`
-    (meterStop - meterStart, in the same UpdateItem as meterStop); before that, the latest reading tells."""
-    if transaction.get("energyWh") is not None:
-        return Decimal(transaction["energyWh"])
-    if transaction.get("lastMeterWh") is not None:
-        return Decimal(transaction["lastMeterWh"]) - Decimal(transaction["meterStart"])
-    return None
 
 
 class RecordedMeterValue(ApiModel):

@@ -46,7 +46,9 @@ def list_transactions(
     items, next_key = services.transactions.list_page(
         charge_point_id=charge_point_id, active=active, limit=limit, start_key=decode_token(next_token, key_names)
     )
-    return TransactionList(items=[TransactionView.from_item(item) for item in items], next_token=encode_token(next_key))
+    return TransactionList(
+        items=[TransactionView.from_transaction(transaction) for transaction in items], next_token=encode_token(next_key)
+    )
 
 
 @router.get(
@@ -59,8 +61,8 @@ def get_transaction(
     transaction_id: Annotated[int, Path(alias="transactionId", description="The transactionId given to the station")],
     services: ServicesDependency,
 ) -> TransactionDetail:
-    item = services.transactions.get(transaction_id)
-    if item is None:
+    transaction = services.transactions.get(transaction_id)
+    if transaction is None:
         raise ResourceNotFound(f"Unknown transaction {transaction_id}")
     meter_values = [
         RecordedMeterValue(
@@ -70,4 +72,4 @@ def get_transaction(
         )
         for value in services.meter_values.list_for_transaction(transaction_id)
     ]
-    return TransactionDetail.from_item(item, meter_values=meter_values)
+    return TransactionDetail.from_transaction(transaction, meter_values=meter_values)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from aws_lambda_powertools.metrics import MetricUnit
+
 from csms.commands.service import pump
 from csms.domain import registration
 from csms.ocpp.router import ActionRouter
 from csms.ocpp.v16.actions import Action, Initiator
 from csms.ocpp.v16 import call, call_result
 from csms.ocpp.v16.validation import dump
+from csms.runtime.observability import logger, metrics
 from csms.runtime.settings import UnknownStationPolicy
 from csms.station.context import StationContext
 
@@ -49,11 +52,19 @@ def status_notification(request: call.StatusNotification, ctx: StationContext) -
     status = dump(request)
     status.pop("connectorId")
     status.pop("timestamp", None)
-    ctx.services.stations.record_connector_status(
+    change = ctx.services.stations.record_connector_status(
         ctx.charge_point_id,
         request.connector_id,
         status,
         reported_at=request.timestamp or ctx.received_at,
         at=ctx.received_at,
     )
+    if change is not None and not change.expected:
+        # The station is the authority on its connectors: recorded all the same, and made visible (§4.9).
+        logger.warning(
+            "Connector status transition outside the OCPP 1.6 state machine",
+            extra={"charge_point_id": ctx.charge_point_id, "connector_id": change.connector_id,
+                   "previous": change.previous, "current": change.current},
+        )  # fmt: skip
+        metrics.add_metric(name="UnexpectedStatusTransitions", unit=MetricUnit.Count, value=1)
     return call_result.StatusNotification()

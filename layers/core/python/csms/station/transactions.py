@@ -8,12 +8,10 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from csms.adapters.dynamodb.gauges import ACTIVE_TRANSACTIONS
-from csms.adapters.dynamodb.id_tags import IdTagRepository
-from csms.adapters.dynamodb.transactions import NewTransaction
 from csms.domain.authorization import Authorization, IdTagRecord, authorize
 from csms.domain.clock import to_iso
 from csms.domain.metering import energy_wh, import_register_wh
+from csms.domain.transactions import TransactionStart, TransactionStop
 from csms.ocpp.router import ActionRouter
 from csms.ocpp.v16.actions import Action, Initiator
 from csms.ocpp.v16 import call, call_result, datatypes
@@ -57,13 +55,7 @@ def start_transaction(request: call.StartTransaction, ctx: StationContext) -> ca
     record = services.id_tags.get(request.id_tag)
     authorization = _authorize(record, ctx)
     transaction_id = services.transactions.next_transaction_id()
-    started_at = to_iso(request.timestamp)
-    claim = (
-        IdTagRepository.claim_transaction_update(record.id_tag, transaction_id, started_at)
-        if record is not None and authorization.accepted
-        else None
-    )
-    start = NewTransaction(
+    start = TransactionStart(
         charge_point_id=ctx.charge_point_id,
         connector_id=request.connector_id,
         id_tag=request.id_tag,
@@ -72,7 +64,8 @@ def start_transaction(request: call.StartTransaction, ctx: StationContext) -> ca
         reservation_id=request.reservation_id,
         authorization_status=authorization.status,
     )
-    stored_id = services.transactions.create(transaction_id, start, claim=claim, now=ctx.received_at)
+    claim = record is not None and authorization.accepted
+    stored_id = services.transactions.create(transaction_id, start, claim_id_tag=claim, now=ctx.received_at)
     if stored_id != transaction_id:
         # A replay: the tag is busy with this very transaction, which is no reason to refuse it.
         authorization = _authorize(record, ctx, ignoring=stored_id)
@@ -105,29 +98,26 @@ def meter_values(request: call.MeterValues, ctx: StationContext) -> call_result.
 def stop_transaction(request: call.StopTransaction, ctx: StationContext) -> call_result.StopTransaction:
     """Always answered, unknown transaction ids included (§4.10): the station would otherwise retry forever."""
     services = ctx.services
-    stopped = services.transactions.stop(
-        request.transaction_id,
-        charge_point_id=ctx.charge_point_id,
+    stop = TransactionStop(
         meter_stop=request.meter_stop,
         stopped_at=request.timestamp,
         reason=request.reason or "Local",  # §7.39: reason absent means Local
         id_tag=request.id_tag,
     )
+    outcome = services.transactions.stop(request.transaction_id, charge_point_id=ctx.charge_point_id, stop=stop)
     if request.transaction_data:
         services.meter_values.put_many(
             charge_point_id=ctx.charge_point_id,
-            connector_id=stopped.connector_id if stopped else 0,
+            connector_id=outcome.transaction.connector_id if outcome else 0,
             transaction_id=request.transaction_id,
             meter_values=[_annotated(meter_value) for meter_value in request.transaction_data],
         )
-    if stopped is None:
+    if outcome is None:
         services.transactions.record_unmatched_stop(
             ctx.charge_point_id, request.transaction_id, {**dump(request), "receivedAt": to_iso(ctx.received_at)}
         )
-    elif stopped.first_stop:
-        services.id_tags.release_transaction(stopped.id_tag, request.transaction_id)
-        services.gauges.add(ACTIVE_TRANSACTIONS, -1)
-        metrics.add_metric(name="EnergyDeliveredWh", unit=MetricUnit.NoUnit, value=float(stopped.energy_wh))
+    elif outcome.first_stop:
+        metrics.add_metric(name="EnergyDeliveredWh", unit=MetricUnit.NoUnit, value=float(outcome.transaction.energy_wh or 0))
     if request.id_tag is None:
         return call_result.StopTransaction()
     record = services.id_tags.get(request.id_tag)

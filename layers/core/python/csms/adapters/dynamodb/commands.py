@@ -1,87 +1,58 @@
-"""The durable command outbox: every central-system CALL is an item keyed by its OCPP message id.
+"""The durable command outbox: every central-system CALL is an item keyed by its OCPP message id (keys in keys.py).
 
-- command   pk `CMD#{id}`,        sk `COMMAND`           what was asked, its state and the station's answer;
-                                                        indexed by station (`byStation`, `CMD#{created}#{id}`)
-- queued    pk `CP#{station}`,    sk `OUTBOX#{created}#{position}#{id}` the payload waiting for its turn (deleted
-                                                        when sent); position orders commands queued together
-- slot      station item attribute `outstandingCall`    the one CALL a station may have outstanding (OCPP-J 4.1.1)
+- command   `commandId`, `chargePointId`, `action`, `request`, `status`, `createdAt`, `sentAt`?, `answeredAt`?,
+            `response`?, `error`?, `taskToken`?, `context`?: what was asked, its state and the station's answer;
+            indexed by station, newest last
+- queued    `commandId`, `action`, `payload`: waiting for its turn in the station's partition (deleted when sent)
+- slot      station item attribute `outstandingCall` {commandId, expiresAt}: the one CALL a station may have
+            outstanding (OCPP-J 4.1.1)
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
-from csms.adapters.dynamodb.keys import key, station_index_keys, station_key, station_pk
+from csms.adapters.dynamodb.keys import (
+    COMMAND_PREFIX,
+    OUTBOX_PREFIX,
+    command_index_keys,
+    command_key,
+    outbox_key,
+    outbox_position,
+    station_key,
+    station_pk,
+)
 from csms.adapters.dynamodb.operations import update_if
 from csms.adapters.dynamodb.schema import PARTITION_KEY, SORT_KEY, STATION_INDEX, TTL_ATTRIBUTE
 from csms.adapters.dynamodb.values import to_item_value
 from csms.domain.clock import from_iso, to_iso
+from csms.domain.commands import Command, CommandStatus, QueuedCall
+from csms.ocpp.v16.actions import Action
 
-COMMAND_SK = "COMMAND"
-OUTBOX_PREFIX = "OUTBOX#"
 COMMAND_RETENTION = timedelta(days=90)
 
 
-class CommandStatus(StrEnum):
-    QUEUED = "Queued"  # waiting for the station's previous call to be answered
-    SENT = "Sent"  # on its way or at the station, no answer yet
-    ANSWERED = "Answered"  # CALLRESULT received and valid
-    FAILED = "Failed"  # CALLERROR received, an answer that broke the schema, or the station was not reachable
+def command_from_item(item: dict[str, Any]) -> Command:
+    def moment(name: str) -> datetime | None:
+        return from_iso(item[name]) if item.get(name) else None
 
-
-@dataclass(frozen=True)
-class Command:
-    command_id: str
-    charge_point_id: str
-    action: str
-    request: dict[str, Any]
-    """The payload as sent, secrets redacted."""
-    status: CommandStatus
-    created_at: datetime
-    sent_at: datetime | None = None
-    answered_at: datetime | None = None
-    response: dict[str, Any] | None = None
-    error: dict[str, Any] | None = None
-    task_token: str | None = None
-    context: dict[str, Any] | None = None
-    """What the side effects of the answer need that the request cannot carry (e.g. a new password's hash)."""
-
-    @property
-    def done(self) -> bool:
-        return self.status in (CommandStatus.ANSWERED, CommandStatus.FAILED)
-
-    @classmethod
-    def from_item(cls, item: dict[str, Any]) -> Command:
-        def moment(name: str) -> datetime | None:
-            return from_iso(item[name]) if item.get(name) else None
-
-        return cls(
-            command_id=item["commandId"],
-            charge_point_id=item["chargePointId"],
-            action=item["action"],
-            request=item.get("request", {}),
-            status=CommandStatus(item["status"]),
-            created_at=from_iso(item["createdAt"]),
-            sent_at=moment("sentAt"),
-            answered_at=moment("answeredAt"),
-            response=item.get("response"),
-            error=item.get("error"),
-            task_token=item.get("taskToken"),
-            context=item.get("context"),
-        )
-
-
-@dataclass(frozen=True)
-class QueuedCall:
-    command_id: str
-    action: str
-    payload: dict[str, Any]
-    sort_key: str
+    return Command(
+        command_id=item["commandId"],
+        charge_point_id=item["chargePointId"],
+        action=Action(item["action"]),
+        request=item.get("request", {}),
+        status=CommandStatus(item["status"]),
+        created_at=from_iso(item["createdAt"]),
+        sent_at=moment("sentAt"),
+        answered_at=moment("answeredAt"),
+        response=item.get("response"),
+        error=item.get("error"),
+        task_token=item.get("taskToken"),
+        context=item.get("context"),
+    )
 
 
 class CommandRepository:
@@ -94,8 +65,8 @@ class CommandRepository:
         one request queues at once (the parts of a split SendLocalList), which may share a millisecond."""
         created = to_iso(command.created_at)
         item: dict[str, Any] = {
-            **key(f"CMD#{command.command_id}", COMMAND_SK),
-            **station_index_keys(command.charge_point_id, f"CMD#{created}#{command.command_id}"),
+            **command_key(command.command_id),
+            **command_index_keys(command.charge_point_id, created, command.command_id),
             "commandId": command.command_id,
             "chargePointId": command.charge_point_id,
             "action": command.action,
@@ -109,7 +80,7 @@ class CommandRepository:
         if command.context:
             item["context"] = command.context
         queued = {
-            **key(station_pk(command.charge_point_id), f"{OUTBOX_PREFIX}{created}#{position:04d}#{command.command_id}"),
+            **outbox_key(command.charge_point_id, outbox_position(created, position, command.command_id)),
             "commandId": command.command_id,
             "action": command.action,
             "payload": to_item_value(payload),
@@ -122,8 +93,8 @@ class CommandRepository:
         )
 
     def get(self, command_id: str) -> Command | None:
-        item = self._table.get_item(Key=key(f"CMD#{command_id}", COMMAND_SK), ConsistentRead=True).get("Item")
-        return Command.from_item(item) if item else None
+        item = self._table.get_item(Key=command_key(command_id), ConsistentRead=True).get("Item")
+        return command_from_item(item) if item else None
 
     def next_queued(self, charge_point_id: str) -> QueuedCall | None:
         items = self._table.query(
@@ -134,10 +105,12 @@ class CommandRepository:
         if not items:
             return None
         head = items[0]
-        return QueuedCall(head["commandId"], head["action"], head["payload"], head[SORT_KEY])
+        return QueuedCall(
+            command_id=head["commandId"], action=Action(head["action"]), payload=head["payload"], position=head[SORT_KEY]
+        )
 
     def dequeue(self, charge_point_id: str, queued: QueuedCall) -> None:
-        self._table.delete_item(Key=key(station_pk(charge_point_id), queued.sort_key))
+        self._table.delete_item(Key=outbox_key(charge_point_id, queued.position))
 
     def acquire_slot(self, charge_point_id: str, command_id: str, *, now: datetime, expires_at: datetime) -> str | None:
         """Take the station's single outstanding-call slot for this command, if free or expired.
@@ -171,7 +144,7 @@ class CommandRepository:
 
     def mark_sent(self, command_id: str, *, at: datetime) -> None:
         self._table.update_item(
-            Key=key(f"CMD#{command_id}", COMMAND_SK),
+            Key=command_key(command_id),
             UpdateExpression="SET #status = :sent, sentAt = :at",
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues={":sent": CommandStatus.SENT.value, ":at": to_iso(at)},
@@ -199,7 +172,7 @@ class CommandRepository:
         allowed = {f":expected{n}": state.value for n, state in enumerate(expected)}
         result = update_if(
             self._table,
-            Key=key(f"CMD#{command_id}", COMMAND_SK),
+            Key=command_key(command_id),
             UpdateExpression="SET " + ", ".join(assignments),
             ConditionExpression=f"#status IN ({', '.join(allowed)})",
             ExpressionAttributeNames=names,
@@ -208,17 +181,17 @@ class CommandRepository:
         )
         if result is None:
             return None
-        return Command.from_item(result["Attributes"])
+        return command_from_item(result["Attributes"])
 
     def list_for_station(self, charge_point_id: str, *, limit: int = 50) -> list[Command]:
         items = self._table.query(
             IndexName=STATION_INDEX.name,
             KeyConditionExpression=Key(STATION_INDEX.partition_key).eq(station_pk(charge_point_id))
-            & Key(STATION_INDEX.sort_key).begins_with("CMD#"),
+            & Key(STATION_INDEX.sort_key).begins_with(COMMAND_PREFIX),
             ScanIndexForward=False,
             Limit=limit,
         )["Items"]
-        return [Command.from_item(item) for item in items]
+        return [command_from_item(item) for item in items]
 
 
 class SlotTaken(Exception):

@@ -9,14 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from csms.adapters.dynamodb.keys import key
+from csms.adapters.dynamodb.keys import stats_key
 
 CONNECTED_STATIONS = "connectedStations"
 ACTIVE_TRANSACTIONS = "activeTransactions"
-
-
-def stats_key() -> dict[str, str]:
-    return key("STATS", "STATS")
 
 
 class GaugeRepository:
@@ -38,12 +34,21 @@ class GaugeRepository:
     @staticmethod
     def transaction_started(table_name: str) -> dict[str, Any]:
         """The TransactWriteItems element that counts a new transaction with the write that stores it."""
-        return {
-            "Update": {
-                "TableName": table_name,
-                "Key": stats_key(),
-                "UpdateExpression": "ADD #counter :one",
-                "ExpressionAttributeNames": {"#counter": ACTIVE_TRANSACTIONS},
-                "ExpressionAttributeValues": {":one": 1},
-            }
+        return _count(table_name, ACTIVE_TRANSACTIONS, 1)
+
+    @staticmethod
+    def transaction_stopped(table_name: str) -> dict[str, Any]:
+        """The TransactWriteItems element that counts a transaction's end with the write that ends its session."""
+        return _count(table_name, ACTIVE_TRANSACTIONS, -1)
+
+
+def _count(table_name: str, counter: str, delta: int) -> dict[str, Any]:
+    return {
+        "Update": {
+            "TableName": table_name,
+            "Key": stats_key(),
+            "UpdateExpression": "ADD #counter :delta",
+            "ExpressionAttributeNames": {"#counter": counter},
+            "ExpressionAttributeValues": {":delta": delta},
         }
+    }

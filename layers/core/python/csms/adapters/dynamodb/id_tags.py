@@ -77,24 +77,29 @@ class IdTagRepository:
             ),
         )
 
-    def release_transaction(self, id_tag: str, transaction_id: int) -> None:
-        """The tag's transaction ended: it may start another one. Only that transaction releases it."""
-        update_if(
-            self._table,
-            Key=id_tag_key(id_tag),
-            UpdateExpression="REMOVE activeTransactionId, activeTransactionStartedAt",
-            ConditionExpression="activeTransactionId = :transaction",
-            ExpressionAttributeValues={":transaction": transaction_id},
-        )
-
     @staticmethod
-    def claim_transaction_update(id_tag: str, transaction_id: int, started_at: str) -> dict[str, Any]:
+    def claim_transaction_update(table_name: str, id_tag: str, transaction_id: int, started_at: str) -> dict[str, Any]:
         """The TransactWriteItems element that marks the tag as being in this transaction."""
         return {
             "Update": {
+                "TableName": table_name,
                 "Key": id_tag_key(id_tag),
                 "UpdateExpression": "SET activeTransactionId = :transaction, activeTransactionStartedAt = :at",
                 "ConditionExpression": "attribute_exists(idTag)",
                 "ExpressionAttributeValues": {":transaction": transaction_id, ":at": started_at},
+            }
+        }
+
+    @staticmethod
+    def release_transaction_update(table_name: str, id_tag: str, transaction_id: int) -> dict[str, Any]:
+        """The TransactWriteItems element by which a tag's transaction ends: it may start another one. Only that
+        transaction releases it."""
+        return {
+            "Update": {
+                "TableName": table_name,
+                "Key": id_tag_key(id_tag),
+                "UpdateExpression": "REMOVE activeTransactionId, activeTransactionStartedAt",
+                "ConditionExpression": "activeTransactionId = :transaction",
+                "ExpressionAttributeValues": {":transaction": transaction_id},
             }
         }

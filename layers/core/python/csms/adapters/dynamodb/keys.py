@@ -1,4 +1,26 @@
-"""Key formats of every item kind, in one place (the key schema itself is in schema.py)."""
+"""Every item kind of the CSMS table and its key format, in one place (the key schema itself is in schema.py).
+
+| item                   | pk                 | sk                                          | byStation index (gsi1)             |
+|------------------------|--------------------|---------------------------------------------|------------------------------------|
+| station                | `CP#{station}`     | `STATION`                                   |                                    |
+| configuration snapshot | `CP#{station}`     | `CONFIG`                                    |                                    |
+| installed profile      | `CP#{station}`     | `PROFILE#{connectorId}#{chargingProfileId}` |                                    |
+| outbox entry           | `CP#{station}`     | `OUTBOX#{created}#{position}#{commandId}`   |                                    |
+| start record           | `CP#{station}`     | `START#{fingerprint}`                       |                                    |
+| unmatched stop         | `CP#{station}`     | `STOP#{transactionId}#{timestamp}`          |                                    |
+| connector meter value  | `CP#{station}`     | `MV#{connectorId}#{timestamp}#{digest}`     |                                    |
+| security event         | `CP#{station}`     | `SECURITY#{timestamp}#{type}`               |                                    |
+| signing request        | `CP#{station}`     | `CSR#{received}`                            |                                    |
+| id tag                 | `IDTAG#{IDTAG}`    | `IDTAG`                                     |                                    |
+| transaction            | `TX#{id}`          | `TRANSACTION`                               | `CP#{station}`, `TX#{started}#{id}` |
+| transaction meter value| `TX#{id}`          | `MV#{timestamp}#{connectorId}#{digest}`     |                                    |
+| command                | `CMD#{id}`         | `COMMAND`                                   | `CP#{station}`, `CMD#{created}#{id}` |
+| transaction id counter | `COUNTER`          | `TRANSACTION`                               |                                    |
+| network gauges         | `STATS`            | `STATS`                                     |                                    |
+
+Times in keys are `to_iso` (fixed width, so text order is time order). Each repository module draws the
+attributes of its items; only the adapters know keys and attribute names.
+"""
 
 from __future__ import annotations
 
@@ -6,41 +28,110 @@ from csms.adapters.dynamodb.schema import PARTITION_KEY, SORT_KEY, STATION_INDEX
 from csms.domain.authorization import normalize_id_tag
 
 STATION_SK = "STATION"
+CONFIG_SK = "CONFIG"
 ID_TAG_SK = "IDTAG"
 TRANSACTION_SK = "TRANSACTION"
+COMMAND_SK = "COMMAND"
+
+PROFILE_PREFIX = "PROFILE#"
+OUTBOX_PREFIX = "OUTBOX#"
+METER_VALUE_PREFIX = "MV#"
+TRANSACTION_PREFIX = "TX#"
+COMMAND_PREFIX = "CMD#"
+
+Key = dict[str, str]
 
 
-def key(pk: str, sk: str) -> dict[str, str]:
+def key(pk: str, sk: str) -> Key:
     return {PARTITION_KEY: pk, SORT_KEY: sk}
+
+
+# --- a station's partition ---------------------------------------------------------------------------
 
 
 def station_pk(charge_point_id: str) -> str:
     return f"CP#{charge_point_id}"
 
 
-def station_key(charge_point_id: str) -> dict[str, str]:
+def station_key(charge_point_id: str) -> Key:
     return key(station_pk(charge_point_id), STATION_SK)
 
 
-def id_tag_key(id_tag: str) -> dict[str, str]:
+def configuration_key(charge_point_id: str) -> Key:
+    return key(station_pk(charge_point_id), CONFIG_SK)
+
+
+def profile_key(charge_point_id: str, connector_id: int, charging_profile_id: int) -> Key:
+    return key(station_pk(charge_point_id), f"{PROFILE_PREFIX}{connector_id}#{charging_profile_id}")
+
+
+def outbox_key(charge_point_id: str, position: str) -> Key:
+    return key(station_pk(charge_point_id), position)
+
+
+def outbox_position(created: str, position_in_batch: int, command_id: str) -> str:
+    """The outbox entry's sort key: queued order, then order within one request (a split SendLocalList)."""
+    return f"{OUTBOX_PREFIX}{created}#{position_in_batch:04d}#{command_id}"
+
+
+def transaction_start_key(charge_point_id: str, fingerprint: str) -> Key:
+    return key(station_pk(charge_point_id), f"START#{fingerprint}")
+
+
+def unmatched_stop_key(charge_point_id: str, transaction_id: int, timestamp: str) -> Key:
+    return key(station_pk(charge_point_id), f"STOP#{transaction_id}#{timestamp}")
+
+
+def connector_meter_value_key(charge_point_id: str, connector_id: int, timestamp: str, digest: str) -> Key:
+    return key(station_pk(charge_point_id), f"{METER_VALUE_PREFIX}{connector_id}#{timestamp}#{digest}")
+
+
+def security_event_key(charge_point_id: str, timestamp: str, event_type: str) -> Key:
+    return key(station_pk(charge_point_id), f"SECURITY#{timestamp}#{event_type}")
+
+
+def signing_request_key(charge_point_id: str, received: str) -> Key:
+    return key(station_pk(charge_point_id), f"CSR#{received}")
+
+
+# --- id tags, transactions, commands, counters ------------------------------------------------------
+
+
+def id_tag_key(id_tag: str) -> Key:
     return key(f"IDTAG#{normalize_id_tag(id_tag)}", ID_TAG_SK)
 
 
 def transaction_pk(transaction_id: int) -> str:
-    return f"TX#{transaction_id}"
+    return f"{TRANSACTION_PREFIX}{transaction_id}"
 
 
-def transaction_key(transaction_id: int) -> dict[str, str]:
+def transaction_key(transaction_id: int) -> Key:
     return key(transaction_pk(transaction_id), TRANSACTION_SK)
 
 
-def transaction_counter_key() -> dict[str, str]:
-    return key("COUNTER", "TRANSACTION")
+def transaction_meter_value_key(transaction_id: int, timestamp: str, connector_id: int, digest: str) -> Key:
+    return key(transaction_pk(transaction_id), f"{METER_VALUE_PREFIX}{timestamp}#{connector_id}#{digest}")
 
 
-def transaction_start_key(charge_point_id: str, fingerprint: str) -> dict[str, str]:
-    return key(station_pk(charge_point_id), f"START#{fingerprint}")
+def transaction_index_keys(charge_point_id: str, started: str, transaction_id: int) -> Key:
+    return station_index_keys(charge_point_id, f"{TRANSACTION_PREFIX}{started}#{transaction_id:010d}")
 
 
-def station_index_keys(charge_point_id: str, sort_key: str) -> dict[str, str]:
+def command_key(command_id: str) -> Key:
+    return key(f"{COMMAND_PREFIX}{command_id}", COMMAND_SK)
+
+
+def command_index_keys(charge_point_id: str, created: str, command_id: str) -> Key:
+    return station_index_keys(charge_point_id, f"{COMMAND_PREFIX}{created}#{command_id}")
+
+
+def transaction_counter_key() -> Key:
+    return key("COUNTER", TRANSACTION_SK)
+
+
+def stats_key() -> Key:
+    return key("STATS", "STATS")
+
+
+def station_index_keys(charge_point_id: str, sort_key: str) -> Key:
     return {STATION_INDEX.partition_key: station_pk(charge_point_id), STATION_INDEX.sort_key: sort_key}

@@ -1,56 +1,80 @@
 """What the CSMS learned from a station's answers: its configuration snapshot and installed charging profiles.
 
-- configuration  pk `CP#{station}`, sk `CONFIG`: `keys` {key: {value, readonly}}, `unknownKeys`, `updatedAt`
-                 (its own item: it can be large, and the station item must stay small for cheap heartbeats)
-- profile        pk `CP#{station}`, sk `PROFILE#{connectorId}#{chargingProfileId}`: the installed profile
+- configuration  `chargePointId`, `keys` {key: {value, readonly}}, `unknownKeys`, `updatedAt` (its own item: it
+                 can be large, and the station item must stay small for cheap heartbeats)
+- profile        `chargePointId`, `connectorId`, `chargingProfile` (as sent), `installedAt`
+- on the station item: `localListVersion`, and `passwordHash` once a new AuthorizationKey was accepted
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
 
-from csms.adapters.dynamodb.keys import key, station_key, station_pk
+from csms.adapters.dynamodb.keys import PROFILE_PREFIX, configuration_key, profile_key, station_key, station_pk
 from csms.adapters.dynamodb.schema import PARTITION_KEY, SORT_KEY
-from csms.adapters.dynamodb.values import to_item_value
-from csms.domain.clock import to_iso
+from csms.adapters.dynamodb.values import plain_json, to_item_value
+from csms.domain.clock import from_iso, to_iso
+from csms.domain.station_config import Configuration, ConfigurationValue, InstalledProfile
 
-CONFIG_SK = "CONFIG"
-PROFILE_PREFIX = "PROFILE#"
+
+def _configuration_from_item(item: dict[str, Any]) -> Configuration:
+    return Configuration(
+        keys={
+            name: ConfigurationValue(value=entry.get("value"), readonly=bool(entry.get("readonly")))
+            for name, entry in item.get("keys", {}).items()
+        },
+        unknown_keys=tuple(item.get("unknownKeys", [])),
+        updated_at=from_iso(item["updatedAt"]) if item.get("updatedAt") else None,
+    )
+
+
+def _profile_from_item(item: dict[str, Any]) -> InstalledProfile:
+    return InstalledProfile(
+        connector_id=int(item["connectorId"]),
+        charging_profile=plain_json(item["chargingProfile"]),
+        installed_at=from_iso(item["installedAt"]) if item.get("installedAt") else None,
+    )
 
 
 class StationConfigRepository:
     def __init__(self, table: Any):
         self._table = table
 
-    def configuration(self, charge_point_id: str) -> dict[str, Any] | None:
-        return self._table.get_item(Key=key(station_pk(charge_point_id), CONFIG_SK)).get("Item")
+    def configuration(self, charge_point_id: str) -> Configuration | None:
+        item = self._table.get_item(Key=configuration_key(charge_point_id)).get("Item")
+        return _configuration_from_item(item) if item else None
 
     def merge_configuration(
-        self, charge_point_id: str, keys: dict[str, dict[str, Any]], unknown_keys: list[str], *, at: datetime
+        self, charge_point_id: str, keys: dict[str, ConfigurationValue], unknown_keys: list[str], *, at: datetime
     ) -> None:
         """GetConfiguration answered: the reported keys replace what we knew of them."""
-        current = self.configuration(charge_point_id) or {}
-        self._put_configuration(charge_point_id, {**current.get("keys", {}), **keys}, sorted(set(unknown_keys)), at)
+        current = self.configuration(charge_point_id)
+        known = dict(current.keys) if current else {}
+        self._put_configuration(charge_point_id, {**known, **keys}, sorted(set(unknown_keys)), at)
 
     def set_key(self, charge_point_id: str, name: str, value: str, *, at: datetime) -> None:
         """ChangeConfiguration accepted: one key changed."""
-        current = self.configuration(charge_point_id) or {}
-        keys = current.get("keys", {})
-        keys[name] = {**keys.get(name, {"readonly": False}), "value": value}
-        self._put_configuration(charge_point_id, keys, current.get("unknownKeys", []), at)
+        current = self.configuration(charge_point_id)
+        keys = dict(current.keys) if current else {}
+        previous = keys.get(name)
+        keys[name] = ConfigurationValue(value=value, readonly=previous.readonly if previous else False)
+        self._put_configuration(charge_point_id, keys, list(current.unknown_keys) if current else [], at)
 
     def _put_configuration(
-        self, charge_point_id: str, keys: dict[str, Any], unknown_keys: list[str], at: datetime
+        self, charge_point_id: str, keys: dict[str, ConfigurationValue], unknown_keys: list[str], at: datetime
     ) -> None:
         # Read-modify-write is safe here: one central-system call per station is outstanding at a time.
         self._table.put_item(
             Item={
-                **key(station_pk(charge_point_id), CONFIG_SK),
+                **configuration_key(charge_point_id),
                 "chargePointId": charge_point_id,
-                "keys": keys,
+                "keys": {
+                    name: {"value": entry.value, "readonly": entry.readonly} for name, entry in keys.items()
+                },
                 "unknownKeys": unknown_keys,
                 "updatedAt": to_iso(at),
             }
@@ -72,7 +96,10 @@ class StationConfigRepository:
             ExpressionAttributeValues={":hash": password_hash},
         )
 
-    def profiles(self, charge_point_id: str) -> list[dict[str, Any]]:
+    def profiles(self, charge_point_id: str) -> list[InstalledProfile]:
+        return [_profile_from_item(item) for item in self._profile_items(charge_point_id)]
+
+    def _profile_items(self, charge_point_id: str) -> list[dict[str, Any]]:
         return self._table.query(
             KeyConditionExpression=Key(PARTITION_KEY).eq(station_pk(charge_point_id)) & Key(SORT_KEY).begins_with(PROFILE_PREFIX)
         )["Items"]
@@ -80,11 +107,13 @@ class StationConfigRepository:
     def put_profile(self, charge_point_id: str, connector_id: int, profile: dict[str, Any], *, at: datetime) -> None:
         # OCPP 1.6 §5.16.1: a profile with the same chargingProfileId replaces the installed one, on any connector.
         for installed in self.profiles(charge_point_id):
-            if installed["chargingProfile"]["chargingProfileId"] == profile["chargingProfileId"]:
-                self._table.delete_item(Key=key(installed[PARTITION_KEY], installed[SORT_KEY]))
+            if installed.charging_profile_id == int(profile["chargingProfileId"]):
+                self._table.delete_item(
+                    Key=profile_key(charge_point_id, installed.connector_id, installed.charging_profile_id)
+                )
         self._table.put_item(
             Item={
-                **key(station_pk(charge_point_id), f"{PROFILE_PREFIX}{connector_id}#{profile['chargingProfileId']}"),
+                **profile_key(charge_point_id, connector_id, int(profile["chargingProfileId"])),
                 "chargePointId": charge_point_id,
                 "connectorId": connector_id,
                 "chargingProfile": to_item_value(profile),
@@ -92,10 +121,12 @@ class StationConfigRepository:
             }
         )
 
-    def delete_profiles(self, charge_point_id: str, matches: Any) -> int:
+    def delete_profiles(self, charge_point_id: str, matches: Callable[[InstalledProfile], bool]) -> int:
         removed = 0
         for installed in self.profiles(charge_point_id):
-            if matches(int(installed["connectorId"]), installed["chargingProfile"]):
-                self._table.delete_item(Key=key(installed[PARTITION_KEY], installed[SORT_KEY]))
+            if matches(installed):
+                self._table.delete_item(
+                    Key=profile_key(charge_point_id, installed.connector_id, installed.charging_profile_id)
+                )
                 removed += 1
         return removed

@@ -1,13 +1,21 @@
-"""Station items: registration, boot information, the current connection, connector statuses.
+"""Station items: registration, boot information, the current connection, connectors and their sessions.
 
 One item per station (pk `CP#{id}`, sk `STATION`), kept small so that the Heartbeat and
-StatusNotification updates on it cost one write unit.
+StatusNotification updates on it cost one write unit:
+
+- registration   `chargePointId`, `registered`, `description`, `lenient`, `tariffId`, `passwordHash`
+- connection     `connectionId` (absent when disconnected), `connectedAt`, `sourceIp`, `disconnectedAt`
+- boot           `boot` (the BootNotification as sent), `bootStatus`, `lastBootAt`, `lastSeenAt`
+- connectors     `connector_{n}` {status, errorCode, info?, vendorId?, vendorErrorCode?, reportedAt}
+- sessions       `session_{n}` {transactionId, idTag, startedAt}: the transaction in progress on connector n,
+                 set by StartTransaction, removed by its StopTransaction
+- answers        `localListVersion`, `firmwareStatus`, `diagnosticsStatus`, `logStatus`
+- outbox slot    `outstandingCall` {commandId, expiresAt} (see commands.py)
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -16,41 +24,114 @@ from boto3.dynamodb.conditions import Attr
 from csms.adapters.dynamodb.keys import STATION_SK, station_key
 from csms.adapters.dynamodb.operations import collect_page, update_if
 from csms.adapters.dynamodb.schema import PARTITION_KEY, SORT_KEY
+from csms.adapters.dynamodb.values import plain_json
 from csms.domain.clock import from_iso, to_iso
+from csms.domain.stations import ActiveSession, Connector, Operation, OutstandingCall, Station, StatusChange
 
 CONNECTOR_ATTRIBUTE_PREFIX = "connector_"
+SESSION_ATTRIBUTE_PREFIX = "session_"
 
 
-@dataclass(frozen=True)
-class StationRecord:
-    charge_point_id: str
-    registered: bool = False
-    password_hash: str | None = None
-    lenient: bool = False
-    boot_status: str | None = None
-    connection_id: str | None = None
-    attributes: dict[str, Any] = field(default_factory=dict, repr=False)
+def session_attribute(connector_id: int) -> str:
+    return f"{SESSION_ATTRIBUTE_PREFIX}{connector_id}"
 
-    @classmethod
-    def from_item(cls, item: dict[str, Any]) -> StationRecord:
-        return cls(
-            charge_point_id=item["chargePointId"],
-            registered=bool(item.get("registered", False)),
-            password_hash=item.get("passwordHash"),
-            lenient=bool(item.get("lenient", False)),
-            boot_status=item.get("bootStatus"),
-            connection_id=item.get("connectionId"),
-            attributes=item,
+
+def _per_connector(item: Mapping[str, Any], prefix: str) -> dict[int, Any]:
+    return {
+        int(name.removeprefix(prefix)): value
+        for name, value in item.items()
+        if name.startswith(prefix) and name.removeprefix(prefix).isdigit()
+    }
+
+
+_OPERATION_STATUS_ATTRIBUTES: Mapping[Operation, str] = {
+    Operation.FIRMWARE: "firmwareStatus",
+    Operation.DIAGNOSTICS: "diagnosticsStatus",
+    Operation.LOG_UPLOAD: "logStatus",
+}
+
+
+REGISTRATION_ATTRIBUTES: Mapping[str, str] = {
+    "description": "description",
+    "lenient": "lenient",
+    "tariff_id": "tariffId",
+    "password_hash": "passwordHash",
+}
+"""What an operator's registration sets (Station field -> attribute); the rest of the item is runtime state."""
+
+
+def _moment(value: Any) -> datetime | None:
+    return from_iso(value) if value else None
+
+
+def _optional_json(value: Any) -> Any:
+    return plain_json(value) if value is not None else None
+
+
+def session_from_value(connector_id: int, value: Mapping[str, Any]) -> ActiveSession:
+    return ActiveSession(
+        transaction_id=int(value["transactionId"]),
+        connector_id=connector_id,
+        id_tag=value["idTag"],
+        started_at=from_iso(value["startedAt"]),
+    )
+
+
+def session_value(session: ActiveSession) -> dict[str, Any]:
+    return {"transactionId": session.transaction_id, "idTag": session.id_tag, "startedAt": to_iso(session.started_at)}
+
+
+def station_from_item(item: Mapping[str, Any]) -> Station:
+    statuses = _per_connector(item, CONNECTOR_ATTRIBUTE_PREFIX)
+    sessions = _per_connector(item, SESSION_ATTRIBUTE_PREFIX)
+    connectors = tuple(
+        Connector(
+            connector_id=connector_id,
+            status=statuses.get(connector_id, {}).get("status"),
+            error_code=statuses.get(connector_id, {}).get("errorCode"),
+            info=statuses.get(connector_id, {}).get("info"),
+            vendor_id=statuses.get(connector_id, {}).get("vendorId"),
+            vendor_error_code=statuses.get(connector_id, {}).get("vendorErrorCode"),
+            reported_at=_moment(statuses.get(connector_id, {}).get("reportedAt")),
+            session=session_from_value(connector_id, sessions[connector_id]) if connector_id in sessions else None,
         )
+        for connector_id in sorted(statuses.keys() | sessions.keys())
+    )
+    outstanding = item.get("outstandingCall")
+    return Station(
+        charge_point_id=item["chargePointId"],
+        registered=bool(item.get("registered", False)),
+        description=item.get("description"),
+        lenient=bool(item.get("lenient", False)),
+        tariff_id=item.get("tariffId"),
+        password_hash=item.get("passwordHash"),
+        boot_status=item.get("bootStatus"),
+        boot=_optional_json(item.get("boot")),
+        last_boot_at=_moment(item.get("lastBootAt")),
+        connection_id=item.get("connectionId"),
+        connected_at=_moment(item.get("connectedAt")) if item.get("connectionId") else None,
+        disconnected_at=_moment(item.get("disconnectedAt")),
+        last_seen_at=_moment(item.get("lastSeenAt")),
+        connectors=connectors,
+        local_list_version=int(item["localListVersion"]) if item.get("localListVersion") is not None else None,
+        firmware_status=_optional_json(item.get(_OPERATION_STATUS_ATTRIBUTES[Operation.FIRMWARE])),
+        diagnostics_status=_optional_json(item.get(_OPERATION_STATUS_ATTRIBUTES[Operation.DIAGNOSTICS])),
+        log_status=_optional_json(item.get(_OPERATION_STATUS_ATTRIBUTES[Operation.LOG_UPLOAD])),
+        outstanding_call=(
+            OutstandingCall(command_id=outstanding["commandId"], expires_at=from_iso(outstanding["expiresAt"]))
+            if outstanding
+            else None
+        ),
+    )
 
 
 class StationRepository:
     def __init__(self, table: Any):
         self._table = table
 
-    def get(self, charge_point_id: str) -> StationRecord | None:
+    def get(self, charge_point_id: str) -> Station | None:
         item = self._table.get_item(Key=station_key(charge_point_id), ConsistentRead=True).get("Item")
-        return StationRecord.from_item(item) if item else None
+        return station_from_item(item) if item else None
 
     def record_connection(
         self, charge_point_id: str, connection_id: str, *, connected_at: datetime, source_ip: str | None
@@ -106,11 +187,12 @@ class StationRepository:
 
     def record_connector_status(
         self, charge_point_id: str, connector_id: int, status: dict[str, Any], *, reported_at: datetime, at: datetime
-    ) -> bool:
+    ) -> StatusChange | None:
         """Store a connector's status unless a newer one is already stored: offline-queued notifications
-        arrive late with old timestamps and must not overwrite the present. Returns whether it was stored."""
+        arrive late with old timestamps and must not overwrite the present. Returns the change made (the
+        status it replaced comes back from the same write), None when nothing was stored."""
         attribute = f"{CONNECTOR_ATTRIBUTE_PREFIX}{connector_id}"
-        return update_if(
+        response = update_if(
             self._table,
             Key=station_key(charge_point_id),
             UpdateExpression="SET #connector = :status, lastSeenAt = :now",
@@ -124,24 +206,31 @@ class StationRepository:
                 ":reportedAt": to_iso(reported_at),
                 ":now": to_iso(at),
             },
-        ) is not None
+            ReturnValues="UPDATED_OLD",
+        )
+        if response is None:
+            return None
+        previous = response.get("Attributes", {}).get(attribute, {}).get("status")
+        return StatusChange(connector_id=connector_id, previous=previous, current=status["status"])
 
-    def record_notification(self, charge_point_id: str, attribute: str, notification: dict[str, Any]) -> None:
-        """Latest firmware / diagnostics / log upload status and the like, replacing the previous one."""
+    def record_operation_status(self, charge_point_id: str, operation: Operation, notification: dict[str, Any]) -> None:
+        """Latest firmware / diagnostics / log upload status notification, replacing the previous one."""
+        attribute = _OPERATION_STATUS_ATTRIBUTES[operation]
         self._update_existing(
             charge_point_id, "SET #attribute = :notification", {":notification": notification}, {"#attribute": attribute}
         )
 
-    def register(
-        self, charge_point_id: str, *, set_attributes: dict[str, Any], remove_attributes: Collection[str]
-    ) -> bool:
-        """An operator registers a station or changes its registration: only the registration attributes are
-        written (one UpdateItem), never the runtime ones (connection, boot, connectors, outstanding call).
-        Returns True when the station was not registered before."""
-        touched = set(set_attributes) | set(remove_attributes)
-        if not touched <= REGISTRATION_ATTRIBUTES:
-            raise ValueError(f"not registration attributes: {sorted(touched - REGISTRATION_ATTRIBUTES)}")
-        names = {f"#{name}": name for name in touched}
+    def register(self, charge_point_id: str, changes: Mapping[str, Any]) -> bool:
+        """An operator registers a station or changes its registration: `changes` maps registration fields of
+        `Station` (description, lenient, tariff_id, password_hash) to their new value, None to clear one. Only
+        the registration attributes are written (one UpdateItem), never the runtime ones (connection, boot,
+        connectors, outstanding call). Returns True when the station was not registered before."""
+        unknown = set(changes) - set(REGISTRATION_ATTRIBUTES)
+        if unknown:
+            raise ValueError(f"not registration fields: {sorted(unknown)}")
+        set_attributes = {REGISTRATION_ATTRIBUTES[name]: value for name, value in changes.items() if value is not None}
+        remove_attributes = {REGISTRATION_ATTRIBUTES[name] for name, value in changes.items() if value is None}
+        names = {f"#{name}": name for name in set_attributes.keys() | remove_attributes}
         values: dict[str, Any] = {":id": charge_point_id, ":true": True}
         assignments = ["chargePointId = :id", "registered = :true"]
         for name, value in set_attributes.items():
@@ -159,14 +248,14 @@ class StationRepository:
         )
         return not response.get("Attributes", {}).get("registered", False)
 
-    def delete(self, charge_point_id: str) -> StationRecord | None:
+    def delete(self, charge_point_id: str) -> Station | None:
         """Remove the station item (registration and runtime state); returns what it held, None if nothing."""
         old = self._table.delete_item(Key=station_key(charge_point_id), ReturnValues="ALL_OLD").get("Attributes")
-        return StationRecord.from_item(old) if old else None
+        return station_from_item(old) if old else None
 
     def list_page(
         self, *, limit: int, start_key: dict[str, Any] | None = None
-    ) -> tuple[list[StationRecord], dict[str, Any] | None]:
+    ) -> tuple[list[Station], dict[str, Any] | None]:
         """Stations in table order, `limit` at a time. A Scan filtered on the station sort key: it reads every
         item kind, so its cost grows with the whole table (a sparse index of stations would read only them)."""
         items, next_key = collect_page(
@@ -176,7 +265,7 @@ class StationRepository:
             start_key=start_key,
             key_names=(PARTITION_KEY, SORT_KEY),
         )
-        return [StationRecord.from_item(item) for item in items], next_key
+        return [station_from_item(item) for item in items], next_key
 
     def _update_existing(
         self,
@@ -196,7 +285,3 @@ class StationRepository:
             **({"ExpressionAttributeNames": names} if names else {}),
             **options,
         )
-
-
-REGISTRATION_ATTRIBUTES = frozenset({"description", "lenient", "tariffId", "passwordHash"})
-"""What an operator's registration sets on the station item; everything else there is the station's runtime state."""

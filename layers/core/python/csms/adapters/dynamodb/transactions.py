@@ -1,17 +1,21 @@
-"""Transactions and their meter values.
+"""Transactions and their meter values (keys in keys.py).
 
-- counter      pk `COUNTER`,      sk `TRANSACTION`       atomic ADD gives the next transactionId
-- transaction  pk `TX#{id}`,      sk `TRANSACTION`       start, stop, latest reading; indexed by station
-- start        pk `CP#{station}`, sk `START#{fingerprint}` maps a StartTransaction's content to its id
-- meter value  pk `TX#{id}` (or `CP#{station}` outside a transaction), sk `MV#...`: every sampled value kept
-- lost stop    pk `CP#{station}`, sk `STOP#{id}#{timestamp}`: a StopTransaction for a transaction we never saw
+- counter      `value`: atomic ADD gives the next transactionId
+- transaction  `transactionId`, `chargePointId`, `connectorId`, `idTag`, `meterStart`, `startedAt`,
+               `authorizationStatus`, `reservationId`?, `createdAt`; once stopped `meterStop`, `stoppedAt`,
+               `stopReason`, `stopIdTag`?, `energyWh`; the newest reading `lastMeterWh`, `lastMeterAt`.
+               Indexed by station (newest last). Its connector's `sessions` entry on the station item points
+               at it while it is active.
+- start        `transactionId`: maps a StartTransaction's content to its id (replays get the same id)
+- meter value  `chargePointId`, `connectorId`, `transactionId`?, `timestamp`, `sampledValue` (as sent, energy
+               also in Wh): every sampled value kept
+- lost stop    the StopTransaction as sent, for a transaction we never saw (or another station's)
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -19,59 +23,66 @@ from typing import Any
 from boto3.dynamodb.conditions import Attr, Key
 
 from csms.adapters.dynamodb.gauges import GaugeRepository
+from csms.adapters.dynamodb.id_tags import IdTagRepository
 from csms.adapters.dynamodb.keys import (
+    METER_VALUE_PREFIX,
+    TRANSACTION_PREFIX,
     TRANSACTION_SK,
-    key,
-    station_index_keys,
+    connector_meter_value_key,
+    station_key,
     station_pk,
     transaction_counter_key,
+    transaction_index_keys,
     transaction_key,
+    transaction_meter_value_key,
     transaction_pk,
     transaction_start_key,
+    unmatched_stop_key,
 )
-from csms.adapters.dynamodb.operations import collect_page, update_if
+from csms.adapters.dynamodb.operations import cancellation_codes, collect_page, update_if
 from csms.adapters.dynamodb.schema import PARTITION_KEY, SORT_KEY, STATION_INDEX, TTL_ATTRIBUTE
-from csms.domain.clock import to_iso
-from csms.domain.transactions import start_fingerprint, transaction_id_from_counter
+from csms.adapters.dynamodb.stations import session_attribute, session_value
+from csms.domain.clock import from_iso, to_iso
+from csms.domain.stations import ActiveSession
+from csms.domain.transactions import (
+    StopOutcome,
+    Transaction,
+    TransactionStart,
+    TransactionStop,
+    transaction_id_from_counter,
+)
+from csms.ocpp.v16.enums import AuthorizationStatus
 
 START_RECORD_RETENTION = timedelta(days=30)  # replays come after a reboot, or days later from an offline queue
 
 
-@dataclass(frozen=True)
-class NewTransaction:
-    charge_point_id: str
-    connector_id: int
-    id_tag: str
-    meter_start: int
-    started_at: datetime
-    reservation_id: int | None
-    authorization_status: str
+def transaction_from_item(item: dict[str, Any]) -> Transaction:
+    def optional_int(name: str) -> int | None:
+        return int(item[name]) if item.get(name) is not None else None
 
-    @property
-    def fingerprint(self) -> str:
-        return start_fingerprint(
-            charge_point_id=self.charge_point_id,
-            connector_id=self.connector_id,
-            id_tag=self.id_tag,
-            timestamp=self.started_at,
-            meter_start=self.meter_start,
+    stop = None
+    if item.get("stoppedAt"):
+        stop = TransactionStop(
+            meter_stop=int(item["meterStop"]),
+            stopped_at=from_iso(item["stoppedAt"]),
+            reason=item.get("stopReason", "Local"),
+            id_tag=item.get("stopIdTag"),
         )
-
-
-@dataclass(frozen=True)
-class StoppedTransaction:
-    transaction_id: int
-    connector_id: int
-    id_tag: str
-    energy_wh: Decimal
-    first_stop: bool
-    """False when this StopTransaction repeats one already recorded."""
-
-    @classmethod
-    def from_item(cls, item: dict[str, Any], *, first_stop: bool) -> StoppedTransaction:
-        return cls(
-            int(item["transactionId"]), int(item["connectorId"]), item["idTag"], Decimal(item.get("energyWh", 0)), first_stop
-        )
+    return Transaction(
+        transaction_id=int(item["transactionId"]),
+        start=TransactionStart(
+            charge_point_id=item["chargePointId"],
+            connector_id=int(item["connectorId"]),
+            id_tag=item["idTag"],
+            meter_start=int(item["meterStart"]),
+            started_at=from_iso(item["startedAt"]),
+            reservation_id=optional_int("reservationId"),
+            authorization_status=item.get("authorizationStatus", ""),
+        ),
+        stop=stop,
+        last_meter_wh=Decimal(item["lastMeterWh"]) if item.get("lastMeterWh") is not None else None,
+        last_meter_at=from_iso(item["lastMeterAt"]) if item.get("lastMeterAt") else None,
+    )
 
 
 class TransactionRepository:
@@ -89,17 +100,18 @@ class TransactionRepository:
         )
         return transaction_id_from_counter(int(response["Attributes"]["value"]))
 
-    def create(self, transaction_id: int, start: NewTransaction, *, claim: dict[str, Any] | None, now: datetime) -> int:
+    def create(self, transaction_id: int, start: TransactionStart, *, claim_id_tag: bool, now: datetime) -> int:
         """Store a started transaction, or find the one this same start already created.
 
-        One TransactWriteItems: the transaction, its start record (unique per content) and, when given,
-        the idTag claim. Returns the transaction id the station must be told.
+        One TransactWriteItems: the transaction, its start record (unique per content), the connector's
+        session on the station item and, when `claim_id_tag`, the idTag's claim on it. Returns the
+        transaction id the station must be told.
         """
         started_at = to_iso(start.started_at)
         start_key = transaction_start_key(start.charge_point_id, start.fingerprint)
         transaction_item = {
             **transaction_key(transaction_id),
-            **station_index_keys(start.charge_point_id, f"TX#{started_at}#{transaction_id:010d}"),
+            **transaction_index_keys(start.charge_point_id, started_at, transaction_id),
             "transactionId": transaction_id,
             "chargePointId": start.charge_point_id,
             "connectorId": start.connector_id,
@@ -111,68 +123,56 @@ class TransactionRepository:
         }
         if start.reservation_id is not None:
             transaction_item["reservationId"] = start.reservation_id
-        items: list[dict[str, Any]] = [
-            {
-                "Put": {
-                    "TableName": self._table.name,
-                    "Item": {
-                        **start_key,
-                        "transactionId": transaction_id,
-                        TTL_ATTRIBUTE: int((now + START_RECORD_RETENTION).timestamp()),
-                    },
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            },
-            {
-                "Put": {
-                    "TableName": self._table.name,
-                    "Item": transaction_item,
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            },
-        ]
-        if claim is not None:
-            claim["Update"]["TableName"] = self._table.name
-            items.append(claim)
-        items.append(GaugeRepository.transaction_started(self._table.name))  # counted only if it commits
-        try:
-            self._client.transact_write_items(TransactItems=items)
-        except self._client.exceptions.TransactionCanceledException as error:
-            reasons = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
-            if reasons and reasons[0] == "ConditionalCheckFailed":
+        session = ActiveSession(
+            transaction_id=transaction_id, connector_id=start.connector_id, id_tag=start.id_tag, started_at=start.started_at
+        )
+        writes: dict[str, dict[str, Any]] = {
+            "start": self._put_new({**start_key, "transactionId": transaction_id, TTL_ATTRIBUTE: int((now + START_RECORD_RETENTION).timestamp())}),
+            "transaction": self._put_new(transaction_item),
+            # A newer start on a connector replaces its session: the older one's stop was lost or is still queued.
+            "session": self._update(
+                station_key(start.charge_point_id),
+                "SET #session = :session",
+                {":session": session_value(session)},
+                {"#session": session_attribute(start.connector_id)},
+                condition="attribute_exists(chargePointId)",
+            ),
+            "gauge": GaugeRepository.transaction_started(self._table.name),  # counted only if it commits
+        }
+        if claim_id_tag:
+            writes["claim"] = IdTagRepository.claim_transaction_update(self._table.name, start.id_tag, transaction_id, started_at)
+        while True:
+            failed = self._transact(writes)
+            if not failed:
+                return transaction_id
+            if "start" in failed:  # a replay: the station is told the id its first start got
                 existing = self._table.get_item(Key=start_key, ConsistentRead=True)["Item"]
                 return int(existing["transactionId"])
-            if len(reasons) > 2 and reasons[2] == "ConditionalCheckFailed":
-                # The idTag was deleted between our read and this write: store the transaction without the claim.
-                return self.create(transaction_id, start, claim=None, now=now)
-            raise
-        return transaction_id
+            if not failed <= {"claim", "session"}:
+                raise RuntimeError(f"StartTransaction write refused: {sorted(failed)}")
+            # The idTag was deleted since it was read, or the station by its operator while connected: the
+            # transaction is stored all the same, without what failed.
+            for name in failed:
+                del writes[name]
 
-    def get(self, transaction_id: int) -> dict[str, Any] | None:
-        return self._table.get_item(Key=transaction_key(transaction_id)).get("Item")
+    def get(self, transaction_id: int) -> Transaction | None:
+        item = self._table.get_item(Key=transaction_key(transaction_id)).get("Item")
+        return transaction_from_item(item) if item else None
 
-    def stop(
-        self,
-        transaction_id: int,
-        *,
-        charge_point_id: str,
-        meter_stop: int,
-        stopped_at: datetime,
-        reason: str,
-        id_tag: str | None,
-    ) -> StoppedTransaction | None:
-        """Record the stop of a known transaction of this station. A repeated stop changes nothing.
-        Returns None when the transaction is unknown (or belongs to another station)."""
+    def stop(self, transaction_id: int, *, charge_point_id: str, stop: TransactionStop) -> StopOutcome | None:
+        """Record the stop of a known transaction of this station and end its session (the connector's
+        pointer, the idTag's claim, the gauge). A repeated stop changes nothing. Returns None when the
+        transaction is unknown or belongs to another station."""
         values: dict[str, Any] = {
-            ":meterStop": meter_stop,
-            ":stoppedAt": to_iso(stopped_at),
-            ":reason": reason,
+            ":meterStop": stop.meter_stop,
+            ":stoppedAt": to_iso(stop.stopped_at),
+            ":reason": stop.reason,
             ":station": charge_point_id,
         }
         expression = "SET meterStop = :meterStop, stoppedAt = :stoppedAt, stopReason = :reason, energyWh = :meterStop - meterStart"
-        if id_tag is not None:
+        if stop.id_tag is not None:
             expression += ", stopIdTag = :stopIdTag"
-            values[":stopIdTag"] = id_tag
+            values[":stopIdTag"] = stop.id_tag
         response = update_if(
             self._table,
             Key=transaction_key(transaction_id),
@@ -183,16 +183,69 @@ class TransactionRepository:
         )
         if response is None:  # stopped before (a repeat), or not a transaction of this station
             existing = self.get(transaction_id)
-            if existing is None or existing.get("chargePointId") != charge_point_id:
+            if existing is None or existing.charge_point_id != charge_point_id:
                 return None
-            return StoppedTransaction.from_item(existing, first_stop=False)
-        return StoppedTransaction.from_item(response["Attributes"], first_stop=True)
+            return StopOutcome(existing, first_stop=False)
+        stopped = transaction_from_item(response["Attributes"])
+        self._end_session(stopped)
+        return StopOutcome(stopped, first_stop=True)
+
+    def _end_session(self, transaction: Transaction) -> None:
+        """One TransactWriteItems in the usual case. Each part is conditioned on still pointing at this
+        transaction (a newer one may have taken the connector or the tag): if one does not, each part is
+        written on its own, and what points elsewhere is left alone."""
+        writes: dict[str, dict[str, Any]] = {
+            "session": self._update(
+                station_key(transaction.charge_point_id),
+                "REMOVE #session",
+                {":transaction": transaction.transaction_id},
+                {"#session": session_attribute(transaction.connector_id)},
+                condition="#session.transactionId = :transaction",
+            ),
+            "gauge": GaugeRepository.transaction_stopped(self._table.name),
+        }
+        if transaction.start.authorization_status == AuthorizationStatus.ACCEPTED:  # only then was the tag claimed
+            writes["release"] = IdTagRepository.release_transaction_update(
+                self._table.name, transaction.id_tag, transaction.transaction_id
+            )
+        if self._transact(writes):
+            for write in writes.values():
+                update_if(self._table, **{name: value for name, value in write["Update"].items() if name != "TableName"})
+
+    def _transact(self, writes: dict[str, dict[str, Any]]) -> set[str]:
+        """Run the writes as one transaction; returns the names of those whose condition failed (none written then)."""
+        try:
+            self._client.transact_write_items(TransactItems=list(writes.values()))
+        except self._client.exceptions.TransactionCanceledException as error:
+            codes = cancellation_codes(error)
+            failed = {name for name, code in zip(writes, codes) if code == "ConditionalCheckFailed"}
+            if not failed:
+                raise
+            return failed
+        return set()
+
+    def _put_new(self, item: dict[str, Any]) -> dict[str, Any]:
+        return {"Put": {"TableName": self._table.name, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
+
+    def _update(
+        self, item_key: dict[str, str], expression: str, values: dict[str, Any], names: dict[str, str], *, condition: str
+    ) -> dict[str, Any]:
+        return {
+            "Update": {
+                "TableName": self._table.name,
+                "Key": item_key,
+                "UpdateExpression": expression,
+                "ConditionExpression": condition,
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values,
+            }
+        }
 
     def record_unmatched_stop(self, charge_point_id: str, transaction_id: int, stop: dict[str, Any]) -> None:
         """OCPP 1.6 §4.10: the stop of a transaction we never saw is still answered; keep it for the operator."""
         self._table.put_item(
             Item={
-                **key(station_pk(charge_point_id), f"STOP#{transaction_id}#{stop['timestamp']}"),
+                **unmatched_stop_key(charge_point_id, transaction_id, stop["timestamp"]),
                 "chargePointId": charge_point_id,
                 "transactionId": transaction_id,
                 **stop,
@@ -217,7 +270,7 @@ class TransactionRepository:
         active: bool | None = None,
         limit: int,
         start_key: dict[str, Any] | None = None,
-    ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    ) -> tuple[list[Transaction], dict[str, Any] | None]:
         """Transactions, `limit` at a time; active ones have no `stoppedAt`. One station's come newest first
         from the byStation index; all stations' come in table order from a Scan filtered on the sort key."""
         conditions = []
@@ -227,21 +280,22 @@ class TransactionRepository:
             request: dict[str, Any] = {
                 "IndexName": STATION_INDEX.name,
                 "KeyConditionExpression": Key(STATION_INDEX.partition_key).eq(station_pk(charge_point_id))
-                & Key(STATION_INDEX.sort_key).begins_with("TX#"),
+                & Key(STATION_INDEX.sort_key).begins_with(TRANSACTION_PREFIX),
                 "ScanIndexForward": False,
             }
             read = self._table.query
             key_names: tuple[str, ...] = (PARTITION_KEY, SORT_KEY, STATION_INDEX.partition_key, STATION_INDEX.sort_key)
         else:
             # The transactionId counter shares the sort key: only `TX#` partitions are transactions.
-            conditions += [Attr(SORT_KEY).eq(TRANSACTION_SK), Attr(PARTITION_KEY).begins_with("TX#")]
+            conditions += [Attr(SORT_KEY).eq(TRANSACTION_SK), Attr(PARTITION_KEY).begins_with(TRANSACTION_PREFIX)]
             request, read, key_names = {}, self._table.scan, (PARTITION_KEY, SORT_KEY)
         if conditions:
             expression = conditions[0]
             for condition in conditions[1:]:
                 expression = expression & condition
             request["FilterExpression"] = expression
-        return collect_page(read, request, limit=limit, start_key=start_key, key_names=key_names)
+        items, next_key = collect_page(read, request, limit=limit, start_key=start_key, key_names=key_names)
+        return [transaction_from_item(item) for item in items], next_key
 
 
 class MeterValueRepository:
@@ -263,10 +317,10 @@ class MeterValueRepository:
         digest = hashlib.sha256(json.dumps(meter_value, sort_keys=True, default=str).encode()).hexdigest()[:12]
         timestamp = meter_value["timestamp"]
         if transaction_id:
-            item_key = key(transaction_pk(transaction_id), f"MV#{timestamp}#{connector_id}#{digest}")
+            item_key = transaction_meter_value_key(transaction_id, timestamp, connector_id, digest)
         else:
             # MeterValues outside a transaction (transactionId 0 or absent) belong to the connector.
-            item_key = key(station_pk(charge_point_id), f"MV#{connector_id}#{timestamp}#{digest}")
+            item_key = connector_meter_value_key(charge_point_id, connector_id, timestamp, digest)
         return {
             **item_key,
             "chargePointId": charge_point_id,
@@ -279,7 +333,7 @@ class MeterValueRepository:
     def list_for_transaction(self, transaction_id: int) -> list[dict[str, Any]]:
         """Every meter value stored for the transaction, oldest first."""
         request: dict[str, Any] = {
-            "KeyConditionExpression": Key(PARTITION_KEY).eq(transaction_pk(transaction_id)) & Key(SORT_KEY).begins_with("MV#")
+            "KeyConditionExpression": Key(PARTITION_KEY).eq(transaction_pk(transaction_id)) & Key(SORT_KEY).begins_with(METER_VALUE_PREFIX)
         }
         items: list[dict[str, Any]] = []
         while True:
