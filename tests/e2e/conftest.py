@@ -45,3 +45,15 @@ def run_local():
 def table():
     """The emulated table, read from the test (inside a scenario)."""
     return boto3.resource("dynamodb").Table(TABLE_NAME)
+
+
+async def eventually(check: Callable[[], Any], *, timeout: float = 10, interval: float = 0.02) -> Any:
+    """Wait for what happens asynchronously (a $disconnect after the socket closed): polls `check` until it
+    returns something truthy, which it returns; fails after `timeout` seconds. Never a fixed sleep."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not (result := check()):
+        if loop.time() > deadline:
+            raise AssertionError(f"still not true after {timeout} s: {check}")
+        await asyncio.sleep(interval)
+    return result
