@@ -393,3 +393,10 @@ def test_an_unexpected_status_transition_is_recorded_all_the_same(registered_sta
     registered_station.result("StatusNotification", status | {"status": "Available"})
     registered_station.result("StatusNotification", status | {"status": "Finishing", "timestamp": "2026-11-24T10:01:00Z"})
     assert services.stations.get("CP1").connector(1).status == "Finishing"
+
+
+@pytest.mark.parametrize("lookalike", ["\u017fIGIL1", "S\u0131gil1", " SIGIL1", "SIGIL1\t"])
+def test_a_lookalike_of_a_registered_tag_is_not_authorized(registered_station, id_tags, lookalike):
+    id_tags("SIGIL1")
+    assert registered_station.result("Authorize", {"idTag": "sigil1"})["idTagInfo"]["status"] == "Accepted"
+    assert registered_station.result("Authorize", {"idTag": lookalike})["idTagInfo"]["status"] == "Invalid"

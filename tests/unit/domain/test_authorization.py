@@ -44,5 +44,10 @@ def test_a_stale_transaction_no_longer_blocks_its_tag():
     assert decide(record).status == "Accepted"
 
 
-def test_id_tags_are_case_insensitive():
-    assert normalize_id_tag(" 04a2b3c4 ") == normalize_id_tag("04A2B3C4") == "04A2B3C4"
+def test_id_tags_are_case_insensitive_in_ascii_only():
+    assert normalize_id_tag("04a2b3c4") == normalize_id_tag("04A2B3C4") == "04A2B3C4"
+
+
+@pytest.mark.parametrize("lookalike", ["\u017fIGIL1", "S\u0131gil1", " SIGIL1", "SIGIL1\t", "SIGIL1 "])
+def test_a_lookalike_of_a_tag_is_another_tag(lookalike):
+    assert normalize_id_tag(lookalike) != normalize_id_tag("SIGIL1")

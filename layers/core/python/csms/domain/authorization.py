@@ -31,9 +31,16 @@ class Authorization:
         return self.status == AuthorizationStatus.ACCEPTED
 
 
+_ASCII_UPPER = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
 def normalize_id_tag(id_tag: str) -> str:
-    """idTag is an IdToken, a CiString20Type: case-insensitive (OCPP 1.6 §7.28), so one key per spelling."""
-    return id_tag.strip().upper()
+    """idTag is an IdToken, a CiString20Type: case-insensitive (OCPP 1.6 §7.28), so one key for every spelling.
+
+    Only ASCII letters fold: Unicode case mapping would make `ſIGIL1` (U+017F) or `Sıgil1` (U+0131) the
+    same tag as `SIGIL1`, and nothing is trimmed: ` SIGIL1` is another tag. A card is what it says, byte for byte,
+    but for the case of a-z."""
+    return id_tag.translate(_ASCII_UPPER)
 
 
 def authorize(
