@@ -400,3 +400,70 @@ def test_a_lookalike_of_a_registered_tag_is_not_authorized(registered_station, i
     id_tags("SIGIL1")
     assert registered_station.result("Authorize", {"idTag": "sigil1"})["idTagInfo"]["status"] == "Accepted"
     assert registered_station.result("Authorize", {"idTag": lookalike})["idTagInfo"]["status"] == "Invalid"
+
+
+# --- no station touches another station's transaction ---------------------------------------------
+
+
+def _meter_value(wh: str, timestamp: str = "2026-11-24T10:10:00Z") -> dict:
+    return {"timestamp": timestamp, "sampledValue": [{"value": wh, "measurand": "Energy.Active.Import.Register", "unit": "Wh"}]}
+
+
+@pytest.fixture
+def foreign_station(services, table):
+    table.put_item(Item={**station_key("CP2"), "chargePointId": "CP2", "registered": True, "bootStatus": "Accepted"})
+    return Station(services, "CP2")
+
+
+def test_meter_values_naming_another_stations_transaction_are_kept_apart_and_never_applied(
+    registered_station, foreign_station, services, table, id_tags
+):
+    id_tags("TAG1")
+    transaction_id = start(registered_station, connector_id=1)["transactionId"]
+    registered_station.result("MeterValues", {"connectorId": 1, "transactionId": transaction_id, "meterValue": [_meter_value("1500")]})
+    answer = foreign_station.result(
+        "MeterValues", {"connectorId": 1, "transactionId": transaction_id, "meterValue": [_meter_value("999999", "2026-11-24T10:20:00Z")]}
+    )
+    assert answer == {}  # answered, so the station does not retry forever
+    assert services.transactions.get(transaction_id).last_meter_wh == Decimal(1500)
+    assert [value["timestamp"] for value in services.meter_values.list_for_transaction(transaction_id)] == ["2026-11-24T10:10:00Z"]
+    kept = table.query(KeyConditionExpression=Key("pk").eq("CP#CP2") & Key("sk").begins_with("MV#"))["Items"]
+    assert [(item["unmatchedTransactionId"], item["sampledValue"][0]["value"]) for item in kept] == [(transaction_id, "999999")]
+
+
+def test_meter_values_without_energy_for_another_stations_transaction_are_not_stored_with_it(
+    registered_station, foreign_station, services, id_tags
+):
+    id_tags("TAG1")
+    transaction_id = start(registered_station, connector_id=1)["transactionId"]
+    power = {"timestamp": "2026-11-24T10:10:00Z", "sampledValue": [{"value": "7000", "measurand": "Power.Active.Import", "unit": "W"}]}
+    foreign_station.result("MeterValues", {"connectorId": 1, "transactionId": transaction_id, "meterValue": [power]})
+    assert services.meter_values.list_for_transaction(transaction_id) == []
+
+
+def test_a_stop_naming_another_stations_transaction_changes_nothing_of_it(
+    registered_station, foreign_station, services, table, id_tags
+):
+    id_tags("TAG1")
+    transaction_id = start(registered_station, connector_id=1)["transactionId"]
+    answer = foreign_station.result(
+        "StopTransaction",
+        {"transactionId": transaction_id, "meterStop": 999999, "timestamp": "2026-11-24T10:30:00Z",
+         "transactionData": [_meter_value("999999", "2026-11-24T10:29:00Z")]},
+    )  # fmt: skip
+    assert answer == {}
+    transaction = services.transactions.get(transaction_id)
+    assert transaction.stop is None and transaction.last_meter_wh is None
+    assert services.meter_values.list_for_transaction(transaction_id) == []
+    assert services.id_tags.get("TAG1").active_transaction_id == transaction_id
+    unmatched = table.query(KeyConditionExpression=Key("pk").eq("CP#CP2") & Key("sk").begins_with("STOP#"))["Items"]
+    assert [int(item["transactionId"]) for item in unmatched] == [transaction_id]
+
+
+def test_an_older_reading_of_the_stations_own_transaction_still_stores_its_values(registered_station, services, id_tags):
+    id_tags("TAG1")
+    transaction_id = start(registered_station, connector_id=1)["transactionId"]
+    registered_station.result("MeterValues", {"connectorId": 1, "transactionId": transaction_id, "meterValue": [_meter_value("1500", "2026-11-24T10:20:00Z")]})
+    registered_station.result("MeterValues", {"connectorId": 1, "transactionId": transaction_id, "meterValue": [_meter_value("1200", "2026-11-24T10:10:00Z")]})
+    assert services.transactions.get(transaction_id).last_meter_wh == Decimal(1500)
+    assert len(services.meter_values.list_for_transaction(transaction_id)) == 2

@@ -16,7 +16,7 @@ from csms.ocpp.router import ActionRouter
 from csms.ocpp.v16.actions import Action, Initiator
 from csms.ocpp.v16 import call, call_result, datatypes
 from csms.ocpp.v16.validation import dump
-from csms.runtime.observability import metrics
+from csms.runtime.observability import logger, metrics
 from csms.station.context import StationContext
 
 router = ActionRouter(initiator=Initiator.STATION)
@@ -75,23 +75,39 @@ def start_transaction(request: call.StartTransaction, ctx: StationContext) -> ca
 @router.action(Action.METER_VALUES)
 def meter_values(request: call.MeterValues, ctx: StationContext) -> call_result.MeterValues:
     """Every sampled value is kept as sent, energy annotated in Wh; transactionId 0 or absent means the
-    values belong to the connector, not to a transaction (§4.7)."""
+    values belong to the connector, not to a transaction (§4.7). Values naming a transaction that is not this
+    station's are answered (the station would retry forever) but never applied to it."""
     values = [_annotated(meter_value) for meter_value in request.meter_value]
-    transaction_id = request.transaction_id or None
-    ctx.services.meter_values.put_many(
-        charge_point_id=ctx.charge_point_id,
-        connector_id=request.connector_id,
-        transaction_id=transaction_id,
-        meter_values=values,
-    )
-    if transaction_id is not None:
+    claimed = request.transaction_id or None
+    owned = False
+    if claimed is not None:
         read_at, latest = max(
             zip((meter_value.timestamp for meter_value in request.meter_value), values), key=lambda pair: pair[0]
         )
-        reading = import_register_wh(latest["sampledValue"])
-        if reading is not None:
-            ctx.services.transactions.record_latest_reading(transaction_id, energy_wh=reading, read_at=read_at)
+        owned = ctx.services.transactions.record_reading(
+            claimed,
+            charge_point_id=ctx.charge_point_id,
+            energy_wh=import_register_wh(latest["sampledValue"]),
+            read_at=read_at,
+        )
+        if not owned:
+            _unmatched(ctx, Action.METER_VALUES, claimed)
+    ctx.services.meter_values.put_many(
+        charge_point_id=ctx.charge_point_id,
+        connector_id=request.connector_id,
+        transaction_id=claimed if owned else None,
+        meter_values=values,
+        unmatched_transaction_id=None if owned else claimed,
+    )
     return call_result.MeterValues()
+
+
+def _unmatched(ctx: StationContext, action: Action, transaction_id: int) -> None:
+    logger.warning(
+        "A transaction id that is not one of this station's",
+        extra={"charge_point_id": ctx.charge_point_id, "action": action, "transaction_id": transaction_id},
+    )
+    metrics.add_metric(name="UnmatchedTransactionIds", unit=MetricUnit.Count, value=1)
 
 
 @router.action(Action.STOP_TRANSACTION)
@@ -109,10 +125,12 @@ def stop_transaction(request: call.StopTransaction, ctx: StationContext) -> call
         services.meter_values.put_many(
             charge_point_id=ctx.charge_point_id,
             connector_id=outcome.transaction.connector_id if outcome else 0,
-            transaction_id=request.transaction_id,
+            transaction_id=request.transaction_id if outcome else None,
             meter_values=[_annotated(meter_value) for meter_value in request.transaction_data],
+            unmatched_transaction_id=None if outcome else request.transaction_id,
         )
     if outcome is None:
+        _unmatched(ctx, Action.STOP_TRANSACTION, request.transaction_id)
         services.transactions.record_unmatched_stop(
             ctx.charge_point_id, request.transaction_id, {**dump(request), "receivedAt": to_iso(ctx.received_at)}
         )

@@ -252,16 +252,29 @@ class TransactionRepository:
             }
         )
 
-    def record_latest_reading(self, transaction_id: int, *, energy_wh: Decimal, read_at: datetime) -> None:
-        """Keep the transaction's newest import register reading (what limits and live views read).
-        A late, older reading is ignored; a reading for an unknown transaction creates nothing."""
-        update_if(
-            self._table,
-            Key=transaction_key(transaction_id),
-            UpdateExpression="SET lastMeterWh = :wh, lastMeterAt = :at",
-            ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(lastMeterAt) OR lastMeterAt < :at)",
-            ExpressionAttributeValues={":wh": energy_wh, ":at": to_iso(read_at)},
-        )
+    def record_reading(
+        self, transaction_id: int, *, charge_point_id: str, energy_wh: Decimal | None, read_at: datetime
+    ) -> bool:
+        """Whether the transaction is one of this station's (only then may its meter values go with it), keeping
+        its newest import register reading (what limits and live views read) when one is given. One request:
+        a late, older reading changes nothing; a transaction of another station or none is never written."""
+        if energy_wh is None:
+            item = self._table.get_item(
+                Key=transaction_key(transaction_id), ProjectionExpression="chargePointId"
+            ).get("Item")
+            return item is not None and item.get("chargePointId") == charge_point_id
+        try:
+            self._table.update_item(
+                Key=transaction_key(transaction_id),
+                UpdateExpression="SET lastMeterWh = :wh, lastMeterAt = :at",
+                ConditionExpression="chargePointId = :station AND (attribute_not_exists(lastMeterAt) OR lastMeterAt < :at)",
+                ExpressionAttributeValues={":wh": energy_wh, ":at": to_iso(read_at), ":station": charge_point_id},
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except self._client.exceptions.ConditionalCheckFailedException as refused:
+            existing = refused.response.get("Item") or {}
+            return existing.get("chargePointId", {}).get("S") == charge_point_id  # owned, and the reading is older
+        return True
 
     def list_page(
         self,
@@ -303,12 +316,23 @@ class MeterValueRepository:
         self._table = table
 
     def put_many(
-        self, *, charge_point_id: str, connector_id: int, transaction_id: int | None, meter_values: list[dict[str, Any]]
+        self,
+        *,
+        charge_point_id: str,
+        connector_id: int,
+        transaction_id: int | None,
+        meter_values: list[dict[str, Any]],
+        unmatched_transaction_id: int | None = None,
     ) -> None:
-        """Store meter values; a retransmitted message writes the same keys again (idempotent)."""
+        """Store meter values; a retransmitted message writes the same keys again (idempotent). Values that name
+        a transaction that is not the station's (`unmatched_transaction_id`) stay with the station's connector,
+        that id noted, for the operator to look into: never with the transaction they name."""
         with self._table.batch_writer(overwrite_by_pkeys=["pk", "sk"]) as batch:
             for meter_value in meter_values:
-                batch.put_item(Item=self._item(charge_point_id, connector_id, transaction_id, meter_value))
+                item = self._item(charge_point_id, connector_id, transaction_id, meter_value)
+                if unmatched_transaction_id:
+                    item["unmatchedTransactionId"] = unmatched_transaction_id
+                batch.put_item(Item=item)
 
     @staticmethod
     def _item(
