@@ -467,3 +467,13 @@ def test_an_older_reading_of_the_stations_own_transaction_still_stores_its_value
     registered_station.result("MeterValues", {"connectorId": 1, "transactionId": transaction_id, "meterValue": [_meter_value("1200", "2026-11-24T10:10:00Z")]})
     assert services.transactions.get(transaction_id).last_meter_wh == Decimal(1500)
     assert len(services.meter_values.list_for_transaction(transaction_id)) == 2
+
+
+def test_a_replayed_start_gets_its_first_answer_even_when_its_tag_is_now_in_a_newer_transaction(registered_station, id_tags):
+    id_tags("TAG1")
+    first = start(registered_station, connector_id=1)
+    registered_station.result("StopTransaction", {"transactionId": first["transactionId"], "meterStop": 2000, "timestamp": "2026-11-24T10:30:00Z"})
+    newer = start(registered_station, connector_id=1, timestamp="2026-11-24T10:40:00Z")
+    assert newer["idTagInfo"]["status"] == "Accepted" and newer["transactionId"] != first["transactionId"]
+    replay = start(registered_station, connector_id=1)  # the station rebooted and sends its queue again
+    assert replay == first

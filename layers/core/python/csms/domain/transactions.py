@@ -8,6 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from csms.domain.authorization import Authorization
 from csms.domain.clock import to_iso
 
 TRANSACTION_ID_MAX = 2**31 - 1  # transactionId is a JSON integer; stations store it as int32
@@ -105,6 +106,15 @@ class Transaction:
         if self.last_meter_wh is not None:
             return self.last_meter_wh - self.start.meter_start
         return None
+
+
+@dataclass(frozen=True)
+class StartOutcome:
+    """What storing a StartTransaction gave: the id to answer, and for a replay the answer its first time got."""
+
+    transaction_id: int
+    replayed_answer: Authorization | None = None
+    replay: bool = False
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,8 @@ def authorize_id_tag(request: call.Authorize, ctx: StationContext) -> call_resul
 @router.action(Action.START_TRANSACTION)
 def start_transaction(request: call.StartTransaction, ctx: StationContext) -> call_result.StartTransaction:
     """Always recorded, whatever the idTag's status: the station may already be charging (offline start,
-    §4.8); a status other than Accepted tells it to stop. A replayed start gets its original id back."""
+    §4.8); a status other than Accepted tells it to stop. A replayed start gets its original id and answer back:
+    by then its tag may be busy with a newer transaction, which must not turn an accepted start into a refused one."""
     services = ctx.services
     record = services.id_tags.get(request.id_tag)
     authorization = _authorize(record, ctx)
@@ -65,11 +66,14 @@ def start_transaction(request: call.StartTransaction, ctx: StationContext) -> ca
         authorization_status=authorization.status,
     )
     claim = record is not None and authorization.accepted
-    stored_id = services.transactions.create(transaction_id, start, claim_id_tag=claim, now=ctx.received_at)
-    if stored_id != transaction_id:
-        # A replay: the tag is busy with this very transaction, which is no reason to refuse it.
-        authorization = _authorize(record, ctx, ignoring=stored_id)
-    return call_result.StartTransaction(id_tag_info=_id_tag_info(authorization), transaction_id=stored_id)
+    outcome = services.transactions.create(
+        transaction_id, start, answer=authorization, claim_id_tag=claim, now=ctx.received_at
+    )
+    if outcome.replay:
+        # A start record kept before answers were kept with it: its tag being busy with this very transaction
+        # is no reason to refuse it.
+        authorization = outcome.replayed_answer or _authorize(record, ctx, ignoring=outcome.transaction_id)
+    return call_result.StartTransaction(id_tag_info=_id_tag_info(authorization), transaction_id=outcome.transaction_id)
 
 
 @router.action(Action.METER_VALUES)

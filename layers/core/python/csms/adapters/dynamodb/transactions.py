@@ -6,7 +6,8 @@
                `stopReason`, `stopIdTag`?, `energyWh`; the newest reading `lastMeterWh`, `lastMeterAt`.
                Indexed by station (newest last). Its connector's `sessions` entry on the station item points
                at it while it is active.
-- start        `transactionId`: maps a StartTransaction's content to its id (replays get the same id)
+- start        `transactionId`, `answer` {status, expiryDate?, parentIdTag?}: maps a StartTransaction's content
+               to its id and first answer (replays get the same)
 - meter value  `chargePointId`, `connectorId`, `transactionId`?, `timestamp`, `sampledValue` (as sent, energy
                also in Wh): every sampled value kept
 - lost stop    the StopTransaction as sent, for a transaction we never saw (or another station's)
@@ -42,9 +43,11 @@ from csms.adapters.dynamodb.keys import (
 from csms.adapters.dynamodb.operations import cancellation_codes, collect_page, update_if
 from csms.adapters.dynamodb.schema import PARTITION_KEY, SORT_KEY, STATION_INDEX, TTL_ATTRIBUTE
 from csms.adapters.dynamodb.stations import session_attribute, session_value
+from csms.domain.authorization import Authorization
 from csms.domain.clock import from_iso, to_iso
 from csms.domain.stations import ActiveSession
 from csms.domain.transactions import (
+    StartOutcome,
     StopOutcome,
     Transaction,
     TransactionStart,
@@ -54,6 +57,23 @@ from csms.domain.transactions import (
 from csms.ocpp.v16.enums import AuthorizationStatus
 
 START_RECORD_RETENTION = timedelta(days=30)  # replays come after a reboot, or days later from an offline queue
+
+
+def _answer_value(answer: Authorization) -> dict[str, Any]:
+    value: dict[str, Any] = {"status": answer.status.value}
+    if answer.expiry_date is not None:
+        value["expiryDate"] = to_iso(answer.expiry_date)
+    if answer.parent_id_tag is not None:
+        value["parentIdTag"] = answer.parent_id_tag
+    return value
+
+
+def _answer_from_value(value: dict[str, Any]) -> Authorization:
+    return Authorization(
+        AuthorizationStatus(value["status"]),
+        expiry_date=from_iso(value["expiryDate"]) if value.get("expiryDate") else None,
+        parent_id_tag=value.get("parentIdTag"),
+    )
 
 
 def transaction_from_item(item: dict[str, Any]) -> Transaction:
@@ -100,12 +120,14 @@ class TransactionRepository:
         )
         return transaction_id_from_counter(int(response["Attributes"]["value"]))
 
-    def create(self, transaction_id: int, start: TransactionStart, *, claim_id_tag: bool, now: datetime) -> int:
+    def create(
+        self, transaction_id: int, start: TransactionStart, *, answer: Authorization, claim_id_tag: bool, now: datetime
+    ) -> StartOutcome:
         """Store a started transaction, or find the one this same start already created.
 
-        One TransactWriteItems: the transaction, its start record (unique per content), the connector's
-        session on the station item and, when `claim_id_tag`, the idTag's claim on it. Returns the
-        transaction id the station must be told.
+        One TransactWriteItems: the transaction, its start record (unique per content, with the `answer` the
+        station is given), the connector's session on the station item and, when `claim_id_tag`, the idTag's
+        claim on it. A replay gets the id and the answer of the first time.
         """
         started_at = to_iso(start.started_at)
         start_key = transaction_start_key(start.charge_point_id, start.fingerprint)
@@ -127,7 +149,14 @@ class TransactionRepository:
             transaction_id=transaction_id, connector_id=start.connector_id, id_tag=start.id_tag, started_at=start.started_at
         )
         writes: dict[str, dict[str, Any]] = {
-            "start": self._put_new({**start_key, "transactionId": transaction_id, TTL_ATTRIBUTE: int((now + START_RECORD_RETENTION).timestamp())}),
+            "start": self._put_new(
+                {
+                    **start_key,
+                    "transactionId": transaction_id,
+                    "answer": _answer_value(answer),
+                    TTL_ATTRIBUTE: int((now + START_RECORD_RETENTION).timestamp()),
+                }
+            ),
             "transaction": self._put_new(transaction_item),
             # A newer start on a connector replaces its session: the older one's stop was lost or is still queued.
             "session": self._update(
@@ -144,10 +173,11 @@ class TransactionRepository:
         while True:
             failed = self._transact(writes)
             if not failed:
-                return transaction_id
-            if "start" in failed:  # a replay: the station is told the id its first start got
+                return StartOutcome(transaction_id)
+            if "start" in failed:  # a replay: the station is told what its first start was
                 existing = self._table.get_item(Key=start_key, ConsistentRead=True)["Item"]
-                return int(existing["transactionId"])
+                first_answer = _answer_from_value(existing["answer"]) if "answer" in existing else None
+                return StartOutcome(int(existing["transactionId"]), replayed_answer=first_answer, replay=True)
             if not failed <= {"claim", "session"}:
                 raise RuntimeError(f"StartTransaction write refused: {sorted(failed)}")
             # The idTag was deleted since it was read, or the station by its operator while connected: the
