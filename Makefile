@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench sim synth deploy clean
+.PHONY: run test test-later bench sim synth deploy clean
 
 $(STAMP): requirements/runtime.txt requirements/dev.txt requirements/lock.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,12 @@ run: $(STAMP)
 ## test: run the whole test suite
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+## test-later: the whole suite with the system clock three years ahead: no outcome may depend on the day
+## (libfaketime, Debian package faketime: installed if missing)
+test-later: $(STAMP)
+	command -v faketime >/dev/null || (apt-get update -qq && apt-get install -y -qq faketime)
+	faketime -f '+1095d' $(BIN)/python -m pytest
 
 ## bench: simulated stations against the local runtime; prints throughput, latency, AWS requests per action
 bench: $(STAMP)
