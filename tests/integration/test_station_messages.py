@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from decimal import Decimal
 
@@ -477,3 +478,63 @@ def test_a_replayed_start_gets_its_first_answer_even_when_its_tag_is_now_in_a_ne
     assert newer["idTagInfo"]["status"] == "Accepted" and newer["transactionId"] != first["transactionId"]
     replay = start(registered_station, connector_id=1)  # the station rebooted and sends its queue again
     assert replay == first
+
+
+# --- hostile frames are answered with the CallError their fault calls for, never InternalError ---------
+
+
+def _start_payload(**fields):
+    return {"connectorId": 1, "idTag": "TAG1", "meterStart": 0, "timestamp": "2026-11-24T10:00:00Z"} | fields
+
+
+@pytest.mark.parametrize(
+    "field", ["connectorId", "meterStart", "reservationId"]
+)
+def test_an_integer_beyond_38_digits_is_a_property_constraint_violation(registered_station, field):
+    assert registered_station.error_code("StartTransaction", _start_payload(**{field: 10**38})) == "PropertyConstraintViolation"
+
+
+def test_integers_beyond_38_digits_in_stop_and_meter_values_too(registered_station):
+    stop = {"transactionId": 10**40, "meterStop": 1, "timestamp": "2026-11-24T10:00:00Z"}
+    assert registered_station.error_code("StopTransaction", stop) == "PropertyConstraintViolation"
+    assert registered_station.error_code("StopTransaction", stop | {"transactionId": 1, "meterStop": -(10**39)}) == "PropertyConstraintViolation"
+    values = {"connectorId": 1, "transactionId": 10**39, "meterValue": [_meter_value("1")]}
+    assert registered_station.error_code("MeterValues", values) == "PropertyConstraintViolation"
+
+
+def test_a_date_time_beyond_the_year_9999_in_utc_is_a_property_constraint_violation(registered_station):
+    payload = _start_payload(timestamp="9999-12-31T23:59:59-01:00")
+    assert registered_station.error_code("StartTransaction", payload) == "PropertyConstraintViolation"
+
+
+def test_a_frame_nested_a_thousand_levels_deep_is_a_formation_violation(registered_station):
+    deep = "[" * 1000 + "]" * 1000
+    reply = registered_station.send_raw(f'[2,"m1","DataTransfer",{{"vendorId":"x","data":{deep}}}]')
+    assert reply[0] == 4 and reply[2] == "FormationViolation"
+    reply = registered_station.send_raw("[" * 100_000 + "]" * 100_000)
+    assert reply[0] == 4 and reply[2] == "FormationViolation"
+
+
+def test_a_lone_surrogate_in_a_string_is_a_formation_violation(registered_station):
+    reply = registered_station.send_raw('[2,"m1","Authorize",{"idTag":"TAG\\ud800"}]')
+    assert reply == [4, "m1", "FormationViolation", reply[3], {}]
+    json.dumps(reply, ensure_ascii=False).encode()  # the answer itself can be sent
+
+
+@pytest.mark.parametrize("frame", ['[2,"m\\ud800","Heartbeat",{}]', '[2,"m1","Heart\\udc00beat",{}]'])
+def test_a_lone_surrogate_in_the_message_id_or_action_is_still_answered(registered_station, frame):
+    reply = registered_station.send_raw(frame)
+    assert reply[0] == 4 and reply[2] == "FormationViolation"
+    json.dumps(reply, ensure_ascii=False).encode()
+
+
+@pytest.mark.parametrize("value", ["1e400", "1e-200", "-1e400", "123456789012345678901234567890123456789012"])
+def test_an_unstorable_sampled_value_is_kept_as_sent_and_answered(registered_station, services, id_tags, value):
+    id_tags("TAG1")
+    transaction_id = start(registered_station)["transactionId"]
+    answer = registered_station.result(
+        "MeterValues", {"connectorId": 1, "transactionId": transaction_id, "meterValue": [_meter_value(value)]}
+    )
+    assert answer == {}
+    (stored,) = services.meter_values.list_for_transaction(transaction_id)
+    assert stored["sampledValue"][0]["value"] == value

@@ -16,6 +16,11 @@ from csms.domain.metering import energy_wh, import_register_wh
         ({"value": "3F2A...", "format": "SignedData"}, None),
         ({"value": "not a number"}, None),
         ({"value": "NaN"}, None),
+        ({"value": "1e400"}, None),  # no meter reads that: not an energy reading, kept only as sent
+        ({"value": "2e12", "unit": "kWh"}, None),
+        ({"value": "1e-200"}, Decimal("0")),  # below a milliwatt-hour
+        ({"value": "-0.0000001"}, Decimal("0")),
+        ({"value": "12345.123456789012345678901234567890123"}, Decimal("12345.123")),  # more digits than DynamoDB keeps
     ],
 )
 def test_energy_is_read_in_wh_whatever_the_unit(sampled, expected):

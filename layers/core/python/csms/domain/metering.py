@@ -10,6 +10,10 @@ DEFAULT_UNIT = "Wh"  # §7.45: unit is optional, Wh is its default
 SIGNED_DATA = "SignedData"
 
 _WH_PER_UNIT = {"Wh": Decimal(1), "kWh": Decimal(1000)}
+MAX_ENERGY_WH = Decimal("1e15")
+"""A terawatt-hour register is beyond any charger: a larger reading is no energy reading (e.g. "1e400")."""
+WH_RESOLUTION = Decimal("0.001")
+"""Energy is kept to the milliwatt-hour; a reading such as "1e-200" Wh is 0 Wh, as any meter would show."""
 _ENERGY_PREFIX = "Energy."
 
 
@@ -29,7 +33,9 @@ def energy_wh(sampled_value: dict[str, Any]) -> Decimal | None:
         number = Decimal(str(sampled_value["value"]).strip())
     except (InvalidOperation, KeyError):
         return None
-    return number * factor if number.is_finite() else None
+    if not number.is_finite() or abs(number) * factor >= MAX_ENERGY_WH:
+        return None
+    return (number * factor).quantize(WH_RESOLUTION) + 0  # + 0: no negative zero
 
 
 def import_register_wh(sampled_values: list[dict[str, Any]]) -> Decimal | None:

@@ -212,7 +212,10 @@ def _parse_date_time(value: Any) -> datetime:
         raise PydanticKnownError("datetime_type")
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # e.g. 9999-12-31T23:59:59-01:00: valid RFC 3339, but after the year 9999 in UTC
+        raise PydanticKnownError("datetime_parsing", {"error": "outside the years 1 to 9999 in UTC"}) from None
 
 
 def _format_date_time(value: datetime) -> str:
