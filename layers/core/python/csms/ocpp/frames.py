@@ -12,6 +12,7 @@ from decimal import Decimal
 from enum import IntEnum
 from typing import Any
 
+from csms.ocpp.json_limits import Problem, find_problem, is_text
 from csms.ocpp.errors import (
     ErrorCode,
     FormationViolationError,
@@ -22,10 +23,6 @@ from csms.ocpp.errors import (
 
 MAX_MESSAGE_ID_LENGTH = 36  # OCPP-J §4.1.3: the message id is at most 36 characters
 UNKNOWN_MESSAGE_ID = "-1"  # answer id when the frame is too broken to read one (OCPP 2.0.1 J §4.2.3 practice)
-MAX_NESTING = 32
-"""The deepest 1.6 payload (SetChargingProfile) nests 5 levels inside the frame: anything deeper is no OCPP."""
-MAX_INTEGER_DIGITS = 38
-"""DynamoDB keeps numbers of at most 38 digits: a larger integer cannot be a value the CSMS keeps."""
 
 
 class MessageType(IntEnum):
@@ -98,7 +95,7 @@ def parse_frame(text: str | bytes) -> Frame:
         raise FrameError(UNKNOWN_MESSAGE_ID, FormationViolationError("Message is not an OCPP-J array frame"))
     message_type, message_id = message[0], message[1]
     is_response = type(message_type) is int and message_type in (MessageType.CALL_RESULT, MessageType.CALL_ERROR)
-    if not isinstance(message_id, str) or not message_id or len(message_id) > MAX_MESSAGE_ID_LENGTH or not _is_text(message_id):
+    if not isinstance(message_id, str) or not message_id or len(message_id) > MAX_MESSAGE_ID_LENGTH or not is_text(message_id):
         raise FrameError(
             UNKNOWN_MESSAGE_ID,
             FormationViolationError(f"Message id must be a string of 1 to {MAX_MESSAGE_ID_LENGTH} characters"),
@@ -119,38 +116,12 @@ def parse_frame(text: str | bytes) -> Frame:
 
 
 def _screen(message: list[Any], message_id: str, *, answerable: bool) -> None:
-    """What JSON allows but no OCPP message can hold: nesting far deeper than any schema, strings that are not
-    Unicode text (a lone UTF-16 surrogate such as "\\ud800", which RFC 7493 §2.1 forbids and nothing can
-    encode), integers too large to keep. Walked without recursion, so no frame can exhaust the stack."""
-    pending: list[tuple[Any, int]] = [(message, 0)]
-    while pending:
-        value, depth = pending.pop()
-        if isinstance(value, str):
-            if not _is_text(value):
-                raise FrameError(message_id, FormationViolationError("A string is not valid Unicode text"), answerable=answerable)
-        elif type(value) is int:
-            if len(str(abs(value))) > MAX_INTEGER_DIGITS:
-                raise FrameError(
-                    message_id,
-                    PropertyConstraintViolationError(f"An integer has more than {MAX_INTEGER_DIGITS} digits"),
-                    answerable=answerable,
-                )
-        elif isinstance(value, dict | list):
-            if depth >= MAX_NESTING:
-                raise FrameError(message_id, FormationViolationError("Message is nested too deeply"), answerable=answerable)
-            items = value.items() if isinstance(value, dict) else enumerate(value)
-            for key, item in items:
-                if isinstance(key, str):
-                    pending.append((key, depth + 1))
-                pending.append((item, depth + 1))
-
-
-def _is_text(value: str) -> bool:
-    try:
-        value.encode()
-    except UnicodeEncodeError:
-        return False
-    return True
+    problem = find_problem(message)
+    if problem is None:
+        return
+    # An integer is the right JSON type with a value out of range; the rest breaks the PDU's structure.
+    error_type = PropertyConstraintViolationError if problem is Problem.INTEGER_TOO_LARGE else FormationViolationError
+    raise FrameError(message_id, error_type(f"Message {problem.value}"), answerable=answerable)
 
 
 def _parse_call(message: list[Any], message_id: str) -> Call:
