@@ -1,4 +1,3 @@
-from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from csms.commands.workflow_task import WorkflowCommand, send_for_workflow
@@ -7,6 +6,5 @@ from csms.runtime.wiring import get_services
 
 
 @logger.inject_lambda_context
-@event_parser(model=WorkflowCommand)
-def handler(event: WorkflowCommand, context: LambdaContext) -> dict:
-    return send_for_workflow(event, get_services())
+def handler(event: dict, context: LambdaContext) -> dict:
+    return send_for_workflow(WorkflowCommand.model_validate(event), get_services())

@@ -1,4 +1,3 @@
-from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from csms.gateway.connection import close_connection
@@ -9,6 +8,5 @@ from csms.runtime.wiring import get_services
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-@event_parser(model=DisconnectEvent)
-def handler(event: DisconnectEvent, context: LambdaContext) -> dict:
-    return close_connection(event, get_services())
+def handler(event: dict, context: LambdaContext) -> dict:
+    return close_connection(DisconnectEvent.model_validate(event), get_services())

@@ -40,7 +40,7 @@ def open_connection(event: ConnectEvent, services: Services) -> dict[str, Any]:
         charge_point_id,
         context.connection_id,
         connected_at=utc_now(),
-        source_ip=str(context.identity.source_ip.network_address),
+        source_ip=context.identity.source_ip,
     )
     if previous:
         # The newest connection wins: a station that lost power leaves a ghost socket behind.
