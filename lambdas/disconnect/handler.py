@@ -1,9 +1,12 @@
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from csms.runtime.startup import startup_imports
 
-from csms.gateway.connection import close_connection
-from csms.gateway.events import DisconnectEvent
-from csms.runtime.observability import logger, metrics
-from csms.runtime.wiring import get_services
+with startup_imports():
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from csms.gateway.connection import close_connection
+    from csms.gateway.events import DisconnectEvent
+    from csms.runtime.observability import logger, metrics
+    from csms.runtime.wiring import get_services
 
 
 @logger.inject_lambda_context
