@@ -10,8 +10,9 @@ The minimum, not the median: a fresh interpreter can only be slowed down by the 
 never sped up, so the fastest run is the closest to the code's own cost. Runs of the different targets
 are interleaved so that a burst of load does not fall on one of them only.
 
-`.pyc` files are those of this machine (compiled once, then reused), as on a machine where they exist;
-see the README about the layers, whose `.pyc` Lambda cannot write.
+`.pyc` files are those of this machine (compiled once, then reused). The layers the stack deploys hold
+none and Lambda cannot write them (/opt is read-only), so on AWS every cold start also compiles the
+layers' sources, which this figure leaves out (see the README, Benchmark).
 """
 
 from __future__ import annotations
