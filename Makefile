@@ -28,6 +28,7 @@ test-later: $(STAMP)
 
 ## bench: simulated stations against the local runtime; prints throughput, latency, AWS requests per action
 bench: $(STAMP)
+	$(BIN)/python -m benchmarks.imports
 	$(BIN)/python -m benchmarks.stations
 
 ## sim: simulated stations against the local runtime, e.g. make sim ARGS="--stations 5 --sessions"

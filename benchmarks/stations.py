@@ -1,8 +1,8 @@
 """`make bench`: N simulated stations against the local runtime.
 
 Prints messages per second, p50/p99 round trip per action, the AWS requests each action costs
-(counted with botocore's `before-call` event on the functions' boto3 session), the cold import time
-of each function's handler module and the peak memory of the process.
+(counted with botocore's `before-call` event on the functions' boto3 session) and the peak memory of the
+process. The cold import time of each handler is `benchmarks.imports`, which `make bench` runs first.
 
 Everything runs in one process on one event loop (stations, gateway) plus the handler threads, so the
 figures are those of one Python process on this machine, stations' own work included: they are for
@@ -18,7 +18,6 @@ import json
 import random
 import resource
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -31,7 +30,6 @@ import websockets
 
 from csms.domain.authorization import IdTagRecord
 from csms.runtime.wiring import aws_session, get_services
-from infra.manifest import FUNCTIONS, REPO_ROOT
 from local.aws import emulated_aws
 from local.runtime import LocalConfig, LocalRuntime
 
@@ -154,18 +152,6 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-def cold_import_ms(function_name: str) -> float:
-    """Import time of a handler module in a fresh interpreter (what a Lambda cold start pays for our code)."""
-    code = (
-        "import importlib.util, sys, time; sys.path.insert(0, 'layers/core/python'); t = time.perf_counter(); "
-        f"spec = importlib.util.spec_from_file_location('handler', 'lambdas/{function_name}/handler.py'); "
-        "module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module); "
-        "print((time.perf_counter() - t) * 1000)"
-    )
-    runs = [float(subprocess.check_output([sys.executable, "-c", code], cwd=REPO_ROOT, text=True)) for _ in range(3)]
-    return statistics.median(runs)
-
-
 async def bench(args: argparse.Namespace, counter: RequestCounter) -> tuple[dict[str, list[float]], float]:
     config = LocalConfig(ws_port=0, connections_port=0, api_port=0, table_name=TABLE_NAME, log_level="WARNING", max_concurrent_invocations=args.workers)
     latencies: dict[str, list[float]] = defaultdict(list)
@@ -194,9 +180,6 @@ def report(args: argparse.Namespace, counter: RequestCounter, latencies: dict[st
     for route in ("authorizer", "connect", "disconnect"):
         handler = counter.median_ms(route)[0]
         print(f"{'$' + route if route != 'authorizer' else 'authorizer':<20}{counter.invocations[route]:>7}{'':>18}{handler:>9.1f}{'':>14}   {counter.costs(route)}")
-    print("\nCold import of each handler module (median of 3 fresh interpreters):")
-    for spec in FUNCTIONS:
-        print(f"  {spec.name:<12}{cold_import_ms(spec.name):>8.0f} ms")
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"\nPeak memory of the benchmark process (stations + local runtime + moto): {peak_mb:.0f} MB")
 

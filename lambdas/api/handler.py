@@ -1,8 +1,11 @@
-from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from csms.runtime.startup import startup_imports
 
-from csms.operator.app import handle
-from csms.runtime.observability import logger, metrics
+with startup_imports():
+    from aws_lambda_powertools.logging import correlation_paths
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from csms.operator.app import handle
+    from csms.runtime.observability import logger, metrics
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

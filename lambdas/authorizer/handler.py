@@ -1,13 +1,14 @@
-from aws_lambda_powertools.utilities.parser import event_parser
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from csms.runtime.startup import startup_imports
 
-from csms.gateway.authorizer import authorize_connection
-from csms.gateway.events import AuthorizerEvent
-from csms.runtime.observability import logger
-from csms.runtime.wiring import get_services
+with startup_imports():
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from csms.gateway.authorizer import authorize_connection
+    from csms.gateway.events import AuthorizerEvent
+    from csms.runtime.observability import logger
+    from csms.runtime.wiring import get_services
 
 
 @logger.inject_lambda_context
-@event_parser(model=AuthorizerEvent)
-def handler(event: AuthorizerEvent, context: LambdaContext) -> dict:
-    return authorize_connection(event, get_services())
+def handler(event: dict, context: LambdaContext) -> dict:
+    return authorize_connection(AuthorizerEvent.model_validate(event), get_services())

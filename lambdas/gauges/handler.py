@@ -1,8 +1,11 @@
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from csms.runtime.startup import startup_imports
 
-from csms.monitoring.gauges import publish_gauges
-from csms.runtime.observability import logger, metrics
-from csms.runtime.wiring import get_services
+with startup_imports():
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from csms.monitoring.gauges import publish_gauges
+    from csms.runtime.observability import logger, metrics
+    from csms.runtime.wiring import get_services
 
 
 @logger.inject_lambda_context

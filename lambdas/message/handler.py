@@ -1,14 +1,15 @@
-from aws_lambda_powertools.utilities.parser import event_parser
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from csms.runtime.startup import startup_imports
 
-from csms.gateway.message import on_message
-from csms.gateway.events import MessageEvent
-from csms.runtime.observability import logger, metrics
-from csms.runtime.wiring import get_services
+with startup_imports():
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from csms.gateway.message import on_message
+    from csms.gateway.events import MessageEvent
+    from csms.runtime.observability import logger, metrics
+    from csms.runtime.wiring import get_services
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
-@event_parser(model=MessageEvent)
-def handler(event: MessageEvent, context: LambdaContext) -> dict:
-    return on_message(event, get_services())
+def handler(event: dict, context: LambdaContext) -> dict:
+    return on_message(MessageEvent.model_validate(event), get_services())

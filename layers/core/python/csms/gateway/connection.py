@@ -39,7 +39,7 @@ def open_connection(event: ConnectEvent, services: Services) -> dict[str, Any]:
         charge_point_id,
         context.connection_id,
         connected_at=services.clock.now(),
-        source_ip=str(context.identity.source_ip.network_address),
+        source_ip=context.identity.source_ip,
     )
     if previous:
         # The newest connection wins: a station that lost power leaves a ghost socket behind.

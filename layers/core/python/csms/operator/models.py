@@ -45,6 +45,7 @@ class ApiModel(BaseModel):
         validate_by_alias=True,
         serialize_by_alias=True,
         extra="forbid",  # a misspelt field ("pasword") is an error, not silently ignored
+        defer_build=True,  # built by the first request that uses the model, not by every cold start
     )
 
 

@@ -83,6 +83,7 @@ class OcppModel(BaseModel):
         extra="forbid",
         frozen=True,
         strict=True,
+        defer_build=True,
     )
 
     # Filled per class once it is built: the property names the schema knows, and the required ones.

@@ -1,0 +1,82 @@
+"""The functions' entry points (`lambdas/<name>/handler.py`) as Lambda loads and calls them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import sysconfig
+
+import pytest
+from pydantic import ValidationError
+
+from infra.manifest import CORE_LAYER_DIR, FUNCTIONS, LAMBDAS_DIR
+from local.lambdas import LocalFunctions
+
+# A refused event publishes no metric: Powertools warns about that, which is what we want here.
+pytestmark = pytest.mark.filterwarnings("ignore:No application metrics to publish:UserWarning")
+
+CONTEXT = {"connectionId": "c1", "authorizer": {"principalId": "CP1", "chargePointId": "CP1"}}
+CONNECT = {
+    "headers": {"Sec-WebSocket-Protocol": "ocpp1.6"},
+    "isBase64Encoded": False,
+    "requestContext": CONTEXT | {"eventType": "CONNECT", "routeKey": "$connect", "identity": {"sourceIp": "192.0.2.1"}},
+}
+MESSAGE = {
+    "body": '[2,"1","Heartbeat",{}]',
+    "isBase64Encoded": False,
+    "requestContext": CONTEXT | {"eventType": "MESSAGE", "routeKey": "$default"},
+}
+
+
+@pytest.fixture
+def functions():
+    functions = LocalFunctions(FUNCTIONS)
+    yield functions
+    functions.close()
+
+
+@pytest.mark.parametrize(
+    ("function", "event"),
+    [
+        ("message", CONNECT),  # routed to the wrong function
+        ("connect", MESSAGE),
+        ("disconnect", MESSAGE),
+        ("message", {"body": '[2,"1","Heartbeat",{}]', "isBase64Encoded": False}),  # no request context
+        ("message", {**MESSAGE, "requestContext": {**MESSAGE["requestContext"], "authorizer": {}}}),  # not authorized
+        ("authorizer", {"headers": {}, "requestContext": {"connectionId": "c1"}}),  # no methodArn, no identity
+        ("command", {"chargePointId": "CP1", "action": "Reset"}),  # no task token
+    ],
+    ids=["message gets $connect", "connect gets a message", "disconnect gets a message", "no context",
+         "no station identity", "authorizer without methodArn", "command without task token"],
+)
+def test_a_malformed_event_is_refused_before_any_work(functions, function, event):
+    # No table, no AWS: the event is refused before the handler reaches either.
+    with pytest.raises(ValidationError):
+        functions.invoke_blocking(function, event)
+
+
+def _modules_after_import(function: str) -> set[str]:
+    code = (
+        "import json, sys; "
+        f"sys.path[:0] = {[str(LAMBDAS_DIR / function), str(CORE_LAYER_DIR / 'python'), sysconfig.get_path('purelib')]!r}; "
+        "import handler; print(json.dumps(sorted(sys.modules)))"
+    )
+    environment = {"TABLE_NAME": "csms", "AWS_REGION": "us-east-1", "POWERTOOLS_SERVICE_NAME": "csms"}
+    output = subprocess.check_output([sys.executable, "-I", "-S", "-c", code], env=environment, text=True)
+    return set(json.loads(output))
+
+
+@pytest.mark.parametrize("function", ["message", "connect", "disconnect", "authorizer", "command"])
+def test_station_functions_start_without_powertools_parser(function):
+    # Parser and its event models were a tenth of these functions' cold start (`make bench` measures it).
+    modules = _modules_after_import(function)
+    assert "handler" in modules
+    assert "aws_lambda_powertools.utilities.parser" not in modules
+
+
+def test_the_operator_api_starts_without_building_the_openapi_models():
+    # Only /openapi.json and /docs need them; every cold start paid for them (`make bench` measures it).
+    modules = _modules_after_import("api")
+    assert "csms.operator.app" in modules
+    assert "aws_lambda_powertools.event_handler.openapi.models" not in modules
