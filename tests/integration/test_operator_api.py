@@ -112,6 +112,18 @@ class Client:
         raw: str | None = None,
         content_type: str = "application/json",
     ) -> Reply:
+        return self.send(self.event(method, path, body, query=query, raw=raw, content_type=content_type))
+
+    def event(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        query: dict[str, Any] | None = None,
+        raw: str | None = None,
+        content_type: str = "application/json",
+    ) -> dict[str, Any]:
         text = raw if raw is not None else (json.dumps(body) if body is not None else None)
         query = {name: str(value).lower() if isinstance(value, bool) else str(value) for name, value in (query or {}).items()}
         event: dict[str, Any] = {
@@ -138,11 +150,19 @@ class Client:
             event["queryStringParameters"] = query
         if text is not None:
             event["body"] = text
+        return event
+
+    def send(self, event: dict[str, Any]) -> Reply:
         result = self.handler(event, LambdaContext.for_function(OPERATOR_API))
         body_text = result.get("body") or ""
         if result.get("isBase64Encoded"):
             body_text = base64.b64decode(body_text).decode()
         return Reply(int(result["statusCode"]), {k.lower(): v for k, v in result.get("headers", {}).items()}, body_text)
+
+    def request_event(self, method: str, path: str, body: str, *, base64_encoded: bool) -> Reply:
+        """A request whose body is given as API Gateway puts it in the event (base64 for a binary body)."""
+        event = self.event(method, path, raw=body) | {"isBase64Encoded": base64_encoded}
+        return self.send(event)
 
     def get(self, path: str, **query: Any) -> Reply:
         return self.request("GET", path, query=query)
@@ -751,3 +771,45 @@ def test_an_unexpected_failure_is_a_json_500_and_logged(api, captured_logs):
     answer = api.get("/charge-points/CP1")
     assert answer.status == 500 and answer.json == {"message": "Internal server error"}
     assert "the table is on fire" in captured_logs()
+
+
+# --- bodies that used to crash the function answer 4xx with a message ---------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ('{"description": ' + "[" * 1000 + "]" * 1000 + "}", "The request body nested more than 32 levels deep"),
+        ("[" * 100_000 + "]" * 100_000, "The request body nested more than 32 levels deep"),
+        ('{"description": "lobby \\ud800"}', "The request body holds a string that is not valid Unicode text"),
+    ],
+)
+def test_a_body_no_message_can_hold_is_400_and_changes_nothing(api, services, raw, message):
+    answer = api.request("PUT", "/charge-points/CP7", raw=raw)
+    assert (answer.status, answer.json["message"]) == (400, message)
+    assert services.stations.get("CP7") is None
+
+
+def test_a_body_that_is_not_utf8_is_400(api):
+    event_body = base64.b64encode(b'{"description": "caf\xe9"}').decode()
+    answer = api.request_event("PUT", "/charge-points/CP7", event_body, base64_encoded=True)
+    assert (answer.status, answer.json["message"]) == (400, "The request body is not UTF-8 text")
+
+
+def test_an_integer_of_39_digits_in_a_command_payload_is_400_and_sends_nothing(connected, stations):
+    answer = connected.request("POST", "/charge-points/CP1/commands/GetCompositeSchedule", raw='{"connectorId": 1, "duration": ' + "9" * 39 + "}")
+    assert (answer.status, answer.json["message"]) == (400, "The request body holds an integer of more than 38 digits")
+    assert stations.sent == []
+
+
+def test_an_expiry_date_after_the_year_9999_in_utc_is_422(api, services):
+    answer = api.put("/id-tags/TAG9", {"status": "Accepted", "expiryDate": "9999-12-31T23:59:59-01:00"})
+    assert answer.status == 422 and answer.json["errors"][0]["location"] == "body.expiryDate"
+    assert services.id_tags.get("TAG9") is None
+
+
+@pytest.mark.parametrize("value", ["yes", "true", 1, "1"])
+def test_booleans_are_booleans(api, services, value):
+    answer = api.put("/charge-points/CP7", {"lenient": value})
+    assert answer.status == 422 and answer.json["errors"][0]["location"] == "body.lenient"
+    assert services.stations.get("CP7") is None

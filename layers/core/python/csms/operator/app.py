@@ -3,6 +3,8 @@ a router per resource, the exception -> response table, `GET /openapi.json` and 
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from functools import partial
 from pathlib import Path
@@ -13,8 +15,10 @@ from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.metrics import MetricUnit
 
 from csms.ocpp.frames import decimal_to_json
+from csms.ocpp.json_limits import Problem, find_problem
 from csms.operator import charge_points, commands, id_tags, transactions
 from csms.operator.errors import install_error_responses
+from csms.operator.models import ErrorBody
 from csms.runtime.observability import metrics
 
 OPENAPI_INFO: dict[str, Any] = {
@@ -78,6 +82,28 @@ def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Resolve one request. A body is read as JSON whatever its Content-Type says: this API takes nothing else,
     and `curl -d` sends application/x-www-form-urlencoded unless told otherwise."""
     headers = event.get("headers") or {}
-    if event.get("body") and not headers.get("content-type", "").lower().startswith("application/json"):
-        event = {**event, "headers": {**headers, "content-type": "application/json"}}
+    if event.get("body"):
+        problem = _body_problem(event["body"], base64_encoded=bool(event.get("isBase64Encoded")))
+        if problem is not None:
+            metrics.add_metric(name="OperatorErrors", unit=MetricUnit.Count, value=1)
+            body = ErrorBody(message=f"The request body {problem}").model_dump(mode="json", by_alias=True, exclude_none=True)
+            return {"statusCode": 400, "headers": {"Content-Type": content_types.APPLICATION_JSON}, "body": json.dumps(body)}
+        if not headers.get("content-type", "").lower().startswith("application/json"):
+            event = {**event, "headers": {**headers, "content-type": "application/json"}}
     return app.resolve(event, context)
+
+
+def _body_problem(body: str, *, base64_encoded: bool) -> str | None:
+    """Why a body cannot be taken as JSON this API reads (said before the resolver tries and fails with a 500)."""
+    try:
+        text = base64.b64decode(body, validate=True).decode() if base64_encoded else body
+    except (binascii.Error, UnicodeDecodeError):
+        return "is not UTF-8 text"
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return None  # the resolver answers it as any request that does not match the schema (422)
+    except RecursionError:
+        return Problem.TOO_DEEP.value
+    problem = find_problem(document)
+    return problem.value if problem is not None else None

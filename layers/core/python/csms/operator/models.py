@@ -7,12 +7,12 @@ command answers) are passed through as the station sent them, as plain JSON numb
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, SecretStr, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, SecretStr, StrictBool, WithJsonSchema
 from pydantic.alias_generators import to_camel
 
 from csms.domain.authorization import IdTagRecord
@@ -30,6 +30,19 @@ WattHours = Annotated[
     Decimal, PlainSerializer(decimal_to_json, when_used="json"), WithJsonSchema({"type": "number", "description": "Wh"})
 ]
 JsonObject = dict[str, Any]
+
+
+def _in_utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59:59-01:00 is a valid date-time, but after the year 9999 in UTC
+        raise ValueError("the date-time is outside the years 1 to 9999 in UTC") from None
+
+
+UtcDateTime = Annotated[datetime, AfterValidator(_in_utc)]
+"""A date-time taken in: no offset means UTC, and it must exist in UTC."""
 NextPageToken = Annotated[str | None, Field(description="Pass as nextToken for the next page; null on the last one")]
 
 
@@ -87,7 +100,7 @@ class ChargePointRegistration(ApiModel):
         ),
     )
     description: str | None = Field(None, max_length=500)
-    lenient: bool | None = Field(
+    lenient: StrictBool | None = Field(
         None,
         description="Lenient mode: schema violations in the station's messages are logged and still answered. "
         "Taken into account from the station's next connection.",
@@ -240,7 +253,7 @@ class IdTagRegistration(ApiModel):
     """PUT body: replaces what is known of the tag (a field left out is cleared; status defaults to Accepted)."""
 
     status: IdTagStatus = IdTagStatus.ACCEPTED
-    expiry_date: datetime | None = Field(None, description="After it the tag is answered Expired (UTC if no offset)")
+    expiry_date: UtcDateTime | None = Field(None, description="After it the tag is answered Expired (UTC if no offset)")
     parent_id_tag: str | None = Field(None, min_length=1, max_length=20, description="Group tag (CiString20)")
 
 
