@@ -124,8 +124,10 @@ def test_an_expired_call_lets_the_next_one_go_and_its_late_answer_is_still_kept(
     assert service.wait_for(station, second.command_id, seconds=0.01).status is CommandStatus.QUEUED
     service.pump(station, "CP1")
     assert station.connections.sent[-1][1][2] == "ClearCache"
+    timed_out = station.commands.get(first.command_id)
+    assert (timed_out.status, timed_out.error["code"]) == (CommandStatus.TIMED_OUT, "TimedOut")
     late = answer(station, {"fileName": "diag.zip"}, first)
-    assert late.status is CommandStatus.ANSWERED
+    assert late.status is CommandStatus.ANSWERED and late.response == {"fileName": "diag.zip"}
     # The late answer did not free the slot that belongs to the second call.
     assert station_item(station)["outstandingCall"]["commandId"] == second.command_id
 
@@ -268,3 +270,82 @@ def test_a_heartbeat_sends_the_command_queued_behind_an_unanswered_one(station, 
     heartbeat.result("Heartbeat", {})
     assert station.commands.get(waiting.command_id).status is CommandStatus.SENT
     assert station.connections.sent[-1][1][2] == "ClearCache"
+
+
+def test_a_workflow_waiting_on_a_call_that_timed_out_is_told_once(station, clock):
+    station.settings = station.settings.model_copy(update={"command_timeout_seconds": 30})
+    first = service.send_command(station, "CP1", "GetDiagnostics", {"location": "ftp://diag.example.com/"}, task_token="token-1")
+    service.send_command(station, "CP1", "ClearCache", {})
+    clock.advance(seconds=31)
+    service.pump(station, "CP1")
+    answer(station, {"fileName": "diag.zip"}, first)  # too late for the workflow: it was told
+    assert station.workflows.outcomes == [("failure", "token-1", "TimedOut", "The station did not answer in time")]
+
+
+def test_a_hand_over_that_fails_loses_nothing_and_the_next_pump_sends_the_command(station, monkeypatch):
+    from botocore.exceptions import ClientError
+
+    client = station.table.meta.client
+    real = client.transact_write_items
+    throttled = ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "TransactWriteItems")
+    failures = [throttled]
+
+    def flaky(**request):
+        is_hand_over = len(request["TransactItems"]) == 3 and "Delete" in request["TransactItems"][1]
+        if is_hand_over and failures:
+            raise failures.pop()
+        return real(**request)
+
+    monkeypatch.setattr(client, "transact_write_items", flaky)
+    with pytest.raises(ClientError):
+        service.send_command(station, "CP1", "ClearCache", {})
+    (queued,) = station.commands.list_for_station("CP1")
+    assert queued.status is CommandStatus.QUEUED and station.commands.next_queued("CP1").command_id == queued.command_id
+    assert "outstandingCall" not in station_item(station)
+    service.pump(station, "CP1")
+    assert station.commands.get(queued.command_id).status is CommandStatus.SENT
+    assert [frame[2] for _, frame in station.connections.sent] == ["ClearCache"]
+
+
+def test_an_answer_whose_write_is_throttled_is_tried_again_and_recorded(station, monkeypatch):
+    from botocore.exceptions import ClientError
+
+    from csms.station import dispatcher
+    from tests.integration.stations import Station
+
+    monkeypatch.setattr(dispatcher, "ANSWER_RETRY_DELAYS", (0, 0))
+    command = service.send_command(station, "CP1", "ClearCache", {})
+    table = station.table
+    real = table.update_item
+    failures = [ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "UpdateItem")] * 2
+
+    def throttled(**request):
+        if failures:
+            raise failures.pop()
+        return real(**request)
+
+    monkeypatch.setattr(table, "update_item", throttled)
+    reply = Station(station, "CP1").send_raw(json.dumps([3, command.command_id, {"status": "Accepted"}]))
+    assert reply is None
+    assert station.commands.get(command.command_id).status is CommandStatus.ANSWERED
+
+
+def test_an_answer_that_cannot_be_recorded_is_logged_with_its_message_id_and_counted(station, monkeypatch, caplog):
+    from botocore.exceptions import ClientError
+
+    from csms.station import dispatcher
+    from tests.integration.stations import Station
+
+    monkeypatch.setattr(dispatcher, "ANSWER_RETRY_DELAYS", (0, 0))
+    counted = []
+    monkeypatch.setattr(dispatcher.metrics, "add_metric", lambda **metric: counted.append(metric["name"]))
+    command = service.send_command(station, "CP1", "ClearCache", {})
+
+    def always_throttled(**request):
+        raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "UpdateItem")
+
+    monkeypatch.setattr(station.table, "update_item", always_throttled)
+    Station(station, "CP1").send_raw(json.dumps([3, command.command_id, {"status": "Accepted"}]))
+    assert counted == ["UnrecordedAnswers"]
+    (record,) = [record for record in caplog.records if record.getMessage() == "A station's answer could not be recorded"]
+    assert record.message_id == command.command_id and record.attempts == 3

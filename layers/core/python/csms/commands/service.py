@@ -16,7 +16,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from csms.adapters.dynamodb.commands import SlotTaken
+from csms.adapters.dynamodb.commands import QueueEntryGone, SlotTaken
 from csms.domain.commands import Command, CommandStatus, QueuedCall
 from csms.commands import effects
 from csms.domain.local_list import ListTooLarge, split_local_list
@@ -108,15 +108,23 @@ def pump(services: Services, charge_point_id: str) -> None:
         queued = services.commands.next_queued(charge_point_id)
         if queued is None:
             return
+        station = services.stations.get(charge_point_id)
         now = services.clock.now()
+        if station is None:
+            return
+        unanswered = station.outstanding_call
+        if unanswered is not None and unanswered.expires_at >= now:
+            return  # its turn comes when that call is answered or expires
         try:
-            connection_id = services.commands.acquire_slot(charge_point_id, queued.command_id, now=now, expires_at=now + timeout)
+            # Sent before it leaves: the answer can arrive (in another invocation) before post returns.
+            services.commands.hand_over(charge_point_id, queued, now=now, expires_at=now + timeout)
         except SlotTaken:
             return
-        services.commands.dequeue(charge_point_id, queued)
-        # Marked Sent before it leaves: the answer can arrive (in another invocation) before post returns.
-        services.commands.mark_sent(queued.command_id, at=now)
-        if connection_id and _post(services, connection_id, queued):
+        except QueueEntryGone:
+            continue
+        if unanswered is not None:
+            _time_out(services, unanswered.command_id)
+        if station.connection_id and _post(services, station.connection_id, queued):
             return
         _complete(
             services,
@@ -126,6 +134,17 @@ def pump(services: Services, charge_point_id: str) -> None:
             error={"code": NOT_CONNECTED, "description": "The station is not connected"},
             pump_next=False,
         )
+
+
+def _time_out(services: Services, command_id: str) -> None:
+    """The call whose slot expired stays in the history as TimedOut, not Sent forever; a workflow waiting on it
+    learns it now rather than at its own timeout."""
+    error = {"code": CommandStatus.TIMED_OUT.value, "description": "The station did not answer in time"}
+    timed_out = services.commands.record_outcome(
+        command_id, status=CommandStatus.TIMED_OUT, at=services.clock.now(), error=error
+    )
+    if timed_out is not None:
+        _notify_workflow(services, timed_out)
 
 
 def _post(services: Services, connection_id: str, queued: QueuedCall) -> bool:
@@ -142,17 +161,24 @@ def handle_answer(services: Services, charge_point_id: str, frame: CallResult | 
             extra={"charge_point_id": charge_point_id, "message_id": frame.message_id},
         )
         return
+    late = command.status is CommandStatus.TIMED_OUT  # its workflow, if any, was told already
     if isinstance(frame, CallError):
         error = {"code": str(frame.code), "description": frame.description, "details": frame.details}
-        _complete(services, charge_point_id, command.command_id, status=CommandStatus.FAILED, error=error)
+        _complete(services, charge_point_id, command.command_id, status=CommandStatus.FAILED, error=error, late=late)
         return
     try:
         parsed = parse_response(command.action, frame.payload, lenient=lenient)
     except OcppError as invalid:
         error = {"code": str(invalid.code), "description": f"The station's answer breaks the 1.6 schema: {invalid.description}"}
-        _complete(services, charge_point_id, command.command_id, status=CommandStatus.FAILED, error=error, response=frame.payload)
+        _complete(
+            services, charge_point_id, command.command_id,
+            status=CommandStatus.FAILED, error=error, response=frame.payload, late=late,
+        )  # fmt: skip
         return
-    _complete(services, charge_point_id, command.command_id, status=CommandStatus.ANSWERED, response=dump(parsed.message))
+    _complete(
+        services, charge_point_id, command.command_id,
+        status=CommandStatus.ANSWERED, response=dump(parsed.message), late=late,
+    )  # fmt: skip
 
 
 def _complete(
@@ -164,14 +190,23 @@ def _complete(
     response: dict[str, Any] | None = None,
     error: dict[str, Any] | None = None,
     pump_next: bool = True,
+    late: bool = False,
 ) -> None:
-    completed = services.commands.record_outcome(command_id, status=status, at=services.clock.now(), response=response, error=error)
+    completed = services.commands.record_outcome(
+        command_id,
+        status=status,
+        at=services.clock.now(),
+        response=response,
+        error=error,
+        expected=(CommandStatus.SENT, CommandStatus.TIMED_OUT),
+    )
     if completed is None:
         return  # answered before: a retransmission or a very late duplicate changes nothing
     if completed.status is CommandStatus.ANSWERED:
         effects.apply(services, completed)
     services.commands.release_slot(charge_point_id, command_id)
-    _notify_workflow(services, completed)
+    if not late:
+        _notify_workflow(services, completed)
     if pump_next:
         pump(services, charge_point_id)
 

@@ -15,6 +15,7 @@ class CommandStatus(StrEnum):
     SENT = "Sent"  # on its way or at the station, no answer yet
     ANSWERED = "Answered"  # CALLRESULT received and valid
     FAILED = "Failed"  # CALLERROR received, an answer that broke the schema, or the station was not reachable
+    TIMED_OUT = "TimedOut"  # unanswered past its timeout: the next call went out; a late answer is still kept
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -37,7 +38,8 @@ class Command:
 
     @property
     def done(self) -> bool:
-        return self.status in (CommandStatus.ANSWERED, CommandStatus.FAILED)
+        """Nothing more to wait for (a TimedOut command may still get a late answer, recorded when it comes)."""
+        return self.status in (CommandStatus.ANSWERED, CommandStatus.FAILED, CommandStatus.TIMED_OUT)
 
 
 @dataclass(frozen=True, kw_only=True)

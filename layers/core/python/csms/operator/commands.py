@@ -180,7 +180,7 @@ def _run(services: Services, commands: list[Command], *, wait: bool) -> CommandV
         )
     seconds = services.settings.command_wait_seconds
     outcome = wait_for(services, last.command_id, seconds=seconds)
-    if not outcome.done:
+    if not outcome.done or outcome.status is CommandStatus.TIMED_OUT:
         metrics.add_metric(name="OperatorCommandsUnanswered", unit=MetricUnit.Count, value=1)
         raise CommandNotAnswered(outcome, seconds)
     if outcome.status is CommandStatus.FAILED:

@@ -7,6 +7,7 @@ CSMS made; they never get a reply (OCPP-J §4.1.1).
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -63,11 +64,29 @@ def handle_frame(text: str, ctx: StationContext) -> str | None:
     if isinstance(frame, Call):
         return _handle_call(frame, ctx).to_json()
     # An answer to a central-system call; answers are never answered (OCPP-J §4.1.1).
-    try:
-        handle_answer(ctx.services, ctx.charge_point_id, frame, lenient=ctx.lenient)
-    except Exception:
-        logger.exception("Could not record a station's answer", extra={"charge_point_id": ctx.charge_point_id, "message_id": frame.message_id})
+    _record_answer(frame, ctx)
     return None
+
+
+ANSWER_RETRY_DELAYS: tuple[float, ...] = (0.05, 0.25)
+"""Seconds before each new try to record a station's answer (a throttled or conflicting write)."""
+
+
+def _record_answer(frame: CallResult | CallError, ctx: StationContext) -> None:
+    """The station sends an answer once: a write that fails is tried again (recording is idempotent), and one
+    that still fails is logged with its message id and counted, never silently dropped."""
+    extra = {"charge_point_id": ctx.charge_point_id, "message_id": frame.message_id}
+    for attempt, delay in enumerate((*ANSWER_RETRY_DELAYS, None), start=1):
+        try:
+            handle_answer(ctx.services, ctx.charge_point_id, frame, lenient=ctx.lenient)
+            return
+        except Exception:
+            if delay is None:
+                logger.exception("A station's answer could not be recorded", extra=extra | {"attempts": attempt})
+                metrics.add_metric(name="UnrecordedAnswers", unit=MetricUnit.Count, value=1)
+                return
+            logger.warning("Recording a station's answer failed; trying again", extra=extra | {"attempt": attempt}, exc_info=True)
+            time.sleep(delay)
 
 
 def _handle_call(call: Call, ctx: StationContext) -> CallResult | CallError:

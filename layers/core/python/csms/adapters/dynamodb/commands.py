@@ -25,7 +25,7 @@ from csms.adapters.dynamodb.keys import (
     station_key,
     station_pk,
 )
-from csms.adapters.dynamodb.operations import update_if
+from csms.adapters.dynamodb.operations import cancellation_codes, update_if
 from csms.adapters.dynamodb.schema import PARTITION_KEY, SORT_KEY, STATION_INDEX, TTL_ATTRIBUTE
 from csms.adapters.dynamodb.values import to_item_value
 from csms.domain.clock import from_iso, to_iso
@@ -109,29 +109,60 @@ class CommandRepository:
             command_id=head["commandId"], action=Action(head["action"]), payload=head["payload"], position=head[SORT_KEY]
         )
 
-    def dequeue(self, charge_point_id: str, queued: QueuedCall) -> None:
-        self._table.delete_item(Key=outbox_key(charge_point_id, queued.position))
-
-    def acquire_slot(self, charge_point_id: str, command_id: str, *, now: datetime, expires_at: datetime) -> str | None:
-        """Take the station's single outstanding-call slot for this command, if free or expired.
-        Returns the station's current connection id (None when it is not connected), or raises SlotTaken."""
-        response = update_if(
-            self._table,
-            Key=station_key(charge_point_id),
-            UpdateExpression="SET outstandingCall = :slot",
-            ConditionExpression=(
-                "attribute_exists(chargePointId) AND "
-                "(attribute_not_exists(outstandingCall) OR outstandingCall.expiresAt < :now)"
-            ),
-            ExpressionAttributeValues={
-                ":slot": {"commandId": command_id, "expiresAt": to_iso(expires_at)},
-                ":now": to_iso(now),
-            },
-            ReturnValues="ALL_NEW",
-        )
-        if response is None:
-            raise SlotTaken()
-        return response["Attributes"].get("connectionId")
+    def hand_over(self, charge_point_id: str, queued: QueuedCall, *, now: datetime, expires_at: datetime) -> None:
+        """The queued command takes the station's single outstanding-call slot (free, or held by a call that
+        expired), leaves the queue and becomes Sent: one transaction, so no crash can leave it taken from the
+        queue but never sent. Raises SlotTaken when another call is outstanding, QueueEntryGone when another
+        pump handed this command over first."""
+        table = self._table.name
+        try:
+            self._client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Update": {
+                            "TableName": table,
+                            "Key": station_key(charge_point_id),
+                            "UpdateExpression": "SET outstandingCall = :slot",
+                            "ConditionExpression": (
+                                "attribute_exists(chargePointId) AND "
+                                "(attribute_not_exists(outstandingCall) OR outstandingCall.expiresAt < :now)"
+                            ),
+                            "ExpressionAttributeValues": {
+                                ":slot": {"commandId": queued.command_id, "expiresAt": to_iso(expires_at)},
+                                ":now": to_iso(now),
+                            },
+                        }
+                    },
+                    {
+                        "Delete": {
+                            "TableName": table,
+                            "Key": outbox_key(charge_point_id, queued.position),
+                            "ConditionExpression": "attribute_exists(pk)",
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": table,
+                            "Key": command_key(queued.command_id),
+                            "UpdateExpression": "SET #status = :sent, sentAt = :at",
+                            "ConditionExpression": "#status = :queued",
+                            "ExpressionAttributeNames": {"#status": "status"},
+                            "ExpressionAttributeValues": {
+                                ":sent": CommandStatus.SENT.value,
+                                ":queued": CommandStatus.QUEUED.value,
+                                ":at": to_iso(now),
+                            },
+                        }
+                    },
+                ]
+            )
+        except self._client.exceptions.TransactionCanceledException as error:
+            slot, entry, command = (*cancellation_codes(error), None, None, None)[:3]
+            if slot == "ConditionalCheckFailed":
+                raise SlotTaken() from None
+            if entry == "ConditionalCheckFailed" or command == "ConditionalCheckFailed":
+                raise QueueEntryGone() from None
+            raise
 
     def release_slot(self, charge_point_id: str, command_id: str) -> bool:
         return update_if(
@@ -141,14 +172,6 @@ class CommandRepository:
             ConditionExpression="outstandingCall.commandId = :command",
             ExpressionAttributeValues={":command": command_id},
         ) is not None
-
-    def mark_sent(self, command_id: str, *, at: datetime) -> None:
-        self._table.update_item(
-            Key=command_key(command_id),
-            UpdateExpression="SET #status = :sent, sentAt = :at",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={":sent": CommandStatus.SENT.value, ":at": to_iso(at)},
-        )
 
     def record_outcome(
         self,
@@ -196,3 +219,7 @@ class CommandRepository:
 
 class SlotTaken(Exception):
     """Another call to this station is outstanding: this one waits in the queue."""
+
+
+class QueueEntryGone(Exception):
+    """Another pump handed this queued command over first."""
