@@ -22,6 +22,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
+from csms.domain.station_identity import PATTERN as STATION_ID_PATTERN
 from csms.gateway.authorizer import ORIGIN_HEADER
 from infra.manifest import CHARGE_POINT_ID_QUERY_PARAMETER, OCPP_PATH_PREFIX
 
@@ -42,6 +43,7 @@ def station_path_function_code(*, stage_name: str) -> str:
         .replace("__OCPP_PATH_PREFIX__", OCPP_PATH_PREFIX)
         .replace("__STAGE_NAME__", stage_name)
         .replace("__CHARGE_POINT_ID_PARAMETER__", CHARGE_POINT_ID_QUERY_PARAMETER)
+        .replace("__STATION_ID_PATTERN__", STATION_ID_PATTERN.replace("\\", "\\\\"))  # inside a JS string literal
     )
 
 

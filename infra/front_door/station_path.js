@@ -5,10 +5,15 @@
 var PREFIX = '__OCPP_PATH_PREFIX__';
 var STAGE_PATH = '/__STAGE_NAME__';
 var PARAMETER = '__CHARGE_POINT_ID_PARAMETER__';
-var MAX_IDENTITY_LENGTH = 255;
+// The station identity rule of csms/domain/station_identity.py, filled in at synthesis.
+var STATION_ID = new RegExp('__STATION_ID_PATTERN__');
 
 function notFound() {
     return { statusCode: 404, statusDescription: 'Not Found' };
+}
+
+function badIdentity() {
+    return { statusCode: 400, statusDescription: 'Bad Request' };
 }
 
 function handler(event) {
@@ -20,10 +25,10 @@ function handler(event) {
     try {
         identity = decodeURIComponent(request.uri.substring(PREFIX.length));
     } catch (malformed) {
-        return notFound();
+        return badIdentity();  // invalid UTF-8 or a broken escape
     }
-    if (identity.length === 0 || identity.length > MAX_IDENTITY_LENGTH || identity.indexOf('/') !== -1) {
-        return notFound();
+    if (!STATION_ID.test(identity)) {
+        return badIdentity();
     }
     request.uri = STAGE_PATH;
     // Replaces whatever query the station sent: the identity comes from the path and nowhere else.

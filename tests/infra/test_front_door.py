@@ -67,10 +67,25 @@ class TestStationPathFunction:
         assert request["querystring"] == f"{CHARGE_POINT_ID_QUERY_PARAMETER}=CP001"
 
     def test_keeps_encoded_identities_encoded(self, deployed_function_code: str):
-        request = run_station_path_function(deployed_function_code, f"{OCPP_PATH_PREFIX}Hall%201")
-        assert request["querystring"] == f"{CHARGE_POINT_ID_QUERY_PARAMETER}=Hall%201"
+        request = run_station_path_function(deployed_function_code, f"{OCPP_PATH_PREFIX}Hall%3A1%2B2")
+        assert request["querystring"] == f"{CHARGE_POINT_ID_QUERY_PARAMETER}=Hall%3A1%2B2"
 
-    @pytest.mark.parametrize("uri", ["/", "/ocpp", OCPP_PATH_PREFIX, f"{OCPP_PATH_PREFIX}CP001/extra", "/other/CP001"])
+    @pytest.mark.parametrize(
+        "identity",
+        ["Hall%201", "..%2F..%2Fetc", "CP%00", "CP%3F", "CP%23", "CP%5C1", "CP%25", "%F0%9F%98%80", "%FF%FE", "%FE%FF",
+         "%E", "A" * 49, "x" * 2100],
+    )  # fmt: skip
+    def test_an_identity_outside_the_rule_is_refused_with_400(self, deployed_function_code: str, identity: str):
+        assert run_station_path_function(deployed_function_code, f"{OCPP_PATH_PREFIX}{identity}") == {
+            "statusCode": 400,
+            "statusDescription": "Bad Request",
+        }
+
+    def test_the_longest_identity_the_rule_allows_passes(self, deployed_function_code: str):
+        request = run_station_path_function(deployed_function_code, f"{OCPP_PATH_PREFIX}{'A' * 48}")
+        assert request["querystring"] == f"{CHARGE_POINT_ID_QUERY_PARAMETER}={'A' * 48}"
+
+    @pytest.mark.parametrize("uri", ["/", "/ocpp", "/other/CP001"])
     def test_anything_but_one_station_id_under_the_prefix_is_not_found(self, deployed_function_code: str, uri: str):
         assert run_station_path_function(deployed_function_code, uri) == {
             "statusCode": 404,

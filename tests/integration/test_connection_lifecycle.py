@@ -81,6 +81,13 @@ def test_missing_station_id_is_denied(services):
     assert effect(authorize_connection(authorizer_event(None), services)) == "Deny"
 
 
+@pytest.mark.parametrize("identity", ["Hall 1", "../../etc", "CP\x00", "CP\\1", "\ufffd\ufffd", "A" * 49, "x" * 2100])
+def test_an_identity_outside_the_rule_is_denied_even_where_every_station_is_accepted(services, table, identity):
+    services.settings = services.settings.model_copy(update={"unknown_station_policy": UnknownStationPolicy.ACCEPT})
+    assert effect(authorize_connection(authorizer_event(identity), services)) == "Deny"
+    assert table.scan()["Items"] == []
+
+
 def test_connections_bypassing_the_front_door_are_denied(services, station_with_password):
     services.settings = services.settings.model_copy(update={"origin_secret": "front-door-secret"})
     creds = basic("CP1", "0123456789abcdef")

@@ -813,3 +813,13 @@ def test_booleans_are_booleans(api, services, value):
     answer = api.put("/charge-points/CP7", {"lenient": value})
     assert answer.status == 422 and answer.json["errors"][0]["location"] == "body.lenient"
     assert services.stations.get("CP7") is None
+
+
+@pytest.mark.parametrize("identity", ["Hall 1", "..%2F..%2Fetc", "CP%00", "CP%5C1", "%F0%9F%98%80", "A" * 49])
+def test_a_station_identity_outside_the_rule_cannot_be_registered(api, identity):
+    answer = api.put(f"/charge-points/{identity}", {})
+    assert answer.status == 422 and answer.json["errors"][0]["location"] == "path.chargePointId"
+
+
+def test_the_longest_identity_the_rule_allows_is_registered(api):
+    assert api.put(f"/charge-points/{'A' * 48}", {}).status == 201

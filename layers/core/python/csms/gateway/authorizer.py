@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
+from csms.domain.station_identity import is_valid_station_id
 from csms.domain.passwords import parse_basic_authorization, verify_password
 from csms.gateway.events import AuthorizerEvent
 from csms.runtime.observability import logger
@@ -34,7 +35,7 @@ def authorize_connection(event: AuthorizerEvent, services: Services) -> dict[str
     ):
         logger.warning("Connection that bypassed the front door", extra={"source_ip": event.request_context.identity.source_ip})
         return _policy("Deny", charge_point_id or "unknown", event.method_arn)
-    if not charge_point_id:
+    if not charge_point_id or not is_valid_station_id(charge_point_id):  # the front door refused it already
         return _policy("Deny", "unknown", event.method_arn)
 
     station = services.stations.get(charge_point_id)

@@ -8,13 +8,21 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Depends
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
+from csms.domain import station_identity
 from csms.runtime.wiring import Services, get_services
 
 ServicesDependency = Annotated[Services, Depends(get_services)]
 
 ChargePointId = Annotated[
     str,
-    Path(alias="chargePointId", min_length=1, max_length=255, description="The station's identity: the last segment of its OCPP URL"),
+    Path(
+        alias="chargePointId",
+        pattern=station_identity.PATTERN,
+        description=(
+            "The station's identity: the last segment of its OCPP URL. Printable ASCII without / ? # % \\ and "
+            f"spaces, at most {station_identity.MAX_LENGTH} characters (percent-encode it in the URL)"
+        ),
+    ),
 ]
 Wait = Annotated[
     bool,
