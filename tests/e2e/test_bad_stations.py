@@ -135,3 +135,38 @@ def test_subprotocol_negotiation_over_the_wire(run_local):
         assert refused.value.response.status_code == 400
 
     run_local(scenario)
+
+
+def test_of_two_connections_opened_at_the_same_moment_exactly_one_stays(run_local):
+    async def try_open(runtime):
+        try:
+            return await open_socket(runtime)
+        except InvalidStatus:  # refused at the handshake: superseded while it opened
+            return None
+
+    async def is_open(socket) -> bool:
+        try:
+            await exchange(socket, BOOT)
+            reply = await exchange(socket, [2, "hb", "Heartbeat", {}])
+        except ConnectionClosed:
+            return False
+        try:  # a ghost is answered, then closed
+            await asyncio.wait_for(socket.recv(), timeout=0.5)
+        except ConnectionClosed:
+            return False
+        except TimeoutError:
+            pass
+        return reply[0] == 3
+
+    async def scenario(runtime):
+        for _ in range(10):
+            sockets = [socket for socket in await asyncio.gather(try_open(runtime), try_open(runtime)) if socket]
+            survivors = [socket for socket, alive in zip(sockets, [await is_open(socket) for socket in sockets]) if alive]
+            assert len(survivors) == 1
+            current = table().get_item(Key=station_key("CP001"))["Item"]["connectionId"]
+            assert current  # and it is the survivor's: it keeps being answered
+            assert (await exchange(survivors[0], [2, "hb2", "Heartbeat", {}]))[0] == 3
+            for socket in sockets:
+                await socket.close()
+
+    run_local(scenario)

@@ -19,12 +19,12 @@ NOW = EPOCH
 class Station:
     """Sends frames through the dispatcher the way the $default function does, and reads the replies."""
 
-    def __init__(self, services, charge_point_id: str = "CP1", **context: Any):
+    def __init__(self, services, charge_point_id: str = "CP1", *, connection_id: str | None = None, **context: Any):
         self.services = services
         self.charge_point_id = charge_point_id
         self.context = {"boot_status": "Accepted"} | context
         self._ids = itertools.count(1)
-        self.connection_id = f"conn-{uuid.uuid4().hex[:12]}"  # each test station is a new connection
+        self.connection_id = connection_id or f"conn-{uuid.uuid4().hex[:12]}"  # by default a new connection
 
     def send_raw(self, text: str) -> list | None:
         ctx = StationContext(

@@ -263,7 +263,7 @@ def test_a_heartbeat_sends_the_command_queued_behind_an_unanswered_one(station, 
     station.settings = station.settings.model_copy(update={"command_timeout_seconds": 30})
     service.send_command(station, "CP1", "GetDiagnostics", {"location": "ftp://diag.example.com/"})
     waiting = service.send_command(station, "CP1", "ClearCache", {})
-    heartbeat = Station(station, "CP1")
+    heartbeat = Station(station, "CP1", connection_id="conn-A")
     heartbeat.result("Heartbeat", {})
     assert station.commands.get(waiting.command_id).status is CommandStatus.QUEUED  # the first call may still be answered
     clock.advance(seconds=31)

@@ -166,3 +166,32 @@ def test_the_newest_connection_wins_and_a_late_disconnect_changes_nothing(servic
     close_connection(disconnect_event("new"), services)
     item = table.get_item(Key=station_key("CP1"))["Item"]
     assert "connectionId" not in item and "disconnectedAt" in item
+
+
+def test_of_two_connections_opened_at_once_the_one_superseded_while_opening_is_refused(services, table):
+    services.connections = RecordingConnections()
+    record = services.stations.record_connection
+    answers = {}
+
+    def record_while_another_opens(charge_point_id, connection_id, **details):
+        previous = record(charge_point_id, connection_id, **details)
+        if connection_id == "first":  # the second connection records itself before the first one is open
+            answers["second"] = open_connection(connect_event("second"), services)
+        return previous
+
+    services.stations.record_connection = record_while_another_opens
+    answers["first"] = open_connection(connect_event("first"), services)
+    assert (answers["first"]["statusCode"], answers["second"]["statusCode"]) == (409, 200)
+    assert table.get_item(Key=station_key("CP1"))["Item"]["connectionId"] == "second"
+
+
+def test_a_ghost_connection_is_closed_at_its_first_heartbeat_and_still_answered(services, table):
+    from tests.integration.stations import Station
+
+    services.connections = RecordingConnections()
+    table.put_item(Item={**station_key("CP1"), "chargePointId": "CP1", "registered": True, "bootStatus": "Accepted", "connectionId": "current"})
+    ghost = Station(services, "CP1", connection_id="ghost")
+    assert "currentTime" in ghost.result("Heartbeat", {})
+    assert services.connections.closed == ["ghost"]
+    assert "currentTime" in Station(services, "CP1", connection_id="current").result("Heartbeat", {})
+    assert services.connections.closed == ["ghost"]

@@ -47,11 +47,20 @@ def open_connection(event: ConnectEvent, services: Services) -> dict[str, Any]:
             services.connections.close(previous)
         except Exception:  # best effort: the ghost may be unreachable, the new connection still stands
             logger.exception("Could not close the previous connection", extra={"charge_point_id": charge_point_id})
-    metrics.add_metric(name="StationConnections", unit=MetricUnit.Count, value=1)
     if previous:
         metrics.add_metric(name="ReplacedConnections", unit=MetricUnit.Count, value=1)
     else:
         services.gauges.add(CONNECTED_STATIONS, 1)  # a replaced ghost was counted already
+    if services.stations.current_connection(charge_point_id) != context.connection_id:
+        # Two connections of one station opened at the same moment: the other one recorded itself after this one
+        # and could not close it, since this one was not open yet. Refused now, it never opens.
+        logger.info(
+            "Connection superseded while it opened",
+            extra={"charge_point_id": charge_point_id, "connection_id": context.connection_id},
+        )
+        metrics.add_metric(name="SupersededConnections", unit=MetricUnit.Count, value=1)
+        return http_response(409)
+    metrics.add_metric(name="StationConnections", unit=MetricUnit.Count, value=1)
     logger.info(
         "Station connected",
         extra={"charge_point_id": charge_point_id, "connection_id": context.connection_id, "replaced": previous},

@@ -39,7 +39,12 @@ def boot_notification(request: call.BootNotification, ctx: StationContext) -> ca
 
 @router.action(Action.HEARTBEAT)
 def heartbeat(request: call.Heartbeat, ctx: StationContext) -> call_result.Heartbeat:
-    call_expires_at = ctx.services.stations.record_heartbeat(ctx.charge_point_id, at=ctx.received_at)
+    heartbeat = ctx.services.stations.record_heartbeat(ctx.charge_point_id, ctx.connection_id, at=ctx.received_at)
+    if heartbeat.superseded:
+        # A ghost: the station opened a newer connection, which could not close this one (both opened at once).
+        logger.info("Closing a superseded connection", extra={"charge_point_id": ctx.charge_point_id})
+        ctx.services.connections.close(ctx.connection_id)
+    call_expires_at = heartbeat.call_expires_at
     if call_expires_at is not None and call_expires_at < ctx.received_at:
         # A command went unanswered: let the next queued one go out now rather than at the next enqueue.
         pump(ctx.services, ctx.charge_point_id)

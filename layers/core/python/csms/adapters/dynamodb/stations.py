@@ -16,6 +16,7 @@ StatusNotification updates on it cost one write unit:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -125,9 +126,18 @@ def station_from_item(item: Mapping[str, Any]) -> Station:
     )
 
 
+@dataclass(frozen=True)
+class Heartbeat:
+    call_expires_at: datetime | None
+    """When the station's outstanding central-system call expires, if it has one."""
+    superseded: bool
+    """Another connection of the station is the current one."""
+
+
 class StationRepository:
     def __init__(self, table: Any):
         self._table = table
+        self._client = table.meta.client
 
     def get(self, charge_point_id: str) -> Station | None:
         item = self._table.get_item(Key=station_key(charge_point_id), ConsistentRead=True).get("Item")
@@ -155,6 +165,13 @@ class StationRepository:
         previous = response.get("Attributes", {}).get("connectionId")
         return previous if previous != connection_id else None
 
+    def current_connection(self, charge_point_id: str) -> str | None:
+        """The connection the station item names now (a consistent read of that attribute only)."""
+        item = self._table.get_item(
+            Key=station_key(charge_point_id), ConsistentRead=True, ProjectionExpression="connectionId"
+        ).get("Item")
+        return item.get("connectionId") if item else None
+
     def forget_connection(self, charge_point_id: str, connection_id: str, *, disconnected_at: datetime) -> bool:
         """$disconnect is best effort and may arrive after the station's next $connect: only the current
         connection is forgotten. Returns whether it was."""
@@ -178,12 +195,27 @@ class StationRepository:
             Key=station_key(charge_point_id), UpdateExpression=expression, ExpressionAttributeValues=values
         )
 
-    def record_heartbeat(self, charge_point_id: str, *, at: datetime) -> datetime | None:
-        """Returns when the station's outstanding central-system call expires, if it has one (read for free
-        from the same write): a heartbeat is the moment to notice that a call went unanswered."""
-        response = self._update_existing(charge_point_id, "SET lastSeenAt = :at", {":at": to_iso(at)}, ReturnValues="ALL_NEW")
-        outstanding = (response or {}).get("Attributes", {}).get("outstandingCall")
-        return from_iso(outstanding["expiresAt"]) if outstanding else None
+    def record_heartbeat(self, charge_point_id: str, connection_id: str, *, at: datetime) -> Heartbeat:
+        """One write, which also tells (read for free from it) when the station's outstanding central-system call
+        expires, if it has one (a heartbeat is the moment to notice that a call went unanswered), and whether
+        another connection of the station is the current one: this one is then a ghost."""
+        try:
+            response = self._table.update_item(
+                Key=station_key(charge_point_id),
+                UpdateExpression="SET lastSeenAt = :at",
+                ConditionExpression=(
+                    "attribute_exists(chargePointId) AND "
+                    "(attribute_not_exists(connectionId) OR connectionId = :connection)"
+                ),
+                ExpressionAttributeValues={":at": to_iso(at), ":connection": connection_id},
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except self._client.exceptions.ConditionalCheckFailedException as refused:
+            current = (refused.response.get("Item") or {}).get("connectionId", {}).get("S")
+            return Heartbeat(call_expires_at=None, superseded=current is not None and current != connection_id)
+        outstanding = response["Attributes"].get("outstandingCall")
+        return Heartbeat(call_expires_at=from_iso(outstanding["expiresAt"]) if outstanding else None, superseded=False)
 
     def record_connector_status(
         self, charge_point_id: str, connector_id: int, status: dict[str, Any], *, reported_at: datetime, at: datetime
