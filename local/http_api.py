@@ -98,6 +98,9 @@ class HttpApi(HttpServer):
                 too_large = _message(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "Request Entity Too Large")
                 await write_response(writer, too_large, keep_alive=False)
                 return
+            except _BadFraming as error:  # the body's end cannot be found: answer, then close (RFC 9112 6.3)
+                await write_response(writer, _message(HTTPStatus.BAD_REQUEST, f"Bad Request: {error}"), keep_alive=False)
+                return
             reply = await self._handle(method, target, version, headers, body, source_ip)
             await write_response(writer, reply, keep_alive=keep_alive, head_only=method == "HEAD")
 
@@ -228,12 +231,19 @@ class _TooLarge(Exception):
     pass
 
 
+class _BadFraming(Exception):
+    """A Content-Length or chunked encoding that does not say where the body ends."""
+
+
 async def _read_body(reader: asyncio.StreamReader, headers: Headers) -> bytes:
     if "chunked" in header(headers, "transfer-encoding").lower():
         chunks = bytearray()
         while True:
             size_line = await reader.readuntil(b"\r\n")
-            size = int(size_line.split(b";", 1)[0].strip(), 16)
+            size_text = size_line.split(b";", 1)[0].strip()
+            if not size_text or any(byte not in b"0123456789abcdefABCDEF" for byte in size_text):
+                raise _BadFraming("malformed chunk size")
+            size = int(size_text, 16)
             if size == 0:
                 while (await reader.readuntil(b"\r\n")) != b"\r\n":  # trailers
                     pass
@@ -241,10 +251,15 @@ async def _read_body(reader: asyncio.StreamReader, headers: Headers) -> bytes:
             if len(chunks) + size > MAX_BODY_BYTES:
                 raise _TooLarge()
             chunks += await reader.readexactly(size)
-            await reader.readexactly(2)
-    length = int(header(headers, "content-length") or "0")
-    if length < 0:
-        raise ValueError("negative Content-Length")
+            if await reader.readexactly(2) != b"\r\n":
+                raise _BadFraming("a chunk is longer than its size")
+    lengths = {value.strip() for name, value in headers if name.lower() == "content-length"}
+    if len(lengths) > 1:
+        raise _BadFraming("conflicting Content-Length headers")
+    text = lengths.pop() if lengths else "0"
+    if not text.isdigit() or not text.isascii():  # RFC 9110 8.6: 1*DIGIT, no sign
+        raise _BadFraming("malformed Content-Length")
+    length = int(text)
     if length > MAX_BODY_BYTES:
         raise _TooLarge()
     return await reader.readexactly(length)

@@ -13,6 +13,8 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
+import pytest
+
 import boto3
 
 from csms.runtime.settings import get_settings
@@ -239,3 +241,30 @@ def test_the_real_operator_api_answers_over_http(run):
     assert not_connected[0] == 409 and "not connected" in json.loads(not_connected[2])["message"]
     assert docs[0] == 200 and "/charge-points/{chargePointId}" in json.loads(docs[2])["paths"]
     assert stored["description"] == "Lobby" and stored["registered"] is True
+
+
+@pytest.mark.parametrize(
+    ("framing", "message"),
+    [
+        (b"Content-Length: abc\r\n\r\n", "Bad Request: malformed Content-Length"),
+        (b"Content-Length: -5\r\n\r\n", "Bad Request: malformed Content-Length"),
+        (b"Content-Length: 2\r\nContent-Length: 3\r\n\r\n{}", "Bad Request: conflicting Content-Length headers"),
+        (b"Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n", "Bad Request: malformed chunk size"),
+        (b"Transfer-Encoding: chunked\r\n\r\n1\r\n{}\r\n0\r\n\r\n", "Bad Request: a chunk is longer than its size"),
+    ],
+)
+def test_a_body_whose_end_cannot_be_found_is_a_400_not_a_dropped_connection(run, local_runtime, functions, framing, message):
+    async def scenario():
+        async with local_runtime() as runtime:
+            address = urlsplit(runtime.api_url)
+            reader, writer = await asyncio.open_connection(address.hostname, address.port)
+            writer.write(b"PUT /charge-points/CP1 HTTP/1.1\r\nHost: x\r\n" + framing)
+            await writer.drain()
+            answer = await asyncio.wait_for(reader.read(), timeout=5)  # read to the end: the server closes
+            writer.close()
+            return answer
+
+    head, _, body = run(scenario()).partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 ") and b"Connection: close" in head
+    assert json.loads(body) == {"message": message}
+    assert functions.events.get("api", []) == []
