@@ -13,9 +13,8 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
-import pytest
-
 import boto3
+import pytest
 
 from csms.runtime.settings import get_settings
 from csms.runtime.wiring import get_services
