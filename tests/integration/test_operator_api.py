@@ -102,17 +102,8 @@ class Client:
 
     handler = staticmethod(_load_api_handler())
 
-    def request(
-        self,
-        method: str,
-        path: str,
-        body: Any = None,
-        *,
-        query: dict[str, Any] | None = None,
-        raw: str | None = None,
-        content_type: str = "application/json",
-    ) -> Reply:
-        return self.send(self.event(method, path, body, query=query, raw=raw, content_type=content_type))
+    def request(self, method: str, path: str, body: Any = None, **options: Any) -> Reply:
+        return self.send(self.event(method, path, body, **options))
 
     def event(
         self,
