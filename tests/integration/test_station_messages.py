@@ -427,7 +427,7 @@ def test_meter_values_naming_another_stations_transaction_are_kept_apart_and_nev
     )
     assert answer == {}  # answered, so the station does not retry forever
     assert services.transactions.get(transaction_id).last_meter_wh == Decimal(1500)
-    assert [value["timestamp"] for value in services.meter_values.list_for_transaction(transaction_id)] == ["2026-11-24T10:10:00Z"]
+    assert [value.timestamp for value in services.meter_values.list_for_transaction(transaction_id)] == ["2026-11-24T10:10:00Z"]
     kept = table.query(KeyConditionExpression=Key("pk").eq("CP#CP2") & Key("sk").begins_with("MV#"))["Items"]
     assert [(item["unmatchedTransactionId"], item["sampledValue"][0]["value"]) for item in kept] == [(transaction_id, "999999")]
 
@@ -537,4 +537,4 @@ def test_an_unstorable_sampled_value_is_kept_as_sent_and_answered(registered_sta
     )
     assert answer == {}
     (stored,) = services.meter_values.list_for_transaction(transaction_id)
-    assert stored["sampledValue"][0]["value"] == value
+    assert stored.sampled_value[0]["value"] == value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -47,3 +48,13 @@ def import_register_wh(sampled_values: list[dict[str, Any]]) -> Decimal | None:
             if reading is not None:
                 return reading
     return None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordedMeterValue:
+    """One MeterValue of a transaction as the station sent it, each energy reading also given in Wh (`energyWh`)."""
+
+    timestamp: str
+    """As the station sent it."""
+    connector_id: int
+    sampled_value: list[dict[str, Any]]

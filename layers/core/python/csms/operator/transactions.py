@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
 from csms.operator.errors import ResourceNotFound, documented
-from csms.operator.models import RecordedMeterValue, TransactionDetail, TransactionList, TransactionView, plain_json
+from csms.operator.models import RecordedMeterValue, TransactionDetail, TransactionList, TransactionView
 from csms.operator.pagination import (
     DEFAULT_PAGE_SIZE,
     STATION_INDEX_PAGE_KEY,
@@ -65,11 +65,7 @@ def get_transaction(
     if transaction is None:
         raise ResourceNotFound(f"Unknown transaction {transaction_id}")
     meter_values = [
-        RecordedMeterValue(
-            timestamp=value["timestamp"],
-            connector_id=int(value["connectorId"]),
-            sampled_value=plain_json(value["sampledValue"]),
-        )
+        RecordedMeterValue(timestamp=value.timestamp, connector_id=value.connector_id, sampled_value=value.sampled_value)
         for value in services.meter_values.list_for_transaction(transaction_id)
     ]
     return TransactionDetail.from_transaction(transaction, meter_values=meter_values)

@@ -44,7 +44,9 @@ from csms.adapters.dynamodb.operations import cancellation_codes, collect_page, 
 from csms.adapters.dynamodb.schema import PARTITION_KEY, SORT_KEY, STATION_INDEX, TTL_ATTRIBUTE
 from csms.adapters.dynamodb.stations import session_attribute, session_value
 from csms.domain.authorization import Authorization
+from csms.adapters.dynamodb.values import plain_json
 from csms.domain.clock import from_iso, to_iso
+from csms.domain.metering import RecordedMeterValue
 from csms.domain.stations import ActiveSession
 from csms.domain.transactions import (
     StartOutcome,
@@ -384,15 +386,23 @@ class MeterValueRepository:
             "sampledValue": meter_value["sampledValue"],
         }
 
-    def list_for_transaction(self, transaction_id: int) -> list[dict[str, Any]]:
+    def list_for_transaction(self, transaction_id: int) -> list[RecordedMeterValue]:
         """Every meter value stored for the transaction, oldest first."""
         request: dict[str, Any] = {
-            "KeyConditionExpression": Key(PARTITION_KEY).eq(transaction_pk(transaction_id)) & Key(SORT_KEY).begins_with(METER_VALUE_PREFIX)
+            "KeyConditionExpression": Key(PARTITION_KEY).eq(transaction_pk(transaction_id))
+            & Key(SORT_KEY).begins_with(METER_VALUE_PREFIX)
         }
-        items: list[dict[str, Any]] = []
+        values: list[RecordedMeterValue] = []
         while True:
             page = self._table.query(**request)
-            items.extend(page["Items"])
+            values.extend(
+                RecordedMeterValue(
+                    timestamp=item["timestamp"],
+                    connector_id=int(item["connectorId"]),
+                    sampled_value=plain_json(item["sampledValue"]),
+                )
+                for item in page["Items"]
+            )
             if "LastEvaluatedKey" not in page:
-                return items
+                return values
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
