@@ -1,8 +1,8 @@
 from aws_lambda_powertools.utilities.parser import event_parser
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from csms.gateway.message import on_message
 from csms.gateway.events import MessageEvent
+from csms.gateway.message import on_message
 from csms.runtime.observability import logger, metrics
 from csms.runtime.wiring import get_services
 

@@ -83,7 +83,9 @@ def _clear_charging_profile(services: Services, command: Command, request: dict,
             return installed.charging_profile_id == int(request["id"])
         return (
             ("connectorId" not in request or installed.connector_id == int(request["connectorId"]))
-            and ("chargingProfilePurpose" not in request or profile["chargingProfilePurpose"] == request["chargingProfilePurpose"])
+            and (
+                "chargingProfilePurpose" not in request or profile["chargingProfilePurpose"] == request["chargingProfilePurpose"]
+            )
             and ("stackLevel" not in request or int(profile["stackLevel"]) == int(request["stackLevel"]))
         )
 

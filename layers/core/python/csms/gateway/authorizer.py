@@ -32,7 +32,9 @@ def authorize_connection(event: AuthorizerEvent, services: Services) -> dict[str
     if settings.origin_secret and not hmac.compare_digest(
         (event.header(ORIGIN_HEADER) or "").encode(), settings.origin_secret.encode()
     ):
-        logger.warning("Connection that bypassed the front door", extra={"source_ip": str(event.request_context.identity.source_ip)})
+        logger.warning(
+            "Connection that bypassed the front door", extra={"source_ip": str(event.request_context.identity.source_ip)}
+        )
         return _policy("Deny", charge_point_id or "unknown", event.method_arn)
     if not charge_point_id:
         return _policy("Deny", "unknown", event.method_arn)

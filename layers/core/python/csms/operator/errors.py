@@ -13,8 +13,8 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.metrics import MetricUnit
 
-from csms.domain.commands import Command
 from csms.commands.service import NOT_CONNECTED, InvalidCommand, StationNotConnected, StationNotFound
+from csms.domain.commands import Command
 from csms.operator.models import ErrorBody, FieldError, plain_json
 from csms.operator.pagination import InvalidPageToken
 from csms.runtime.observability import logger, metrics

@@ -14,7 +14,12 @@ ServicesDependency = Annotated[Services, Depends(get_services)]
 
 ChargePointId = Annotated[
     str,
-    Path(alias="chargePointId", min_length=1, max_length=255, description="The station's identity: the last segment of its OCPP URL"),
+    Path(
+        alias="chargePointId",
+        min_length=1,
+        max_length=255,
+        description="The station's identity: the last segment of its OCPP URL",
+    ),
 ]
 Wait = Annotated[
     bool,

@@ -66,7 +66,9 @@ def handle_frame(text: str, ctx: StationContext) -> str | None:
     try:
         handle_answer(ctx.services, ctx.charge_point_id, frame, lenient=ctx.lenient)
     except Exception:
-        logger.exception("Could not record a station's answer", extra={"charge_point_id": ctx.charge_point_id, "message_id": frame.message_id})
+        logger.exception(
+            "Could not record a station's answer", extra={"charge_point_id": ctx.charge_point_id, "message_id": frame.message_id}
+        )
     return None
 
 
@@ -77,7 +79,12 @@ def _handle_call(call: Call, ctx: StationContext) -> CallResult | CallError:
     except OcppError as error:
         logger.info(
             "Answered with a CallError",
-            extra={"charge_point_id": ctx.charge_point_id, "action": call.action, "code": str(error.code), "description": error.description},
+            extra={
+                "charge_point_id": ctx.charge_point_id,
+                "action": call.action,
+                "code": str(error.code),
+                "description": error.description,
+            },
         )
         metrics.add_metric(name="CallErrors", unit=MetricUnit.Count, value=1)
         return CallError.from_exception(call.message_id, error)

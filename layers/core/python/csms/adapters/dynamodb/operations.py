@@ -20,7 +20,9 @@ def update_if(table: Any, **request: Any) -> dict[str, Any] | None:
 
 def cancellation_codes(error: ClientError) -> list[str | None]:
     """The reason code of each item of a cancelled TransactWriteItems, in request order (None: not the cause)."""
-    return [reason.get("Code") if reason.get("Code") != "None" else None for reason in error.response.get("CancellationReasons", [])]
+    return [
+        reason.get("Code") if reason.get("Code") != "None" else None for reason in error.response.get("CancellationReasons", [])
+    ]
 
 
 def collect_page(

@@ -127,7 +127,9 @@ class TransactionRepository:
             transaction_id=transaction_id, connector_id=start.connector_id, id_tag=start.id_tag, started_at=start.started_at
         )
         writes: dict[str, dict[str, Any]] = {
-            "start": self._put_new({**start_key, "transactionId": transaction_id, TTL_ATTRIBUTE: int((now + START_RECORD_RETENTION).timestamp())}),
+            "start": self._put_new(
+                {**start_key, "transactionId": transaction_id, TTL_ATTRIBUTE: int((now + START_RECORD_RETENTION).timestamp())}
+            ),
             "transaction": self._put_new(transaction_item),
             # A newer start on a connector replaces its session: the older one's stop was lost or is still queued.
             "session": self._update(
@@ -169,7 +171,9 @@ class TransactionRepository:
             ":reason": stop.reason,
             ":station": charge_point_id,
         }
-        expression = "SET meterStop = :meterStop, stoppedAt = :stoppedAt, stopReason = :reason, energyWh = :meterStop - meterStart"
+        expression = (
+            "SET meterStop = :meterStop, stoppedAt = :stoppedAt, stopReason = :reason, energyWh = :meterStop - meterStart"
+        )
         if stop.id_tag is not None:
             expression += ", stopIdTag = :stopIdTag"
             values[":stopIdTag"] = stop.id_tag
@@ -218,7 +222,7 @@ class TransactionRepository:
             self._client.transact_write_items(TransactItems=list(writes.values()))
         except self._client.exceptions.TransactionCanceledException as error:
             codes = cancellation_codes(error)
-            failed = {name for name, code in zip(writes, codes) if code == "ConditionalCheckFailed"}
+            failed = {name for name, code in zip(writes, codes, strict=False) if code == "ConditionalCheckFailed"}
             if not failed:
                 raise
             return failed
@@ -333,7 +337,8 @@ class MeterValueRepository:
     def list_for_transaction(self, transaction_id: int) -> list[dict[str, Any]]:
         """Every meter value stored for the transaction, oldest first."""
         request: dict[str, Any] = {
-            "KeyConditionExpression": Key(PARTITION_KEY).eq(transaction_pk(transaction_id)) & Key(SORT_KEY).begins_with(METER_VALUE_PREFIX)
+            "KeyConditionExpression": Key(PARTITION_KEY).eq(transaction_pk(transaction_id))
+            & Key(SORT_KEY).begins_with(METER_VALUE_PREFIX)
         }
         items: list[dict[str, Any]] = []
         while True:
