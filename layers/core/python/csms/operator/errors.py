@@ -125,8 +125,8 @@ def install_error_responses(app: APIGatewayHttpResolver) -> None:
         app.exception_handler(exception)(_responder(describe))
 
 
-def _responder(describe: Describe) -> Callable[[Exception], Response]:
-    def respond(error: Exception) -> Response:
+def _responder(describe: Describe) -> Callable[[Exception], Response[dict[str, Any]]]:
+    def respond(error: Exception) -> Response[dict[str, Any]]:
         status, body = describe(error)
         metrics.add_metric(name="OperatorErrors", unit=MetricUnit.Count, value=1)
         return Response(

@@ -8,6 +8,7 @@ CSMS made; they never get a reply (OCPP-J §4.1.1).
 from __future__ import annotations
 
 from collections import OrderedDict
+from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
@@ -94,7 +95,7 @@ def _handle_call(call: Call, ctx: StationContext) -> CallResult | CallError:
         return CallError.from_exception(call.message_id, InternalError())
 
 
-def _answer(call: Call, ctx: StationContext) -> dict:
+def _answer(call: Call, ctx: StationContext) -> dict[str, Any]:
     action = parse_action(call.action)
     if action is None:
         raise ActionNotImplementedError(f"Unknown action {call.action}")

@@ -131,7 +131,8 @@ class CommandRepository:
         )
         if response is None:
             raise SlotTaken()
-        return response["Attributes"].get("connectionId")
+        connection_id: str | None = response["Attributes"].get("connectionId")
+        return connection_id
 
     def release_slot(self, charge_point_id: str, command_id: str) -> bool:
         return update_if(

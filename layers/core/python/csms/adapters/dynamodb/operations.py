@@ -11,7 +11,8 @@ def update_if(table: Any, **request: Any) -> dict[str, Any] | None:
     """UpdateItem whose failed ConditionExpression is an expected outcome (a stale, repeated or misdirected
     write), not an error: returns None then, the response otherwise."""
     try:
-        return table.update_item(**request)
+        response: dict[str, Any] = table.update_item(**request)
+        return response
     except ClientError as error:
         if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
             return None
