@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-later bench sim synth deploy clean
+.PHONY: run test test-later lint bench sim synth deploy clean
 
 $(STAMP): requirements/runtime.txt requirements/dev.txt requirements/lock.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,8 +16,8 @@ $(STAMP): requirements/runtime.txt requirements/dev.txt requirements/lock.txt py
 run: $(STAMP)
 	$(BIN)/python -m local
 
-## test: run the whole test suite
-test: $(STAMP)
+## test: lint (ruff), type-check (mypy, strict on csms), then run the whole test suite
+test: lint
 	$(BIN)/python -m pytest
 
 ## test-later: the whole suite with the system clock three years ahead: no outcome may depend on the day
@@ -25,6 +25,11 @@ test: $(STAMP)
 test-later: $(STAMP)
 	command -v faketime >/dev/null || (apt-get update -qq && apt-get install -y -qq faketime)
 	faketime -f '+1095d' $(BIN)/python -m pytest
+
+## lint: ruff over the repo's Python, mypy over the csms package (settings in pyproject.toml)
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 ## bench: simulated stations against the local runtime; prints throughput, latency, AWS requests per action
 bench: $(STAMP)
@@ -49,4 +54,4 @@ deploy: $(STAMP) node_modules/.bin/cdk
 	$(CDK) deploy
 
 clean:
-	rm -rf $(VENV) cdk.out .pytest_cache node_modules
+	rm -rf $(VENV) cdk.out .pytest_cache .mypy_cache .ruff_cache node_modules

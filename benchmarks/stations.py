@@ -94,7 +94,7 @@ class RequestCounter:
         handler, aws = self.handler_ms[label], self.aws_ms[label]
         if not handler:
             return 0.0, 0.0, 0.0
-        own = statistics.median(h - a for h, a in zip(handler, aws))
+        own = statistics.median(h - a for h, a in zip(handler, aws, strict=True))
         return statistics.median(handler), statistics.median(aws), own
 
 

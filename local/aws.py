@@ -111,10 +111,10 @@ def emulated_aws(table_name: str, *, moto_config: Mapping[str, Mapping[str, Any]
         # Imported here so that importing `local` costs nothing until AWS is needed, and so that
         # boto3 clients are created after moto registered its botocore hook.
         import boto3
+        from moto import mock_aws
 
         # The table schema is owned by the core package (one source of truth with the CDK stack).
         from csms.adapters.dynamodb.schema import create_table_request
-        from moto import mock_aws
 
         overrides = {"stepfunctions": {"execute_state_machine": True}, **(moto_config or {})}
         config: Any = _moto_config(overrides)  # moto's DefaultConfig TypedDict, by section

@@ -37,7 +37,9 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--sessions", action="store_true", help="start charging sessions automatically")
     parser.add_argument("--session-seconds", type=float, default=120, help="average session length (default 120)")
     parser.add_argument("--meter-interval", type=int, default=60, help="MeterValueSampleInterval in seconds (default 60)")
-    parser.add_argument("--id-tag", action="append", dest="id_tags", help="idTag used by automatic sessions (repeatable; default SIM-TAG-1)")
+    parser.add_argument(
+        "--id-tag", action="append", dest="id_tags", help="idTag used by automatic sessions (repeatable; default SIM-TAG-1)"
+    )
     parser.add_argument("--duration", type=float, help="stop after this many seconds (default: until Ctrl-C)")
     parser.add_argument("--vendor-id", help="vendorId whose DataTransfer the stations accept")
     parser.add_argument("--stagger", type=float, default=0.05, help="seconds between two station starts (default 0.05)")
@@ -113,7 +115,9 @@ async def run(arguments: argparse.Namespace, stop: asyncio.Event | None = None) 
 
 
 def summary(stations: Sequence[SimulatedChargePoint]) -> str:
-    header = f"{'station':<12} {'conn':>4} {'boot':<9} {'hb':>5} {'sessions':>9} {'kWh':>9} {'cmds':>5} {'errors':>6} {'failed':>6}"
+    header = (
+        f"{'station':<12} {'conn':>4} {'boot':<9} {'hb':>5} {'sessions':>9} {'kWh':>9} {'cmds':>5} {'errors':>6} {'failed':>6}"
+    )
     lines = ["", "Summary", header]
     for s in stations:
         t = s.stats
@@ -133,8 +137,10 @@ def summary(stations: Sequence[SimulatedChargePoint]) -> str:
         f"({sum(s.stats.command_errors for s in stations)} answered with a CALLERROR), "
         f"{sum(s.stats.failed_calls for s in stations)} station calls failed"
     )
-    lines.append("columns: conn = connections, hb = heartbeats, sessions = started/stopped, "
-                 "errors = commands answered with a CALLERROR, failed = station calls without a good answer")
+    lines.append(
+        "columns: conn = connections, hb = heartbeats, sessions = started/stopped, "
+        "errors = commands answered with a CALLERROR, failed = station calls without a good answer"
+    )
     return "\n".join(lines)
 
 

@@ -177,7 +177,9 @@ class CentralSystemCommands:
             connector.session.request_stop(Reason.unlock_command)  # §5.18: stop the transaction first
 
     @on(Action.data_transfer)
-    def on_data_transfer(self, vendor_id: str, message_id: str | None = None, data: str | None = None, **_: Any) -> call_result.DataTransfer:
+    def on_data_transfer(
+        self, vendor_id: str, message_id: str | None = None, data: str | None = None, **_: Any
+    ) -> call_result.DataTransfer:
         if self.data_transfer_vendor is None or vendor_id != self.data_transfer_vendor:
             return call_result.DataTransfer(DataTransferStatus.unknown_vendor_id)
         return call_result.DataTransfer(DataTransferStatus.accepted, data=data)
@@ -303,7 +305,9 @@ class CentralSystemCommands:
     # ------------------------------------------------------------------ Smart Charging profile
 
     @on(Action.set_charging_profile)
-    def on_set_charging_profile(self, connector_id: int, cs_charging_profiles: dict[str, Any], **_: Any) -> call_result.SetChargingProfile:
+    def on_set_charging_profile(
+        self, connector_id: int, cs_charging_profiles: dict[str, Any], **_: Any
+    ) -> call_result.SetChargingProfile:
         return call_result.SetChargingProfile(self._install_profile(connector_id, cs_charging_profiles))
 
     def _install_profile(self, connector_id: int, profile: dict[str, Any]) -> str:

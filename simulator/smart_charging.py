@@ -12,8 +12,14 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from ocpp.v16.enums import ChargingProfileKindType, ChargingProfilePurposeType, ChargingProfileStatus
-from ocpp.v16.enums import ChargingRateUnitType, ClearChargingProfileStatus, RecurrencyKind
+from ocpp.v16.enums import (
+    ChargingProfileKindType,
+    ChargingProfilePurposeType,
+    ChargingProfileStatus,
+    ChargingRateUnitType,
+    ClearChargingProfileStatus,
+    RecurrencyKind,
+)
 
 from simulator import clock
 

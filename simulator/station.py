@@ -469,7 +469,8 @@ class SimulatedChargePoint(CentralSystemCommands, ChargePoint):
         while not self._stopping:
             await self._pause(self._scaled(self.session_seconds * self._rng.uniform(0.05, 0.3)))
             await self._ready.wait()
-            if self._stopping or self._rebooting or connector.session or self._idle_status(connector) != ChargePointStatus.available:
+            busy = self._stopping or self._rebooting or connector.session
+            if busy or self._idle_status(connector) != ChargePointStatus.available:
                 continue
             in_use = {c.session.id_tag for c in self.connectors.values() if c.session}
             drivers = [tag for tag in self.id_tags if tag not in in_use]  # a driver charges at one connector at a time
@@ -657,7 +658,9 @@ class SimulatedChargePoint(CentralSystemCommands, ChargePoint):
             transactional=session is not None and context != "Trigger",
         )
 
-    def _meter_value(self, connector: Connector, session: Session | None, context: str, *, stop_txn: bool = False) -> dict[str, Any]:
+    def _meter_value(
+        self, connector: Connector, session: Session | None, context: str, *, stop_txn: bool = False
+    ) -> dict[str, Any]:
         """One MeterValue with the measurands configured in MeterValuesSampledData (or StopTxnSampledData)."""
         charging = session is not None and session.transaction_id is not None
         power = session.power_w if charging and session else Decimal(0)

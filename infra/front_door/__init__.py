@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from aws_cdk import Duration, Fn, RemovalPolicy, Stack, Validations, Acknowledgment
+from aws_cdk import Acknowledgment, Duration, Fn, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_certificatemanager as acm
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins

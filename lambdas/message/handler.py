@@ -3,8 +3,8 @@ from csms.runtime.startup import startup_imports
 with startup_imports():
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-    from csms.gateway.message import on_message
     from csms.gateway.events import MessageEvent
+    from csms.gateway.message import on_message
     from csms.runtime.observability import logger, metrics
     from csms.runtime.wiring import get_services
 

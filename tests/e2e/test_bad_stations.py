@@ -161,7 +161,7 @@ def test_of_two_connections_opened_at_the_same_moment_exactly_one_stays(run_loca
     async def scenario(runtime):
         for _ in range(10):
             sockets = [socket for socket in await asyncio.gather(try_open(runtime), try_open(runtime)) if socket]
-            survivors = [socket for socket, alive in zip(sockets, [await is_open(socket) for socket in sockets]) if alive]
+            survivors = [socket for socket, alive in zip(sockets, [await is_open(socket) for socket in sockets], strict=True) if alive]
             assert len(survivors) == 1
             current = table().get_item(Key=station_key("CP001"))["Item"]["connectionId"]
             assert current  # and it is the survivor's: it keeps being answered

@@ -9,7 +9,6 @@ from typing import Any
 
 from csms.station.context import StationContext
 from csms.station.dispatcher import handle_frame
-
 from tests.fakes.clock import EPOCH
 
 NOW = EPOCH

@@ -7,13 +7,13 @@ from datetime import timedelta
 
 import pytest
 
-from csms.domain.commands import CommandStatus
-from csms.domain.station_config import ConfigurationValue
 from csms.adapters.dynamodb.keys import station_key
 from csms.commands import service
+from csms.domain.commands import CommandStatus
 from csms.domain.passwords import verify_password
-from csms.ocpp.frames import CallError, CallResult
+from csms.domain.station_config import ConfigurationValue
 from csms.ocpp.errors import ErrorCode
+from csms.ocpp.frames import CallError, CallResult
 
 
 class RecordingConnections:

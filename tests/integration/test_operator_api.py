@@ -16,10 +16,10 @@ from urllib.parse import urlencode
 
 import pytest
 
-from csms.domain.station_config import ConfigurationValue
 from csms.adapters.dynamodb.keys import station_key
 from csms.commands import service
 from csms.domain.passwords import verify_password
+from csms.domain.station_config import ConfigurationValue
 from csms.ocpp.errors import ErrorCode
 from csms.ocpp.frames import CallError, CallResult
 from csms.ocpp.v16.actions import CENTRAL_SYSTEM_ACTIONS

@@ -10,9 +10,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import boto3
 import requests
-from csms.adapters.dynamodb.schema import create_table_request
 from moto.core.models import botocore_stubber
 
+from csms.adapters.dynamodb.schema import create_table_request
 from local.aws import emulated_aws
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -83,10 +84,8 @@ class CentralSystem:
         handle.central = self
         self.stations[station_id] = handle
         self.connections.append(station_id)
-        try:
+        with contextlib.suppress(ConnectionClosed):
             await handle.start()
-        except ConnectionClosed:
-            pass
 
     def record(self, station: str, action: str, payload: dict[str, Any]) -> None:
         self.messages.append(Message(station, action, payload))

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from simulator.cli import parse_arguments, read_password, run as run_stations, station_url, summary
+from simulator.cli import parse_arguments, read_password, station_url, summary
+from simulator.cli import run as run_stations
 from tests.simulator.central_system import CentralSystem
 
 REPO = Path(__file__).resolve().parents[2]

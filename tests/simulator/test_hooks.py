@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 
 import pytest
@@ -85,7 +86,7 @@ def test_calls_sent_one_after_the_other_never_overlap(run):
                 requests = [call.ChangeAvailability(connector_id=1, type="Operative"), call.ClearCache(), call.GetConfiguration(key=["HeartbeatInterval"])]
                 await asyncio.gather(*(csms.call(r) for r in requests))  # the ocpp package's lock serialises them
                 assert len(station.received_calls) == 3 and station.overlapping_calls == []
-                for earlier, later in zip(station.received_calls, station.received_calls[1:]):
+                for earlier, later in itertools.pairwise(station.received_calls):
                     assert earlier.answered_at <= later.received_at
 
     run(scenario)

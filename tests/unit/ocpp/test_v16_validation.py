@@ -20,8 +20,8 @@ from jsonschema import Draft4Validator, FormatChecker
 from pydantic import ValidationError
 
 from csms.ocpp.errors import ErrorCode, OcppError
-from csms.ocpp.v16 import call, call_result
 from csms.ocpp.router import ActionRouter
+from csms.ocpp.v16 import call, call_result
 from csms.ocpp.v16.actions import ACTIONS, CENTRAL_SYSTEM_ACTIONS, STATION_ACTIONS, Action, Initiator, Profile
 from csms.ocpp.v16.datatypes import ChargingSchedule, ChargingSchedulePeriod, IdTagInfo
 from csms.ocpp.v16.enums import (

@@ -35,7 +35,7 @@ def apply(services: Services, command: Command) -> None:
         effect(services, command, command.request, command.response)
 
 
-def _get_configuration(services: Services, command: Command, request: dict, response: dict) -> None:
+def _get_configuration(services: Services, command: Command, request: dict[str, Any], response: dict[str, Any]) -> None:
     keys = {
         entry["key"]: ConfigurationValue(value=entry.get("value"), readonly=entry["readonly"])
         for entry in response.get("configurationKey", [])
@@ -46,7 +46,7 @@ def _get_configuration(services: Services, command: Command, request: dict, resp
     )
 
 
-def _change_configuration(services: Services, command: Command, request: dict, response: dict) -> None:
+def _change_configuration(services: Services, command: Command, request: dict[str, Any], response: dict[str, Any]) -> None:
     if response["status"] not in CONFIG_CHANGED:
         return
     if request["key"] == AUTHORIZATION_KEY:
@@ -56,23 +56,23 @@ def _change_configuration(services: Services, command: Command, request: dict, r
     services.station_config.set_key(command.charge_point_id, request["key"], request["value"], at=services.clock.now())
 
 
-def _send_local_list(services: Services, command: Command, request: dict, response: dict) -> None:
+def _send_local_list(services: Services, command: Command, request: dict[str, Any], response: dict[str, Any]) -> None:
     if response["status"] == "Accepted":
         services.station_config.set_local_list_version(command.charge_point_id, int(request["listVersion"]))
 
 
-def _get_local_list_version(services: Services, command: Command, request: dict, response: dict) -> None:
+def _get_local_list_version(services: Services, command: Command, request: dict[str, Any], response: dict[str, Any]) -> None:
     services.station_config.set_local_list_version(command.charge_point_id, int(response["listVersion"]))
 
 
-def _set_charging_profile(services: Services, command: Command, request: dict, response: dict) -> None:
+def _set_charging_profile(services: Services, command: Command, request: dict[str, Any], response: dict[str, Any]) -> None:
     if response["status"] == "Accepted":
         services.station_config.put_profile(
             command.charge_point_id, int(request["connectorId"]), request["csChargingProfiles"], at=services.clock.now()
         )
 
 
-def _clear_charging_profile(services: Services, command: Command, request: dict, response: dict) -> None:
+def _clear_charging_profile(services: Services, command: Command, request: dict[str, Any], response: dict[str, Any]) -> None:
     """OCPP 1.6 §5.5: by id alone, or by every criterion given (connector, purpose, stack level)."""
     if response["status"] != "Accepted":
         return
@@ -83,14 +83,16 @@ def _clear_charging_profile(services: Services, command: Command, request: dict,
             return installed.charging_profile_id == int(request["id"])
         return (
             ("connectorId" not in request or installed.connector_id == int(request["connectorId"]))
-            and ("chargingProfilePurpose" not in request or profile["chargingProfilePurpose"] == request["chargingProfilePurpose"])
+            and (
+                "chargingProfilePurpose" not in request or profile["chargingProfilePurpose"] == request["chargingProfilePurpose"]
+            )
             and ("stackLevel" not in request or int(profile["stackLevel"]) == int(request["stackLevel"]))
         )
 
     services.station_config.delete_profiles(command.charge_point_id, matches)
 
 
-_EFFECTS: dict[Action, Callable[[Services, Command, dict, dict], None]] = {
+_EFFECTS: dict[Action, Callable[[Services, Command, dict[str, Any], dict[str, Any]], None]] = {
     Action.GET_CONFIGURATION: _get_configuration,
     Action.CHANGE_CONFIGURATION: _change_configuration,
     Action.SEND_LOCAL_LIST: _send_local_list,

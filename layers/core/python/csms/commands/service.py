@@ -17,8 +17,8 @@ from datetime import timedelta
 from typing import Any
 
 from csms.adapters.dynamodb.commands import QueueEntryGone, SlotTaken
-from csms.domain.commands import Command, CommandStatus, QueuedCall
 from csms.commands import effects
+from csms.domain.commands import Command, CommandStatus, QueuedCall
 from csms.domain.local_list import ListTooLarge, split_local_list
 from csms.ocpp.errors import OcppError
 from csms.ocpp.frames import Call, CallError, CallResult
@@ -65,7 +65,12 @@ def send_local_list(services: Services, charge_point_id: str, payload: dict[str,
 
 
 def _send(
-    services: Services, charge_point_id: str, action: Action, wire_payloads: list[dict[str, Any]], *, task_token: str | None = None
+    services: Services,
+    charge_point_id: str,
+    action: Action,
+    wire_payloads: list[dict[str, Any]],
+    *,
+    task_token: str | None = None,
 ) -> list[Command]:
     """Queue validated payloads, in order, and pump."""
     station = services.stations.get(charge_point_id)

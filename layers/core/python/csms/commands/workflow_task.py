@@ -26,7 +26,10 @@ def send_for_workflow(event: WorkflowCommand, services: Services) -> dict[str, A
     try:
         command = send_command(services, event.charge_point_id, event.action, event.payload, task_token=event.task_token)
     except (InvalidCommand, StationNotFound, StationNotConnected) as error:
-        logger.info("Workflow command refused", extra={"charge_point_id": event.charge_point_id, "action": event.action, "error": str(error)})
+        logger.info(
+            "Workflow command refused",
+            extra={"charge_point_id": event.charge_point_id, "action": event.action, "error": str(error)},
+        )
         services.workflows.fail(event.task_token, error=type(error).__name__, cause=str(error) or event.charge_point_id)
         return {"commandId": None}
     return {"commandId": command.command_id}

@@ -55,14 +55,17 @@ def authorize(
     a tag already in a (not stale) transaction is ConcurrentTx unless concurrency is allowed."""
     if record is None:
         return Authorization(AuthorizationStatus.INVALID)
-    info = dict(expiry_date=record.expiry_date, parent_id_tag=record.parent_id_tag)
+
+    def answer(status: AuthorizationStatus) -> Authorization:
+        return Authorization(status, expiry_date=record.expiry_date, parent_id_tag=record.parent_id_tag)
+
     if record.status != AuthorizationStatus.ACCEPTED:
-        return Authorization(record.status, **info)
+        return answer(AuthorizationStatus(record.status))
     if record.expiry_date is not None and record.expiry_date <= now:
-        return Authorization(AuthorizationStatus.EXPIRED, **info)
+        return answer(AuthorizationStatus.EXPIRED)
     if not allow_concurrent_transactions and _in_live_transaction(record, now, stale_after, ignoring_transaction):
-        return Authorization(AuthorizationStatus.CONCURRENT_TX, **info)
-    return Authorization(AuthorizationStatus.ACCEPTED, **info)
+        return answer(AuthorizationStatus.CONCURRENT_TX)
+    return answer(AuthorizationStatus.ACCEPTED)
 
 
 def _in_live_transaction(

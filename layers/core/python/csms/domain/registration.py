@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from csms.ocpp.v16.enums import RegistrationStatus
 from csms.runtime.settings import UnknownStationPolicy
 
-ACCEPTED = "Accepted"
-PENDING = "Pending"
-REJECTED = "Rejected"
+ACCEPTED = RegistrationStatus.ACCEPTED
+PENDING = RegistrationStatus.PENDING
+REJECTED = RegistrationStatus.REJECTED
 
 _STATUS_FOR_UNKNOWN_STATION = {
     UnknownStationPolicy.ACCEPT: ACCEPTED,
@@ -15,7 +16,7 @@ _STATUS_FOR_UNKNOWN_STATION = {
 }
 
 
-def boot_status(*, registered: bool, policy: UnknownStationPolicy) -> str:
+def boot_status(*, registered: bool, policy: UnknownStationPolicy) -> RegistrationStatus:
     """The RegistrationStatus answered to a BootNotification."""
     return ACCEPTED if registered else _STATUS_FOR_UNKNOWN_STATION[policy]
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
-from csms.domain.station_identity import is_valid_station_id
 from csms.domain.passwords import parse_basic_authorization, verify_password
+from csms.domain.station_identity import is_valid_station_id
 from csms.gateway.events import AuthorizerEvent
 from csms.runtime.observability import logger
 from csms.runtime.settings import UnknownStationPolicy

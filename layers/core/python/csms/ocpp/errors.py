@@ -73,12 +73,16 @@ class PropertyConstraintViolationError(OcppError):
 
 class OccurenceConstraintViolationError(OcppError):
     code = ErrorCode.OCCURENCE_CONSTRAINT_VIOLATION
-    default_description = "Payload for Action is syntactically correct but at least one of the fields violates occurence constraints"
+    default_description = (
+        "Payload for Action is syntactically correct but at least one of the fields violates occurence constraints"
+    )
 
 
 class TypeConstraintViolationError(OcppError):
     code = ErrorCode.TYPE_CONSTRAINT_VIOLATION
-    default_description = "Payload for Action is syntactically correct but at least one of the fields violates data type constraints"
+    default_description = (
+        "Payload for Action is syntactically correct but at least one of the fields violates data type constraints"
+    )
 
 
 class GenericError(OcppError):

@@ -12,7 +12,6 @@ from decimal import Decimal
 from enum import IntEnum
 from typing import Any
 
-from csms.ocpp.json_limits import Problem, find_problem, is_text
 from csms.ocpp.errors import (
     ErrorCode,
     FormationViolationError,
@@ -20,6 +19,7 @@ from csms.ocpp.errors import (
     PropertyConstraintViolationError,
     ProtocolError,
 )
+from csms.ocpp.json_limits import Problem, find_problem, is_text
 
 MAX_MESSAGE_ID_LENGTH = 36  # OCPP-J §4.1.3: the message id is at most 36 characters
 UNKNOWN_MESSAGE_ID = "-1"  # answer id when the frame is too broken to read one (OCPP 2.0.1 J §4.2.3 practice)

@@ -13,8 +13,8 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.metrics import MetricUnit
 
-from csms.domain.commands import Command
 from csms.commands.service import NOT_CONNECTED, InvalidCommand, StationNotConnected, StationNotFound
+from csms.domain.commands import Command
 from csms.operator.models import ErrorBody, FieldError, plain_json
 from csms.operator.pagination import InvalidPageToken
 from csms.runtime.observability import logger, metrics
@@ -125,8 +125,8 @@ def install_error_responses(app: APIGatewayHttpResolver) -> None:
         app.exception_handler(exception)(_responder(describe))
 
 
-def _responder(describe: Describe) -> Callable[[Exception], Response]:
-    def respond(error: Exception) -> Response:
+def _responder(describe: Describe) -> Callable[[Exception], Response[dict[str, Any]]]:
+    def respond(error: Exception) -> Response[dict[str, Any]]:
         status, body = describe(error)
         metrics.add_metric(name="OperatorErrors", unit=MetricUnit.Count, value=1)
         return Response(

@@ -22,7 +22,6 @@ from csms.domain.station_config import Configuration, InstalledProfile
 from csms.domain.stations import Connector, Station
 from csms.domain.transactions import Transaction, TransactionState
 from csms.ocpp.frames import decimal_to_json
-from csms.ocpp.v16.enums import AuthorizationStatus
 
 Timestamp = Annotated[datetime, PlainSerializer(to_iso, return_type=str, when_used="json")]
 """UTC, ISO 8601 with a Z suffix, milliseconds (as the CSMS stores times)."""
@@ -242,11 +241,13 @@ class ChargePointList(ApiModel):
 # --- id tags --------------------------------------------------------------------------------------
 
 
-IdTagStatus = StrEnum(
-    "IdTagStatus",
-    {status.name: status.value for status in AuthorizationStatus if status is not AuthorizationStatus.CONCURRENT_TX},
-)
-IdTagStatus.__doc__ = "What the operator may set (ConcurrentTx is decided per request, never stored)."
+class IdTagStatus(StrEnum):
+    """What the operator may set: AuthorizationStatus but ConcurrentTx, which is decided per request, never stored."""
+
+    ACCEPTED = "Accepted"
+    BLOCKED = "Blocked"
+    EXPIRED = "Expired"
+    INVALID = "Invalid"
 
 
 class IdTagRegistration(ApiModel):

@@ -7,8 +7,8 @@ from aws_lambda_powertools.metrics import MetricUnit
 from csms.commands.service import pump
 from csms.domain import registration
 from csms.ocpp.router import ActionRouter
-from csms.ocpp.v16.actions import Action, Initiator
 from csms.ocpp.v16 import call, call_result
+from csms.ocpp.v16.actions import Action, Initiator
 from csms.ocpp.v16.validation import dump
 from csms.runtime.observability import logger, metrics
 from csms.runtime.settings import UnknownStationPolicy

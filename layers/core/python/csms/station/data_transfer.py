@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from csms.ocpp.router import ActionRouter
-from csms.ocpp.v16.actions import Action, Initiator
 from csms.ocpp.v16 import call, call_result
+from csms.ocpp.v16.actions import Action, Initiator
+from csms.ocpp.v16.enums import DataTransferStatus
 from csms.runtime.observability import logger
 from csms.station.context import StationContext
 
@@ -25,5 +26,5 @@ def data_transfer(request: call.DataTransfer, ctx: StationContext) -> call_resul
             "DataTransfer for an unknown vendor",
             extra={"charge_point_id": ctx.charge_point_id, "vendor_id": request.vendor_id, "message_id": request.message_id},
         )
-        return call_result.DataTransfer(status="UnknownVendorId")
+        return call_result.DataTransfer(status=DataTransferStatus.UNKNOWN_VENDOR_ID)
     return handler(request, ctx)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
@@ -96,7 +97,12 @@ def _handle_call(call: Call, ctx: StationContext) -> CallResult | CallError:
     except OcppError as error:
         logger.info(
             "Answered with a CallError",
-            extra={"charge_point_id": ctx.charge_point_id, "action": call.action, "code": str(error.code), "description": error.description},
+            extra={
+                "charge_point_id": ctx.charge_point_id,
+                "action": call.action,
+                "code": str(error.code),
+                "description": error.description,
+            },
         )
         metrics.add_metric(name="CallErrors", unit=MetricUnit.Count, value=1)
         return CallError.from_exception(call.message_id, error)
@@ -106,7 +112,7 @@ def _handle_call(call: Call, ctx: StationContext) -> CallResult | CallError:
         return CallError.from_exception(call.message_id, InternalError())
 
 
-def _answer(call: Call, ctx: StationContext) -> dict:
+def _answer(call: Call, ctx: StationContext) -> dict[str, Any]:
     action = parse_action(call.action)
     if action is None:
         raise ActionNotImplementedError(f"Unknown action {call.action}")

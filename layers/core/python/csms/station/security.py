@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from csms.ocpp.router import ActionRouter
-from csms.ocpp.v16.actions import Action, Initiator
 from csms.ocpp.v16 import call, call_result
+from csms.ocpp.v16.actions import Action, Initiator
+from csms.ocpp.v16.enums import GenericStatus
 from csms.ocpp.v16.validation import dump
 from csms.runtime.observability import logger
 from csms.station.context import StationContext
@@ -28,4 +29,4 @@ def sign_certificate(request: call.SignCertificate, ctx: StationContext) -> call
     ctx.services.station_records.put_certificate_signing_request(
         ctx.charge_point_id, request.csr, received_at=ctx.received_at
     )
-    return call_result.SignCertificate(status="Accepted")
+    return call_result.SignCertificate(status=GenericStatus.ACCEPTED)

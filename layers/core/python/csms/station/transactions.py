@@ -13,8 +13,8 @@ from csms.domain.clock import to_iso
 from csms.domain.metering import energy_wh, import_register_wh
 from csms.domain.transactions import TransactionStart, TransactionStop
 from csms.ocpp.router import ActionRouter
-from csms.ocpp.v16.actions import Action, Initiator
 from csms.ocpp.v16 import call, call_result, datatypes
+from csms.ocpp.v16.actions import Action, Initiator
 from csms.ocpp.v16.validation import dump
 from csms.runtime.observability import logger, metrics
 from csms.station.context import StationContext
@@ -86,7 +86,7 @@ def meter_values(request: call.MeterValues, ctx: StationContext) -> call_result.
     owned = False
     if claimed is not None:
         read_at, latest = max(
-            zip((meter_value.timestamp for meter_value in request.meter_value), values), key=lambda pair: pair[0]
+            zip((meter_value.timestamp for meter_value in request.meter_value), values, strict=True), key=lambda pair: pair[0]
         )
         owned = ctx.services.transactions.record_reading(
             claimed,

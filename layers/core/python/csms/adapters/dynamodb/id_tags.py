@@ -7,7 +7,7 @@ from typing import Any
 from boto3.dynamodb.conditions import Attr
 
 from csms.adapters.dynamodb.keys import ID_TAG_SK, id_tag_key
-from csms.adapters.dynamodb.operations import collect_page, update_if
+from csms.adapters.dynamodb.operations import collect_page
 from csms.adapters.dynamodb.schema import PARTITION_KEY, SORT_KEY
 from csms.domain.authorization import IdTagRecord
 from csms.domain.clock import from_iso, to_iso

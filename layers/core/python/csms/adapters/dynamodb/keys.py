@@ -1,22 +1,22 @@
 """Every item kind of the CSMS table and its key format, in one place (the key schema itself is in schema.py).
 
-| item                   | pk                 | sk                                          | byStation index (gsi1)             |
-|------------------------|--------------------|---------------------------------------------|------------------------------------|
-| station                | `CP#{station}`     | `STATION`                                   |                                    |
-| configuration snapshot | `CP#{station}`     | `CONFIG`                                    |                                    |
-| installed profile      | `CP#{station}`     | `PROFILE#{connectorId}#{chargingProfileId}` |                                    |
-| outbox entry           | `CP#{station}`     | `OUTBOX#{created}#{position}#{commandId}`   |                                    |
-| start record           | `CP#{station}`     | `START#{fingerprint}`                       |                                    |
-| unmatched stop         | `CP#{station}`     | `STOP#{transactionId}#{timestamp}`          |                                    |
-| connector meter value  | `CP#{station}`     | `MV#{connectorId}#{timestamp}#{digest}`     |                                    |
-| security event         | `CP#{station}`     | `SECURITY#{timestamp}#{type}`               |                                    |
-| signing request        | `CP#{station}`     | `CSR#{received}`                            |                                    |
-| id tag                 | `IDTAG#{IDTAG}`    | `IDTAG`                                     |                                    |
-| transaction            | `TX#{id}`          | `TRANSACTION`                               | `CP#{station}`, `TX#{started}#{id}` |
-| transaction meter value| `TX#{id}`          | `MV#{timestamp}#{connectorId}#{digest}`     |                                    |
-| command                | `CMD#{id}`         | `COMMAND`                                   | `CP#{station}`, `CMD#{created}#{id}` |
-| transaction id counter | `COUNTER`          | `TRANSACTION`                               |                                    |
-| network gauges         | `STATS`            | `STATS`                                     |                                    |
+| item                   | pk              | sk                                          | byStation index (gsi1)             |
+|------------------------|-----------------|---------------------------------------------|------------------------------------|
+| station                | `CP#{station}`  | `STATION`                                   |                                    |
+| configuration snapshot | `CP#{station}`  | `CONFIG`                                    |                                    |
+| installed profile      | `CP#{station}`  | `PROFILE#{connectorId}#{chargingProfileId}` |                                    |
+| outbox entry           | `CP#{station}`  | `OUTBOX#{created}#{position}#{commandId}`   |                                    |
+| start record           | `CP#{station}`  | `START#{fingerprint}`                       |                                    |
+| unmatched stop         | `CP#{station}`  | `STOP#{transactionId}#{timestamp}`          |                                    |
+| connector meter value  | `CP#{station}`  | `MV#{connectorId}#{timestamp}#{digest}`     |                                    |
+| security event         | `CP#{station}`  | `SECURITY#{timestamp}#{type}`               |                                    |
+| signing request        | `CP#{station}`  | `CSR#{received}`                            |                                    |
+| id tag                 | `IDTAG#{IDTAG}` | `IDTAG`                                     |                                    |
+| transaction            | `TX#{id}`       | `TRANSACTION`                               | `CP#{station}`, `TX#{started}#{id}` |
+| transaction meter value| `TX#{id}`       | `MV#{timestamp}#{connectorId}#{digest}`     |                                    |
+| command                | `CMD#{id}`      | `COMMAND`                                   | `CP#{station}`, `CMD#{created}#{id}` |
+| transaction id counter | `COUNTER`       | `TRANSACTION`                               |                                    |
+| network gauges         | `STATS`         | `STATS`                                     |                                    |
 
 Times in keys are `to_iso` (fixed width, so text order is time order). Each repository module draws the
 attributes of its items; only the adapters know keys and attribute names.

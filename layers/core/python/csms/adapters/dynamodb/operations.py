@@ -11,7 +11,8 @@ def update_if(table: Any, **request: Any) -> dict[str, Any] | None:
     """UpdateItem whose failed ConditionExpression is an expected outcome (a stale, repeated or misdirected
     write), not an error: returns None then, the response otherwise."""
     try:
-        return table.update_item(**request)
+        response: dict[str, Any] = table.update_item(**request)
+        return response
     except ClientError as error:
         if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
             return None
@@ -20,7 +21,9 @@ def update_if(table: Any, **request: Any) -> dict[str, Any] | None:
 
 def cancellation_codes(error: ClientError) -> list[str | None]:
     """The reason code of each item of a cancelled TransactWriteItems, in request order (None: not the cause)."""
-    return [reason.get("Code") if reason.get("Code") != "None" else None for reason in error.response.get("CancellationReasons", [])]
+    return [
+        reason.get("Code") if reason.get("Code") != "None" else None for reason in error.response.get("CancellationReasons", [])
+    ]
 
 
 def collect_page(

@@ -100,9 +100,10 @@ class StationConfigRepository:
         return [_profile_from_item(item) for item in self._profile_items(charge_point_id)]
 
     def _profile_items(self, charge_point_id: str) -> list[dict[str, Any]]:
-        return self._table.query(
+        items: list[dict[str, Any]] = self._table.query(
             KeyConditionExpression=Key(PARTITION_KEY).eq(station_pk(charge_point_id)) & Key(SORT_KEY).begins_with(PROFILE_PREFIX)
         )["Items"]
+        return items
 
     def put_profile(self, charge_point_id: str, connector_id: int, profile: dict[str, Any], *, at: datetime) -> None:
         # OCPP 1.6 §5.16.1: a profile with the same chargingProfileId replaces the installed one, on any connector.

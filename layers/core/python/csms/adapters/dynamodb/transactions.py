@@ -43,8 +43,8 @@ from csms.adapters.dynamodb.keys import (
 from csms.adapters.dynamodb.operations import cancellation_codes, collect_page, update_if
 from csms.adapters.dynamodb.schema import PARTITION_KEY, SORT_KEY, STATION_INDEX, TTL_ATTRIBUTE
 from csms.adapters.dynamodb.stations import session_attribute, session_value
-from csms.domain.authorization import Authorization
 from csms.adapters.dynamodb.values import plain_json
+from csms.domain.authorization import Authorization
 from csms.domain.clock import from_iso, to_iso
 from csms.domain.metering import RecordedMeterValue
 from csms.domain.stations import ActiveSession
@@ -201,7 +201,9 @@ class TransactionRepository:
             ":reason": stop.reason,
             ":station": charge_point_id,
         }
-        expression = "SET meterStop = :meterStop, stoppedAt = :stoppedAt, stopReason = :reason, energyWh = :meterStop - meterStart"
+        expression = (
+            "SET meterStop = :meterStop, stoppedAt = :stoppedAt, stopReason = :reason, energyWh = :meterStop - meterStart"
+        )
         if stop.id_tag is not None:
             expression += ", stopIdTag = :stopIdTag"
             values[":stopIdTag"] = stop.id_tag
@@ -250,7 +252,7 @@ class TransactionRepository:
             self._client.transact_write_items(TransactItems=list(writes.values()))
         except self._client.exceptions.TransactionCanceledException as error:
             codes = cancellation_codes(error)
-            failed = {name for name, code in zip(writes, codes) if code == "ConditionalCheckFailed"}
+            failed = {name for name, code in zip(writes, codes, strict=False) if code == "ConditionalCheckFailed"}
             if not failed:
                 raise
             return failed
@@ -304,8 +306,9 @@ class TransactionRepository:
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except self._client.exceptions.ConditionalCheckFailedException as refused:
-            existing = refused.response.get("Item") or {}
-            return existing.get("chargePointId", {}).get("S") == charge_point_id  # owned, and the reading is older
+            existing: dict[str, Any] = refused.response.get("Item") or {}
+            owner: str | None = existing.get("chargePointId", {}).get("S")
+            return owner == charge_point_id  # owned, and the reading is older
         return True
 
     def list_page(

@@ -306,11 +306,26 @@ class UnitOfMeasure(OcppEnum):
 
 
 # StopTransaction.req's schema lists every unit of MeterValues.req but "Hertz".
-StopTransactionUnitOfMeasure = OcppEnum(
-    "StopTransactionUnitOfMeasure",
-    {member.name: member.value for member in UnitOfMeasure if member is not UnitOfMeasure.HERTZ},
-)
-StopTransactionUnitOfMeasure.__doc__ = """SampledValue.unit as in the StopTransaction.req schema, which lacks "Hertz"."""
+class StopTransactionUnitOfMeasure(OcppEnum):
+    """SampledValue.unit as in the StopTransaction.req schema, which lacks "Hertz" (UnitOfMeasure otherwise)."""
+
+    WH = "Wh"
+    KWH = "kWh"
+    VARH = "varh"
+    KVARH = "kvarh"
+    W = "W"
+    KW = "kW"
+    VA = "VA"
+    KVA = "kVA"
+    VAR = "var"
+    KVAR = "kvar"
+    A = "A"
+    V = "V"
+    K = "K"
+    CELCIUS = "Celcius"  # misspelt in OCPP 1.6 itself; both spellings are valid on the wire
+    CELSIUS = "Celsius"
+    FAHRENHEIT = "Fahrenheit"
+    PERCENT = "Percent"
 
 
 class UnlockStatus(OcppEnum):
