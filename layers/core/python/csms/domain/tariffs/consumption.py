@@ -17,11 +17,12 @@ so it is not billed and the reset is reported. Energy between two readings is sp
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -222,18 +223,18 @@ class StepSeries:
     """A value that holds from one sample to the next (a status, a power or current reading)."""
 
     times: list[datetime]
-    values: list
+    values: list[Any]
 
     @classmethod
-    def of(cls, items: list, attribute: str) -> StepSeries:
+    def of(cls, items: Sequence[Any], attribute: str) -> StepSeries:
         ordered = sorted(items, key=lambda item: item.timestamp)
         return cls([item.timestamp for item in ordered], [getattr(item, attribute) for item in ordered])
 
-    def at(self, moment: datetime):
+    def at(self, moment: datetime) -> Any:
         index = bisect_right(self.times, moment) - 1
         return self.values[index] if index >= 0 else None
 
-    def within(self, start: datetime, end: datetime, *, include_end: bool) -> list:
+    def within(self, start: datetime, end: datetime, *, include_end: bool) -> list[Any]:
         low = bisect_right(self.times, start - timedelta(microseconds=1))
         high = bisect_right(self.times, end) if include_end else bisect_right(self.times, end - timedelta(microseconds=1))
         return self.values[low:high]

@@ -25,7 +25,7 @@ import re
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import (
     AfterValidator,
@@ -79,19 +79,15 @@ OcpiDateTime = Annotated[
 _PRINTABLE = re.compile(r"^[\x20-\x7e]+$")
 
 
-def _ci_string(max_length: int) -> Any:
-    """OCPI types §CiString: case-insensitive printable ASCII, at most `max_length` characters."""
-
-    def check(value: str) -> str:
-        if not _PRINTABLE.match(value):
-            raise ValueError("printable ASCII only (OCPI CiString)")
-        return value
-
-    return Annotated[str, Field(min_length=1, max_length=max_length), AfterValidator(check)]
+def _printable_ascii(value: str) -> str:
+    """OCPI types §CiString: case-insensitive printable ASCII."""
+    if not _PRINTABLE.match(value):
+        raise ValueError("printable ASCII only (OCPI CiString)")
+    return value
 
 
-CiString3 = _ci_string(3)
-CiString36 = _ci_string(36)
+CiString3 = Annotated[str, Field(min_length=1, max_length=3), AfterValidator(_printable_ascii)]
+CiString36 = Annotated[str, Field(min_length=1, max_length=36), AfterValidator(_printable_ascii)]
 
 
 class Model(BaseModel):

@@ -287,7 +287,9 @@ def price_session(
         energy_before = energy_after
         matched: dict[int, bool] = {}
 
-        def active(dimension: TariffDimensionType) -> _Active | None:
+        def active(
+            dimension: TariffDimensionType, matched: dict[int, bool] = matched, state: SessionState = state
+        ) -> _Active | None:
             for index, component, element_restrictions in candidates[dimension]:
                 if index not in matched:
                     matched[index] = applies(element_restrictions, state)

@@ -50,15 +50,15 @@ def applies(restrictions: TariffRestrictions | None, state: SessionState) -> boo
         return False
     if not _within(r.min_duration, r.max_duration, state.duration_s):
         return False
-    if r.min_power is not None or r.max_power is not None:
-        if state.power_kw is None or not _within(r.min_power, r.max_power, state.power_kw):
-            return False
-    if r.min_current is not None or r.max_current is not None:
-        # No current sample: the restriction cannot be shown to hold, so the element does not apply
-        # (and the pricing notes it), rather than guessing a current the station never reported.
-        if state.current_a is None or not _within(r.min_current, r.max_current, state.current_a):
-            return False
-    return True
+    power_restricted = r.min_power is not None or r.max_power is not None
+    if power_restricted and (state.power_kw is None or not _within(r.min_power, r.max_power, state.power_kw)):
+        return False
+    # No current sample: a current restriction cannot be shown to hold, so the element does not apply (and the
+    # pricing notes it), rather than guessing a current the station never reported.
+    current_restricted = r.min_current is not None or r.max_current is not None
+    return not (
+        current_restricted and (state.current_a is None or not _within(r.min_current, r.max_current, state.current_a))
+    )
 
 
 def _within(low: Decimal | int | None, high: Decimal | int | None, value: Decimal) -> bool:
