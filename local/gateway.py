@@ -30,6 +30,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.frames import CloseCode
 from websockets.http11 import Request, Response
 
+from csms.domain.station_identity import is_valid_station_id
 from infra.manifest import (
     CHARGE_POINT_ID_QUERY_PARAMETER,
     OCPP_PATH_PREFIX,
@@ -199,9 +200,11 @@ class Gateway:
     async def _open(self, socket: ServerConnection, request: Request) -> Response | None:
         """process_request: CloudFront Function, authorizer and $connect, before the 101."""
         target = urlsplit(request.path)
+        if not target.path.startswith(OCPP_PATH_PREFIX):
+            return _json_response(socket, HTTPStatus.NOT_FOUND, {"message": "Not Found"})
         charge_point_id = _charge_point_id(target.path)
         if charge_point_id is None:
-            return _json_response(socket, HTTPStatus.NOT_FOUND, {"message": "Not Found"})
+            return _json_response(socket, HTTPStatus.BAD_REQUEST, {"message": "Bad Request"})
         query = [
             (name, value)
             for name, value in parse_qsl(target.query, keep_blank_values=True)
@@ -390,13 +393,14 @@ class Gateway:
 
 
 def _charge_point_id(path: str) -> str | None:
-    """The CloudFront Function's rule: exactly `/ocpp/{id}`, id percent-decoded and not empty."""
-    if not path.startswith(OCPP_PATH_PREFIX):
-        return None
+    """The CloudFront Function's rule: `/ocpp/{id}`, id percent-decoded as strict UTF-8 and a valid station
+    identity (csms.domain.station_identity); None otherwise (answered 400, as the front door does)."""
     encoded = path[len(OCPP_PATH_PREFIX) :]
-    if not encoded or "/" in encoded:
+    try:
+        identity = unquote(encoded, errors="strict")
+    except UnicodeDecodeError:
         return None
-    return unquote(encoded)
+    return identity if is_valid_station_id(identity) else None
 
 
 def _route_response(result: Any) -> str | None:
