@@ -27,13 +27,14 @@ And three constant costs per request, which together were a fifth of the CPU a s
 
 5. Item operations' responses (GetItem, PutItem, UpdateItem, DeleteItem, Query, Scan, the batch and transaction
    ones) are DynamoDB JSON already: they are written with `json.dumps` instead of moto's serializer, which walks
-   botocore's output shapes member by member (binary base64-encoded, `None` members left out, as it does).
+   botocore's output shapes member by member (binary base64-encoded, `None` members and top-level members the
+   output shape does not have left out, as it does; a test compares both for every item operation).
 6. An UpdateExpression is parsed once per distinct text (moto parses the same few expressions on every
    UpdateItem; its validator works on a copy of the tree, so the parsed tree can be shared).
 7. UpdateItem deep-copies the item it updates for the table's stream record even when the table has no stream:
    not while active, for a table without one.
 8. moto's expression validator deep-copies the parsed tree through pickle's generic protocol: a direct copy of
-   each node's attributes instead (the same copy, a third of the cost); and moto lists a response class's
+   each node's attributes instead (the same copy, cheaper); and moto lists a response class's
    methods by introspection on every request: once per class instead.
 
 Not covered (the CSMS does not use them): PartiQL statements and table restores/imports change items without
@@ -367,7 +368,9 @@ def _execute_result(original: Callable[..., Any]) -> Callable[..., Any]:
     def execute_result(self: ActionResult, context: Any) -> Any:
         if context.service_model.service_name != "dynamodb" or context.operation_model.name not in _ITEM_OPERATIONS:
             return original(self, context)
-        body = json.dumps(_without_none(self.result), default=_binary_as_base64, separators=(",", ":"))
+        members = context.operation_model.output_shape.members  # what the serializer would write, at the top
+        result = {name: value for name, value in _without_none(self.result).items() if name in members}
+        body = json.dumps(result, default=_binary_as_base64, separators=(",", ":"))
         headers = {
             "Content-Type": "application/x-amz-json-1.0",
             "server": "amazon.com",

@@ -269,7 +269,7 @@ class LocalState:
         snapshot_bytes = snapshot.stat().st_size if snapshot.exists() else 0
         if sealed and sealed_bytes >= max(self._compact_after_bytes, snapshot_bytes):
             self._compaction = subprocess.Popen(
-                [sys.executable, "-m", "local.state", "compact", str(self.directory), str(max(sealed))],
+                [sys.executable, "-m", "local.state", "compact", str(self.directory.resolve()), str(max(sealed))],
                 cwd=Path(__file__).resolve().parent.parent,
             )
 
@@ -286,11 +286,15 @@ class LocalState:
         from local.moto_dynamodb import moto_table, restore_items
 
         through, connections = 0, {}
-        tables: dict[str, Table] = {}
+        tables: dict[str, Table | None] = {}
 
-        def table(name: str) -> Table:
+        def table(name: str) -> Table | None:
             if name not in tables:
-                tables[name] = moto_table(name)
+                try:
+                    tables[name] = moto_table(name)
+                except Exception:  # e.g. TABLE_NAME changed: its items stay in the files, untouched
+                    logger.warning("the saved state holds items of table %s, which this runtime does not have", name)
+                    tables[name] = None
             return tables[name]
 
         snapshot = self.directory / SNAPSHOT
@@ -302,20 +306,23 @@ class LocalState:
                 through, connections = header["through"], header["connections"]
                 for line in lines:
                     record = json.loads(line)
-                    self.loaded_items += restore_items(table(record["t"]), [record["i"]])
+                    if (target := table(record["t"])) is not None:
+                        restore_items(target, [record["i"]])
         for number in _journal_numbers(self.directory):
             if number <= through:
                 continue  # already in the snapshot (a compaction stopped before deleting it)
             for saved in _journal_lines(_segment_path(self.directory, number)):
                 for record in saved["items"]:
+                    if (target := table(record["t"])) is None:
+                        continue
                     if record["i"] is None:
-                        _forget(table(record["t"]), record["k"])
+                        _forget(target, record["k"])
                     else:
-                        restore_items(table(record["t"]), [record["i"]])
+                        restore_items(target, [record["i"]])
                 connections.update(saved["opened"])
                 for connection_id in saved["closed"]:
                     connections.pop(connection_id, None)
-        self.loaded_items = sum(len(t) for t in tables.values())
+        self.loaded_items = sum(len(t) for t in tables.values() if t is not None)
         return through, connections
 
 

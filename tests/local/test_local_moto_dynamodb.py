@@ -140,3 +140,40 @@ def test_moto_is_itself_again_after_the_runtime(table):
     assert Table.query.__wrapped__
     assert BaseModel.__new__ is not object.__new__
     assert scaled._installed == 1
+
+
+def test_item_operations_answer_what_motos_own_serializer_would(table, monkeypatch):
+    import json
+
+    from moto.core.responses import ActionResult
+
+    fast = ActionResult.execute_result
+    compared: list[str] = []
+
+    def both(self, context):
+        answer = fast(self, context)
+        if answer is not None and context.service_model.service_name == "dynamodb":
+            status, _, body = fast.__wrapped__(self, context)  # moto's shape-driven serializer
+            assert (answer[0], json.loads(answer[2])) == (status, json.loads(body)), context.operation_model.name
+            compared.append(context.operation_model.name)
+        return answer
+
+    monkeypatch.setattr(ActionResult, "execute_result", both)
+    client = boto3.client("dynamodb")
+    item = {"pk": "A", "sk": "1", "blob": b"\x00\xff", "names": {"x", "y"}, "n": Decimal("1.5"), "m": {"l": [1, "two", None]}}
+    table.put_item(Item=item)
+    table.put_item(Item={**item, "sk": "2"}, ReturnValues="ALL_OLD")
+    table.get_item(Key={"pk": "A", "sk": "1"})
+    table.get_item(Key={"pk": "A", "sk": "missing"})
+    table.update_item(Key={"pk": "A", "sk": "1"}, UpdateExpression="SET n = n + :one", ExpressionAttributeValues={":one": 1}, ReturnValues="ALL_NEW")
+    table.query(KeyConditionExpression=Key("pk").eq("A"), Limit=1, ReturnConsumedCapacity="TOTAL")
+    table.scan(Limit=1)
+    client.batch_write_item(RequestItems={TABLE: [{"PutRequest": {"Item": {"pk": {"S": "B"}, "sk": {"S": "1"}}}}]})
+    client.batch_get_item(RequestItems={TABLE: {"Keys": [{"pk": {"S": "A"}, "sk": {"S": "1"}}, {"pk": {"S": "B"}, "sk": {"S": "1"}}]}})
+    client.transact_write_items(TransactItems=[{"Delete": {"TableName": TABLE, "Key": {"pk": {"S": "B"}, "sk": {"S": "1"}}}}])
+    client.transact_get_items(TransactItems=[{"Get": {"TableName": TABLE, "Key": {"pk": {"S": "A"}, "sk": {"S": "2"}}}}])
+    table.delete_item(Key={"pk": "A", "sk": "2"}, ReturnValues="ALL_OLD")
+    assert set(compared) >= {
+        "PutItem", "GetItem", "UpdateItem", "Query", "Scan", "BatchWriteItem", "BatchGetItem", "TransactWriteItems",
+        "TransactGetItems", "DeleteItem",
+    }

@@ -194,6 +194,12 @@ def _start_python_m_local(environment: dict[str, str]) -> tuple[subprocess.Popen
     return process, stations.group(1), api.group(1)
 
 
+def _saved_whole(text: str, journal: Path) -> bool:
+    """Whether a complete save (a line with its end) mentions `text`: a line still being written does not count."""
+    lines = [line for path in journal.glob("*.jsonl") for line in path.read_text().splitlines(keepends=True)]
+    return any(text in line for line in lines if line.endswith("\n"))
+
+
 def test_a_killed_python_m_local_keeps_what_it_saved(tmp_path):
     import json
     import time
@@ -214,7 +220,7 @@ def test_a_killed_python_m_local_keeps_what_it_saved(tmp_path):
             station.send(json.dumps([2, "1", "BootNotification", {"chargePointVendor": "Acme", "chargePointModel": "One"}]))
             assert json.loads(station.recv(timeout=10))[2]["status"] == "Accepted"
             deadline = time.monotonic() + 10  # a condition with a deadline, not a sleep: the saver runs every second
-            while "CP-KILLED" not in "".join(path.read_text() for path in journal.glob("*.jsonl")):
+            while not _saved_whole("CP-KILLED", journal):
                 assert time.monotonic() < deadline, "the boot was never saved"
                 with pytest.raises(subprocess.TimeoutExpired):
                     process.wait(timeout=0.05)  # and it did not die meanwhile

@@ -164,3 +164,12 @@ def test_a_restart_delivers_the_disconnect_of_connections_left_open(tmp_path, fu
     assert event["requestContext"]["authorizer"]["chargePointId"] == "CP001"
     with emulated_aws(TABLE), LocalState(tmp_path) as state:
         assert state.lost_connections == []  # delivered once
+
+
+def test_items_of_a_table_the_runtime_does_not_have_are_kept_untouched(tmp_path):
+    with emulated_aws(TABLE), LocalState(tmp_path):
+        table().put_item(Item={"pk": "A", "sk": "1"})
+    with emulated_aws("renamed"), LocalState(tmp_path) as state:
+        assert state.loaded_items == 0
+    with emulated_aws(TABLE), LocalState(tmp_path):
+        assert "Item" in table().get_item(Key={"pk": "A", "sk": "1"})
