@@ -16,6 +16,7 @@ import boto3
 import pytest
 import websockets
 
+from csms.runtime.observability import metrics
 from csms.runtime.settings import get_settings
 from csms.runtime.wiring import aws_session, get_services
 from infra.manifest import FUNCTIONS
@@ -186,6 +187,7 @@ def run_with_template_policies(deployed: Synthesized, *, without: tuple[str, int
         finally:
             get_settings.cache_clear()
             get_services.cache_clear()
+            metrics.clear_metrics()  # disabled metrics are never flushed: they would reach the next test
     return enforcement
 
 
