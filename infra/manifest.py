@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+
+from csms.adapters.dynamodb.schema import KIND_INDEX, LIVE_INDEX, STATION_INDEX
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LAMBDAS_DIR = REPO_ROOT / "lambdas"
@@ -23,11 +24,16 @@ class FunctionSpec:
     memory_mb: int = 256
     timeout_seconds: int = 29
     posts_to_connections: bool = False
-    """Whether it sends frames to stations through the @connections API (grants execute-api:ManageConnections)."""
+    """Whether it sends frames to stations through the @connections API (execute-api:ManageConnections, POST)."""
+    closes_connections: bool = False
+    """Whether it closes stations' connections through the @connections API (execute-api:ManageConnections, DELETE)."""
     publishes_events: bool = False
     """Whether it puts events on the CSMS bus (grants events:PutEvents, sets EVENT_BUS_NAME)."""
-    table_access: Literal["get_item", "read_write"] = "read_write"
-    """`get_item`: it only reads single items (least privilege for the authorizer and the gauges)."""
+    table_actions: tuple[str, ...] = ()
+    """The DynamoDB actions it performs on the table's items, granted on the table only (the items of a
+    TransactWriteItems are authorised one by one as PutItem, UpdateItem, DeleteItem or ConditionCheckItem)."""
+    table_indexes: tuple[str, ...] = ()
+    """The global indexes (schema.py) it Queries: dynamodb:Query on exactly those."""
     schedule_minutes: int | None = None
     """Invoked every so many minutes by an EventBridge schedule (locally: by the runtime), if set."""
 
@@ -49,23 +55,33 @@ AUTHORIZER = FunctionSpec(
     description="$connect authorizer: HTTP Basic per OCPP 1.6 security profiles 1 and 2",
     memory_mb=512,  # scrypt password hashing wants the CPU share that comes with memory
     timeout_seconds=10,
-    table_access="get_item",
+    table_actions=("dynamodb:GetItem",),
 )
 CONNECT = FunctionSpec(
     name="connect",
     description="$connect: OCPP subprotocol negotiation, records the station's connection",
     timeout_seconds=10,
-    posts_to_connections=True,  # closes the previous (ghost) connection of a reconnecting station
+    closes_connections=True,  # the previous (ghost) connection of a reconnecting station
+    table_actions=("dynamodb:GetItem", "dynamodb:UpdateItem"),
 )
 MESSAGE = FunctionSpec(
     name="message",
     description="$default: every OCPP-J frame a station sends",
-    posts_to_connections=True,
+    posts_to_connections=True,  # the next queued command, once the station answered the outstanding one
+    table_actions=(
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:BatchWriteItem",
+        "dynamodb:Query",
+    ),
 )
 DISCONNECT = FunctionSpec(
     name="disconnect",
     description="$disconnect: forgets the connection if it is still the station's current one",
     timeout_seconds=10,
+    table_actions=("dynamodb:UpdateItem",),
 )
 
 OPERATOR_API = FunctionSpec(
@@ -73,12 +89,23 @@ OPERATOR_API = FunctionSpec(
     description="Operator and driver-app REST API (HTTP API, payload format 2.0): stations, id tags, transactions, commands",
     memory_mb=512,
     posts_to_connections=True,  # commands to stations go out through @connections
+    closes_connections=True,  # a station removed by its operator is disconnected
+    table_actions=(
+        "dynamodb:GetItem",
+        "dynamodb:BatchGetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:Query",
+    ),
+    table_indexes=(STATION_INDEX.name, KIND_INDEX.name, LIVE_INDEX.name),
 )
 COMMAND = FunctionSpec(
     name="command",
     description="Step Functions task: sends a command to a station; the answer completes the task token",
     timeout_seconds=10,
     posts_to_connections=True,
+    table_actions=("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query"),
 )
 
 GAUGES = FunctionSpec(
@@ -86,7 +113,7 @@ GAUGES = FunctionSpec(
     description="Every minute: publishes the network's gauges (connected stations, active transactions) as metrics",
     memory_mb=128,
     timeout_seconds=10,
-    table_access="get_item",
+    table_indexes=(LIVE_INDEX.name,),  # counts it, reads no item
     schedule_minutes=1,
 )
 

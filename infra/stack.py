@@ -40,7 +40,8 @@ from infra.workflows import WORKFLOWS, WorkflowSpec
 STAGE_NAME = "ocpp"
 TABLE_READ_ACTIONS = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:ConditionCheckItem")
 TABLE_WRITE_ACTIONS = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem")
-"""Item-level access only (transactions need no action of their own): no Scan, no table administration."""
+"""What a workflow's direct DynamoDB integrations may be granted: item-level access only (transactions need no
+action of their own), no Scan, no table administration. Functions get exactly their manifest's actions."""
 
 IDENTITY_SOURCE = (
     f"route.request.querystring.{CHARGE_POINT_ID_QUERY_PARAMETER}",
@@ -140,15 +141,21 @@ class CsmsStack(Stack):
         # Grants ---------------------------------------------------------------------------------------
         for spec in functions:
             name, function = spec.name, self.functions[spec.name]
-            if spec.table_access == "get_item":
-                # The authorizer looks up one station item per connection attempt; the gauges read one item.
+            if spec.table_actions:
                 function.add_to_role_policy(
-                    iam.PolicyStatement(actions=["dynamodb:GetItem"], resources=[self.table.table_arn])
+                    iam.PolicyStatement(actions=list(spec.table_actions), resources=[self.table.table_arn])
                 )
-            else:
-                self._grant_table(function, TABLE_READ_ACTIONS + TABLE_WRITE_ACTIONS)
-            if spec.posts_to_connections:
-                self.station_api.grant_manage_connections(function)
+            if spec.table_indexes:
+                function.add_to_role_policy(
+                    iam.PolicyStatement(
+                        actions=["dynamodb:Query"],
+                        resources=[f"{self.table.table_arn}/index/{index}" for index in spec.table_indexes],
+                    )
+                )
+            connection_methods = (("POST", spec.posts_to_connections), ("DELETE", spec.closes_connections))
+            methods = [method for method, used in connection_methods if used]
+            if methods:
+                self.station_api.grant_manage_connections(function, methods=methods)
                 function.add_environment("CONNECTIONS_ENDPOINT_URL", self.station_api.management_url)
             if spec.publishes_events:
                 self.events.bus.grant_put_events_to(function)
@@ -232,13 +239,13 @@ class CsmsStack(Stack):
         if spec.puts_events:
             self.events.bus.grant_put_events_to(machine)
         arn = state_machine_arn(self, spec)
+        # No task of ours heartbeats: no SendTaskHeartbeat.
         for name in spec.task_responses_from:
             self.functions[name].add_to_role_policy(
-                iam.PolicyStatement(
-                    actions=["states:SendTaskSuccess", "states:SendTaskFailure", "states:SendTaskHeartbeat"],
-                    resources=[arn],
-                )
+                iam.PolicyStatement(actions=["states:SendTaskSuccess", "states:SendTaskFailure"], resources=[arn])
             )
+        for name in spec.task_failures_from:
+            self.functions[name].add_to_role_policy(iam.PolicyStatement(actions=["states:SendTaskFailure"], resources=[arn]))
         for name in spec.started_by:
             function = self.functions[name]
             function.add_to_role_policy(iam.PolicyStatement(actions=["states:StartExecution"], resources=[arn]))
@@ -277,11 +284,14 @@ class CsmsStack(Stack):
 
     def _acknowledge_function_findings(self, spec: FunctionSpec) -> None:
         acknowledgments = []
-        if spec.table_access != "get_item":  # granted the table's indexes too
-            acknowledgments.append(self._table_indexes_acknowledgment())
-        if spec.posts_to_connections:
+        if spec.posts_to_connections or spec.closes_connections:
             api = self.get_logical_id(self.station_api.api.node.default_child)
-            for method, purpose in (("POST", "send frames"), ("DELETE", "close a station's ghost connection")):
+            for method, purpose, used in (
+                ("POST", "send frames", spec.posts_to_connections),
+                ("DELETE", "close a station's connection", spec.closes_connections),
+            ):
+                if not used:
+                    continue
                 acknowledgments.append(
                     Acknowledgment(
                         id=(

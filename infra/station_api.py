@@ -113,8 +113,8 @@ class StationWebSocketApi(Construct):
         """wss URL of the stage (the front door's origin; stations use the front door's URL)."""
         return self.stage.url
 
-    def grant_manage_connections(self, grantee: iam.IGrantable) -> iam.Grant:
-        """`execute-api:ManageConnections` to send to (POST) and close (DELETE) connections of this stage only."""
+    def grant_manage_connections(self, grantee: iam.IGrantable, *, methods: Sequence[str] = ("POST", "DELETE")) -> iam.Grant:
+        """`execute-api:ManageConnections` to send to (POST) and/or close (DELETE) connections of this stage only."""
         stack = Stack.of(self)
         connections = [
             stack.format_arn(
@@ -123,7 +123,7 @@ class StationWebSocketApi(Construct):
                 resource_name=f"{self.stage.stage_name}/{method}/@connections/*",
                 arn_format=ArnFormat.SLASH_RESOURCE_NAME,
             )
-            for method in ("POST", "DELETE")
+            for method in methods
         ]
         return iam.Grant.add_to_principal(
             grantee=grantee, actions=["execute-api:ManageConnections"], resource_arns=connections

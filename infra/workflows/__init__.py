@@ -41,8 +41,11 @@ class WorkflowSpec:
     """Manifest functions that start executions: they get `states:StartExecution` on this machine and its
     ARN in the environment variable `arn_environment_variable`."""
     task_responses_from: tuple[str, ...] = ()
-    """Manifest functions that complete its `.waitForTaskToken` tasks (SendTaskSuccess/Failure/Heartbeat),
+    """Manifest functions that complete its `.waitForTaskToken` tasks (SendTaskSuccess/Failure),
     e.g. the message function when a station's answer to a workflow's command arrives."""
+    task_failures_from: tuple[str, ...] = ()
+    """Manifest functions that only ever fail its tasks (SendTaskFailure): a success needs the station's
+    answer, which arrives on $default, but whoever pumps the outbox may find a queued command's station gone."""
     table_access: Literal["none", "read", "read_write"] = "none"
     """Direct DynamoDB service integrations of its states."""
     puts_events: bool = False
@@ -63,9 +66,10 @@ SEND_COMMAND = WorkflowSpec(
     definition="send_command.asl.json",
     description="Sends one OCPP command to a station and waits for its answer (task token)",
     invokes=("command",),
-    # Whoever pumps the outbox may complete the task: the station's answer arrives on $default (message),
-    # and a queued command that finds its station gone fails in whichever function pumped it.
-    task_responses_from=("message", "command", "api"),
+    # The station's answer arrives on $default (message); a queued command that finds its station gone fails
+    # in whichever function pumped the outbox.
+    task_responses_from=("message",),
+    task_failures_from=("command", "api"),
 )
 
 WORKFLOWS: tuple[WorkflowSpec, ...] = (SEND_COMMAND,)

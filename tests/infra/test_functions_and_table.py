@@ -7,11 +7,11 @@ from typing import Any
 
 from aws_cdk import aws_lambda as lambda_
 
+from csms.adapters.dynamodb.schema import GLOBAL_INDEXES, LIVE_INDEX
 from csms.runtime.settings import Settings, UnknownStationPolicy
 from infra import metrics
 from infra.functions import RUNTIME
-from infra.manifest import FUNCTIONS, WEBSOCKET_AUTHORIZER
-from infra.stack import TABLE_READ_ACTIONS, TABLE_WRITE_ACTIONS
+from infra.manifest import AUTHORIZER, FUNCTIONS, GAUGES, WEBSOCKET_AUTHORIZER
 from tests.infra.conftest import FULL_CONTEXT, Synthesized
 
 
@@ -100,13 +100,27 @@ def test_no_function_role_uses_a_managed_policy(deployed: Synthesized):
         assert "ManagedPolicyArns" not in role["Properties"]
 
 
-def test_the_authorizer_and_the_gauges_only_read_one_item(deployed: Synthesized):
+def test_each_function_may_do_to_the_table_exactly_what_its_manifest_says_and_none_may_scan(deployed: Synthesized):
     table = deployed.logical_id(deployed.stack.table)
-    readers = [spec.name for spec in FUNCTIONS if spec.table_access == "get_item"]
-    assert set(readers) == {WEBSOCKET_AUTHORIZER, "gauges"}
-    for name in readers:
-        table_statements = [s for s in deployed.function_statements(name) if str(s["Action"]).startswith("dynamodb")]
-        assert table_statements == [{"Action": "dynamodb:GetItem", "Effect": "Allow", "Resource": {"Fn::GetAtt": [table, "Arn"]}}]
+    for spec in FUNCTIONS:
+        table_statements = [s for s in deployed.function_statements(spec.name) if str(s["Action"]).startswith(("dynamodb", "['dynamodb"))]
+        expected = []
+        if spec.table_actions:
+            actions = sorted(spec.table_actions)
+            expected.append({"Action": actions[0] if len(actions) == 1 else actions, "Effect": "Allow", "Resource": {"Fn::GetAtt": [table, "Arn"]}})
+        if spec.table_indexes:
+            indexes = [{"Fn::Join": ["", [{"Fn::GetAtt": [table, "Arn"]}, f"/index/{index}"]]} for index in sorted(spec.table_indexes)]
+            expected.append({"Action": "dynamodb:Query", "Effect": "Allow", "Resource": indexes[0] if len(indexes) == 1 else indexes})
+        assert table_statements == expected, spec.name
+        assert not any("Scan" in str(statement["Action"]) for statement in table_statements)
+
+
+def test_the_authorizer_reads_one_item_and_the_gauges_only_count_the_live_index(deployed: Synthesized):
+    assert AUTHORIZER.table_actions == ("dynamodb:GetItem",) and not AUTHORIZER.table_indexes
+    assert not GAUGES.table_actions and GAUGES.table_indexes == (LIVE_INDEX.name,)
+    assert {spec.name for spec in FUNCTIONS if spec.table_indexes and not spec.table_actions} == {"gauges"}
+    for spec in FUNCTIONS:
+        assert set(spec.table_indexes) <= {index.name for index in GLOBAL_INDEXES}, spec.name
 
 
 def test_scheduled_functions_are_invoked_by_an_eventbridge_schedule(deployed: Synthesized):
@@ -125,15 +139,6 @@ def test_scheduled_functions_are_invoked_by_an_eventbridge_schedule(deployed: Sy
             if p["Properties"]["FunctionName"] == {"Fn::GetAtt": [function, "Arn"]} and p["Properties"]["Principal"] == "events.amazonaws.com"
         ]
         assert len(permissions) == 1
-
-
-def test_the_other_functions_read_and_write_items_but_never_scan(deployed: Synthesized):
-    for spec in FUNCTIONS:
-        if spec.table_access == "get_item":
-            continue
-        (statement,) = [s for s in deployed.function_statements(spec.name) if "dynamodb:GetItem" in s["Action"]]
-        assert sorted(statement["Action"]) == sorted(TABLE_READ_ACTIONS + TABLE_WRITE_ACTIONS)
-        assert "dynamodb:Scan" not in statement["Action"]
 
 
 def test_reserved_concurrency_only_where_the_operator_asks(deployed: Synthesized, full: Synthesized):

@@ -106,16 +106,22 @@ def test_the_stage_is_throttled(deployed: Synthesized, full: Synthesized):
 def test_only_the_functions_that_post_may_manage_connections(deployed: Synthesized):
     for spec in FUNCTIONS:
         actions = [statement["Action"] for statement in deployed.function_statements(spec.name)]
-        assert ("execute-api:ManageConnections" in actions) == spec.posts_to_connections, spec.name
+        assert ("execute-api:ManageConnections" in actions) == (spec.posts_to_connections or spec.closes_connections), spec.name
 
 
 def test_managing_connections_is_limited_to_sending_and_closing_on_this_stage(deployed: Synthesized):
-    statements = deployed.function_statements("message")
-    (statement,) = [s for s in statements if s["Action"] == "execute-api:ManageConnections"]
     api = deployed.logical_id(deployed.stack.station_api.api)
-    suffixes = sorted(resource["Fn::Join"][1][-1] for resource in statement["Resource"])
-    assert suffixes == [f"/{STAGE_NAME}/DELETE/@connections/*", f"/{STAGE_NAME}/POST/@connections/*"]
-    assert all({"Ref": api} in resource["Fn::Join"][1] for resource in statement["Resource"])
+    for spec in FUNCTIONS:
+        statements = [s for s in deployed.function_statements(spec.name) if s["Action"] == "execute-api:ManageConnections"]
+        if not statements:
+            continue
+        (statement,) = statements
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        suffixes = sorted(resource["Fn::Join"][1][-1] for resource in resources)
+        expected = [f"/{STAGE_NAME}/{method}/@connections/*" for method, used in
+                    (("DELETE", spec.closes_connections), ("POST", spec.posts_to_connections)) if used]
+        assert suffixes == expected, spec.name
+        assert all({"Ref": api} in resource["Fn::Join"][1] for resource in resources)
 
 
 def test_functions_that_post_know_the_https_management_url_of_the_stage(deployed: Synthesized):
@@ -137,7 +143,7 @@ def test_functions_that_post_know_the_https_management_url_of_the_stage(deployed
     for spec in FUNCTIONS:
         function = deployed.json["Resources"][deployed.logical_id(deployed.stack.functions[spec.name])]
         variables = function["Properties"]["Environment"]["Variables"]
-        if spec.posts_to_connections:
+        if spec.posts_to_connections or spec.closes_connections:
             assert variables["CONNECTIONS_ENDPOINT_URL"] == expected
         else:
             assert "CONNECTIONS_ENDPOINT_URL" not in variables

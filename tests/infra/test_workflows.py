@@ -128,5 +128,5 @@ class TestDroppedIntoTheStack:
     def test_the_function_that_receives_the_stations_answer_completes_its_task_tokens(self, full: Synthesized):
         role = full.logical_id(full.stack.functions.roles["message"])
         (callbacks,) = [s for s in full.role_statements(role) if "states:SendTaskSuccess" in s["Action"]]
-        assert sorted(callbacks["Action"]) == ["states:SendTaskFailure", "states:SendTaskHeartbeat", "states:SendTaskSuccess"]
+        assert sorted(callbacks["Action"]) == ["states:SendTaskFailure", "states:SendTaskSuccess"]
         assert callbacks["Resource"]["Fn::Join"][1][-1] == ":stateMachine:Csms-SessionLimits"

@@ -128,13 +128,13 @@ class RecordingConnections:
         return True
 
 
-def connect_event(connection_id, protocol="ocpp1.6"):
+def connect_event(connection_id, protocol="ocpp1.6", *, charge_point_id="CP1"):
     headers = {"Sec-WebSocket-Protocol": protocol} if protocol else {}
     return ConnectEvent.model_validate({
         "headers": headers, "multiValueHeaders": {}, "isBase64Encoded": False,
-        "queryStringParameters": {"chargePointId": "CP1"},
+        "queryStringParameters": {"chargePointId": charge_point_id},
         "requestContext": CONTEXT | {"connectionId": connection_id, "routeKey": "$connect", "eventType": "CONNECT",
-                                     "authorizer": {"principalId": "CP1", "chargePointId": "CP1"}},
+                                     "authorizer": {"principalId": charge_point_id, "chargePointId": charge_point_id}},
     })
 
 

@@ -484,6 +484,62 @@ def test_transactions_of_a_station_page_newest_first(api, sessions):
     assert api.get("/transactions", nextToken=first["nextToken"]).status == 400
 
 
+def _all_pages(api, path: str, *, limit: int, **query: Any) -> list[list[int]]:
+    """The transaction ids of each page, following nextToken to the end."""
+    pages, token = [], None
+    while True:
+        page = api.get(path, limit=limit, **query, **({"nextToken": token} if token else {})).json
+        pages.append([transaction["transactionId"] for transaction in page["items"]])
+        token = page.get("nextToken")
+        if not token:
+            return [ids for ids in pages if ids]  # the last token may lead to an empty page
+
+
+def test_all_transactions_page_newest_first_across_months_with_none_skipped_or_repeated(api, services, clock):
+    for n in range(8):
+        services.stations.register(f"CP{n}", {})
+    november = [start_transaction(services, f"CP{n}", 1, minute=n) for n in range(5)]
+    stop_transaction(services, "CP1", november[1], 2000)
+    clock.advance(days=45)  # into January: December recorded nothing, and the year turned
+    january = [start_transaction(services, f"CP{n}", 2, minute=n) for n in range(4)]
+    stop_transaction(services, "CP2", january[2], 3000)
+    newest_first = sorted(november + january, reverse=True)
+
+    pages = _all_pages(api, "/transactions", limit=3)
+    assert [ids for page in pages for ids in page] == newest_first
+    assert [len(page) for page in pages[:3]] == [3, 3, 3]
+    # `active=false` is applied before the limit: full pages of stopped transactions only.
+    assert [ids for page in _all_pages(api, "/transactions", limit=1, active=False) for ids in page] == [january[2], november[1]]
+    assert sorted(sum(_all_pages(api, "/transactions", limit=2, active=True), [])) == sorted(
+        set(newest_first) - {january[2], november[1]}
+    )
+
+
+def test_active_transactions_of_the_whole_network_page_through_every_shard(api, services):
+    for n in range(40):
+        services.stations.register(f"CP{n}", {})
+    started = [start_transaction(services, f"CP{n}", 1) for n in range(40)]
+    stopped = set(started[::3])
+    for transaction_id in stopped:
+        stop_transaction(services, f"CP{started.index(transaction_id)}", transaction_id, 2000)
+
+    pages = _all_pages(api, "/transactions", limit=4, active=True)
+    seen = [ids for page in pages for ids in page]
+    assert sorted(seen) == sorted(set(started) - stopped) and len(seen) == len(set(seen))
+    assert all(len(page) == 4 for page in pages[:-1])
+    assert api.get("/transactions", active=True, nextToken=api.get("/transactions", limit=1).json["nextToken"]).status == 400
+
+
+def test_a_station_deleted_between_pages_is_neither_listed_nor_breaks_the_next_page(api, services):
+    for n in range(6):
+        api.put(f"/charge-points/CP{n}")
+    first = api.get("/charge-points", limit=3).json
+    assert api.delete(f"/charge-points/{first['items'][-1]['chargePointId']}").status == 204
+    assert api.delete("/charge-points/CP4").status == 204
+    rest = api.get("/charge-points", limit=10, nextToken=first["nextToken"]).json
+    assert [station["chargePointId"] for station in first["items"] + rest["items"]] == ["CP0", "CP1", "CP2", "CP3", "CP5"]
+
+
 def test_a_transaction_comes_with_its_meter_values_and_energy_in_wh(api, services, sessions):
     station = Station(services, "CP1")
     station.result(

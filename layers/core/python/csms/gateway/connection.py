@@ -6,7 +6,6 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from csms.adapters.dynamodb.gauges import CONNECTED_STATIONS
 from csms.gateway.events import ConnectEvent, DisconnectEvent, header, http_response
 from csms.runtime.observability import logger, metrics
 from csms.runtime.wiring import Services
@@ -47,10 +46,7 @@ def open_connection(event: ConnectEvent, services: Services) -> dict[str, Any]:
             services.connections.close(previous)
         except Exception:  # best effort: the ghost may be unreachable, the new connection still stands
             logger.exception("Could not close the previous connection", extra={"charge_point_id": charge_point_id})
-    if previous:
         metrics.add_metric(name="ReplacedConnections", unit=MetricUnit.Count, value=1)
-    else:
-        services.gauges.add(CONNECTED_STATIONS, 1)  # a replaced ghost was counted already
     if services.stations.current_connection(charge_point_id) != context.connection_id:
         # Two connections of one station opened at the same moment: the other one recorded itself after this one
         # and could not close it, since this one was not open yet. Refused now, it never opens.
@@ -72,8 +68,6 @@ def close_connection(event: DisconnectEvent, services: Services) -> dict[str, An
     context = event.request_context
     charge_point_id = context.authorizer.charge_point_id
     forgotten = services.stations.forget_connection(charge_point_id, context.connection_id, disconnected_at=services.clock.now())
-    if forgotten:
-        services.gauges.add(CONNECTED_STATIONS, -1)
     metrics.add_metric(name="StationDisconnections", unit=MetricUnit.Count, value=1)
     logger.info(
         "Station disconnected",

@@ -1,5 +1,5 @@
 """Once a minute: the network's levels as CloudWatch metrics (the dashboard's connected stations and
-active sessions). Counts come from the counters the station path keeps (adapters/dynamodb/gauges.py)."""
+active sessions), counted from the live index (adapters/dynamodb/gauges.py): the station path keeps no counter."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ from csms.commands.service import StationNotFound
 from csms.domain.passwords import hash_password
 from csms.operator.errors import documented
 from csms.operator.models import ChargePointList, ChargePointRegistration, ChargePointSummary, ChargePointView
-from csms.operator.pagination import DEFAULT_PAGE_SIZE, TABLE_PAGE_KEY, Limit, NextToken, decode_token, encode_token
+from csms.operator.pagination import DEFAULT_PAGE_SIZE, KIND_INDEX_PAGE_KEY, Limit, NextToken, decode_token, encode_token
 from csms.operator.parameters import ChargePointId, ServicesDependency
 from csms.runtime.observability import logger
 from csms.runtime.wiring import Services
@@ -116,7 +116,7 @@ def delete_charge_point(charge_point_id: ChargePointId, services: ServicesDepend
 def list_charge_points(
     services: ServicesDependency, limit: Limit = DEFAULT_PAGE_SIZE, next_token: NextToken = None
 ) -> ChargePointList:
-    stations, next_key = services.stations.list_page(limit=limit, start_key=decode_token(next_token, TABLE_PAGE_KEY))
+    stations, next_key = services.stations.list_page(limit=limit, start_key=decode_token(next_token, KIND_INDEX_PAGE_KEY))
     return ChargePointList(
         items=[ChargePointSummary.from_station(station) for station in stations], next_token=encode_token(next_key)
     )

@@ -16,7 +16,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from csms.domain.authorization import IdTagRecord
 from csms.operator.errors import ResourceNotFound, documented
 from csms.operator.models import IdTagList, IdTagRegistration, IdTagView
-from csms.operator.pagination import DEFAULT_PAGE_SIZE, TABLE_PAGE_KEY, Limit, NextToken, decode_token, encode_token
+from csms.operator.pagination import DEFAULT_PAGE_SIZE, KIND_INDEX_PAGE_KEY, Limit, NextToken, decode_token, encode_token
 from csms.operator.parameters import ServicesDependency
 from csms.runtime.observability import logger
 from csms.runtime.wiring import Services
@@ -82,7 +82,7 @@ def delete_id_tag(id_tag: IdTag, services: ServicesDependency) -> None:
     responses=documented(200, "A page of idTags", 400),
 )
 def list_id_tags(services: ServicesDependency, limit: Limit = DEFAULT_PAGE_SIZE, next_token: NextToken = None) -> IdTagList:
-    records, next_key = services.id_tags.list_page(limit=limit, start_key=decode_token(next_token, TABLE_PAGE_KEY))
+    records, next_key = services.id_tags.list_page(limit=limit, start_key=decode_token(next_token, KIND_INDEX_PAGE_KEY))
     return IdTagList(items=[IdTagView.from_record(record) for record in records], next_token=encode_token(next_key))
 
 

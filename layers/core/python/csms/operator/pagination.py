@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from csms.adapters.dynamodb.schema import PARTITION_KEY, SORT_KEY, STATION_INDEX
+from csms.adapters.dynamodb.schema import KIND_INDEX, LIVE_INDEX, PARTITION_KEY, SORT_KEY, STATION_INDEX
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 100
@@ -21,9 +21,10 @@ MAX_PAGE_SIZE = 100
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Items per page")]
 NextToken = Annotated[str | None, Query(alias="nextToken", max_length=2048, description="nextToken of the previous page")]
 
-# The key attributes a listing resumes from: the table's key for a Scan, plus the index's for a byStation Query.
-TABLE_PAGE_KEY = (PARTITION_KEY, SORT_KEY)
+# The key attributes a listing resumes from: the table's key and the key of the index it Queries.
 STATION_INDEX_PAGE_KEY = (PARTITION_KEY, SORT_KEY, STATION_INDEX.partition_key, STATION_INDEX.sort_key)
+KIND_INDEX_PAGE_KEY = (PARTITION_KEY, SORT_KEY, KIND_INDEX.partition_key, KIND_INDEX.sort_key)
+LIVE_INDEX_PAGE_KEY = (PARTITION_KEY, SORT_KEY, LIVE_INDEX.partition_key, LIVE_INDEX.sort_key)
 
 
 class InvalidPageToken(ValueError):

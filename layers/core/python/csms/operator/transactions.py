@@ -11,8 +11,9 @@ from csms.operator.errors import ResourceNotFound, documented
 from csms.operator.models import RecordedMeterValue, TransactionDetail, TransactionList, TransactionView
 from csms.operator.pagination import (
     DEFAULT_PAGE_SIZE,
+    KIND_INDEX_PAGE_KEY,
+    LIVE_INDEX_PAGE_KEY,
     STATION_INDEX_PAGE_KEY,
-    TABLE_PAGE_KEY,
     Limit,
     NextToken,
     decode_token,
@@ -28,9 +29,9 @@ TAGS = ["Transactions"]
     "/transactions",
     summary="List transactions",
     description=(
-        "With `chargePointId`: that station's transactions, newest first. Without: every station's, in no "
-        "particular order. `active=true`: only those not stopped yet; `active=false`: only stopped ones. "
-        "Follow `nextToken` until it is null."
+        "With `chargePointId`: that station's transactions, newest first. Without: every station's, newest "
+        "recorded first (`active=true`: in no particular order). `active=true`: only those not stopped yet; "
+        "`active=false`: only stopped ones. Follow `nextToken` until it is null."
     ),
     tags=TAGS,
     responses=documented(200, "A page of transactions", 400),
@@ -42,9 +43,15 @@ def list_transactions(
     limit: Limit = DEFAULT_PAGE_SIZE,
     next_token: NextToken = None,
 ) -> TransactionList:
-    key_names = STATION_INDEX_PAGE_KEY if charge_point_id is not None else TABLE_PAGE_KEY
+    key_names = (
+        STATION_INDEX_PAGE_KEY if charge_point_id is not None else LIVE_INDEX_PAGE_KEY if active else KIND_INDEX_PAGE_KEY
+    )
     items, next_key = services.transactions.list_page(
-        charge_point_id=charge_point_id, active=active, limit=limit, start_key=decode_token(next_token, key_names)
+        charge_point_id=charge_point_id,
+        active=active,
+        limit=limit,
+        start_key=decode_token(next_token, key_names),
+        now=services.clock.now(),
     )
     return TransactionList(
         items=[TransactionView.from_transaction(transaction) for transaction in items], next_token=encode_token(next_key)

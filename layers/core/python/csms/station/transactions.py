@@ -55,7 +55,7 @@ def start_transaction(request: call.StartTransaction, ctx: StationContext) -> ca
     services = ctx.services
     record = services.id_tags.get(request.id_tag)
     authorization = _authorize(record, ctx)
-    transaction_id = services.transactions.next_transaction_id()
+    transaction_id = services.transactions.next_transaction_id(now=ctx.received_at)
     start = TransactionStart(
         charge_point_id=ctx.charge_point_id,
         connector_id=request.connector_id,

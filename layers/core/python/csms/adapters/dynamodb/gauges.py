@@ -1,15 +1,20 @@
-"""Network-wide counters (pk `STATS`, sk `STATS`): connected stations and active transactions.
+"""Network-wide levels counted from the live index: connected stations and active transactions.
 
-Kept up by the writes that change them (connect/disconnect, start/stop), read once a minute by the gauges
-function. A $disconnect that never arrives leaves a station counted until it reconnects (its next connection
-replaces the ghost without counting twice), which is why the gauge is never trusted below zero.
+No item holds a counter: one written by every connect and every start of the network would be where all
+of them conflict (TransactionConflict) and throttle. Instead the writes that make an item live (a
+connection, a start) put it in the live index and the writes that end it take it out (see keys.py); the
+gauges function counts the index's shards once a minute (Query with Select=COUNT, which reads keys only).
+A $disconnect that never arrives leaves a station counted until its next connection replaces the ghost.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from csms.adapters.dynamodb.keys import stats_key
+from boto3.dynamodb.conditions import Key
+
+from csms.adapters.dynamodb.keys import active_shards, connected_shards
+from csms.adapters.dynamodb.schema import LIVE_INDEX
 
 CONNECTED_STATIONS = "connectedStations"
 ACTIVE_TRANSACTIONS = "activeTransactions"
@@ -19,36 +24,24 @@ class GaugeRepository:
     def __init__(self, table: Any):
         self._table = table
 
-    def add(self, counter: str, delta: int) -> None:
-        self._table.update_item(
-            Key=stats_key(),
-            UpdateExpression="ADD #counter :delta",
-            ExpressionAttributeNames={"#counter": counter},
-            ExpressionAttributeValues={":delta": delta},
-        )
-
     def read(self) -> dict[str, int]:
-        item = self._table.get_item(Key=stats_key()).get("Item", {})
-        return {name: max(0, int(item.get(name, 0))) for name in (CONNECTED_STATIONS, ACTIVE_TRANSACTIONS)}
-
-    @staticmethod
-    def transaction_started(table_name: str) -> dict[str, Any]:
-        """The TransactWriteItems element that counts a new transaction with the write that stores it."""
-        return _count(table_name, ACTIVE_TRANSACTIONS, 1)
-
-    @staticmethod
-    def transaction_stopped(table_name: str) -> dict[str, Any]:
-        """The TransactWriteItems element that counts a transaction's end with the write that ends its session."""
-        return _count(table_name, ACTIVE_TRANSACTIONS, -1)
-
-
-def _count(table_name: str, counter: str, delta: int) -> dict[str, Any]:
-    return {
-        "Update": {
-            "TableName": table_name,
-            "Key": stats_key(),
-            "UpdateExpression": "ADD #counter :delta",
-            "ExpressionAttributeNames": {"#counter": counter},
-            "ExpressionAttributeValues": {":delta": delta},
+        return {
+            CONNECTED_STATIONS: self._count(connected_shards()),
+            ACTIVE_TRANSACTIONS: self._count(active_shards()),
         }
-    }
+
+    def _count(self, shards: list[str]) -> int:
+        total = 0
+        for shard in shards:
+            request: dict[str, Any] = {
+                "IndexName": LIVE_INDEX.name,
+                "KeyConditionExpression": Key(LIVE_INDEX.partition_key).eq(shard),
+                "Select": "COUNT",
+            }
+            while True:  # a count stops at 1 MB read, like any Query: follow it to the shard's end
+                page = self._table.query(**request)
+                total += page["Count"]
+                if "LastEvaluatedKey" not in page:
+                    break
+                request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return total

@@ -1,14 +1,16 @@
-"""IdTag items (pk `IDTAG#{IDTAG}`, sk `IDTAG`): the operator's authorization data and the tag's live transaction."""
+"""IdTag items (pk `IDTAG#{IDTAG}`, sk `IDTAG`): the operator's authorization data and the tag's live transaction.
+
+- registration   `idTag`, `status`, `expiryDate`?, `parentIdTag`?; `kind`, `kindKey` (the byKind index)
+- live           `activeTransactionId`, `activeTransactionStartedAt` while the tag is in a transaction
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from boto3.dynamodb.conditions import Attr
-
-from csms.adapters.dynamodb.keys import ID_TAG_SK, id_tag_key
-from csms.adapters.dynamodb.operations import collect_page
-from csms.adapters.dynamodb.schema import PARTITION_KEY, SORT_KEY
+from csms.adapters.dynamodb.keys import ID_TAG_KIND, id_tag_key, id_tag_kind_keys
+from csms.adapters.dynamodb.operations import list_by_index
+from csms.adapters.dynamodb.schema import KIND_INDEX
 from csms.domain.authorization import IdTagRecord
 from csms.domain.clock import from_iso, to_iso
 
@@ -24,8 +26,14 @@ class IdTagRepository:
     def register(self, record: IdTagRecord) -> bool:
         """The operator's data of a tag (status, expiryDate, parentIdTag) replaced in one UpdateItem, leaving
         the tag's live transaction alone (a put would drop it). Returns True when the tag was new."""
-        values: dict[str, Any] = {":idTag": record.id_tag, ":status": record.status}
-        assignments = ["idTag = :idTag", "#status = :status"]
+        kind = id_tag_kind_keys(record.id_tag)
+        values: dict[str, Any] = {
+            ":idTag": record.id_tag,
+            ":status": record.status,
+            ":kind": kind[KIND_INDEX.partition_key],
+            ":kindKey": kind[KIND_INDEX.sort_key],
+        }
+        assignments = ["idTag = :idTag", "#status = :status", "#kind = :kind", "#kindKey = :kindKey"]
         removals = []
         for name, value in (
             ("expiryDate", to_iso(record.expiry_date) if record.expiry_date else None),
@@ -40,7 +48,9 @@ class IdTagRepository:
         response = self._table.update_item(
             Key=id_tag_key(record.id_tag),
             UpdateExpression=expression,
-            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeNames={
+                "#status": "status", "#kind": KIND_INDEX.partition_key, "#kindKey": KIND_INDEX.sort_key
+            },
             ExpressionAttributeValues=values,
             ReturnValues="ALL_OLD",
         )
@@ -53,14 +63,8 @@ class IdTagRepository:
     def list_page(
         self, *, limit: int, start_key: dict[str, Any] | None = None
     ) -> tuple[list[IdTagRecord], dict[str, Any] | None]:
-        """Tags in table order, `limit` at a time (a Scan filtered on the tag sort key, see StationRepository.list_page)."""
-        items, next_key = collect_page(
-            self._table.scan,
-            {"FilterExpression": Attr(SORT_KEY).eq(ID_TAG_SK)},
-            limit=limit,
-            start_key=start_key,
-            key_names=(PARTITION_KEY, SORT_KEY),
-        )
+        """Tags in the order of their normalised form, `limit` at a time (the byKind index, then the items)."""
+        items, next_key = list_by_index(self._table, KIND_INDEX, [ID_TAG_KIND], limit=limit, start_key=start_key)
         return [self._record(item) for item in items], next_key
 
     @staticmethod

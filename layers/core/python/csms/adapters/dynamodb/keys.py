@@ -12,11 +12,33 @@
 | security event         | `CP#{station}`  | `SECURITY#{timestamp}#{type}`               |                                    |
 | signing request        | `CP#{station}`  | `CSR#{received}`                            |                                    |
 | id tag                 | `IDTAG#{IDTAG}` | `IDTAG`                                     |                                    |
-| transaction            | `TX#{id}`       | `TRANSACTION`                               | `CP#{station}`, `TX#{started}#{id}` |
+| transaction            | `TX#{id}`       | `TRANSACTION`                               | `CP#{station}`, `TX#{started}#{id}`  |
 | transaction meter value| `TX#{id}`       | `MV#{timestamp}#{connectorId}#{digest}`     |                                    |
 | command                | `CMD#{id}`      | `COMMAND`                                   | `CP#{station}`, `CMD#{created}#{id}` |
 | transaction id counter | `COUNTER`       | `TRANSACTION`                               |                                    |
-| network gauges         | `STATS`         | `STATS`                                     |                                    |
+
+The operator's listings and the gauges read two sparse, keys-only indexes instead of scanning the table
+(a Scan reads every meter value too, and the stack grants none):
+
+| item        | byKind index: kind, kindKey                       | live index: liveShard, liveKey (only while live)  |
+|-------------|---------------------------------------------------|---------------------------------------------------|
+| station     | `STATION`, `{station}`                            | `CONNECTED#{crc32(station) % 16}`, `{station}`    |
+|             |                                                   |   while it has a connection                       |
+| id tag      | `IDTAG`, `{IDTAG}`                                |                                                   |
+| transaction | `TX#{yyyy-mm of createdAt}`, `{createdAt}#{id:010d}` | `ACTIVE#{id % 16}`, `{id:010d}` until its stop |
+
+- byKind is written only when an item is created (registration, first connection or boot, StartTransaction):
+  its key attributes never change afterwards, and a keys-only index is not written by an update that leaves
+  its keys alone, so heartbeats, status notifications and tag claims cost it nothing. A listing Queries it
+  for keys and reads the items with BatchGetItem (two requests per page).
+- Transactions are bucketed by the month the CSMS recorded them (its own clock, not the station's, which
+  may be years off): a listing walks the months newest first, from now back to the counter's `firstMonth`,
+  so each index partition holds one month and the walk knows where to end. Every start of a month writes
+  the same index partition: about a thousand starts a second before it throttles, far beyond any network.
+- live is where the counts come from (the gauges function Queries each shard with Select=COUNT) and where
+  `GET /transactions?active=true` reads the active ones: set by the connection's or the start's write,
+  removed by the disconnect's or the stop's, sharded so that reconnect storms and busy hours spread over
+  sixteen index partitions. No item is written by every start of the network (the `STATS` counter was).
 
 Times in keys are `to_iso` (fixed width, so text order is time order). Each repository module draws the
 attributes of its items; only the adapters know keys and attribute names.
@@ -24,7 +46,9 @@ attributes of its items; only the adapters know keys and attribute names.
 
 from __future__ import annotations
 
-from csms.adapters.dynamodb.schema import PARTITION_KEY, SORT_KEY, STATION_INDEX
+import zlib
+
+from csms.adapters.dynamodb.schema import KIND_INDEX, LIVE_INDEX, LIVE_SHARDS, PARTITION_KEY, SORT_KEY, STATION_INDEX
 from csms.domain.authorization import normalize_id_tag
 
 STATION_SK = "STATION"
@@ -38,6 +62,11 @@ OUTBOX_PREFIX = "OUTBOX#"
 METER_VALUE_PREFIX = "MV#"
 TRANSACTION_PREFIX = "TX#"
 COMMAND_PREFIX = "CMD#"
+
+STATION_KIND = "STATION"
+ID_TAG_KIND = "IDTAG"
+CONNECTED_PREFIX = "CONNECTED#"
+ACTIVE_PREFIX = "ACTIVE#"
 
 Key = dict[str, str]
 
@@ -129,9 +158,50 @@ def transaction_counter_key() -> Key:
     return key("COUNTER", TRANSACTION_SK)
 
 
-def stats_key() -> Key:
-    return key("STATS", "STATS")
-
-
 def station_index_keys(charge_point_id: str, sort_key: str) -> Key:
     return {STATION_INDEX.partition_key: station_pk(charge_point_id), STATION_INDEX.sort_key: sort_key}
+
+
+# --- the sparse indexes (byKind, live) -----------------------------------------------------------------
+
+
+def kind_keys(kind: str, kind_key: str) -> Key:
+    return {KIND_INDEX.partition_key: kind, KIND_INDEX.sort_key: kind_key}
+
+
+def station_kind_keys(charge_point_id: str) -> Key:
+    return kind_keys(STATION_KIND, charge_point_id)
+
+
+def id_tag_kind_keys(id_tag: str) -> Key:
+    return kind_keys(ID_TAG_KIND, normalize_id_tag(id_tag))
+
+
+def transaction_month_kind(month: str) -> str:
+    """The byKind partition of the transactions the CSMS recorded in `month` (`yyyy-mm`)."""
+    return f"{TRANSACTION_PREFIX}{month}"
+
+
+def transaction_kind_keys(created: str, transaction_id: int) -> Key:
+    return kind_keys(transaction_month_kind(created[:7]), f"{created}#{transaction_id:010d}")
+
+
+def live_keys(shard: str, live_key: str) -> Key:
+    return {LIVE_INDEX.partition_key: shard, LIVE_INDEX.sort_key: live_key}
+
+
+def connected_shards() -> list[str]:
+    return [f"{CONNECTED_PREFIX}{shard}" for shard in range(LIVE_SHARDS)]
+
+
+def active_shards() -> list[str]:
+    return [f"{ACTIVE_PREFIX}{shard}" for shard in range(LIVE_SHARDS)]
+
+
+def connected_station_keys(charge_point_id: str) -> Key:
+    """A stable shard per station (crc32: the same in every process, unlike `hash`)."""
+    return live_keys(connected_shards()[zlib.crc32(charge_point_id.encode()) % LIVE_SHARDS], charge_point_id)
+
+
+def active_transaction_keys(transaction_id: int) -> Key:
+    return live_keys(active_shards()[transaction_id % LIVE_SHARDS], f"{transaction_id:010d}")

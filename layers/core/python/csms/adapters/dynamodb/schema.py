@@ -8,7 +8,7 @@ told apart by key prefixes (see the repositories for each item's layout).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 PARTITION_KEY = "pk"
 SORT_KEY = "sk"
@@ -21,12 +21,26 @@ class GlobalIndex:
     name: str
     partition_key: str
     sort_key: str
+    projection: Literal["ALL", "KEYS_ONLY"] = "ALL"
+    """KEYS_ONLY: an update that changes no key attribute of the index does not write it."""
 
 
 STATION_INDEX = GlobalIndex(name="byStation", partition_key="gsi1pk", sort_key="gsi1sk")
 """Things that belong to a station but are keyed by their own id (transactions), newest last."""
 
-GLOBAL_INDEXES: tuple[GlobalIndex, ...] = (STATION_INDEX,)
+KIND_INDEX = GlobalIndex(name="byKind", partition_key="kind", sort_key="kindKey", projection="KEYS_ONLY")
+"""Every item of a kind the operator lists (stations, id tags, transactions by month): the listings Query it
+for keys, then read the items (BatchGetItem). Sparse: only those items carry `kind`; the writes that create
+them set it, and no later write changes it, so heartbeats and claims never write this index."""
+
+LIVE_INDEX = GlobalIndex(name="live", partition_key="liveShard", sort_key="liveKey", projection="KEYS_ONLY")
+"""What is live now: connected stations and active transactions. Sparse: the attributes exist only while the
+item is live (set with the connection or the start, removed by the write that ends it), spread over
+`LIVE_SHARDS` partitions so that no index partition takes every connect or start of the network."""
+
+LIVE_SHARDS = 16
+
+GLOBAL_INDEXES: tuple[GlobalIndex, ...] = (STATION_INDEX, KIND_INDEX, LIVE_INDEX)
 
 
 def create_table_request(table_name: str) -> dict[str, Any]:
@@ -49,7 +63,7 @@ def create_table_request(table_name: str) -> dict[str, Any]:
                     {"AttributeName": index.partition_key, "KeyType": "HASH"},
                     {"AttributeName": index.sort_key, "KeyType": "RANGE"},
                 ],
-                "Projection": {"ProjectionType": "ALL"},
+                "Projection": {"ProjectionType": index.projection},
             }
             for index in GLOBAL_INDEXES
         ],

@@ -4,7 +4,10 @@ One item per station (pk `CP#{id}`, sk `STATION`), kept small so that the Heartb
 StatusNotification updates on it cost one write unit:
 
 - registration   `chargePointId`, `registered`, `description`, `lenient`, `tariffId`, `passwordHash`
-- connection     `connectionId` (absent when disconnected), `connectedAt`, `sourceIp`, `disconnectedAt`
+- connection     `connectionId` (absent when disconnected), `connectedAt`, `sourceIp`, `disconnectedAt`;
+                 `liveShard`, `liveKey` (the live index) exactly while `connectionId` is there
+- kind           `kind`, `kindKey` (the byKind index): set by the writes that may create the item
+                 (connection, boot, registration), never changed
 - boot           `boot` (the BootNotification as sent), `bootStatus`, `lastBootAt`, `lastSeenAt`
 - connectors     `connector_{n}` {status, errorCode, info?, vendorId?, vendorErrorCode?, reportedAt}
 - sessions       `session_{n}` {transactionId, idTag, startedAt}: the transaction in progress on connector n,
@@ -20,11 +23,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from boto3.dynamodb.conditions import Attr
-
-from csms.adapters.dynamodb.keys import STATION_SK, station_key
-from csms.adapters.dynamodb.operations import collect_page, update_if
-from csms.adapters.dynamodb.schema import PARTITION_KEY, SORT_KEY
+from csms.adapters.dynamodb.keys import (
+    STATION_KIND,
+    connected_station_keys,
+    station_key,
+    station_kind_keys,
+)
+from csms.adapters.dynamodb.operations import list_by_index, update_if
+from csms.adapters.dynamodb.schema import KIND_INDEX, LIVE_INDEX
 from csms.adapters.dynamodb.values import plain_json
 from csms.domain.clock import from_iso, to_iso
 from csms.domain.stations import ActiveSession, Connector, Operation, OutstandingCall, Station, StatusChange
@@ -126,6 +132,21 @@ def station_from_item(item: Mapping[str, Any]) -> Station:
     )
 
 
+_KIND_NAMES = {"#kind": KIND_INDEX.partition_key, "#kindKey": KIND_INDEX.sort_key}
+_INDEX_NAMES = _KIND_NAMES | {"#liveShard": LIVE_INDEX.partition_key, "#liveKey": LIVE_INDEX.sort_key}
+_KIND_ASSIGNMENTS = "#kind = :kind, #kindKey = :kindKey"
+
+
+def _kind_values(charge_point_id: str) -> dict[str, str]:
+    keys = station_kind_keys(charge_point_id)
+    return {":kind": keys[KIND_INDEX.partition_key], ":kindKey": keys[KIND_INDEX.sort_key]}
+
+
+def _live_values(charge_point_id: str) -> dict[str, str]:
+    keys = connected_station_keys(charge_point_id)
+    return {":liveShard": keys[LIVE_INDEX.partition_key], ":liveKey": keys[LIVE_INDEX.sort_key]}
+
+
 @dataclass(frozen=True)
 class Heartbeat:
     call_expires_at: datetime | None
@@ -151,14 +172,18 @@ class StationRepository:
             Key=station_key(charge_point_id),
             UpdateExpression=(
                 "SET chargePointId = :id, connectionId = :connection, connectedAt = :at, sourceIp = :ip, "
-                "registered = if_not_exists(registered, :false)"
+                "registered = if_not_exists(registered, :false), "
+                f"{_KIND_ASSIGNMENTS}, #liveShard = :liveShard, #liveKey = :liveKey"
             ),
+            ExpressionAttributeNames=_INDEX_NAMES,
             ExpressionAttributeValues={
                 ":id": charge_point_id,
                 ":connection": connection_id,
                 ":at": to_iso(connected_at),
                 ":ip": source_ip,
                 ":false": False,
+                **_kind_values(charge_point_id),
+                **_live_values(charge_point_id),
             },
             ReturnValues="UPDATED_OLD",
         )
@@ -178,21 +203,30 @@ class StationRepository:
         return update_if(
             self._table,
             Key=station_key(charge_point_id),
-            UpdateExpression="REMOVE connectionId SET disconnectedAt = :at",
+            UpdateExpression="REMOVE connectionId, #liveShard, #liveKey SET disconnectedAt = :at",
             ConditionExpression="connectionId = :connection",
+            ExpressionAttributeNames={"#liveShard": LIVE_INDEX.partition_key, "#liveKey": LIVE_INDEX.sort_key},
             ExpressionAttributeValues={":connection": connection_id, ":at": to_iso(disconnected_at)},
         ) is not None
 
     def record_boot(
         self, charge_point_id: str, *, boot: dict[str, Any], status: str, at: datetime, register: bool
     ) -> None:
-        expression = "SET chargePointId = :id, boot = :boot, bootStatus = :status, lastBootAt = :at, lastSeenAt = :at"
-        values: dict[str, Any] = {":id": charge_point_id, ":boot": boot, ":status": status, ":at": to_iso(at)}
+        expression = (
+            "SET chargePointId = :id, boot = :boot, bootStatus = :status, lastBootAt = :at, lastSeenAt = :at, "
+            + _KIND_ASSIGNMENTS
+        )
+        values: dict[str, Any] = {
+            ":id": charge_point_id, ":boot": boot, ":status": status, ":at": to_iso(at), **_kind_values(charge_point_id)
+        }
         if register:
             expression += ", registered = :true"
             values[":true"] = True
         self._table.update_item(
-            Key=station_key(charge_point_id), UpdateExpression=expression, ExpressionAttributeValues=values
+            Key=station_key(charge_point_id),
+            UpdateExpression=expression,
+            ExpressionAttributeNames=_KIND_NAMES,
+            ExpressionAttributeValues=values,
         )
 
     def record_heartbeat(self, charge_point_id: str, connection_id: str, *, at: datetime) -> Heartbeat:
@@ -262,9 +296,9 @@ class StationRepository:
             raise ValueError(f"not registration fields: {sorted(unknown)}")
         set_attributes = {REGISTRATION_ATTRIBUTES[name]: value for name, value in changes.items() if value is not None}
         remove_attributes = {REGISTRATION_ATTRIBUTES[name] for name, value in changes.items() if value is None}
-        names = {f"#{name}": name for name in set_attributes.keys() | remove_attributes}
-        values: dict[str, Any] = {":id": charge_point_id, ":true": True}
-        assignments = ["chargePointId = :id", "registered = :true"]
+        names = {f"#{name}": name for name in set_attributes.keys() | remove_attributes} | _KIND_NAMES
+        values: dict[str, Any] = {":id": charge_point_id, ":true": True, **_kind_values(charge_point_id)}
+        assignments = ["chargePointId = :id", "registered = :true", _KIND_ASSIGNMENTS]
         for name, value in set_attributes.items():
             values[f":{name}"] = value
             assignments.append(f"#{name} = :{name}")
@@ -275,7 +309,7 @@ class StationRepository:
             Key=station_key(charge_point_id),
             UpdateExpression=expression,
             ExpressionAttributeValues=values,
-            **({"ExpressionAttributeNames": names} if names else {}),
+            ExpressionAttributeNames=names,
             ReturnValues="ALL_OLD",
         )
         return not response.get("Attributes", {}).get("registered", False)
@@ -288,14 +322,10 @@ class StationRepository:
     def list_page(
         self, *, limit: int, start_key: dict[str, Any] | None = None
     ) -> tuple[list[Station], dict[str, Any] | None]:
-        """Stations in table order, `limit` at a time. A Scan filtered on the station sort key: it reads every
-        item kind, so its cost grows with the whole table (a sparse index of stations would read only them)."""
-        items, next_key = collect_page(
-            self._table.scan,
-            {"FilterExpression": Attr(SORT_KEY).eq(STATION_SK), "ConsistentRead": True},
-            limit=limit,
-            start_key=start_key,
-            key_names=(PARTITION_KEY, SORT_KEY),
+        """Stations in the order of their ids, `limit` at a time: the byKind index's keys, then the items (read
+        consistently, as a single station is)."""
+        items, next_key = list_by_index(
+            self._table, KIND_INDEX, [STATION_KIND], limit=limit, start_key=start_key, consistent=True
         )
         return [station_from_item(item) for item in items], next_key
 

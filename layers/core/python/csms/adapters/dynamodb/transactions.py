@@ -1,11 +1,13 @@
 """Transactions and their meter values (keys in keys.py).
 
-- counter      `value`: atomic ADD gives the next transactionId
+- counter      `value`: atomic ADD gives the next transactionId; `firstMonth` (`yyyy-mm`): where the
+               listing of all transactions ends
 - transaction  `transactionId`, `chargePointId`, `connectorId`, `idTag`, `meterStart`, `startedAt`,
                `authorizationStatus`, `reservationId`?, `createdAt`; once stopped `meterStop`, `stoppedAt`,
                `stopReason`, `stopIdTag`?, `energyWh`; the newest reading `lastMeterWh`, `lastMeterAt`.
-               Indexed by station (newest last). Its connector's `sessions` entry on the station item points
-               at it while it is active.
+               Indexed by station (newest last) and by the month it was recorded (byKind); in the live index
+               (`liveShard`, `liveKey`) until its stop. Its connector's `sessions` entry on the station item
+               points at it while it is active.
 - start        `transactionId`, `answer` {status, expiryDate?, parentIdTag?}: maps a StartTransaction's content
                to its id and first answer (replays get the same)
 - meter value  `chargePointId`, `connectorId`, `transactionId`?, `timestamp`, `sampledValue` (as sent, energy
@@ -23,25 +25,34 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Attr, Key
 
-from csms.adapters.dynamodb.gauges import GaugeRepository
 from csms.adapters.dynamodb.id_tags import IdTagRepository
 from csms.adapters.dynamodb.keys import (
     METER_VALUE_PREFIX,
     TRANSACTION_PREFIX,
-    TRANSACTION_SK,
+    active_shards,
+    active_transaction_keys,
     connector_meter_value_key,
     station_key,
     station_pk,
     transaction_counter_key,
     transaction_index_keys,
     transaction_key,
+    transaction_kind_keys,
     transaction_meter_value_key,
+    transaction_month_kind,
     transaction_pk,
     transaction_start_key,
     unmatched_stop_key,
 )
-from csms.adapters.dynamodb.operations import cancellation_codes, collect_page, update_if
-from csms.adapters.dynamodb.schema import PARTITION_KEY, SORT_KEY, STATION_INDEX, TTL_ATTRIBUTE
+from csms.adapters.dynamodb.operations import cancellation_codes, collect_page, list_by_index, update_if
+from csms.adapters.dynamodb.schema import (
+    KIND_INDEX,
+    LIVE_INDEX,
+    PARTITION_KEY,
+    SORT_KEY,
+    STATION_INDEX,
+    TTL_ATTRIBUTE,
+)
 from csms.adapters.dynamodb.stations import session_attribute, session_value
 from csms.adapters.dynamodb.values import plain_json
 from csms.domain.authorization import Authorization
@@ -112,12 +123,13 @@ class TransactionRepository:
         self._table = table
         self._client = table.meta.client
 
-    def next_transaction_id(self) -> int:
+    def next_transaction_id(self, *, now: datetime) -> int:
+        """The counter's next value (the same write notes the first month with transactions, where listings end)."""
         response = self._table.update_item(
             Key=transaction_counter_key(),
-            UpdateExpression="ADD #value :one",
+            UpdateExpression="ADD #value :one SET firstMonth = if_not_exists(firstMonth, :month)",
             ExpressionAttributeNames={"#value": "value"},
-            ExpressionAttributeValues={":one": 1},
+            ExpressionAttributeValues={":one": 1, ":month": to_iso(now)[:7]},
             ReturnValues="UPDATED_NEW",
         )
         return transaction_id_from_counter(int(response["Attributes"]["value"]))
@@ -127,15 +139,18 @@ class TransactionRepository:
     ) -> StartOutcome:
         """Store a started transaction, or find the one this same start already created.
 
-        One TransactWriteItems: the transaction, its start record (unique per content, with the `answer` the
-        station is given), the connector's session on the station item and, when `claim_id_tag`, the idTag's
-        claim on it. A replay gets the id and the answer of the first time.
+        One TransactWriteItems: the transaction (indexed by month and as active), its start record (unique per
+        content, with the `answer` the station is given), the connector's session on the station item and, when
+        `claim_id_tag`, the idTag's claim on it: items of this station and tag only, so starts at other stations
+        never conflict with it. A replay gets the id and the answer of the first time.
         """
         started_at = to_iso(start.started_at)
         start_key = transaction_start_key(start.charge_point_id, start.fingerprint)
         transaction_item = {
             **transaction_key(transaction_id),
             **transaction_index_keys(start.charge_point_id, started_at, transaction_id),
+            **transaction_kind_keys(to_iso(now), transaction_id),
+            **active_transaction_keys(transaction_id),
             "transactionId": transaction_id,
             "chargePointId": start.charge_point_id,
             "connectorId": start.connector_id,
@@ -168,7 +183,6 @@ class TransactionRepository:
                 {"#session": session_attribute(start.connector_id)},
                 condition="attribute_exists(chargePointId)",
             ),
-            "gauge": GaugeRepository.transaction_started(self._table.name),  # counted only if it commits
         }
         if claim_id_tag:
             writes["claim"] = IdTagRepository.claim_transaction_update(self._table.name, start.id_tag, transaction_id, started_at)
@@ -192,9 +206,9 @@ class TransactionRepository:
         return transaction_from_item(item) if item else None
 
     def stop(self, transaction_id: int, *, charge_point_id: str, stop: TransactionStop) -> StopOutcome | None:
-        """Record the stop of a known transaction of this station and end its session (the connector's
-        pointer, the idTag's claim, the gauge). A repeated stop changes nothing. Returns None when the
-        transaction is unknown or belongs to another station."""
+        """Record the stop of a known transaction of this station (it leaves the live index with the same write)
+        and end its session (the connector's pointer, the idTag's claim). A repeated stop changes nothing.
+        Returns None when the transaction is unknown or belongs to another station."""
         values: dict[str, Any] = {
             ":meterStop": stop.meter_stop,
             ":stoppedAt": to_iso(stop.stopped_at),
@@ -210,7 +224,7 @@ class TransactionRepository:
         response = update_if(
             self._table,
             Key=transaction_key(transaction_id),
-            UpdateExpression=expression,
+            UpdateExpression=f"{expression} REMOVE {LIVE_INDEX.partition_key}, {LIVE_INDEX.sort_key}",
             ConditionExpression="chargePointId = :station AND attribute_not_exists(stoppedAt)",
             ExpressionAttributeValues=values,
             ReturnValues="ALL_NEW",
@@ -236,7 +250,6 @@ class TransactionRepository:
                 {"#session": session_attribute(transaction.connector_id)},
                 condition="#session.transactionId = :transaction",
             ),
-            "gauge": GaugeRepository.transaction_stopped(self._table.name),
         }
         if transaction.start.authorization_status == AuthorizationStatus.ACCEPTED:  # only then was the tag claimed
             writes["release"] = IdTagRepository.release_transaction_update(
@@ -318,31 +331,65 @@ class TransactionRepository:
         active: bool | None = None,
         limit: int,
         start_key: dict[str, Any] | None = None,
+        now: datetime,
     ) -> tuple[list[Transaction], dict[str, Any] | None]:
-        """Transactions, `limit` at a time; active ones have no `stoppedAt`. One station's come newest first
-        from the byStation index; all stations' come in table order from a Scan filtered on the sort key."""
-        conditions = []
-        if active is not None:
-            conditions.append(Attr("stoppedAt").not_exists() if active else Attr("stoppedAt").exists())
+        """Transactions, `limit` at a time; active ones have no `stoppedAt` (filtered before the limit counts).
+
+        One station's come newest first from the byStation index. All stations': the active ones from the live
+        index (shard after shard), the others newest first by the month the CSMS recorded them (byKind), from
+        `now`'s month (a day ahead, for clocks that differ) back to the counter's `firstMonth`.
+        """
         if charge_point_id is not None:
-            request: dict[str, Any] = {
-                "IndexName": STATION_INDEX.name,
-                "KeyConditionExpression": Key(STATION_INDEX.partition_key).eq(station_pk(charge_point_id))
-                & Key(STATION_INDEX.sort_key).begins_with(TRANSACTION_PREFIX),
-                "ScanIndexForward": False,
-            }
-            read = self._table.query
-            key_names: tuple[str, ...] = (PARTITION_KEY, SORT_KEY, STATION_INDEX.partition_key, STATION_INDEX.sort_key)
+            return self._list_for_station(charge_point_id, active=active, limit=limit, start_key=start_key)
+        keep = None if active is None else (lambda item: ("stoppedAt" not in item) == active)
+        if active:
+            # The index is eventually consistent: a transaction stopped a moment ago is filtered out by its item.
+            items, next_key = list_by_index(
+                self._table, LIVE_INDEX, active_shards(), limit=limit, start_key=start_key, keep=keep
+            )
         else:
-            # The transactionId counter shares the sort key: only `TX#` partitions are transactions.
-            conditions += [Attr(SORT_KEY).eq(TRANSACTION_SK), Attr(PARTITION_KEY).begins_with(TRANSACTION_PREFIX)]
-            request, read, key_names = {}, self._table.scan, (PARTITION_KEY, SORT_KEY)
-        if conditions:
-            expression = conditions[0]
-            for condition in conditions[1:]:
-                expression = expression & condition
-            request["FilterExpression"] = expression
-        items, next_key = collect_page(read, request, limit=limit, start_key=start_key, key_names=key_names)
+            items, next_key = list_by_index(
+                self._table,
+                KIND_INDEX,
+                [transaction_month_kind(month) for month in self._recorded_months(now)],
+                limit=limit,
+                start_key=start_key,
+                descending=True,
+                keep=keep,
+            )
+        return [transaction_from_item(item) for item in items], next_key
+
+    def _recorded_months(self, now: datetime) -> list[str]:
+        """`yyyy-mm` of every month that may hold transactions, newest first."""
+        counter = self._table.get_item(Key=transaction_counter_key(), ProjectionExpression="firstMonth").get("Item")
+        if not counter or "firstMonth" not in counter:
+            return []
+        first = counter["firstMonth"]
+        year, month = map(int, to_iso(now + timedelta(days=1))[:7].split("-"))
+        months = []
+        while f"{year:04d}-{month:02d}" >= first:
+            months.append(f"{year:04d}-{month:02d}")
+            year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+        return months
+
+    def _list_for_station(
+        self, charge_point_id: str, *, active: bool | None, limit: int, start_key: dict[str, Any] | None
+    ) -> tuple[list[Transaction], dict[str, Any] | None]:
+        request: dict[str, Any] = {
+            "IndexName": STATION_INDEX.name,
+            "KeyConditionExpression": Key(STATION_INDEX.partition_key).eq(station_pk(charge_point_id))
+            & Key(STATION_INDEX.sort_key).begins_with(TRANSACTION_PREFIX),
+            "ScanIndexForward": False,
+        }
+        if active is not None:
+            request["FilterExpression"] = Attr("stoppedAt").not_exists() if active else Attr("stoppedAt").exists()
+        items, next_key = collect_page(
+            self._table.query,
+            request,
+            limit=limit,
+            start_key=start_key,
+            key_names=(PARTITION_KEY, SORT_KEY, STATION_INDEX.partition_key, STATION_INDEX.sort_key),
+        )
         return [transaction_from_item(item) for item in items], next_key
 
 

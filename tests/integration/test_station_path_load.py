@@ -1,0 +1,204 @@
+"""No hot item on the station path: simultaneous starts across the network never meet in one item, and each
+OCPP action stays within its DynamoDB request budget (what `make bench` prints per action)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+from collections import Counter
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+from csms.adapters.dynamodb.keys import station_key
+from csms.adapters.dynamodb.transactions import TransactionRepository
+from csms.domain.authorization import IdTagRecord
+from csms.runtime.wiring import aws_session
+from local.aws import _serialised_moto as serialised_moto
+from tests.integration.stations import Station
+
+STATIONS = 100
+
+
+class InFlightTransactions:
+    """DynamoDB's rule that moto does not model: a TransactWriteItems is cancelled with TransactionConflict when
+    one of its items is part of another transaction in flight (and a single-item write to such an item fails
+    with TransactionConflictException). Each transaction here is held in flight until every start's transaction
+    is (a barrier), so all of them overlap as when 100 stations start at the same moment, and a shared item
+    conflicts deterministically."""
+
+    def __init__(self, client: Any, parties: int) -> None:
+        self._client = client
+        self._lock = threading.Lock()
+        self._owners: dict[tuple[str, str], int] = {}
+        self._barrier = threading.Barrier(parties, timeout=30)
+        self.conflicts = 0
+
+    @staticmethod
+    def _key(key: dict[str, Any]) -> tuple[str, str]:
+        return (next(iter(key["pk"].values())), next(iter(key["sk"].values())))
+
+    def _transaction_keys(self, body: dict[str, Any]) -> set[tuple[str, str]]:
+        keys = set()
+        for item in body["TransactItems"]:
+            (operation,) = item.values()
+            keys.add(self._key(operation.get("Key") or operation["Item"]))
+        return keys
+
+    def before_call(self, model: Any, params: Any, context: dict[str, Any], **_: Any) -> None:
+        body = json.loads(params["body"])
+        thread = threading.get_ident()
+        if model.name == "TransactWriteItems":
+            keys = self._transaction_keys(body)
+            with self._lock:
+                clash = any(self._owners.get(key, thread) != thread for key in keys)
+                if not clash:
+                    self._owners.update(dict.fromkeys(keys, thread))
+            if clash:
+                self.conflicts += 1
+                self._barrier.abort()  # the others need not wait for this one
+                raise self._client.exceptions.TransactionCanceledException(
+                    {
+                        "Error": {"Code": "TransactionCanceledException", "Message": "Transaction cancelled"},
+                        "CancellationReasons": [{"Code": "TransactionConflict"} for _ in keys],
+                    },
+                    model.name,
+                )
+            context["in_flight"] = keys
+            with contextlib.suppress(threading.BrokenBarrierError):
+                self._barrier.wait()
+        elif model.name in ("PutItem", "UpdateItem", "DeleteItem"):
+            key = self._key(body["Item"] if model.name == "PutItem" else body["Key"])
+            with self._lock:
+                owner = self._owners.get(key)
+            if owner is not None and owner != thread:
+                self.conflicts += 1
+                raise self._client.exceptions.TransactionConflictException(
+                    {"Error": {"Code": "TransactionConflictException", "Message": "in a transaction"}}, model.name
+                )
+
+    def after_call(self, context: dict[str, Any], **_: Any) -> None:
+        with self._lock:
+            for key in context.pop("in_flight", ()):
+                self._owners.pop(key, None)
+
+
+@contextmanager
+def overlapping_transactions(services: Any, parties: int):
+    client = services.table.meta.client
+    in_flight = InFlightTransactions(client, parties)
+    client.meta.events.register("before-call.dynamodb", in_flight.before_call)
+    client.meta.events.register("after-call.dynamodb", in_flight.after_call)
+    try:
+        with serialised_moto():  # one moto request at a time, as in the local runtime
+            yield in_flight
+    finally:
+        client.meta.events.unregister("before-call.dynamodb", in_flight.before_call)
+        client.meta.events.unregister("after-call.dynamodb", in_flight.after_call)
+
+
+def _start_everywhere_at_once(services: Any) -> tuple[list[list], int]:
+    for n in range(STATIONS):
+        services.table.put_item(Item={**station_key(f"CP{n}"), "chargePointId": f"CP{n}", "registered": True})
+        services.id_tags.register(IdTagRecord(id_tag=f"DRIVER{n}", status="Accepted"))
+    replies: list[Any] = [None] * STATIONS
+
+    def start(n: int) -> None:
+        payload = {"connectorId": 1, "idTag": f"DRIVER{n}", "meterStart": 0, "timestamp": "2026-11-24T10:00:00Z"}
+        replies[n] = Station(services, f"CP{n}").call("StartTransaction", payload)
+
+    with overlapping_transactions(services, STATIONS) as in_flight:
+        threads = [threading.Thread(target=start, args=(n,)) for n in range(STATIONS)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    return replies, in_flight.conflicts
+
+
+def test_a_hundred_stations_starting_at_the_same_moment_are_all_accepted_with_distinct_ids(services):
+    replies, conflicts = _start_everywhere_at_once(services)
+    assert [reply[0] for reply in replies] == [3] * STATIONS, [reply for reply in replies if reply[0] != 3][:3]
+    assert all(reply[2]["idTagInfo"]["status"] == "Accepted" for reply in replies)
+    assert len({reply[2]["transactionId"] for reply in replies}) == STATIONS
+    assert conflicts == 0
+
+
+def test_one_item_every_start_writes_would_make_simultaneous_starts_fail(services, monkeypatch):
+    # The check above can fail: with the former network-wide counter back in each start's transaction, the
+    # starts that meet there are cancelled (TransactionConflict) and answered InternalError.
+    transact = TransactionRepository._transact
+
+    def with_shared_counter(self: TransactionRepository, writes: dict[str, dict[str, Any]]) -> set[str]:
+        if "transaction" in writes:
+            writes = writes | {
+                "gauge": {
+                    "Update": {
+                        "TableName": self._table.name,
+                        "Key": {"pk": "STATS", "sk": "STATS"},
+                        "UpdateExpression": "ADD activeTransactions :one",
+                        "ExpressionAttributeValues": {":one": 1},
+                    }
+                }
+            }
+        return transact(self, writes)
+
+    monkeypatch.setattr(TransactionRepository, "_transact", with_shared_counter)
+    replies, conflicts = _start_everywhere_at_once(services)
+    assert conflicts > 0
+    assert sum(reply[0] == 4 and reply[2] == "InternalError" for reply in replies) == conflicts
+
+
+# --- requests per action --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def requests_per_action(aws, settings, clock):
+    """DynamoDB requests of each OCPP action, counted with botocore's `before-call` event on the services'
+    session (as `make bench` counts them), on services built after the hook is in place."""
+    from csms.runtime.wiring import Services
+
+    counted: Counter[str] = Counter()
+
+    def on_call(model: Any, **_: Any) -> None:
+        if model.service_model.service_name == "dynamodb":
+            counted[model.name] += 1
+
+    session = aws_session()
+    session.events.register("before-call", on_call)
+    try:
+        services = Services(settings, clock=clock)
+        services.table.put_item(Item={**station_key("CP1"), "chargePointId": "CP1", "registered": True})
+        services.id_tags.register(IdTagRecord(id_tag="DRIVER", status="Accepted"))
+        station = Station(services, "CP1")
+
+        def measure(action: str, payload: dict[str, Any]) -> tuple[dict[str, Any], int]:
+            counted.clear()
+            answer = station.result(action, payload)
+            return answer, sum(counted.values())
+
+        yield measure
+    finally:
+        session.events.unregister("before-call", on_call)
+
+
+def test_station_messages_stay_within_their_request_budget(requests_per_action):
+    measure = requests_per_action
+    measure("BootNotification", {"chargePointVendor": "V", "chargePointModel": "M"})
+    _, heartbeat = measure("Heartbeat", {})
+    started, start = measure(
+        "StartTransaction", {"connectorId": 1, "idTag": "DRIVER", "meterStart": 0, "timestamp": "2026-11-24T10:00:00Z"}
+    )
+    transaction_id = started["transactionId"]
+    reading = {"timestamp": "2026-11-24T10:05:00Z", "sampledValue": [{"value": "1500", "unit": "Wh"}]}
+    _, meter_values = measure("MeterValues", {"connectorId": 1, "transactionId": transaction_id, "meterValue": [reading]})
+    power = {"timestamp": "2026-11-24T10:06:00Z", "sampledValue": [{"value": "11000", "measurand": "Power.Active.Import", "unit": "W"}]}
+    _, meter_values_without_energy = measure(
+        "MeterValues", {"connectorId": 1, "transactionId": transaction_id, "meterValue": [power]}
+    )
+    _, outside_a_transaction = measure("MeterValues", {"connectorId": 1, "meterValue": [reading]})
+    assert start <= 3
+    assert heartbeat <= 1
+    assert max(meter_values, meter_values_without_energy, outside_a_transaction) <= 2
