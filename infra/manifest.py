@@ -28,6 +28,9 @@ class FunctionSpec:
     """Whether it puts events on the CSMS bus (grants events:PutEvents, sets EVENT_BUS_NAME)."""
     table_access: Literal["get_item", "read_write"] = "read_write"
     """`get_item`: it only reads single items (least privilege for the authorizer and the gauges)."""
+    consumes_table_stream: bool = False
+    """Invoked by the table's stream (NEW_AND_OLD_IMAGES) through an event source mapping whose filter criteria
+    are `csms.billing.stream.FILTER_PATTERNS` (the local runtime applies the same)."""
     schedule_minutes: int | None = None
     """Invoked every so many minutes by an EventBridge schedule (locally: by the runtime), if set."""
 
@@ -90,7 +93,23 @@ GAUGES = FunctionSpec(
     schedule_minutes=1,
 )
 
-FUNCTIONS: tuple[FunctionSpec, ...] = (AUTHORIZER, CONNECT, MESSAGE, DISCONNECT, OPERATOR_API, COMMAND, GAUGES)
+TABLE_CHANGES = FunctionSpec(
+    name="table_changes",
+    description="Table stream: a stopped transaction starts its BillingHandOff; an unmatched stop becomes UnmatchedStop",
+    timeout_seconds=30,
+    publishes_events=True,
+    consumes_table_stream=True,
+)
+BILLING = FunctionSpec(
+    name="billing",
+    description="BillingHandOff tasks: price a stopped transaction as an OCPI CDR, store it once",
+    memory_mb=512,
+    timeout_seconds=60,
+)
+
+FUNCTIONS: tuple[FunctionSpec, ...] = (
+    AUTHORIZER, CONNECT, MESSAGE, DISCONNECT, OPERATOR_API, COMMAND, GAUGES, TABLE_CHANGES, BILLING,
+)
 
 WEBSOCKET_ROUTES: tuple[WebSocketRoute, ...] = (
     WebSocketRoute(route_key="$connect", function=CONNECT.name),

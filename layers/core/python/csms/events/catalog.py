@@ -23,6 +23,7 @@ class EventType(StrEnum):
     """The `detail-type` of each event."""
 
     UNMATCHED_STOP = "UnmatchedStop"
+    CDR_ISSUED = "CdrIssued"
 
 
 class Source(StrEnum):
@@ -38,6 +39,7 @@ class EventKind:
 EVENT_KINDS: Mapping[EventType, EventKind] = MappingProxyType(
     {
         EventType.UNMATCHED_STOP: EventKind(Source.BILLING, "1.0"),
+        EventType.CDR_ISSUED: EventKind(Source.BILLING, "1.0"),
     }
 )
 

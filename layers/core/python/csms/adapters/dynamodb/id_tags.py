@@ -1,4 +1,5 @@
-"""IdTag items (pk `IDTAG#{IDTAG}`, sk `IDTAG`): the operator's authorization data and the tag's live transaction."""
+"""IdTag items (pk `IDTAG#{IDTAG}`, sk `IDTAG`): the operator's authorization data, its `tariffId` (assigned with the
+tariff's reference count, see tariffs.py) and the tag's live transaction."""
 
 from __future__ import annotations
 
@@ -46,9 +47,10 @@ class IdTagRepository:
         )
         return "Attributes" not in response
 
-    def delete(self, id_tag: str) -> bool:
-        """Returns whether the tag existed."""
-        return "Attributes" in self._table.delete_item(Key=id_tag_key(id_tag), ReturnValues="ALL_OLD")
+    def delete(self, id_tag: str) -> IdTagRecord | None:
+        """Returns what the tag was, None if it did not exist."""
+        old = self._table.delete_item(Key=id_tag_key(id_tag), ReturnValues="ALL_OLD").get("Attributes")
+        return self._record(old) if old else None
 
     def list_page(
         self, *, limit: int, start_key: dict[str, Any] | None = None
@@ -71,6 +73,7 @@ class IdTagRepository:
             status=item["status"],
             expiry_date=from_iso(item["expiryDate"]) if item.get("expiryDate") else None,
             parent_id_tag=item.get("parentIdTag"),
+            tariff_id=item.get("tariffId"),
             active_transaction_id=int(active) if active is not None else None,
             active_transaction_started_at=(
                 from_iso(item["activeTransactionStartedAt"]) if item.get("activeTransactionStartedAt") else None

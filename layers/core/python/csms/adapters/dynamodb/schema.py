@@ -28,6 +28,10 @@ STATION_INDEX = GlobalIndex(name="byStation", partition_key="gsi1pk", sort_key="
 
 GLOBAL_INDEXES: tuple[GlobalIndex, ...] = (STATION_INDEX,)
 
+STREAM_VIEW_TYPE = "NEW_AND_OLD_IMAGES"
+"""The table's stream: a transaction's stop starts its billing hand-off from it (csms.billing.stream), old image
+included so that only the update that set `stoppedAt` matches the filter."""
+
 
 def create_table_request(table_name: str) -> dict[str, Any]:
     """The `CreateTable` request for this schema (moto in tests and the local runtime)."""
@@ -37,6 +41,7 @@ def create_table_request(table_name: str) -> dict[str, Any]:
     return {
         "TableName": table_name,
         "BillingMode": "PAY_PER_REQUEST",
+        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": STREAM_VIEW_TYPE},
         "AttributeDefinitions": [{"AttributeName": name, "AttributeType": "S"} for name in sorted(key_attributes)],
         "KeySchema": [
             {"AttributeName": PARTITION_KEY, "KeyType": "HASH"},
