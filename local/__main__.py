@@ -9,10 +9,15 @@ import sys
 
 from local.aws import emulated_aws
 from local.runtime import LocalConfig, LocalRuntime
+from local.state import SAVE_INTERVAL_SECONDS, LocalState, StateDirectoryBusy, state_directory
 
 
-def banner(runtime: LocalRuntime) -> str:
+def banner(runtime: LocalRuntime, state: LocalState) -> str:
     config = runtime.config
+    kept = (
+        f"{state.directory.resolve()}   (CSMS_STATE_DIR; {state.loaded_items} items restored"
+        f"{', CSMS_FRESH=1: started empty' if state.fresh else ''}; saved every {SAVE_INTERVAL_SECONDS:g} s and at stop)"
+    )
     return "\n".join(
         [
             "CSMS (OCPP 1.6J) running locally; AWS is emulated in process by moto, nothing reaches AWS.",
@@ -25,21 +30,22 @@ def banner(runtime: LocalRuntime) -> str:
                 f" idle {config.idle_timeout_seconds:g} s (pings do not count),"
                 f" frame {config.max_frame_bytes} bytes (bigger: close 1009)"
             ),
-            f"  DynamoDB table        {config.table_name}   (in memory: gone when this process stops)",
+            f"  DynamoDB table        {config.table_name}   (in memory, emulated by moto)",
+            f"  State kept in         {kept}",
             "  Logs                  here, on stdout; settings and usage: README.md",
             "  Stop                  Ctrl-C",
         ]
     )
 
 
-async def serve(config: LocalConfig) -> None:
-    runtime = LocalRuntime(config)
+async def serve(config: LocalConfig, state: LocalState) -> None:
+    runtime = LocalRuntime(config, state=state)
     await runtime.start()
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stopping.set)
-    print(banner(runtime), flush=True)
+    print(banner(runtime, state), flush=True)
     try:
         await stopping.wait()
     finally:
@@ -52,8 +58,15 @@ def main() -> int:
     logging.basicConfig(
         stream=sys.stdout, level=config.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    with emulated_aws(config.table_name):
-        asyncio.run(serve(config))
+    directory, fresh = state_directory()
+    print(f"Loading the saved state from {directory.resolve()}...", flush=True)
+    try:
+        with emulated_aws(config.table_name), LocalState(directory, fresh=fresh) as state:
+            # The state is saved once more when this block ends: after the runtime stopped and ran $disconnect.
+            asyncio.run(serve(config, state))
+    except StateDirectoryBusy as busy:
+        print(f"error: {busy}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -30,6 +30,10 @@ _FAKE_ENVIRONMENT: Mapping[str, str] = {
 }
 
 
+MOTO_LOCK = threading.RLock()
+"""Held by every request moto answers (see `_serialised_moto`); hold it to see moto's state between requests."""
+
+
 def _is_hidden(name: str) -> bool:
     # A profile makes botocore prefer the shared files' credentials over the fake ones from the
     # environment, and an endpoint override would send requests past moto to a real host.
@@ -72,7 +76,7 @@ def _serialised_moto() -> Iterator[None]:
     if "process_request" in vars(botocore_stubber):  # an enclosing emulated_aws() already did it
         yield
         return
-    lock = threading.RLock()
+    lock = MOTO_LOCK
     unlocked: Callable[[Any], Any] = botocore_stubber.process_request
 
     @functools.wraps(unlocked)
@@ -118,6 +122,8 @@ def emulated_aws(table_name: str, *, moto_config: Mapping[str, Mapping[str, Any]
 
         overrides = {"stepfunctions": {"execute_state_machine": True}, **(moto_config or {})}
         config: Any = _moto_config(overrides)  # moto's DefaultConfig TypedDict, by section
-        with mock_aws(config=config), _serialised_moto():
+        from local.moto_dynamodb import scaled_dynamodb
+
+        with mock_aws(config=config), _serialised_moto(), scaled_dynamodb():
             boto3.client("dynamodb", region_name=REGION).create_table(**create_table_request(table_name))
             yield

@@ -22,7 +22,7 @@ import weakref
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -30,6 +30,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.frames import CloseCode
 from websockets.http11 import Request, Response
 
+from csms.domain.station_identity import is_valid_station_id
 from infra.manifest import (
     CHARGE_POINT_ID_QUERY_PARAMETER,
     OCPP_PATH_PREFIX,
@@ -63,6 +64,23 @@ Invoke = Callable[[str, dict[str, Any]], Awaitable[Any]]
 GOING_AWAY_REASON = "Going away"
 # Response headers of the handshake that belong to the WebSocket protocol, not to the $connect route.
 _HANDSHAKE_HEADERS = frozenset({"connection", "upgrade", "sec-websocket-accept", "sec-websocket-extensions"})
+
+
+class ConnectionLog(Protocol):
+    """Told which connections may hold state in the functions' data: from before $connect runs until after
+    $disconnect ran. A restarted runtime delivers the $disconnect of those still open (`local.state`)."""
+
+    def connection_opened(self, facts: ConnectionFacts) -> None: ...
+
+    def connection_closed(self, connection_id: str) -> None: ...
+
+
+class _NoLog:
+    def connection_opened(self, facts: ConnectionFacts) -> None:
+        pass
+
+    def connection_closed(self, connection_id: str) -> None:
+        pass
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -110,8 +128,10 @@ class Gateway:
         quotas: Quotas = Quotas(),
         routes: Sequence[WebSocketRoute] = WEBSOCKET_ROUTES,
         authorizer: str | None = WEBSOCKET_AUTHORIZER,
+        connection_log: ConnectionLog | None = None,
     ) -> None:
         self._invoke = invoke
+        self._log: ConnectionLog = connection_log or _NoLog()
         self.api = api
         self.quotas = quotas
         self._routes = {route.route_key: route for route in routes}
@@ -180,9 +200,11 @@ class Gateway:
     async def _open(self, socket: ServerConnection, request: Request) -> Response | None:
         """process_request: CloudFront Function, authorizer and $connect, before the 101."""
         target = urlsplit(request.path)
+        if not target.path.startswith(OCPP_PATH_PREFIX):
+            return _json_response(socket, HTTPStatus.NOT_FOUND, {"message": "Not Found"})
         charge_point_id = _charge_point_id(target.path)
         if charge_point_id is None:
-            return _json_response(socket, HTTPStatus.NOT_FOUND, {"message": "Not Found"})
+            return _json_response(socket, HTTPStatus.BAD_REQUEST, {"message": "Bad Request"})
         query = [
             (name, value)
             for name, value in parse_qsl(target.query, keep_blank_values=True)
@@ -208,7 +230,12 @@ class Gateway:
         try:
             if self._authorizer is not None:
                 facts.authorizer = await self._authorize(facts)
-            response_headers = await self._connect(facts)
+            self._log.connection_opened(facts)
+            try:
+                response_headers = await self._connect(facts)
+            except BaseException:
+                self._log.connection_closed(facts.connection_id)  # refused: API Gateway sends no $disconnect
+                raise
         except HandshakeRefused as refusal:
             logger.info("refused %s (%s): %s", charge_point_id, facts.connection_id, refusal)
             return _json_response(socket, refusal.status, {"message": refusal.message})
@@ -252,6 +279,7 @@ class Gateway:
         if response.status_code != HTTPStatus.SWITCHING_PROTOCOLS:
             # websockets refused a malformed upgrade after $connect had run; nothing opened.
             del self._handshakes[socket]
+            self._log.connection_closed(handshake.facts.connection_id)
             return
         returned = [
             (name, value) for name, value in handshake.response_headers if name.lower() not in _HANDSHAKE_HEADERS
@@ -331,15 +359,23 @@ class Gateway:
     async def _disconnect(self, station: StationConnection) -> None:
         """$disconnect after the socket is gone; best effort, as on AWS."""
         await station.socket.wait_closed()
-        route = self._routes.get("$disconnect")
-        if route is None:
-            return
         code, reason = _close_status(station.socket)
-        event = disconnect_event(self.api, station.facts, status_code=code, reason=reason)
-        try:
-            await self._invoke(route.function, event)
-        except Exception:
-            logger.exception("$disconnect failed for %s", station.facts.connection_id)
+        await self._run_disconnect(station.facts, code, reason)
+
+    async def disconnect_lost(self, facts: ConnectionFacts) -> None:
+        """$disconnect for a connection a previous run of the gateway had open when it was stopped or killed:
+        API Gateway reports a connection that dropped without a closing handshake with 1006."""
+        await self._run_disconnect(facts, CloseCode.ABNORMAL_CLOSURE, "")
+
+    async def _run_disconnect(self, facts: ConnectionFacts, code: int, reason: str) -> None:
+        route = self._routes.get("$disconnect")
+        if route is not None:
+            event = disconnect_event(self.api, facts, status_code=code, reason=reason)
+            try:
+                await self._invoke(route.function, event)
+            except Exception:
+                logger.exception("$disconnect failed for %s", facts.connection_id)
+        self._log.connection_closed(facts.connection_id)
 
     async def _send(self, station: StationConnection, message: str | bytes) -> None:
         """A text message, split into frames of at most the frame quota, as API Gateway does."""
@@ -357,13 +393,14 @@ class Gateway:
 
 
 def _charge_point_id(path: str) -> str | None:
-    """The CloudFront Function's rule: exactly `/ocpp/{id}`, id percent-decoded and not empty."""
-    if not path.startswith(OCPP_PATH_PREFIX):
-        return None
+    """The CloudFront Function's rule: `/ocpp/{id}`, id percent-decoded as strict UTF-8 and a valid station
+    identity (csms.domain.station_identity); None otherwise (answered 400, as the front door does)."""
     encoded = path[len(OCPP_PATH_PREFIX) :]
-    if not encoded or "/" in encoded:
+    try:
+        identity = unquote(encoded, errors="strict")
+    except UnicodeDecodeError:
         return None
-    return unquote(encoded)
+    return identity if is_valid_station_id(identity) else None
 
 
 def _route_response(result: Any) -> str | None:

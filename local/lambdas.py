@@ -97,6 +97,10 @@ class LocalFunctions:
         self._hook = invocation_hook
         self._executor = ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix="lambda")
 
+    def set_invocation_hook(self, hook: InvocationHook | None) -> None:
+        """Replace the hook for invocations submitted from now on (a benchmark measures one phase at a time)."""
+        self._hook = hook
+
     def spec(self, name: str) -> FunctionSpec:
         return self._specs[name]
 

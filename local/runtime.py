@@ -30,6 +30,7 @@ from local.events import ApiStage, new_api_id, scheduled_event
 from local.gateway import Gateway, Quotas
 from local.http_api import HttpApi
 from local.lambdas import Handler, InvocationHook, LocalFunctions
+from local.state import LocalState, connection_facts
 from local.workflows import LocalWorkflows
 
 logger = logging.getLogger(__name__)
@@ -116,17 +117,21 @@ class LocalRuntime:
         handlers: Mapping[str, Handler] | None = None,
         invocation_hook: InvocationHook | None = None,
         workflows: tuple[WorkflowSpec, ...] = WORKFLOWS,
+        state: LocalState | None = None,
     ) -> None:
         """`workflows` are created in moto at start, so AWS must be emulated (`local.aws.emulated_aws`)
-        around the runtime unless there are none."""
+        around the runtime unless there are none. With `state` (entered by the caller, see `local.state`), the
+        gateway logs its connections there, and `start()` delivers the $disconnect of those a previous run left
+        open before letting stations in."""
         self.config = config or LocalConfig.from_env()
+        self.state = state
         self.functions = LocalFunctions(
             handlers=handlers,
             invocation_hook=invocation_hook,
             max_concurrency=self.config.max_concurrent_invocations,
         )
         api = ApiStage(api_id=new_api_id(), stage=self.config.stage, region=REGION, account_id=ACCOUNT_ID)
-        self.gateway = Gateway(self.functions.invoke, api=api, quotas=self.config.quotas)
+        self.gateway = Gateway(self.functions.invoke, api=api, quotas=self.config.quotas, connection_log=state)
         self._connections = ConnectionsEndpoint(self.gateway, stage=self.config.stage)
         self.http_api = HttpApi(
             self.functions.invoke,
@@ -172,6 +177,9 @@ class LocalRuntime:
             os.environ.update(environment)
             self._lambda_tasks = contextlib.ExitStack()
             self._lambda_tasks.enter_context(self.workflows.lambda_tasks_in_process())
+            if self.state is not None:
+                lost, self.state.lost_connections = self.state.lost_connections, []
+                await asyncio.gather(*(self.gateway.disconnect_lost(connection_facts(saved)) for saved in lost))
             self._ws_port = await self.gateway.start(config.host, config.ws_port)
             self._api_port = await self.http_api.start(config.host, config.api_port)
             self._schedules = [

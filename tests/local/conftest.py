@@ -86,6 +86,13 @@ def _ephemeral_api_port(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CSMS_API_PORT", "0")
 
 
+@pytest.fixture(autouse=True)
+def _state_in_tmp_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    """`python -m local` started by a test keeps its state in the test's directory, never in the repository."""
+    monkeypatch.setenv("CSMS_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.delenv("CSMS_FRESH", raising=False)
+
+
 @pytest.fixture
 def functions() -> FakeFunctions:
     return FakeFunctions()

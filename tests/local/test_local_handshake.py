@@ -32,8 +32,16 @@ def _policy(effect: str, resource: str) -> dict:
     }
 
 
-@pytest.mark.parametrize("path", ["/ocpp/", "/ocpp", "/", "/other/CP001", "/ocpp/CP001/extra"])
-def test_anything_but_ocpp_slash_id_is_404_and_invokes_nothing(run, local_runtime, functions, path):
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [("/ocpp", 404), ("/", 404), ("/other/CP001", 404), ("/ocpp/", 400), ("/ocpp/CP001/extra", 400),
+     ("/ocpp/..%2F..%2Fetc", 400), ("/ocpp/CP%00", 400), ("/ocpp/CP%3F", 400), ("/ocpp/CP%23", 400), ("/ocpp/CP%5C1", 400),
+     ("/ocpp/Hall%201", 400), ("/ocpp/%F0%9F%98%80", 400), ("/ocpp/%FF%FE", 400), ("/ocpp/%FE%FF", 400),
+     ("/ocpp/" + "A" * 49, 400), ("/ocpp/" + "x" * 2100, 400)],
+)  # fmt: skip
+def test_anything_but_ocpp_slash_a_valid_identity_is_refused_and_invokes_nothing(
+    run, local_runtime, functions, path, status
+):
     async def scenario():
         async with local_runtime() as runtime:
             base = runtime.ws_url.removesuffix("/ocpp")
@@ -42,7 +50,7 @@ def test_anything_but_ocpp_slash_id_is_404_and_invokes_nothing(run, local_runtim
                     pass
             return refused.value.response.status_code
 
-    assert run(scenario()) == 404
+    assert run(scenario()) == status
     assert functions.events["authorizer"] == []
 
 

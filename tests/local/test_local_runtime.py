@@ -174,4 +174,70 @@ def test_python_m_local_prints_its_endpoints_and_exits_0_on_sigint(tmp_path):
     assert re.search(r"http://127\.0\.0\.1:\d+/local/@connections/", banner)
     assert "reject" in banner
     assert "7200 s" in banner and "600 s" in banner and "32768 bytes" in banner
+    assert f"State kept in         {Path(os.environ['CSMS_STATE_DIR']).resolve()}" in banner
     assert "Traceback" not in rest
+
+
+def _start_python_m_local(environment: dict[str, str]) -> tuple[subprocess.Popen[str], str, str]:
+    """`python -m local` started; (process, station URL prefix, operator API URL) read from its banner."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "local"], cwd=REPO_ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    banner = []
+    for line in process.stdout:
+        banner.append(line)
+        if "Stop" in line:
+            break
+    text = "".join(banner)
+    stations, api = re.search(r"(ws://\S+/ocpp/)", text), re.search(r"Operator API\s+(http://\S+)", text)
+    assert stations and api, text
+    return process, stations.group(1), api.group(1)
+
+
+def _saved_whole(text: str, journal: Path) -> bool:
+    """Whether a complete save (a line with its end) mentions `text`: a line still being written does not count."""
+    lines = [line for path in journal.glob("*.jsonl") for line in path.read_text().splitlines(keepends=True)]
+    return any(text in line for line in lines if line.endswith("\n"))
+
+
+def test_a_killed_python_m_local_keeps_what_it_saved(tmp_path):
+    import json
+    import time
+    import urllib.request
+
+    from websockets.sync.client import connect
+
+    environment = {
+        **os.environ,
+        "CSMS_WS_PORT": "0",
+        "CSMS_CONNECTIONS_PORT": "0",
+        "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), str(REPO_ROOT / "layers" / "core" / "python")]),
+    }
+    journal = Path(os.environ["CSMS_STATE_DIR"]) / "journal"
+    process, stations, api = _start_python_m_local(environment)
+    try:
+        with connect(stations + "CP-KILLED", subprotocols=["ocpp1.6"]) as station:
+            station.send(json.dumps([2, "1", "BootNotification", {"chargePointVendor": "Acme", "chargePointModel": "One"}]))
+            assert json.loads(station.recv(timeout=10))[2]["status"] == "Accepted"
+            deadline = time.monotonic() + 10  # a condition with a deadline, not a sleep: the saver runs every second
+            while not _saved_whole("CP-KILLED", journal):
+                assert time.monotonic() < deadline, "the boot was never saved"
+                with pytest.raises(subprocess.TimeoutExpired):
+                    process.wait(timeout=0.05)  # and it did not die meanwhile
+            process.kill()  # SIGKILL: no clean stop, no $disconnect
+            process.wait(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    process, stations, api = _start_python_m_local(environment)
+    try:
+        with urllib.request.urlopen(f"{api}/charge-points/CP-KILLED", timeout=10) as response:
+            seen = json.loads(response.read())
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert seen["chargePointId"] == "CP-KILLED" and seen["boot"]["chargePointVendor"] == "Acme"
+    # Its connection died with the killed process: the restart delivered the $disconnect it never got.
+    assert seen["connected"] is False and seen["disconnectedAt"]
