@@ -29,13 +29,13 @@ CONTEXT_COMMON = {
 }
 API_GATEWAY_ID = re.compile(r"^[A-Za-z0-9+/]{15}=$")  # e.g. 'L0SM9cOFvHcCIhw='
 REQUEST_TIME = re.compile(r"^\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2} \+0000$")
-AUTHORIZER = {"principalId": "CP/1 é", "chargePointId": "CP/1 é", "securityProfile": 1, "lenient": False}
+AUTHORIZER = {"principalId": "CP:1+&=@", "chargePointId": "CP:1+&=@", "securityProfile": 1, "lenient": False}
 
 
 def _one_station_session(run, local_runtime, station, functions):
     async def scenario():
         async with local_runtime() as runtime:
-            async with station(runtime, "CP/1 é", user_agent_header="Wallbox/1.2") as ws:
+            async with station(runtime, "CP:1+&=@", user_agent_header="Wallbox/1.2") as ws:
                 await ws.send('[2,"1","Heartbeat",{}]')
                 assert await ws.recv() == '[2,"1","Heartbeat",{}]'
             await functions.wait_for("disconnect")
@@ -63,8 +63,8 @@ def test_authorizer_gets_a_request_authorizer_event_with_the_station_id_in_the_q
     api_id = event["requestContext"]["apiId"]
     assert event["methodArn"] == f"arn:aws:execute-api:us-east-1:123456789012:{api_id}/local/$connect"
     assert re.fullmatch(r"[a-z0-9]{10}", api_id)
-    assert event["queryStringParameters"] == {"chargePointId": "CP/1 é"}  # percent-decoded
-    assert event["multiValueQueryStringParameters"] == {"chargePointId": ["CP/1 é"]}
+    assert event["queryStringParameters"] == {"chargePointId": "CP:1+&=@"}  # percent-decoded
+    assert event["multiValueQueryStringParameters"] == {"chargePointId": ["CP:1+&=@"]}
     assert event["headers"]["Authorization"].startswith("Basic ")
     assert event["headers"]["Sec-WebSocket-Protocol"] == "ocpp1.6"
     assert event["multiValueHeaders"]["User-Agent"] == ["Wallbox/1.2"]
@@ -88,7 +88,7 @@ def test_connect_event_is_shaped_like_api_gateways_and_carries_the_authorizer_co
         "isBase64Encoded",
     }
     assert event["isBase64Encoded"] is False
-    assert event["queryStringParameters"] == {"chargePointId": "CP/1 é"}
+    assert event["queryStringParameters"] == {"chargePointId": "CP:1+&=@"}
     assert {"Host", "Sec-WebSocket-Key", "Sec-WebSocket-Version", "X-Amzn-Trace-Id", "X-Forwarded-For"} <= set(
         event["headers"]
     )
