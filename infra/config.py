@@ -121,6 +121,9 @@ class CsmsConfig(_ContextModel):
 
     # Events
     event_archive_retention_days: int = Field(default=365, ge=0)
+    ocpi_country_code: str = Field(default="NL", min_length=2, max_length=2, description="The network's OCPI country_code")
+    ocpi_party_id: str = Field(default="CSM", min_length=1, max_length=3, description="The network's OCPI party_id (CPO)")
+    default_tariff_id: str | None = Field(default=None, description="The tariff when neither id tag nor station names one")
     """0 keeps archived events forever."""
     partner_event_buses: tuple[PartnerEventBus, ...] = ()
     partner_api_destinations: tuple[PartnerApiDestination, ...] = ()

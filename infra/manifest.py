@@ -34,6 +34,9 @@ class FunctionSpec:
     TransactWriteItems are authorised one by one as PutItem, UpdateItem, DeleteItem or ConditionCheckItem)."""
     table_indexes: tuple[str, ...] = ()
     """The global indexes (schema.py) it Queries: dynamodb:Query on exactly those."""
+    consumes_table_stream: bool = False
+    """Invoked by the table's stream (NEW_AND_OLD_IMAGES) through an event source mapping whose filter criteria
+    are `csms.billing.stream.FILTER_PATTERNS` (the local runtime applies the same)."""
     schedule_minutes: int | None = None
     """Invoked every so many minutes by an EventBridge schedule (locally: by the runtime), if set."""
 
@@ -117,7 +120,26 @@ GAUGES = FunctionSpec(
     schedule_minutes=1,
 )
 
-FUNCTIONS: tuple[FunctionSpec, ...] = (AUTHORIZER, CONNECT, MESSAGE, DISCONNECT, OPERATOR_API, COMMAND, GAUGES)
+TABLE_CHANGES = FunctionSpec(
+    name="table_changes",
+    description="Table stream: a stopped transaction starts its BillingHandOff; an unmatched stop becomes UnmatchedStop",
+    timeout_seconds=30,
+    publishes_events=True,
+    consumes_table_stream=True,
+)
+BILLING = FunctionSpec(
+    name="billing",
+    description="BillingHandOff tasks: price a stopped transaction as an OCPI CDR, store it once",
+    memory_mb=512,
+    timeout_seconds=60,
+    # Reads the transaction, its meter values, the station, the id tag and the tariff version; stores the CDR
+    # (conditional put) and records it on the transaction.
+    table_actions=("dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"),
+)
+
+FUNCTIONS: tuple[FunctionSpec, ...] = (
+    AUTHORIZER, CONNECT, MESSAGE, DISCONNECT, OPERATOR_API, COMMAND, GAUGES, TABLE_CHANGES, BILLING,
+)
 
 WEBSOCKET_ROUTES: tuple[WebSocketRoute, ...] = (
     WebSocketRoute(route_key="$connect", function=CONNECT.name),

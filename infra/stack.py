@@ -12,9 +12,13 @@ from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as events_targets
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as lambda_event_sources
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from csms.billing.stream import FILTER_PATTERNS
 from csms.gateway.authorizer import ORIGIN_HEADER
 from infra import metrics
 from infra.config import LOG_RETENTION_DAYS, CsmsConfig
@@ -101,6 +105,9 @@ class CsmsStack(Stack):
                 "BOOT_RETRY_INTERVAL_SECONDS": str(config.boot_retry_interval_seconds),
                 "UNKNOWN_STATION_POLICY": config.unknown_station_policy.value,
                 "ALLOW_MISSING_SUBPROTOCOL": str(config.allow_missing_subprotocol).lower(),
+                "OCPI_COUNTRY_CODE": config.ocpi_country_code,
+                "OCPI_PARTY_ID": config.ocpi_party_id,
+                **({"DEFAULT_TARIFF_ID": config.default_tariff_id} if config.default_tariff_id else {}),
             },
             log_retention=log_retention,
             reserved_concurrency=config.reserved_concurrency,
@@ -160,6 +167,8 @@ class CsmsStack(Stack):
             if spec.publishes_events:
                 self.events.bus.grant_put_events_to(function)
                 function.add_environment("EVENT_BUS_NAME", self.events.bus.event_bus_name)
+            if spec.consumes_table_stream:
+                self._consume_table_stream(function)
             if spec.schedule_minutes is not None:
                 events.Rule(
                     self,
@@ -222,6 +231,42 @@ class CsmsStack(Stack):
         CfnOutput(self, "AlarmTopicArn", value=self.monitoring.topic.topic_arn)
         if self.operator_api is not None:
             CfnOutput(self, "OperatorApiUrl", value=self.operator_api.url)
+
+    def _consume_table_stream(self, function: lambda_.IFunction) -> None:
+        """Only a transaction's stop and an unmatched stop's insert invoke it (the same filter patterns the local
+        runtime applies); failed records are retried alone, and what still fails after a day lands in a queue."""
+        failed = sqs.Queue(
+            self,
+            "TableChangesFailures",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        Validations.of(failed).acknowledge(
+            Acknowledgment(id="AwsSolutions-SQS3", reason="This queue is the on-failure destination of the stream consumer.")
+        )
+        function.add_event_source(
+            lambda_event_sources.DynamoEventSource(
+                self.table,
+                starting_position=lambda_.StartingPosition.TRIM_HORIZON,
+                batch_size=10,
+                bisect_batch_on_error=True,
+                report_batch_item_failures=True,
+                max_record_age=Duration.hours(24),
+                retry_attempts=100,
+                on_failure=lambda_event_sources.SqsDlq(failed),
+                filters=[lambda_.FilterCriteria.filter(pattern) for pattern in FILTER_PATTERNS],
+            )
+        )
+        self.table_changes_failures = failed
+        if function.role is not None:
+            Validations.of(function.role).acknowledge(
+                Acknowledgment(
+                    id="AwsSolutions-IAM5[Resource::*]",
+                    reason="dynamodb:ListStreams, which the event source mapping needs, takes no resource-level permission; "
+                    "reading records is granted on this table's stream only.",
+                )
+            )
 
     def _grant_workflow(self, spec: WorkflowSpec) -> None:
         machine = self.workflows[spec.name]

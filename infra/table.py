@@ -30,6 +30,7 @@ class CsmsTable(Construct):
             ),
             deletion_protection=deletion_protection,
             time_to_live_attribute=schema.TTL_ATTRIBUTE,
+            stream=dynamodb.StreamViewType[schema.STREAM_VIEW_TYPE],
             encryption=dynamodb.TableEncryption.AWS_MANAGED,
             # Stations, transactions and id tags outlive any one deployment: `cdk destroy` leaves the table.
             removal_policy=RemovalPolicy.RETAIN,

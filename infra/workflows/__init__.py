@@ -72,8 +72,17 @@ SEND_COMMAND = WorkflowSpec(
     task_failures_from=("command", "api"),
 )
 
-WORKFLOWS: tuple[WorkflowSpec, ...] = (SEND_COMMAND,)
-"""Reservation expiry, session limits and the billing hand-off come with their issues."""
+BILLING_HAND_OFF = WorkflowSpec(
+    name="BillingHandOff",
+    definition="billing_hand_off.asl.json",
+    description="A stopped transaction: price it, store its CDR once, put CdrIssued on the CSMS bus",
+    invokes=("billing",),
+    started_by=("table_changes",),
+    puts_events=True,
+)
+
+WORKFLOWS: tuple[WorkflowSpec, ...] = (SEND_COMMAND, BILLING_HAND_OFF)
+"""Reservation expiry and session limits come with their issues."""
 
 
 def function_arn_placeholder(function_name: str) -> str:

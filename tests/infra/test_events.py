@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.infra.conftest import FULL_CONTEXT, Synthesized
+from infra.manifest import FUNCTIONS
+from tests.infra.conftest import BILLING_EXPORT, FULL_CONTEXT, Synthesized
 
 
 def rules(synthesized: Synthesized) -> dict[str, dict[str, Any]]:
@@ -78,8 +79,16 @@ def test_bus_arn_is_an_output(deployed: Synthesized):
     assert deployed.template.find_outputs("EventBusArn")["EventBusArn"]["Value"] == {"Fn::GetAtt": [bus, "Arn"]}
 
 
+PUBLISHERS = {spec.name for spec in FUNCTIONS if spec.publishes_events}
+# the full stack adds a stand-in publisher (tests/infra/conftest.py)
+
+
+def test_the_table_stream_consumer_publishes():
+    assert PUBLISHERS == {"table_changes"}
+
+
 def test_only_functions_that_publish_may_put_events(deployed: Synthesized, full: Synthesized):
     for synthesized in (deployed, full):
         for name in synthesized.stack.functions.roles:
             actions = [statement["Action"] for statement in synthesized.function_statements(name)]
-            assert ("events:PutEvents" in actions) == (name == "billing_export"), name
+            assert ("events:PutEvents" in actions) == (name in PUBLISHERS or name == BILLING_EXPORT), name

@@ -103,7 +103,15 @@ def test_no_function_role_uses_a_managed_policy(deployed: Synthesized):
 def test_each_function_may_do_to_the_table_exactly_what_its_manifest_says_and_none_may_scan(deployed: Synthesized):
     table = deployed.logical_id(deployed.stack.table)
     for spec in FUNCTIONS:
-        table_statements = [s for s in deployed.function_statements(spec.name) if str(s["Action"]).startswith(("dynamodb", "['dynamodb"))]
+        dynamodb_statements = [s for s in deployed.function_statements(spec.name) if str(s["Action"]).startswith(("dynamodb", "['dynamodb"))]
+        # The stream's event source mapping reads the stream, not the table (the poller, on the function's role).
+        stream_statements = [s for s in dynamodb_statements if "StreamArn" in str(s["Resource"]) or s["Action"] == "dynamodb:ListStreams"]
+        table_statements = [s for s in dynamodb_statements if s not in stream_statements]
+        if spec.consumes_table_stream:
+            stream_actions = sorted(str(action) for statement in stream_statements for action in _as_list(statement["Action"]))
+            assert stream_actions == ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams"]
+        else:
+            assert stream_statements == [], spec.name
         expected = []
         if spec.table_actions:
             actions = sorted(spec.table_actions)
@@ -161,3 +169,7 @@ def test_the_table_is_on_demand_recoverable_protected_encrypted_and_cleaned_by_t
 def test_table_name_is_an_output(deployed: Synthesized):
     table = deployed.logical_id(deployed.stack.table)
     assert deployed.template.find_outputs("TableName")["TableName"]["Value"] == {"Ref": table}
+
+
+def _as_list(value):
+    return value if isinstance(value, list) else [value]

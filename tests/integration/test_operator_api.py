@@ -239,6 +239,7 @@ def captured_logs(capfd, caplog):
 
 
 def test_registering_a_station_creates_it_then_changes_only_what_is_sent(api, services):
+    api.put("/tariffs/standard", {"currency": "EUR", "elements": [{"price_components": [{"type": "FLAT", "price": 1, "step_size": 0}]}]})
     created = api.put("/charge-points/CP1", {"password": PASSWORD, "description": "Car park level 2", "lenient": True, "tariffId": "standard"})
     assert created.status == 201
     view = created.json
@@ -400,11 +401,11 @@ def test_a_body_that_is_not_json_is_422(api):
 def test_an_id_tag_is_registered_read_replaced_and_case_insensitive(api):
     created = api.put("/id-tags/abc123", {"status": "Blocked", "expiryDate": "2027-01-01T00:00:00Z", "parentIdTag": "FLEET"})
     assert created.status == 201
-    assert created.json == {"idTag": "abc123", "status": "Blocked", "expiryDate": "2027-01-01T00:00:00.000Z", "parentIdTag": "FLEET", "activeTransactionId": None}
+    assert created.json == {"idTag": "abc123", "status": "Blocked", "expiryDate": "2027-01-01T00:00:00.000Z", "parentIdTag": "FLEET", "tariffId": None, "activeTransactionId": None}
     assert api.get("/id-tags/ABC123").json["status"] == "Blocked"
     replaced = api.put("/id-tags/ABC123")
     assert replaced.status == 200
-    assert replaced.json == {"idTag": "ABC123", "status": "Accepted", "expiryDate": None, "parentIdTag": None, "activeTransactionId": None}
+    assert replaced.json == {"idTag": "ABC123", "status": "Accepted", "expiryDate": None, "parentIdTag": None, "tariffId": None, "activeTransactionId": None}
 
 
 def test_replacing_an_id_tag_keeps_its_live_transaction(api, services):

@@ -197,7 +197,7 @@ def test_stop_of_an_unknown_transaction_is_answered_and_kept(registered_station,
     answer = registered_station.result("StopTransaction", {"transactionId": 424242, "meterStop": 5, "timestamp": "2026-11-24T10:30:00Z"})
     assert answer == {}
     kept = table.query(KeyConditionExpression=Key("pk").eq("CP#CP1") & Key("sk").begins_with("STOP#424242#"))["Items"]
-    assert len(kept) == 1 and kept[0]["meterStop"] == 5
+    assert len(kept) == 1 and kept[0]["stop"]["meterStop"] == 5
     assert "Item" not in table.get_item(Key=transaction_key(424242))
 
 

@@ -16,6 +16,8 @@ class IdTagRecord:
     status: str  # Accepted | Blocked | Expired | Invalid, as the operator set it
     expiry_date: datetime | None = None
     parent_id_tag: str | None = None
+    tariff_id: str | None = None
+    """The tariff of this tag's sessions (subscribers, staff): over the station's."""
     active_transaction_id: int | None = None
     active_transaction_started_at: datetime | None = None
 

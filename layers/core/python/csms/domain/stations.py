@@ -135,6 +135,8 @@ class Station:
     description: str | None = None
     lenient: bool = False
     tariff_id: str | None = None
+    time_zone: str | None = None
+    """IANA zone the station's tariff restrictions are evaluated in (None: UTC)."""
     password_hash: str | None = None
     boot_status: str | None = None
     boot: dict[str, Any] | None = None

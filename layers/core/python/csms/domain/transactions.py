@@ -81,6 +81,10 @@ class Transaction:
     last_meter_wh: Decimal | None = None
     """The newest Energy.Active.Import.Register reading, Wh."""
     last_meter_at: datetime | None = None
+    created_at: datetime | None = None
+    """When the CSMS accepted the StartTransaction (its clock): the tariff version in force then prices it."""
+    cdr_id: str | None = None
+    """Its charge detail record, once the billing hand-off stored it."""
 
     @property
     def charge_point_id(self) -> str:

@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body
 
+from csms.adapters.dynamodb.keys import station_key
 from csms.commands.service import StationNotFound
 from csms.domain.passwords import hash_password
 from csms.operator.errors import documented
@@ -26,7 +27,7 @@ _REGISTRATION_FIELDS: dict[str, tuple[str, Any]] = {
     "password": ("password_hash", lambda secret: hash_password(secret.get_secret_value())),
     "description": ("description", lambda value: value),
     "lenient": ("lenient", lambda value: value),
-    "tariff_id": ("tariff_id", lambda value: value),
+    "time_zone": ("time_zone", lambda value: value),
 }
 
 
@@ -52,11 +53,14 @@ def register_charge_point(
 ) -> ChargePointView:
     registration = registration or ChargePointRegistration()
     changes: dict[str, Any] = {}
-    for name in registration.model_fields_set:
+    for name in registration.model_fields_set - {"tariff_id"}:
         field, kept = _REGISTRATION_FIELDS[name]
         value = getattr(registration, name)
         changes[field] = None if value is None else kept(value)
     created = services.stations.register(charge_point_id, changes)
+    if "tariff_id" in registration.model_fields_set:
+        # With the tariff's reference count, in one transaction: a tariff in use cannot be deleted.
+        services.tariffs.assign(station_key(charge_point_id), registration.tariff_id)
     logger.info(
         "Charge point registered" if created else "Charge point registration changed",
         extra={"charge_point_id": charge_point_id, "fields": sorted(registration.model_fields_set)},  # names, never values
@@ -94,6 +98,7 @@ def delete_charge_point(charge_point_id: ChargePointId, services: ServicesDepend
     removed = services.stations.delete(charge_point_id)
     if removed is None:
         raise StationNotFound(charge_point_id)
+    services.tariffs.release(removed.tariff_id)
     # Removed first: a station that reconnects at once finds no registration.
     if removed.connection_id:
         services.connections.close(removed.connection_id)

@@ -13,8 +13,10 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.metrics import MetricUnit
 
+from csms.adapters.dynamodb.tariffs import AssignmentConflict, TariffInUse, TariffNotFound
 from csms.commands.service import NOT_CONNECTED, InvalidCommand, StationNotConnected, StationNotFound
 from csms.domain.commands import Command
+from csms.domain.tariffs.validation import TariffRejected
 from csms.operator.models import ErrorBody, FieldError, plain_json
 from csms.operator.pagination import InvalidPageToken
 from csms.runtime.observability import logger, metrics
@@ -105,12 +107,25 @@ def _unexpected(error: Exception) -> tuple[int, ErrorBody]:
     return HTTPStatus.INTERNAL_SERVER_ERROR, ErrorBody(message="Internal server error")
 
 
+def _tariff_rejected(error: TariffRejected) -> tuple[int, ErrorBody]:
+    problems = [FieldError(location=problem.path, message=problem.message, type="ocpi") for problem in error.errors]
+    return HTTPStatus.BAD_REQUEST, ErrorBody(message=f"Invalid OCPI 2.2.1 Tariff: {error}", errors=problems)
+
+
+def _unknown_tariff(error: TariffNotFound) -> tuple[int, ErrorBody]:
+    return HTTPStatus.BAD_REQUEST, ErrorBody(message=f"Unknown tariff {error}: create it with PUT /tariffs/{error}")
+
+
 ERROR_RESPONSES: Mapping[type[Exception], Describe] = {
     StationNotFound: _station_not_found,
     StationNotConnected: _station_not_connected,
     InvalidCommand: lambda error: (HTTPStatus.BAD_REQUEST, ErrorBody(message=str(error))),
     InvalidPageToken: lambda error: (HTTPStatus.BAD_REQUEST, ErrorBody(message=str(error))),
     ResourceNotFound: lambda error: (HTTPStatus.NOT_FOUND, ErrorBody(message=str(error))),
+    TariffRejected: _tariff_rejected,
+    TariffNotFound: _unknown_tariff,  # named by a charge point or id tag (a tariff route's own 404 is ResourceNotFound)
+    TariffInUse: lambda error: (HTTPStatus.CONFLICT, ErrorBody(message=str(error))),
+    AssignmentConflict: lambda error: (HTTPStatus.CONFLICT, ErrorBody(message="Changed concurrently: try again")),
     CommandFailed: _command_failed,
     CommandNotAnswered: _command_not_answered,
     RequestValidationError: _invalid_request,
@@ -139,9 +154,10 @@ def _responder(describe: Describe) -> Callable[[Exception], Response[dict[str, A
 
 
 _ERROR_DESCRIPTIONS: Mapping[int, str] = {
-    400: "Bad request: an OCPP payload or action the central system cannot send, or a bad nextToken",
+    400: "Bad request: an OCPP payload or action the central system cannot send, an invalid tariff (each OCPI path at "
+    "fault in `errors`), or a bad nextToken",
     404: "Not found",
-    409: "The charge point is not connected",
+    409: "The charge point is not connected, or the tariff is still assigned",
     422: "The request does not match this API's schema",
     502: "The charge point answered CALLERROR (code and description given) or an answer that breaks the 1.6 schema",
     504: "The charge point did not answer in time; the command stays recorded (GET /commands/{commandId})",

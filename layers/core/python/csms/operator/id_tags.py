@@ -13,6 +13,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
+from csms.adapters.dynamodb.keys import id_tag_key
 from csms.domain.authorization import IdTagRecord
 from csms.operator.errors import ResourceNotFound, documented
 from csms.operator.models import IdTagList, IdTagRegistration, IdTagView
@@ -48,6 +49,7 @@ def register_id_tag(
             parent_id_tag=registration.parent_id_tag,
         )
     )
+    services.tariffs.assign(id_tag_key(id_tag), registration.tariff_id)
     logger.info("IdTag registered" if created else "IdTag replaced", extra={"status": registration.status.value})
     return Response(  # type: ignore[return-value]
         status_code=HTTPStatus.CREATED if created else HTTPStatus.OK,
@@ -69,8 +71,10 @@ def get_id_tag(id_tag: IdTag, services: ServicesDependency) -> IdTagView:
     responses=documented(204, "Removed", 404, extra={204: {"description": "Removed", "content": {}}}),
 )
 def delete_id_tag(id_tag: IdTag, services: ServicesDependency) -> None:
-    if not services.id_tags.delete(id_tag):
+    removed = services.id_tags.delete(id_tag)
+    if removed is None:
         raise ResourceNotFound(f"Unknown idTag {id_tag}")
+    services.tariffs.release(removed.tariff_id)
     return Response(status_code=HTTPStatus.NO_CONTENT, content_type=None, body="")  # type: ignore[return-value]
 
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, SecretStr, StrictBool, WithJsonSchema
 from pydantic.alias_generators import to_camel
@@ -38,6 +39,14 @@ def _in_utc(moment: datetime) -> datetime:
         return moment.astimezone(UTC)
     except OverflowError:  # 9999-12-31T23:59:59-01:00 is a valid date-time, but after the year 9999 in UTC
         raise ValueError("the date-time is outside the years 1 to 9999 in UTC") from None
+
+
+def _iana_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r}: an IANA name such as Europe/Paris") from None
+    return name
 
 
 UtcDateTime = Annotated[datetime, AfterValidator(_in_utc)]
@@ -104,7 +113,12 @@ class ChargePointRegistration(ApiModel):
         description="Lenient mode: schema violations in the station's messages are logged and still answered. "
         "Taken into account from the station's next connection.",
     )
-    tariff_id: str | None = Field(None, max_length=128, description="The tariff its sessions will be priced with")
+    tariff_id: str | None = Field(
+        None, min_length=1, max_length=36, description="The tariff its sessions are priced with (unless the id tag has one)"
+    )
+    time_zone: Annotated[str, AfterValidator(_iana_zone)] | None = Field(
+        None, description="IANA time zone (e.g. Europe/Paris) its tariff restrictions are evaluated in; UTC when not set"
+    )
 
 
 class ConnectorStatus(ApiModel):
@@ -158,6 +172,7 @@ class ChargePointSummary(ApiModel):
     description: str | None = None
     lenient: bool
     tariff_id: str | None = None
+    time_zone: str | None = None
     password_protected: bool = Field(description="Whether the station must present an HTTP Basic password")
     connected: bool
     connected_at: Timestamp | None = None
@@ -215,6 +230,7 @@ def _summary_fields(station: Station) -> dict[str, Any]:
         "description": station.description,
         "lenient": station.lenient,
         "tariff_id": station.tariff_id,
+        "time_zone": station.time_zone,
         "password_protected": bool(station.password_hash),
         "connected": station.connected,
         "connected_at": station.connected_at,
@@ -256,6 +272,9 @@ class IdTagRegistration(ApiModel):
     status: IdTagStatus = IdTagStatus.ACCEPTED
     expiry_date: UtcDateTime | None = Field(None, description="After it the tag is answered Expired (UTC if no offset)")
     parent_id_tag: str | None = Field(None, min_length=1, max_length=20, description="Group tag (CiString20)")
+    tariff_id: str | None = Field(
+        None, min_length=1, max_length=36, description="The tariff of this tag's sessions, over the station's (subscribers)"
+    )
 
 
 class IdTagView(ApiModel):
@@ -263,6 +282,7 @@ class IdTagView(ApiModel):
     status: IdTagStatus
     expiry_date: Timestamp | None = None
     parent_id_tag: str | None = None
+    tariff_id: str | None = None
     active_transaction_id: int | None = Field(None, description="The transaction the tag is in, if any")
 
     @classmethod
@@ -272,6 +292,7 @@ class IdTagView(ApiModel):
             status=IdTagStatus(record.status),
             expiry_date=record.expiry_date,
             parent_id_tag=record.parent_id_tag,
+            tariff_id=record.tariff_id,
             active_transaction_id=record.active_transaction_id,
         )
 
@@ -397,3 +418,30 @@ class CommandView(ApiModel):
 
 class CommandList(ApiModel):
     items: list[CommandView]
+
+
+# --- tariffs and charge detail records ---------------------------------------------------------------
+
+
+class TariffView(ApiModel):
+    tariff_id: str
+    version: int = Field(description="1 for the first PUT, one more for each PUT since")
+    effective_at: str = Field(description="When this version took effect (the CSMS's time of the PUT)")
+    tariff: JsonObject = Field(description="The OCPI 2.2.1 Tariff object (snake_case, as OCPI defines it)")
+
+
+class TariffList(ApiModel):
+    items: list[TariffView]
+    next_token: NextPageToken = None
+
+
+class TariffApplied(ApiModel):
+    tariff: JsonObject = Field(description="The OCPI 2.2.1 Tariff object in force now")
+    applies_because: str = Field(description="idTag | station | default")
+    version: int
+    time_zone: str = Field(description="Where its restrictions are evaluated (the charge point's zone)")
+
+
+class CdrList(ApiModel):
+    items: list[JsonObject] = Field(description="OCPI 2.2.1 CDR objects (snake_case)")
+    next_token: NextPageToken = None

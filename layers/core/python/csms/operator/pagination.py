@@ -22,6 +22,7 @@ Limit = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Items per page
 NextToken = Annotated[str | None, Query(alias="nextToken", max_length=2048, description="nextToken of the previous page")]
 
 # The key attributes a listing resumes from: the table's key and the key of the index it Queries.
+TABLE_PAGE_KEY = (PARTITION_KEY, SORT_KEY)
 STATION_INDEX_PAGE_KEY = (PARTITION_KEY, SORT_KEY, STATION_INDEX.partition_key, STATION_INDEX.sort_key)
 KIND_INDEX_PAGE_KEY = (PARTITION_KEY, SORT_KEY, KIND_INDEX.partition_key, KIND_INDEX.sort_key)
 LIVE_INDEX_PAGE_KEY = (PARTITION_KEY, SORT_KEY, LIVE_INDEX.partition_key, LIVE_INDEX.sort_key)

@@ -42,6 +42,17 @@ class Settings(BaseModel):
     stale_transaction_hours: int = Field(default=24, gt=0)
     """A transaction older than this no longer blocks its idTag: its StopTransaction was probably lost."""
 
+    event_bus_name: str | None = None
+    """The CSMS event bus (functions that publish events: `publishes_events` in the manifest)."""
+    ocpi_country_code: str = Field(default="NL", min_length=2, max_length=2)
+    """The network's OCPI country_code: the default of tariffs and what CDRs carry."""
+    ocpi_party_id: str = Field(default="CSM", min_length=1, max_length=3)
+    """The network's OCPI party_id (CPO)."""
+    billing_hand_off_state_machine_arn: str | None = None
+    """The BillingHandOff workflow (set on the functions that start it)."""
+    default_tariff_id: str | None = None
+    """The tariff of sessions whose id tag and station name none."""
+
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
         environ = os.environ if environ is None else environ

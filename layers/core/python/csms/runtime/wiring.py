@@ -9,13 +9,16 @@ from typing import Any
 import boto3
 
 from csms.adapters.connections import StationConnections
+from csms.adapters.dynamodb.cdrs import CdrRepository
 from csms.adapters.dynamodb.commands import CommandRepository
 from csms.adapters.dynamodb.gauges import GaugeRepository
 from csms.adapters.dynamodb.id_tags import IdTagRepository
 from csms.adapters.dynamodb.station_config import StationConfigRepository
 from csms.adapters.dynamodb.station_records import StationRecordRepository
 from csms.adapters.dynamodb.stations import StationRepository
+from csms.adapters.dynamodb.tariffs import TariffRepository
 from csms.adapters.dynamodb.transactions import MeterValueRepository, TransactionRepository
+from csms.adapters.events import EventPublisher
 from csms.adapters.workflows import WorkflowCallbacks
 from csms.domain.clock import Clock, SystemClock
 from csms.runtime.settings import Settings, get_settings
@@ -68,6 +71,23 @@ class Services:
     @cached_property
     def commands(self) -> CommandRepository:
         return CommandRepository(self.table)
+
+    @cached_property
+    def tariffs(self) -> TariffRepository:
+        return TariffRepository(self.table)
+
+    @cached_property
+    def cdrs(self) -> CdrRepository:
+        return CdrRepository(self.table)
+
+    @cached_property
+    def billing_hand_off(self) -> Any:
+        """The Step Functions client that starts BillingHandOff executions."""
+        return aws_session().client("stepfunctions")
+
+    @cached_property
+    def events(self) -> EventPublisher:
+        return EventPublisher(aws_session(), self.settings.event_bus_name)
 
     @cached_property
     def workflows(self) -> WorkflowCallbacks:

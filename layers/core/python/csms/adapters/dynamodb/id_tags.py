@@ -1,6 +1,7 @@
 """IdTag items (pk `IDTAG#{IDTAG}`, sk `IDTAG`): the operator's authorization data and the tag's live transaction.
 
-- registration   `idTag`, `status`, `expiryDate`?, `parentIdTag`?; `kind`, `kindKey` (the byKind index)
+- registration   `idTag`, `status`, `expiryDate`?, `parentIdTag`?, `tariffId`? (assigned with the tariff's
+                 reference count, see tariffs.py); `kind`, `kindKey` (the byKind index)
 - live           `activeTransactionId`, `activeTransactionStartedAt` while the tag is in a transaction
 """
 
@@ -56,9 +57,10 @@ class IdTagRepository:
         )
         return "Attributes" not in response
 
-    def delete(self, id_tag: str) -> bool:
-        """Returns whether the tag existed."""
-        return "Attributes" in self._table.delete_item(Key=id_tag_key(id_tag), ReturnValues="ALL_OLD")
+    def delete(self, id_tag: str) -> IdTagRecord | None:
+        """Returns what the tag was, None if it did not exist."""
+        old = self._table.delete_item(Key=id_tag_key(id_tag), ReturnValues="ALL_OLD").get("Attributes")
+        return self._record(old) if old else None
 
     def list_page(
         self, *, limit: int, start_key: dict[str, Any] | None = None
@@ -75,6 +77,7 @@ class IdTagRepository:
             status=item["status"],
             expiry_date=from_iso(item["expiryDate"]) if item.get("expiryDate") else None,
             parent_id_tag=item.get("parentIdTag"),
+            tariff_id=item.get("tariffId"),
             active_transaction_id=int(active) if active is not None else None,
             active_transaction_started_at=(
                 from_iso(item["activeTransactionStartedAt"]) if item.get("activeTransactionStartedAt") else None

@@ -16,6 +16,9 @@
 | transaction meter value| `TX#{id}`       | `MV#{timestamp}#{connectorId}#{digest}`     |                                    |
 | command                | `CMD#{id}`      | `COMMAND`                                   | `CP#{station}`, `CMD#{created}#{id}` |
 | transaction id counter | `COUNTER`       | `TRANSACTION`                               |                                    |
+| tariff (current)       | `TARIFFS`       | `TARIFF#{tariffId}`                         |                                    |
+| tariff version         | `TARIFF#{id}`   | `V#{effectiveAt}#{version:08d}`             |                                    |
+| CDR                    | `CDR#{cdrId}`   | `CDR`                                       | `CDRS`, `{end}#{cdrId}`            |
 
 The operator's listings and the gauges read two sparse, keys-only indexes instead of scanning the table
 (a Scan reads every meter value too, and the stack grants none):
@@ -62,6 +65,11 @@ OUTBOX_PREFIX = "OUTBOX#"
 METER_VALUE_PREFIX = "MV#"
 TRANSACTION_PREFIX = "TX#"
 COMMAND_PREFIX = "CMD#"
+TARIFFS_PK = "TARIFFS"
+TARIFF_PREFIX = "TARIFF#"
+TARIFF_VERSION_PREFIX = "V#"
+CDR_SK = "CDR"
+CDR_PREFIX = "CDR#"
 
 STATION_KIND = "STATION"
 ID_TAG_KIND = "IDTAG"
@@ -156,6 +164,33 @@ def command_index_keys(charge_point_id: str, created: str, command_id: str) -> K
 
 def transaction_counter_key() -> Key:
     return key("COUNTER", TRANSACTION_SK)
+
+
+# --- tariffs and charge detail records -------------------------------------------------------------
+
+
+def tariff_key(tariff_id: str) -> Key:
+    return key(TARIFFS_PK, f"{TARIFF_PREFIX}{tariff_id}")
+
+
+def tariff_versions_pk(tariff_id: str) -> str:
+    return f"{TARIFF_PREFIX}{tariff_id}"
+
+
+def tariff_version_key(tariff_id: str, effective_at: str, version: int) -> Key:
+    return key(tariff_versions_pk(tariff_id), f"{TARIFF_VERSION_PREFIX}{effective_at}#{version:08d}")
+
+
+def cdr_key(cdr_id: str) -> Key:
+    return key(f"{CDR_PREFIX}{cdr_id}", CDR_SK)
+
+
+CDRS_INDEX_PK = "CDRS"
+
+
+def cdr_index_keys(ended: str, cdr_id: str) -> Key:
+    """Every CDR in one byStation-index partition, in end_date_time order (see cdrs.py for why one)."""
+    return {STATION_INDEX.partition_key: CDRS_INDEX_PK, STATION_INDEX.sort_key: f"{ended}#{cdr_id}"}
 
 
 def station_index_keys(charge_point_id: str, sort_key: str) -> Key:

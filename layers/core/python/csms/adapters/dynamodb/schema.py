@@ -42,6 +42,10 @@ LIVE_SHARDS = 16
 
 GLOBAL_INDEXES: tuple[GlobalIndex, ...] = (STATION_INDEX, KIND_INDEX, LIVE_INDEX)
 
+STREAM_VIEW_TYPE = "NEW_AND_OLD_IMAGES"
+"""The table's stream: a transaction's stop starts its billing hand-off from it (csms.billing.stream), old image
+included so that only the update that set `stoppedAt` matches the filter."""
+
 
 def create_table_request(table_name: str) -> dict[str, Any]:
     """The `CreateTable` request for this schema (moto in tests and the local runtime)."""
@@ -51,6 +55,7 @@ def create_table_request(table_name: str) -> dict[str, Any]:
     return {
         "TableName": table_name,
         "BillingMode": "PAY_PER_REQUEST",
+        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": STREAM_VIEW_TYPE},
         "AttributeDefinitions": [{"AttributeName": name, "AttributeType": "S"} for name in sorted(key_attributes)],
         "KeySchema": [
             {"AttributeName": PARTITION_KEY, "KeyType": "HASH"},

@@ -4,15 +4,17 @@
                listing of all transactions ends
 - transaction  `transactionId`, `chargePointId`, `connectorId`, `idTag`, `meterStart`, `startedAt`,
                `authorizationStatus`, `reservationId`?, `createdAt`; once stopped `meterStop`, `stoppedAt`,
-               `stopReason`, `stopIdTag`?, `energyWh`; the newest reading `lastMeterWh`, `lastMeterAt`.
+               `stopReason`, `stopIdTag`?, `energyWh`; the newest reading `lastMeterWh`, `lastMeterAt`; once billed
+               `cdrId`, `tariffId`, `tariffVersion` (the version in force at `createdAt`).
                Indexed by station (newest last) and by the month it was recorded (byKind); in the live index
-               (`liveShard`, `liveKey`) until its stop. Its connector's `sessions` entry on the station item
+               (`liveShard`, `liveKey`) until its stop. Its connector's `session_{n}` entry on the station item
                points at it while it is active.
 - start        `transactionId`, `answer` {status, expiryDate?, parentIdTag?}: maps a StartTransaction's content
                to its id and first answer (replays get the same)
 - meter value  `chargePointId`, `connectorId`, `transactionId`?, `timestamp`, `sampledValue` (as sent, energy
                also in Wh): every sampled value kept
-- lost stop    the StopTransaction as sent, for a transaction we never saw (or another station's)
+- lost stop    `chargePointId`, `transactionId`, `stop` (the StopTransaction as sent, with `receivedAt`), for a
+               transaction we never saw (or another station's); its insert starts an UnmatchedStop event
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ from csms.adapters.dynamodb.schema import (
     TTL_ATTRIBUTE,
 )
 from csms.adapters.dynamodb.stations import session_attribute, session_value
-from csms.adapters.dynamodb.values import plain_json
+from csms.adapters.dynamodb.values import plain_json, to_item_value
 from csms.domain.authorization import Authorization
 from csms.domain.clock import from_iso, to_iso
 from csms.domain.metering import RecordedMeterValue
@@ -115,6 +117,8 @@ def transaction_from_item(item: dict[str, Any]) -> Transaction:
         stop=stop,
         last_meter_wh=Decimal(item["lastMeterWh"]) if item.get("lastMeterWh") is not None else None,
         last_meter_at=from_iso(item["lastMeterAt"]) if item.get("lastMeterAt") else None,
+        created_at=from_iso(item["createdAt"]) if item.get("createdAt") else None,
+        cdr_id=item.get("cdrId"),
     )
 
 
@@ -238,6 +242,14 @@ class TransactionRepository:
         self._end_session(stopped)
         return StopOutcome(stopped, first_stop=True)
 
+    def record_billing(self, transaction_id: int, *, cdr_id: str, tariff_id: str, tariff_version: int) -> None:
+        """The CDR a stopped transaction got and the tariff version that priced it (issue 9 §6)."""
+        self._table.update_item(
+            Key=transaction_key(transaction_id),
+            UpdateExpression="SET cdrId = :cdr, tariffId = :tariff, tariffVersion = :version",
+            ExpressionAttributeValues={":cdr": cdr_id, ":tariff": tariff_id, ":version": tariff_version},
+        )
+
     def _end_session(self, transaction: Transaction) -> None:
         """One TransactWriteItems in the usual case. Each part is conditioned on still pointing at this
         transaction (a newer one may have taken the connector or the tag): if one does not, each part is
@@ -295,7 +307,8 @@ class TransactionRepository:
                 **unmatched_stop_key(charge_point_id, transaction_id, stop["timestamp"]),
                 "chargePointId": charge_point_id,
                 "transactionId": transaction_id,
-                **stop,
+                # As one map: the stream consumer hands it on verbatim in the UnmatchedStop event.
+                "stop": to_item_value(stop),
             }
         )
 

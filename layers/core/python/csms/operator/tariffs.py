@@ -1,0 +1,145 @@
+"""Tariffs as OCPI 2.2.1 Tariff objects (snake_case, as OCPI defines them; the rest of this API is camelCase),
+and which tariff a driver would pay at a charge point now."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+
+from csms.adapters.dynamodb.tariffs import StoredTariff, TariffNotFound
+from csms.billing.tariff_choice import choose_tariff
+from csms.commands.service import StationNotFound
+from csms.domain.tariffs.validation import FieldError, TariffRejected, parse_tariff
+from csms.operator.errors import ResourceNotFound, documented
+from csms.operator.models import TariffApplied, TariffList, TariffView
+from csms.operator.pagination import DEFAULT_PAGE_SIZE, TABLE_PAGE_KEY, Limit, NextToken, decode_token, encode_token
+from csms.operator.parameters import ChargePointId, ServicesDependency
+from csms.runtime.observability import logger
+
+router = Router()
+TAGS = ["Tariffs"]
+
+TariffId = Annotated[
+    str, Path(alias="tariffId", min_length=1, max_length=36, pattern=r"^[\x20-\x7e]+$", description="OCPI Tariff id (CiString36)")
+]
+
+
+def _view(stored: StoredTariff) -> TariffView:
+    return TariffView(
+        tariff_id=stored.tariff.id,
+        version=stored.version,
+        effective_at=stored.effective_at,
+        tariff=stored.tariff.model_dump(mode="json", exclude_none=True),
+    )
+
+
+@router.put(
+    "/tariffs/<tariffId>",
+    summary="Create a tariff, or make a new version of it",
+    description=(
+        "The body is an OCPI 2.2.1 Tariff object, verbatim (snake_case). `id` may be left out (it is the path's); "
+        "`country_code` and `party_id` default to the network's; `last_updated` is set by the CSMS. Every PUT makes "
+        "a new version, in force from now: a session is priced with the version in force when it started. A 400 "
+        "names the OCPI path of each field at fault (`elements[0].price_components[1].type`)."
+    ),
+    tags=TAGS,
+    responses=documented(
+        200,
+        "New version stored",
+        400,
+        extra={201: {"description": "Created", "content": {"application/json": {"model": TariffView}}}},
+    ),
+)
+def put_tariff(tariff_id: TariffId, services: ServicesDependency, body: Annotated[dict[str, Any], Body()]) -> TariffView:
+    settings = services.settings
+    if "id" in body and body["id"] != tariff_id:
+        raise TariffRejected([FieldError("id", f"differs from the tariff id of the path ({tariff_id})")])
+    now = services.clock.now()
+    ocpi = {
+        "country_code": settings.ocpi_country_code,
+        "party_id": settings.ocpi_party_id,
+        **body,
+        "id": tariff_id,
+        "last_updated": now.isoformat(),  # set by the CSMS, whatever the body said
+    }
+    stored, created = services.tariffs.put(parse_tariff(ocpi), now=now)
+    logger.info("Tariff stored", extra={"tariff_id": tariff_id, "version": stored.version})
+    return Response(  # type: ignore[return-value]
+        status_code=HTTPStatus.CREATED if created else HTTPStatus.OK,
+        content_type="application/json",
+        body=_view(stored).model_dump(mode="json", by_alias=True),
+    )
+
+
+@router.get("/tariffs/<tariffId>", summary="A tariff's current version", tags=TAGS, responses=documented(200, "The tariff", 404))
+def get_tariff(tariff_id: TariffId, services: ServicesDependency) -> TariffView:
+    stored = services.tariffs.get(tariff_id)
+    if stored is None:
+        raise ResourceNotFound(f"Unknown tariff {tariff_id}")
+    return _view(stored)
+
+
+@router.get(
+    "/tariffs",
+    summary="List tariffs (current versions)",
+    description="Pages of at most `limit` tariffs in id order; follow `nextToken` until it is null.",
+    tags=TAGS,
+    responses=documented(200, "A page of tariffs", 400),
+)
+def list_tariffs(services: ServicesDependency, limit: Limit = DEFAULT_PAGE_SIZE, next_token: NextToken = None) -> TariffList:
+    stored, next_key = services.tariffs.list_page(limit=limit, start_key=decode_token(next_token, TABLE_PAGE_KEY))
+    return TariffList(items=[_view(item) for item in stored], next_token=encode_token(next_key))
+
+
+@router.delete(
+    "/tariffs/<tariffId>",
+    summary="Remove a tariff",
+    description="Refused (409) while a charge point or id tag names it. Sessions that started before keep their version.",
+    tags=TAGS,
+    responses=documented(204, "Removed", 404, 409, extra={204: {"description": "Removed", "content": {}}}),
+)
+def delete_tariff(tariff_id: TariffId, services: ServicesDependency) -> None:
+    try:
+        services.tariffs.delete(tariff_id, now=services.clock.now())
+    except TariffNotFound:
+        raise ResourceNotFound(f"Unknown tariff {tariff_id}") from None
+    return Response(status_code=HTTPStatus.NO_CONTENT, content_type=None, body="")  # type: ignore[return-value]
+
+
+@router.get(
+    "/charge-points/<chargePointId>/tariff",
+    summary="What a driver would pay at this charge point now",
+    description=(
+        "The tariff a session starting now would be priced with: the id tag's (with `idTag`), else the charge "
+        "point's, else the network's default; `tariff_alt_text` is the price as drivers read it. 404 when none applies."
+    ),
+    tags=["Charge points"],
+    responses=documented(200, "The tariff that applies", 404),
+)
+def charge_point_tariff(
+    charge_point_id: ChargePointId,
+    services: ServicesDependency,
+    id_tag: Annotated[str | None, Query(alias="idTag", min_length=1, max_length=20)] = None,
+) -> TariffApplied:
+    station = services.stations.get(charge_point_id)
+    if station is None:
+        raise StationNotFound(charge_point_id)
+    record = services.id_tags.get(id_tag) if id_tag else None
+    choice = choose_tariff(
+        id_tag_tariff=record.tariff_id if record else None,
+        station_tariff=station.tariff_id,
+        default_tariff=services.settings.default_tariff_id,
+    )
+    stored = services.tariffs.get(choice.tariff_id) if choice else None
+    if choice is None or stored is None:
+        raise ResourceNotFound(f"No tariff applies at charge point {charge_point_id}")
+    return TariffApplied(
+        tariff=stored.tariff.model_dump(mode="json", exclude_none=True),
+        applies_because=choice.because.value,
+        version=stored.version,
+        time_zone=station.time_zone or "UTC",
+    )
