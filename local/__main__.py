@@ -32,6 +32,7 @@ def banner(runtime: LocalRuntime, state: LocalState) -> str:
             ),
             f"  DynamoDB table        {config.table_name}   (in memory, emulated by moto)",
             f"  State kept in         {kept}",
+            f"  Events (CSMS bus)     {config.events_file.resolve()}   (CSMS_EVENTS_FILE; one JSON line per event put)",
             "  Logs                  here, on stdout; settings and usage: README.md",
             "  Stop                  Ctrl-C",
         ]

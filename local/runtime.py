@@ -18,20 +18,24 @@ import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import quote
 
+from csms.billing.stream import FILTER_PATTERNS as TABLE_STREAM_FILTER_PATTERNS
 from infra.manifest import FUNCTIONS, HTTP_API_FUNCTION, OCPP_PATH_PREFIX, FunctionSpec
 from infra.workflows import WORKFLOWS, WorkflowSpec
 from local.aws import ACCOUNT_ID, REGION
 from local.connections import ConnectionsEndpoint
+from local.event_bus import DEFAULT_EVENTS_FILE, LocalEventBus
 from local.events import ApiStage, new_api_id, scheduled_event
 from local.gateway import Gateway, Quotas
 from local.http_api import HttpApi
 from local.lambdas import Handler, InvocationHook, LocalFunctions
 from local.state import LocalState, connection_facts
-from local.workflows import LocalWorkflows
+from local.table_stream import LocalTableStream
+from local.workflows import LOCAL_EVENT_BUS, LocalWorkflows
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +60,8 @@ class LocalConfig:
     log_level: str = "INFO"
     max_concurrent_invocations: int = 32
     """Worker threads running handlers at once (Lambda's concurrency, scaled to one machine)."""
+    events_file: Path = DEFAULT_EVENTS_FILE
+    """Every event put on the CSMS bus, one JSON line each, as a partner's target receives it."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> LocalConfig:
@@ -85,6 +91,7 @@ class LocalConfig:
             metrics=env.get("CSMS_METRICS", "").lower() == "on",
             log_level=env.get("LOG_LEVEL", cls.log_level),
             max_concurrent_invocations=number("CSMS_MAX_CONCURRENT_INVOCATIONS", cls.max_concurrent_invocations, int),
+            events_file=Path(env.get("CSMS_EVENTS_FILE") or cls.events_file),
         )
 
     @property
@@ -106,6 +113,7 @@ class LocalConfig:
             "POWERTOOLS_METRICS_NAMESPACE": "CSMS",
             "POWERTOOLS_METRICS_DISABLED": "false" if self.metrics else "true",
             "LOG_LEVEL": self.log_level,
+            "EVENT_BUS_NAME": LOCAL_EVENT_BUS,
         }
 
 
@@ -142,6 +150,12 @@ class LocalRuntime:
             timeout_seconds=self.functions.spec(HTTP_API_FUNCTION).timeout_seconds,  # API Gateway's 29 s
         )
         self.workflows = LocalWorkflows(self.functions, table_name=self.config.table_name, workflows=workflows)
+        self.event_bus = LocalEventBus(LOCAL_EVENT_BUS, self.config.events_file)
+        self.table_streams = [
+            LocalTableStream(self.functions.invoke, function=spec.name, filter_patterns=TABLE_STREAM_FILTER_PATTERNS)
+            for spec in FUNCTIONS
+            if spec.consumes_table_stream
+        ]
         self._lambda_tasks: contextlib.ExitStack | None = None
         self._schedules: list[asyncio.Task[None]] = []
         self._api_port: int | None = None
@@ -177,6 +191,11 @@ class LocalRuntime:
             os.environ.update(environment)
             self._lambda_tasks = contextlib.ExitStack()
             self._lambda_tasks.enter_context(self.workflows.lambda_tasks_in_process())
+            if self.workflows.arns:  # AWS is emulated: the bus and the table's stream too
+                self._lambda_tasks.enter_context(self.event_bus.running())
+                for stream in self.table_streams:
+                    self._lambda_tasks.enter_context(stream.capturing(asyncio.get_running_loop()))
+                    stream.start()
             if self.state is not None:
                 lost, self.state.lost_connections = self.state.lost_connections, []
                 await asyncio.gather(*(self.gateway.disconnect_lost(connection_facts(saved)) for saved in lost))
@@ -198,6 +217,8 @@ class LocalRuntime:
         self._schedules = []
         await self.http_api.stop()
         await self.gateway.stop()
+        for stream in self.table_streams:  # what the stations' last messages changed is still delivered
+            await stream.stop()
         await self._connections.stop()
         await asyncio.to_thread(self.functions.close)
         if self._lambda_tasks is not None:
