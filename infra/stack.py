@@ -36,7 +36,7 @@ from infra.manifest import (
 )
 from infra.monitoring import Monitoring
 from infra.operator_api import OperatorApi
-from infra.state_machines import Workflows, executions_arn, state_machine_arn, state_machine_name
+from infra.state_machines import Workflows, state_machine_arn
 from infra.station_api import StationWebSocketApi
 from infra.table import CsmsTable
 from infra.workflows import WORKFLOWS, WorkflowSpec
@@ -294,24 +294,7 @@ class CsmsStack(Stack):
         for name in spec.started_by:
             function = self.functions[name]
             function.add_to_role_policy(iam.PolicyStatement(actions=["states:StartExecution"], resources=[arn]))
-            function.add_to_role_policy(
-                iam.PolicyStatement(
-                    actions=["states:DescribeExecution", "states:StopExecution"], resources=[executions_arn(self, spec)]
-                )
-            )
             function.add_environment(spec.arn_environment_variable, arn)
-            Validations.of(self.functions.roles[name]).acknowledge(
-                Acknowledgment(
-                    id=(
-                        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:"
-                        f"execution:{state_machine_name(self, spec)}:*]"
-                    ),
-                    reason=(
-                        "Execution names are chosen at run time (deterministic per session or reservation); the "
-                        f"grant covers the executions of {spec.name} only, to describe or stop them."
-                    ),
-                )
-            )
 
     def _grant_table(self, grantee: iam.IGrantable, actions: Sequence[str]) -> iam.Grant:
         return iam.Grant.add_to_principal(

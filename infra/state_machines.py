@@ -27,16 +27,6 @@ def state_machine_arn(stack: Stack, spec: WorkflowSpec) -> str:
     )
 
 
-def executions_arn(stack: Stack, spec: WorkflowSpec) -> str:
-    """Every execution of the machine (DescribeExecution, StopExecution)."""
-    return stack.format_arn(
-        service="states",
-        resource="execution",
-        resource_name=f"{state_machine_name(stack, spec)}:*",
-        arn_format=ArnFormat.COLON_RESOURCE_NAME,
-    )
-
-
 class Workflows(Construct):
     """One Standard state machine per spec, its definition file deployed as is with DefinitionSubstitutions
     (the local runtime fills the same placeholders), each logging to its own log group.

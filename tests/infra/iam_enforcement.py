@@ -70,9 +70,11 @@ def resolve(value: Any, refs: Mapping[str, str], arns: Mapping[str, str]) -> Any
         return refs[argument]
     if function == "Fn::GetAtt":
         logical_id, attribute = argument if isinstance(argument, list) else argument.split(".", 1)
-        if attribute != "Arn":
-            raise KeyError(f"Fn::GetAtt {logical_id}.{attribute}: no local value")
-        return arns[logical_id]
+        if attribute == "Arn":
+            return arns[logical_id]
+        if f"{logical_id}.{attribute}" in arns:
+            return arns[f"{logical_id}.{attribute}"]
+        raise KeyError(f"Fn::GetAtt {logical_id}.{attribute}: no local value")
     if function == "Fn::Join":
         separator, parts = argument
         return separator.join(resolve(parts, refs, arns))
