@@ -35,6 +35,7 @@ lint: $(STAMP)
 ## then how it scales with its data (make bench BENCH_ARGS=--quick for a short version of the second part)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.imports
+	$(BIN)/python -m benchmarks.pricing
 	$(BIN)/python -m benchmarks.stations
 	$(BIN)/python -m benchmarks.storage $(BENCH_ARGS)
 

@@ -226,6 +226,7 @@ class CsmsStack(Stack):
         CfnOutput(self, "WebSocketApiUrl", value=self.station_api.url, description="The API Gateway stage behind CloudFront")
         CfnOutput(self, "EventBusArn", value=self.events.bus.event_bus_arn, description="Where billing partners subscribe")
         CfnOutput(self, "EventBusName", value=self.events.bus.event_bus_name)
+        CfnOutput(self, "EventArchiveArn", value=self.events.archive.archive_arn, description="Replays come from here")
         CfnOutput(self, "TableName", value=self.table.table_name, description="Stations, id tags, transactions")
         CfnOutput(self, "DashboardName", value=self.monitoring.dashboard.dashboard_name)
         CfnOutput(self, "AlarmTopicArn", value=self.monitoring.topic.topic_arn)

@@ -112,3 +112,26 @@ async def eventually_async(check, *, timeout: float):
         assert asyncio.get_running_loop().time() < deadline, "still no CDR"
         await asyncio.sleep(0.05)
     return result
+
+
+def test_a_stop_of_a_transaction_never_seen_reaches_partners_as_one_unmatched_stop(run_local, tmp_path):
+    events_file = tmp_path / "events.jsonl"
+
+    def unmatched_stops() -> list[dict]:
+        lines = events_file.read_text().splitlines() if events_file.exists() else []
+        return [event for event in map(json.loads, lines) if event["detail-type"] == EventType.UNMATCHED_STOP]
+
+    async def scenario(runtime):
+        station, socket, task = await connected(runtime, "CP-LOST")
+        for _ in range(2):  # retransmitted: the same stop
+            answer = await station.call(call.StopTransaction(transaction_id=987654, **STOP))
+            assert answer.id_tag_info is None
+        await disconnected(socket, task)
+        await eventually(unmatched_stops, timeout=30)
+        await runtime.table_streams[0].stop()
+
+    run_local(scenario, events_file=events_file)
+    (event,) = unmatched_stops()
+    jsonschema.Draft4Validator(schema(EventType.UNMATCHED_STOP)).validate(event)
+    assert (event["detail"]["chargePointId"], event["detail"]["transactionId"]) == ("CP-LOST", 987654)
+    assert event["detail"]["stop"]["meterStop"] == STOP["meter_stop"]

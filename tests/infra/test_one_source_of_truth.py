@@ -11,8 +11,9 @@ import boto3
 from aws_cdk import FileSystem
 
 from csms.adapters.dynamodb import schema
+from csms.events.catalog import EVENT_KINDS, SCHEMAS_DIR, EventType
 from infra import manifest
-from infra.config import CsmsConfig
+from infra.config import CsmsConfig, PartnerApiDestination, PartnerEventBus
 from infra.functions import NOT_CODE
 from infra.state_machines import state_machine_name
 from infra.workflows import WORKFLOWS, definition_substitutions, placeholders, render_definition
@@ -123,3 +124,22 @@ def test_the_deployment_guide_documents_every_context_key_and_every_output(full:
     keys = {field.alias for field in CsmsConfig.model_fields.values()}
     assert _first_column(guide, "2. Choose the options (CDK context)") == keys
     assert _first_column(guide, "5. The outputs") == set(full.template.find_outputs("*"))
+
+
+def test_the_billing_partner_guide_matches_the_events_and_the_stack(full: Synthesized):
+    guide = (manifest.REPO_ROOT / "docs" / "billing-partners.md").read_text()
+    # Every event type, with its source, is in the guide's table, and the guide names no other.
+    rows = {row.split("|")[1].strip(" `"): row.split("|")[2].strip(" `") for row in guide.splitlines() if row.startswith("| `")}
+    assert rows == {event_type.value: kind.source.value for event_type, kind in EVENT_KINDS.items()}
+    # Its configuration examples are what the stack's context accepts, naming only real event types.
+    for key, model in (("partnerEventBuses", PartnerEventBus), ("partnerApiDestinations", PartnerApiDestination)):
+        (example,) = re.findall(rf'"{key}": (\[.*?\n\])', guide, flags=re.DOTALL)
+        for partner in json.loads(example):
+            assert set(model.model_validate(partner).detail_types) <= {event_type.value for event_type in EventType}
+    # The outputs it refers to exist.
+    outputs_named = set(re.findall(r"<(Event\w+)>", guide)) | set(re.findall(r"`(Event\w+)`", guide))
+    assert outputs_named and outputs_named <= set(full.template.find_outputs("*"))
+    # Each event type's JSON Schema is where the guide says.
+    assert "layers/core/python/csms/events/schemas/<detail-type>.json" in guide
+    for event_type in EventType:
+        assert (SCHEMAS_DIR / f"{event_type.value}.json").exists()

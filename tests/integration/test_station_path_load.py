@@ -202,3 +202,6 @@ def test_station_messages_stay_within_their_request_budget(requests_per_action):
     assert start <= 3
     assert heartbeat <= 1
     assert max(meter_values, meter_values_without_energy, outside_a_transaction) <= 2
+    stop = {"transactionId": transaction_id, "meterStop": 3000, "timestamp": "2026-11-24T10:30:00Z", "idTag": "DRIVER"}
+    _, stop_requests = measure("StopTransaction", stop)
+    assert stop_requests <= 4  # billing happens off the reply path (the table's stream)
