@@ -73,8 +73,11 @@ def test_a_tariff_in_use_cannot_be_deleted(api):
     assert api.put("/charge-points/CP1", {"tariffId": "STD"}).status == 400  # unknown now
 
 
-def test_an_unknown_time_zone_is_a_400(api):
-    assert api.put("/charge-points/CP1", {"timeZone": "Mars/Olympus"}).status in (400, 422)
+def test_an_unknown_time_zone_is_a_400_naming_the_field_and_registers_nothing(api, services):
+    answer = api.put("/charge-points/CP1", {"timeZone": "Mars/Olympus"})
+    assert answer.status == 400 and [error["location"] for error in answer.json["errors"]] == ["body.timeZone"]
+    assert services.stations.get("CP1") is None
+    assert api.put("/charge-points/CP1", {"timeZone": "Europe/Paris"}).json["timeZone"] == "Europe/Paris"
 
 
 def test_the_tariff_a_driver_would_pay_names_why_it_applies(api, services):

@@ -12,8 +12,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from csms.adapters.dynamodb.keys import station_key
 from csms.commands.service import StationNotFound
 from csms.domain.passwords import hash_password
-from csms.operator.errors import documented
-from csms.operator.models import ChargePointList, ChargePointRegistration, ChargePointSummary, ChargePointView
+from csms.operator.errors import InvalidValue, documented
+from csms.operator.models import ChargePointList, ChargePointRegistration, ChargePointSummary, ChargePointView, is_iana_zone
 from csms.operator.pagination import DEFAULT_PAGE_SIZE, KIND_INDEX_PAGE_KEY, Limit, NextToken, decode_token, encode_token
 from csms.operator.parameters import ChargePointId, ServicesDependency
 from csms.runtime.observability import logger
@@ -52,6 +52,9 @@ def register_charge_point(
     registration: Annotated[ChargePointRegistration | None, Body()] = None,
 ) -> ChargePointView:
     registration = registration or ChargePointRegistration()
+    if registration.time_zone is not None and not is_iana_zone(registration.time_zone):
+        # Like an unknown currency in a tariff (issue 9 §6): the value is well formed, the zone does not exist.
+        raise InvalidValue("body.timeZone", f"unknown time zone {registration.time_zone!r}: an IANA name such as Europe/Paris")
     changes: dict[str, Any] = {}
     for name in registration.model_fields_set - {"tariff_id"}:
         field, kept = _REGISTRATION_FIELDS[name]

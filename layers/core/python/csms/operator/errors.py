@@ -26,6 +26,14 @@ class ResourceNotFound(LookupError):
     """A charge point, id tag, transaction or command that does not exist; the argument is the message."""
 
 
+class InvalidValue(ValueError):
+    """A field whose value the schema cannot judge (a time zone name): 400, naming the field."""
+
+    def __init__(self, location: str, message: str):
+        super().__init__(message)
+        self.location = location
+
+
 class CommandFailed(Exception):
     """The station answered CALLERROR, an answer that breaks the 1.6 schema, or could not be reached."""
 
@@ -112,6 +120,11 @@ def _tariff_rejected(error: TariffRejected) -> tuple[int, ErrorBody]:
     return HTTPStatus.BAD_REQUEST, ErrorBody(message=f"Invalid OCPI 2.2.1 Tariff: {error}", errors=problems)
 
 
+def _invalid_value(error: InvalidValue) -> tuple[int, ErrorBody]:
+    problem = FieldError(location=error.location, message=str(error), type="value_error")
+    return HTTPStatus.BAD_REQUEST, ErrorBody(message=f"Invalid request: {error.location}: {error}", errors=[problem])
+
+
 def _unknown_tariff(error: TariffNotFound) -> tuple[int, ErrorBody]:
     return HTTPStatus.BAD_REQUEST, ErrorBody(message=f"Unknown tariff {error}: create it with PUT /tariffs/{error}")
 
@@ -123,6 +136,7 @@ ERROR_RESPONSES: Mapping[type[Exception], Describe] = {
     InvalidPageToken: lambda error: (HTTPStatus.BAD_REQUEST, ErrorBody(message=str(error))),
     ResourceNotFound: lambda error: (HTTPStatus.NOT_FOUND, ErrorBody(message=str(error))),
     TariffRejected: _tariff_rejected,
+    InvalidValue: _invalid_value,
     TariffNotFound: _unknown_tariff,  # named by a charge point or id tag (a tariff route's own 404 is ResourceNotFound)
     TariffInUse: lambda error: (HTTPStatus.CONFLICT, ErrorBody(message=str(error))),
     AssignmentConflict: lambda error: (HTTPStatus.CONFLICT, ErrorBody(message="Changed concurrently: try again")),
