@@ -4,24 +4,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 
 from csms.adapters.connections import StationConnections
-from csms.adapters.dynamodb.cdrs import CdrRepository
 from csms.adapters.dynamodb.commands import CommandRepository
 from csms.adapters.dynamodb.gauges import GaugeRepository
 from csms.adapters.dynamodb.id_tags import IdTagRepository
 from csms.adapters.dynamodb.station_config import StationConfigRepository
 from csms.adapters.dynamodb.station_records import StationRecordRepository
 from csms.adapters.dynamodb.stations import StationRepository
-from csms.adapters.dynamodb.tariffs import TariffRepository
 from csms.adapters.dynamodb.transactions import MeterValueRepository, TransactionRepository
-from csms.adapters.events import EventPublisher
 from csms.adapters.workflows import WorkflowCallbacks
 from csms.domain.clock import Clock, SystemClock
 from csms.runtime.settings import Settings, get_settings
+
+if TYPE_CHECKING:  # billing's adapters load the tariff models and pycountry: only the functions that bill import them
+    from csms.adapters.dynamodb.cdrs import CdrRepository
+    from csms.adapters.dynamodb.tariffs import TariffRepository
+    from csms.adapters.events import EventPublisher
 
 
 @lru_cache(maxsize=1)
@@ -74,10 +76,14 @@ class Services:
 
     @cached_property
     def tariffs(self) -> TariffRepository:
+        from csms.adapters.dynamodb.tariffs import TariffRepository
+
         return TariffRepository(self.table)
 
     @cached_property
     def cdrs(self) -> CdrRepository:
+        from csms.adapters.dynamodb.cdrs import CdrRepository
+
         return CdrRepository(self.table)
 
     @cached_property
@@ -87,6 +93,8 @@ class Services:
 
     @cached_property
     def events(self) -> EventPublisher:
+        from csms.adapters.events import EventPublisher
+
         return EventPublisher(aws_session(), self.settings.event_bus_name)
 
     @cached_property
