@@ -15,22 +15,11 @@ from ocpp.v16 import ChargePoint, call
 from csms.events.catalog import EventType, schema
 from tests.e2e.conftest import eventually
 from tests.e2e.operator_client import OperatorApi
+from tests.examples import STANDARD_TARIFF
 
 pytestmark = pytest.mark.e2e
 
-TARIFF = {
-    "currency": "EUR",
-    "tariff_alt_text": [{"language": "en", "text": "0.30/kWh, 2.00/h, 1.00 per session, 20 % VAT"}],
-    "elements": [
-        {
-            "price_components": [
-                {"type": "ENERGY", "price": 0.30, "vat": 20, "step_size": 1},
-                {"type": "TIME", "price": 2.00, "vat": 20, "step_size": 1},
-                {"type": "FLAT", "price": 1.00, "vat": 20, "step_size": 1},
-            ]
-        }
-    ],
-}
+TARIFF = STANDARD_TARIFF
 STOP = {"meter_stop": 12_500, "timestamp": "2026-11-24T11:15:00Z", "reason": "EVDisconnected"}
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from csms.billing.stream import handle_table_changes
 from csms.billing.tasks import BillingTask, run_billing_task
+from tests.examples import STANDARD_TARIFF
 from tests.integration.stations import Station
 from tests.integration.test_operator_api import Client, stations  # noqa: F401  (stations: a fixture)
 
@@ -19,19 +20,7 @@ def api(stations) -> Client:  # noqa: F811  (the operator API's client, with its
     return Client()
 
 
-TARIFF = {
-    "currency": "EUR",
-    "tariff_alt_text": [{"language": "en", "text": "0.30/kWh, 2.00/h, 1.00 per session, 20 % VAT"}],
-    "elements": [
-        {
-            "price_components": [
-                {"type": "ENERGY", "price": 0.30, "vat": 20, "step_size": 1},
-                {"type": "TIME", "price": 2.00, "vat": 20, "step_size": 1},
-                {"type": "FLAT", "price": 1.00, "vat": 20, "step_size": 1},
-            ]
-        }
-    ],
-}
+TARIFF = STANDARD_TARIFF
 
 
 def test_each_put_of_a_tariff_is_a_new_version_with_network_defaults(api, services):
