@@ -211,3 +211,26 @@ def test_no_cdr_without_a_tariff(api, services, minutes):
     with pytest.raises(NoTariffApplies):
         hand_off(services, transaction_id)
     assert api.get(f"/transactions/{transaction_id}/cdr").status == 404
+
+
+def test_parking_starts_when_the_station_reports_the_car_no_longer_charging(api, services):
+    parking = {"type": "PARKING_TIME", "price": 4.00, "vat": 20, "step_size": 1}
+    with_parking = {**TARIFF, "elements": [{"price_components": [*TARIFF["elements"][0]["price_components"], parking]}]}
+    api.put("/tariffs/STD", with_parking)
+    api.put("/charge-points/CP1", {"tariffId": "STD"})
+    station = Station(services, "CP1")
+    started = station.result("StartTransaction", {"connectorId": 1, "idTag": "TAG1", "meterStart": 0, "timestamp": "2026-11-24T10:00:00Z"})
+    transaction_id = started["transactionId"]
+    status = {"connectorId": 1, "errorCode": "NoError"}
+    station.result("StatusNotification", status | {"status": "Charging", "timestamp": "2026-11-24T10:00:05Z"})
+    # The car is full after an hour; the register keeps its last value but the station only says so at the stop.
+    station.result("StatusNotification", status | {"status": "SuspendedEV", "timestamp": "2026-11-24T11:00:00Z"})
+    station.result("StopTransaction", {"transactionId": transaction_id, "meterStop": 10_000, "timestamp": "2026-11-24T11:15:00Z"})
+    station.result("StatusNotification", status | {"status": "Finishing", "timestamp": "2026-11-24T11:15:01Z"})
+
+    assert [report.status for report in services.transactions.get(transaction_id).statuses] == ["Charging", "SuspendedEV"]
+    cdr = hand_off(services, transaction_id)["cdr"]
+    # Charging 1 h: 10 kWh x 0.30 + 1 h x 2.00 = 5.00; parked 0.25 h x 4.00 = 1.00; 1.00 flat: 7.00, 8.40 with VAT.
+    assert (cdr["total_time"], cdr["total_parking_time"]) == (1.25, 0.25)
+    assert cdr["total_parking_cost"] == {"excl_vat": 1.0, "incl_vat": 1.2}
+    assert cdr["total_cost"] == {"excl_vat": 7.0, "incl_vat": 8.4}

@@ -4,10 +4,9 @@ Times are the station's (StartTransaction, StopTransaction, meter values), evalu
 zone. Energy comes from meterStart, every Energy.Active.Import.Register reading (Wh, kWh converted) and
 meterStop; the pricing engine handles resets and gaps and says so in `remark`.
 
-Parking time: the CSMS keeps only a connector's latest status, not a session's history of them, so parking
-is read from the energy curve ("no energy increase", OCPI mod_cdrs §CdrDimensionType): an interval between
-two readings in which the register did not move is PARKING_TIME. A station that reports energy every few
-minutes gives parking to that resolution; one that sends only meterStart and meterStop gives none.
+Parking time (OCPI mod_cdrs §CdrDimensionType: the vehicle no longer requests power) starts when the station
+reports the car not charging (SuspendedEV, Finishing: the statuses StatusNotification recorded on the
+transaction while it ran) or when the register stops moving between two readings, whichever the station sent.
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ from typing import Any
 from csms.domain.clock import from_iso
 from csms.domain.metering import DEFAULT_MEASURAND, SIGNED_DATA, RecordedMeterValue
 from csms.domain.tariffs.cdr import cdr_pricing
-from csms.domain.tariffs.consumption import EnergyReading, Sample, SessionConsumption
+from csms.domain.tariffs.consumption import EnergyReading, Sample, SessionConsumption, StatusChange
 from csms.domain.tariffs.model import Tariff, as_utc
 from csms.domain.tariffs.pricing import price_session
 from csms.domain.transactions import Transaction
@@ -40,7 +39,8 @@ def cdr_id(transaction: Transaction) -> str:
 
 
 def session_consumption(transaction: Transaction, meter_values: Sequence[RecordedMeterValue]) -> SessionConsumption:
-    """What the pricing engine reads: register readings in Wh, power and state-of-charge samples."""
+    """What the pricing engine reads: register readings in Wh, the connector's statuses during the session (when
+    the car stopped charging), power and state-of-charge samples."""
     if transaction.stop is None:
         raise ValueError(f"transaction {transaction.transaction_id} has not stopped: no CDR yet")
     start, stop = transaction.start, transaction.stop
@@ -64,7 +64,10 @@ def session_consumption(transaction: Transaction, meter_values: Sequence[Recorde
                 if percent is not None:
                     soc.append(Sample(timestamp=at, value=percent))
     energy.append(EnergyReading(timestamp=stop.stopped_at, value=Decimal(stop.meter_stop)))
-    return SessionConsumption(start=start.started_at, end=stop.stopped_at, energy=energy, power_kw=power, state_of_charge=soc)
+    statuses = [StatusChange(timestamp=report.at, status=report.status) for report in transaction.statuses]
+    return SessionConsumption(
+        start=start.started_at, end=stop.stopped_at, energy=energy, statuses=statuses, power_kw=power, state_of_charge=soc
+    )
 
 
 def _number(value: Any, factor: Decimal | None) -> Decimal | None:

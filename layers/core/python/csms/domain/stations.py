@@ -186,6 +186,8 @@ class StatusChange:
     connector_id: int
     previous: str | None
     current: str
+    session: ActiveSession | None = None
+    """The session in progress on the connector when the status was reported, if any."""
 
     @property
     def expected(self) -> bool:

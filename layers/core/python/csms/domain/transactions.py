@@ -74,6 +74,15 @@ class TransactionStop:
 
 
 @dataclass(frozen=True, kw_only=True)
+class SessionStatus:
+    """A status its station reported for the connector while the transaction ran (OCPP 1.6 §4.9): when the car
+    stopped charging (SuspendedEV, Finishing) is when parking starts for the bill (OCPI CdrDimensionType)."""
+
+    at: datetime
+    status: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class Transaction:
     transaction_id: int
     start: TransactionStart
@@ -81,6 +90,8 @@ class Transaction:
     last_meter_wh: Decimal | None = None
     """The newest Energy.Active.Import.Register reading, Wh."""
     last_meter_at: datetime | None = None
+    statuses: tuple[SessionStatus, ...] = ()
+    """The connector's status reports during the session, in the order they were received."""
     created_at: datetime | None = None
     """When the CSMS accepted the StartTransaction (its clock): the tariff version in force then prices it."""
     cdr_id: str | None = None

@@ -64,6 +64,15 @@ def status_notification(request: call.StatusNotification, ctx: StationContext) -
         reported_at=request.timestamp or ctx.received_at,
         at=ctx.received_at,
     )
+    if change is not None and change.session is not None:
+        # The bill's parking time starts when the car stops charging (SuspendedEV, Finishing): keep the session's
+        # statuses with it (a second write only while a session runs on the connector).
+        ctx.services.transactions.record_status(
+            change.session.transaction_id,
+            charge_point_id=ctx.charge_point_id,
+            status=change.current,
+            at=request.timestamp or ctx.received_at,
+        )
     if change is not None and not change.expected:
         # The station is the authority on its connectors: recorded all the same, and made visible (§4.9).
         logger.warning(

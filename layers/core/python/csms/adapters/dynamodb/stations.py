@@ -275,12 +275,18 @@ class StationRepository:
                 ":reportedAt": to_iso(reported_at),
                 ":now": to_iso(at),
             },
-            ReturnValues="UPDATED_OLD",
+            ReturnValues="ALL_OLD",  # the station item is small; its session on this connector comes with it
         )
         if response is None:
             return None
-        previous = response.get("Attributes", {}).get(attribute, {}).get("status")
-        return StatusChange(connector_id=connector_id, previous=previous, current=status["status"])
+        old = response.get("Attributes", {})
+        session = old.get(session_attribute(connector_id))
+        return StatusChange(
+            connector_id=connector_id,
+            previous=old.get(attribute, {}).get("status"),
+            current=status["status"],
+            session=session_from_value(connector_id, session) if session else None,
+        )
 
     def record_operation_status(self, charge_point_id: str, operation: Operation, notification: dict[str, Any]) -> None:
         """Latest firmware / diagnostics / log upload status notification, replacing the previous one."""

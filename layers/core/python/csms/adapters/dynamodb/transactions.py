@@ -62,6 +62,7 @@ from csms.domain.clock import from_iso, to_iso
 from csms.domain.metering import RecordedMeterValue
 from csms.domain.stations import ActiveSession
 from csms.domain.transactions import (
+    SessionStatus,
     StartOutcome,
     StopOutcome,
     Transaction,
@@ -117,6 +118,9 @@ def transaction_from_item(item: dict[str, Any]) -> Transaction:
         stop=stop,
         last_meter_wh=Decimal(item["lastMeterWh"]) if item.get("lastMeterWh") is not None else None,
         last_meter_at=from_iso(item["lastMeterAt"]) if item.get("lastMeterAt") else None,
+        statuses=tuple(
+            SessionStatus(at=from_iso(report["at"]), status=report["status"]) for report in item.get("statuses", [])
+        ),
         created_at=from_iso(item["createdAt"]) if item.get("createdAt") else None,
         cdr_id=item.get("cdrId"),
     )
@@ -241,6 +245,21 @@ class TransactionRepository:
         stopped = transaction_from_item(response["Attributes"])
         self._end_session(stopped)
         return StopOutcome(stopped, first_stop=True)
+
+    def record_status(self, transaction_id: int, *, charge_point_id: str, status: str, at: datetime) -> None:
+        """A status the station reported for the transaction's connector while it ran, appended (§4.9). Once the
+        transaction stopped, or for another station's transaction, nothing is written."""
+        update_if(
+            self._table,
+            Key=transaction_key(transaction_id),
+            UpdateExpression="SET statuses = list_append(if_not_exists(statuses, :none), :report)",
+            ConditionExpression="chargePointId = :station AND attribute_not_exists(stoppedAt)",
+            ExpressionAttributeValues={
+                ":none": [],
+                ":report": [{"at": to_iso(at), "status": status}],
+                ":station": charge_point_id,
+            },
+        )
 
     def record_billing(self, transaction_id: int, *, cdr_id: str, tariff_id: str, tariff_version: int) -> None:
         """The CDR a stopped transaction got and the tariff version that priced it (issue 9 §6)."""
