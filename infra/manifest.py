@@ -93,6 +93,7 @@ OPERATOR_API = FunctionSpec(
     memory_mb=512,
     posts_to_connections=True,  # commands to stations go out through @connections
     closes_connections=True,  # a station removed by its operator is disconnected
+    publishes_events=True,  # a corrected CDR and its credit CDR go to the partners
     table_actions=(
         "dynamodb:GetItem",
         "dynamodb:BatchGetItem",

@@ -83,8 +83,9 @@ PUBLISHERS = {spec.name for spec in FUNCTIONS if spec.publishes_events}
 # the full stack adds a stand-in publisher (tests/infra/conftest.py)
 
 
-def test_the_table_stream_consumer_publishes():
-    assert PUBLISHERS == {"table_changes"}
+def test_the_table_stream_consumer_and_the_operator_api_publish():
+    # The stream consumer: UnmatchedStop; the API: a corrected CDR and its credit CDR (the workflow puts the rest).
+    assert PUBLISHERS == {"table_changes", "api"}
 
 
 def test_only_functions_that_publish_may_put_events(deployed: Synthesized, full: Synthesized):

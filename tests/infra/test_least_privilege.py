@@ -160,7 +160,9 @@ async def a_day_of_the_network(runtime: LocalRuntime, operator_sfn: Any) -> None
     status, _ = await api.command(STATION, "RemoteStopTransaction", {"transactionId": transaction_id})
     assert status == 200
     await until(api, "/transactions?active=true", lambda page: not page["items"])
-    await until(api, f"/transactions/{transaction_id}/cdr", lambda cdr: cdr["session_id"] == str(transaction_id))
+    cdr = await until(api, f"/transactions/{transaction_id}/cdr", lambda cdr: cdr["session_id"] == str(transaction_id))
+    status, corrected = await api.request("POST", f"/cdrs/{cdr['id']}/corrections", {})
+    assert status == 201 and corrected["credit"]["credit_reference_id"] == cdr["id"], corrected
 
     # A second connection of the station: $connect closes the first one (its ghost).
     async with websockets.connect(runtime.station_url(STATION), subprotocols=["ocpp1.6"]):

@@ -234,3 +234,28 @@ def test_parking_starts_when_the_station_reports_the_car_no_longer_charging(api,
     assert (cdr["total_time"], cdr["total_parking_time"]) == (1.25, 0.25)
     assert cdr["total_parking_cost"] == {"excl_vat": 1.0, "incl_vat": 1.2}
     assert cdr["total_cost"] == {"excl_vat": 7.0, "incl_vat": 8.4}
+
+
+def test_a_correction_is_a_credit_cdr_and_a_new_cdr_both_issued_and_safe_to_repeat(api, services):
+    issued = []
+    services.events = type("Events", (), {"put": staticmethod(issued.extend)})()
+    transaction_id = session(api, services)
+    original = hand_off(services, transaction_id)["cdr"]
+    api.put("/tariffs/STAFF", {**TARIFF, "elements": [{"price_components": [{"type": "FLAT", "price": 2.00, "vat": 20, "step_size": 1}]}]})
+
+    corrected = api.post(f"/cdrs/{original['id']}/corrections", {"tariffId": "STAFF"})
+    assert corrected.status == 201
+    credit, replacement = corrected.json["credit"], corrected.json["cdr"]
+    assert (credit["credit"], credit["credit_reference_id"], credit["id"]) == (True, original["id"], original["id"] + "-CR")
+    assert credit["total_cost"] == {"excl_vat": -7.25, "incl_vat": -8.7} and credit["total_energy"] == 12.5
+    assert replacement["id"] not in (original["id"], credit["id"])
+    assert replacement["total_cost"] == {"excl_vat": 2.0, "incl_vat": 2.4}
+    assert [(event.type, event.event_id) for event in issued] == [("CdrIssued", credit["id"]), ("CdrIssued", replacement["id"])]
+    assert api.get(f"/transactions/{transaction_id}/cdr").json == replacement
+    assert api.get(f"/cdrs/{original['id']}").json == original  # CDRs never change
+
+    again = api.post(f"/cdrs/{original['id']}/corrections", {"tariffId": "STAFF"})
+    assert again.status == 200 and again.json == corrected.json
+    assert api.post(f"/cdrs/{credit['id']}/corrections", {}).status == 409
+    assert api.post("/cdrs/no-such-cdr/corrections", {}).status == 404
+    assert api.post(f"/cdrs/{replacement['id']}/corrections", {"tariffId": "NOPE"}).status == 400

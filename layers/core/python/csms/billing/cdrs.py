@@ -38,6 +38,16 @@ def cdr_id(transaction: Transaction) -> str:
     return str(uuid.uuid5(_CDR_IDS, f"{transaction.charge_point_id}|{transaction.transaction_id}|{created}"))
 
 
+def corrected_cdr_id(original_id: str) -> str:
+    """The CDR that corrects `original_id`: always the same one, so a repeated correction finds it."""
+    return str(uuid.uuid5(_CDR_IDS, f"correction|{original_id}"))
+
+
+def credit_cdr_id(original_id: str) -> str:
+    """The credit CDR of `original_id` (OCPI allows 39 characters: the original's 36 and a suffix)."""
+    return f"{original_id}-CR"
+
+
 def session_consumption(transaction: Transaction, meter_values: Sequence[RecordedMeterValue]) -> SessionConsumption:
     """What the pricing engine reads: register readings in Wh, the connector's statuses during the session (when
     the car stopped charging), power and state-of-charge samples."""
@@ -114,15 +124,17 @@ def build_cdr(
     country_code: str,
     party_id: str,
     now: datetime,
+    replacing: str | None = None,
 ) -> dict[str, Any]:
     """The OCPI 2.2.1 CDR of a stopped transaction priced with `tariff` (the version in force at its start).
+    `replacing`: the id of the CDR this one corrects (it gets an id of its own, derived from that one).
     Values are Python values (Decimals, UTC datetimes): the adapter stores them, the API writes JSON."""
     priced = price_session(tariff, session_consumption(transaction, meter_values), time_zone)
     start = transaction.start
     cdr: dict[str, Any] = {
         "country_code": country_code,
         "party_id": party_id,
-        "id": cdr_id(transaction),
+        "id": corrected_cdr_id(replacing) if replacing else cdr_id(transaction),
         "session_id": str(transaction.transaction_id),
         "cdr_token": {
             "country_code": country_code,

@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from csms.adapters.dynamodb.cdrs import cdr_json
-from csms.billing.cdrs import build_cdr
+from csms.billing.cdrs import build_cdr, corrected_cdr_id, credit_cdr_id
 from csms.billing.tariff_choice import choose_tariff
 from csms.domain.clock import to_iso
+from csms.domain.tariffs.cdr import credit_cdr
 from csms.domain.transactions import Transaction
 from csms.events.catalog import EVENT_KINDS, Event, EventType, event_id
 from csms.runtime.wiring import Services
@@ -46,22 +47,31 @@ def execution_name(transaction: Transaction) -> str:
     return f"tx-{transaction.transaction_id}-{re.sub(r'[^0-9]', '', to_iso(created))}"
 
 
-def price(services: Services, transaction_id: int) -> PricedCdr:
+def price(
+    services: Services, transaction_id: int, *, tariff_id: str | None = None, replacing: str | None = None
+) -> PricedCdr:
     """The CDR of a stopped transaction, priced with the tariff version in force when the CSMS accepted its
-    start: the id tag's tariff over the station's over the network default (chosen as they are now)."""
+    start: `tariff_id` if given (a correction; its current version when none was in force then), else the id
+    tag's tariff over the station's over the network default (chosen as they are now). `replacing`: the CDR it
+    corrects."""
     transaction = services.transactions.get(transaction_id)
     if transaction is None or transaction.stop is None:
         raise TransactionNotStopped(f"transaction {transaction_id} is unknown or has not stopped")
     station = services.stations.get(transaction.charge_point_id)
-    record = services.id_tags.get(transaction.id_tag)
-    choice = choose_tariff(
-        id_tag_tariff=record.tariff_id if record else None,
-        station_tariff=station.tariff_id if station else None,
-        default_tariff=services.settings.default_tariff_id,
-    )
+    named = tariff_id is not None
+    if tariff_id is None:
+        record = services.id_tags.get(transaction.id_tag)
+        choice = choose_tariff(
+            id_tag_tariff=record.tariff_id if record else None,
+            station_tariff=station.tariff_id if station else None,
+            default_tariff=services.settings.default_tariff_id,
+        )
+        tariff_id = choice.tariff_id if choice else None
     accepted_at = transaction.created_at or transaction.start.started_at
-    stored = services.tariffs.version_at(choice.tariff_id, accepted_at) if choice else None
-    if choice is None or stored is None:
+    stored = services.tariffs.version_at(tariff_id, accepted_at) if tariff_id else None
+    if stored is None and named and tariff_id is not None:  # a correction may name a tariff made since
+        stored = services.tariffs.get(tariff_id)
+    if tariff_id is None or stored is None:
         raise NoTariffApplies(f"no tariff was in force for transaction {transaction_id} at {to_iso(accepted_at)}")
     cdr = build_cdr(
         transaction=transaction,
@@ -71,8 +81,9 @@ def price(services: Services, transaction_id: int) -> PricedCdr:
         country_code=services.settings.ocpi_country_code,
         party_id=services.settings.ocpi_party_id,
         now=services.clock.now(),
+        replacing=replacing,
     )
-    return PricedCdr(cdr_json(cdr), choice.tariff_id, stored.version)
+    return PricedCdr(cdr_json(cdr), tariff_id, stored.version)
 
 
 def store(services: Services, priced: dict[str, Any], *, transaction_id: int, charge_point_id: str) -> dict[str, Any]:
@@ -83,6 +94,53 @@ def store(services: Services, priced: dict[str, Any], *, transaction_id: int, ch
         transaction_id, cdr_id=cdr["id"], tariff_id=priced["tariffId"], tariff_version=int(priced["tariffVersion"])
     )
     return {"eventId": cdr["id"], "schemaVersion": EVENT_KINDS[EventType.CDR_ISSUED].schema_version, "cdr": cdr}
+
+
+class NotCorrectable(ValueError):
+    """A credit CDR is never corrected (credit the CDR it credits), nor a CDR that another already replaced."""
+
+
+@dataclass(frozen=True)
+class Correction:
+    credit: dict[str, Any]
+    cdr: dict[str, Any]
+    created: bool
+
+
+def correct(services: Services, original_id: str, *, tariff_id: str | None = None) -> Correction | None:
+    """A correction of an issued CDR (OCPI mod_cdrs §Credit CDRs): CDRs never change, so a credit CDR cancels
+    the original's money and a new CDR, priced again (with `tariff_id` if given), replaces it. Both go to the
+    partners as `CdrIssued`. Safe to repeat: ids are derived from the original, and a correction already made
+    is answered as it was made. None when the CDR is unknown."""
+    original = services.cdrs.get(original_id)
+    if original is None:
+        return None
+    if original.get("credit"):
+        raise NotCorrectable(f"CDR {original_id} is a credit CDR: correct the CDR it credits")
+    transaction_id = int(original["session_id"])
+    transaction = services.transactions.get(transaction_id)
+    if transaction is not None and transaction.cdr_id not in (original_id, corrected_cdr_id(original_id)):
+        raise NotCorrectable(f"CDR {original_id} was replaced by CDR {transaction.cdr_id}: correct that one")
+    priced = price(services, transaction_id, tariff_id=tariff_id, replacing=original_id)
+    credit = cdr_json(credit_cdr(original, credit_id=credit_cdr_id(original_id), last_updated=services.clock.now()))
+    charge_point_id = original["cdr_location"]["id"]
+    stored_credit, credit_created = services.cdrs.store(credit, charge_point_id=charge_point_id, transaction_id=transaction_id)
+    stored_cdr, _ = services.cdrs.store(priced.cdr, charge_point_id=charge_point_id, transaction_id=transaction_id)
+    services.transactions.record_billing(
+        transaction_id, cdr_id=stored_cdr["id"], tariff_id=priced.tariff_id, tariff_version=priced.tariff_version
+    )
+    # Put again on a repeat too: a partner deduplicates on eventId, and a put that failed is made good.
+    services.events.put([cdr_issued_event(stored_credit, services), cdr_issued_event(stored_cdr, services)])
+    return Correction(credit=stored_credit, cdr=stored_cdr, created=credit_created)
+
+
+def cdr_issued_event(cdr: dict[str, Any], services: Services) -> Event:
+    return Event(
+        type=EventType.CDR_ISSUED,
+        event_id=cdr["id"],
+        occurred_at=services.clock.now(),
+        fields={"cdr": cdr},
+    )
 
 
 def unmatched_stop_event(charge_point_id: str, transaction_id: int, stop: dict[str, Any]) -> Event:

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Annotated, Any
 
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from pydantic import Field
 
+from csms.adapters.dynamodb.tariffs import TariffNotFound
+from csms.billing import service as billing
 from csms.billing.cdrs import cdr_id
 from csms.operator.errors import ResourceNotFound, documented
-from csms.operator.models import CdrList, UtcDateTime
+from csms.operator.models import ApiModel, CdrList, UtcDateTime
 from csms.operator.pagination import DEFAULT_PAGE_SIZE, STATION_INDEX_PAGE_KEY, Limit, NextToken, decode_token, encode_token
 from csms.operator.parameters import ServicesDependency
 
@@ -68,3 +73,48 @@ def transaction_cdr(
     if found is None:
         raise ResourceNotFound(f"No CDR for transaction {transaction_id}")
     return found
+
+
+class CdrCorrection(ApiModel):
+    """POST body: re-price the session, with `tariffId` if the tariff it had was the mistake."""
+
+    tariff_id: str | None = Field(None, min_length=1, max_length=36, description="The tariff to price it with instead")
+
+
+class CorrectedCdr(ApiModel):
+    credit: dict[str, Any] = Field(description="The OCPI credit CDR cancelling the original's money (credit: true)")
+    cdr: dict[str, Any] = Field(description="The new CDR that replaces the original")
+
+
+@router.post(
+    "/cdrs/<cdrId>/corrections",
+    summary="Correct a charge detail record",
+    description=(
+        "CDRs never change (OCPI mod_cdrs §Credit CDRs): a correction issues a credit CDR for the original "
+        "(credit: true, credit_reference_id, every cost negated) and a new CDR, the session priced again; both go "
+        "to the partners as CdrIssued. Safe to repeat: the same correction is answered (200). 409 for a credit "
+        "CDR, a CDR already replaced by another, or no tariff in force at the session's start."
+    ),
+    tags=TAGS,
+    responses=documented(
+        200,
+        "The correction made before",
+        400,
+        404,
+        409,
+        extra={201: {"description": "Corrected", "content": {"application/json": {"model": CorrectedCdr}}}},
+    ),
+)
+def correct_cdr(
+    cdr: CdrId, services: ServicesDependency, correction: Annotated[CdrCorrection | None, Body()] = None
+) -> CorrectedCdr:
+    tariff_id = correction.tariff_id if correction else None
+    if tariff_id is not None and services.tariffs.get(tariff_id) is None:
+        raise TariffNotFound(tariff_id)
+    made = billing.correct(services, cdr, tariff_id=tariff_id)
+    if made is None:
+        raise ResourceNotFound(f"Unknown CDR {cdr}")
+    view = CorrectedCdr(credit=made.credit, cdr=made.cdr)
+    return Response(  # type: ignore[return-value]  # validated against CorrectedCdr all the same
+        status_code=HTTPStatus.CREATED if made.created else HTTPStatus.OK, content_type="application/json", body=view
+    )

@@ -14,6 +14,7 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.metrics import MetricUnit
 
 from csms.adapters.dynamodb.tariffs import AssignmentConflict, TariffInUse, TariffNotFound
+from csms.billing.service import NoTariffApplies, NotCorrectable
 from csms.commands.service import NOT_CONNECTED, InvalidCommand, StationNotConnected, StationNotFound
 from csms.domain.commands import Command
 from csms.domain.tariffs.validation import TariffRejected
@@ -136,6 +137,8 @@ ERROR_RESPONSES: Mapping[type[Exception], Describe] = {
     InvalidPageToken: lambda error: (HTTPStatus.BAD_REQUEST, ErrorBody(message=str(error))),
     ResourceNotFound: lambda error: (HTTPStatus.NOT_FOUND, ErrorBody(message=str(error))),
     TariffRejected: _tariff_rejected,
+    NotCorrectable: lambda error: (HTTPStatus.CONFLICT, ErrorBody(message=str(error))),
+    NoTariffApplies: lambda error: (HTTPStatus.CONFLICT, ErrorBody(message=str(error))),
     InvalidValue: _invalid_value,
     TariffNotFound: _unknown_tariff,  # named by a charge point or id tag (a tariff route's own 404 is ResourceNotFound)
     TariffInUse: lambda error: (HTTPStatus.CONFLICT, ErrorBody(message=str(error))),
@@ -171,7 +174,7 @@ _ERROR_DESCRIPTIONS: Mapping[int, str] = {
     400: "Bad request: an OCPP payload or action the central system cannot send, an invalid tariff (each OCPI path at "
     "fault in `errors`), or a bad nextToken",
     404: "Not found",
-    409: "The charge point is not connected, or the tariff is still assigned",
+    409: "The charge point is not connected, the tariff is still assigned, or the CDR cannot be corrected",
     422: "The request does not match this API's schema",
     502: "The charge point answered CALLERROR (code and description given) or an answer that breaks the 1.6 schema",
     504: "The charge point did not answer in time; the command stays recorded (GET /commands/{commandId})",
