@@ -349,3 +349,18 @@ def test_an_answer_that_cannot_be_recorded_is_logged_with_its_message_id_and_cou
     assert counted == ["UnrecordedAnswers"]
     (record,) = [record for record in caplog.records if record.getMessage() == "A station's answer could not be recorded"]
     assert record.message_id == command.command_id and record.attempts == 3
+
+
+def test_an_answers_effects_are_recorded_before_the_command_reads_answered(station, monkeypatch):
+    record = station.commands.record_outcome
+    seen_when_answered = []
+
+    def recording(command_id, **outcome):
+        seen_when_answered.append(station.station_config.configuration("CP1"))
+        return record(command_id, **outcome)
+
+    monkeypatch.setattr(station.commands, "record_outcome", recording)
+    change = service.send_command(station, "CP1", "ChangeConfiguration", {"key": "HeartbeatInterval", "value": "120"})
+    answer(station, {"status": "Accepted"}, change)
+    (configuration,) = seen_when_answered
+    assert configuration is not None and configuration.value("HeartbeatInterval") == "120"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -180,10 +181,12 @@ def handle_answer(services: Services, charge_point_id: str, frame: CallResult | 
             status=CommandStatus.FAILED, error=error, response=frame.payload, late=late,
         )  # fmt: skip
         return
-    _complete(
-        services, charge_point_id, command.command_id,
-        status=CommandStatus.ANSWERED, response=dump(parsed.message), late=late,
-    )  # fmt: skip
+    response = dump(parsed.message)
+    if command.status in (CommandStatus.SENT, CommandStatus.TIMED_OUT):
+        # What the answer changes is recorded before the command reads Answered: whoever sees it answered (the
+        # operator's API call waiting on it) sees its effects too. Effects set values, so a repeat is harmless.
+        effects.apply(services, replace(command, status=CommandStatus.ANSWERED, response=response))
+    _complete(services, charge_point_id, command.command_id, status=CommandStatus.ANSWERED, response=response, late=late)
 
 
 def _complete(
@@ -207,8 +210,6 @@ def _complete(
     )
     if completed is None:
         return  # answered before: a retransmission or a very late duplicate changes nothing
-    if completed.status is CommandStatus.ANSWERED:
-        effects.apply(services, completed)
     services.commands.release_slot(charge_point_id, command_id)
     if not late:
         _notify_workflow(services, completed)
