@@ -10,7 +10,6 @@ so a retried start is the same execution, never a second CDR.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,8 +18,7 @@ from csms.billing.cdrs import build_cdr, corrected_cdr_id, credit_cdr_id
 from csms.billing.tariff_choice import choose_tariff
 from csms.domain.clock import to_iso
 from csms.domain.tariffs.cdr import credit_cdr
-from csms.domain.transactions import Transaction
-from csms.events.catalog import EVENT_KINDS, Event, EventType, event_id
+from csms.events.catalog import EVENT_KINDS, Event, EventType
 from csms.runtime.wiring import Services
 
 
@@ -38,13 +36,6 @@ class PricedCdr:
     cdr: dict[str, Any]
     tariff_id: str
     tariff_version: int
-
-
-def execution_name(transaction: Transaction) -> str:
-    """`BillingHandOff` execution of a transaction (at most 80 of [A-Za-z0-9-_]): transaction ids wrap around,
-    so the instant the CSMS accepted its start is part of the name."""
-    created = transaction.created_at or transaction.start.started_at
-    return f"tx-{transaction.transaction_id}-{re.sub(r'[^0-9]', '', to_iso(created))}"
 
 
 def price(
@@ -140,15 +131,4 @@ def cdr_issued_event(cdr: dict[str, Any], services: Services) -> Event:
         event_id=cdr["id"],
         occurred_at=services.clock.now(),
         fields={"cdr": cdr},
-    )
-
-
-def unmatched_stop_event(charge_point_id: str, transaction_id: int, stop: dict[str, Any]) -> Event:
-    from csms.domain.clock import from_iso
-
-    return Event(
-        type=EventType.UNMATCHED_STOP,
-        event_id=event_id(EventType.UNMATCHED_STOP, charge_point_id, transaction_id, stop.get("timestamp")),
-        occurred_at=from_iso(stop.get("receivedAt") or stop["timestamp"]),
-        fields={"chargePointId": charge_point_id, "transactionId": transaction_id, "stop": stop},
     )

@@ -2,19 +2,30 @@
 unmatched stop's insert becomes an `UnmatchedStop` event. Only those records reach it (the event source
 mapping's filter criteria, `FILTER_PATTERNS`: the same patterns the local runtime applies). Each record
 succeeds or is reported in `batchItemFailures`, so only failed ones are retried (see service.py for why a
-stream).
+stream). Kept light: the pricing engine loads only in the workflow's tasks, not at this function's cold start.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import re
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer
 
+from csms.adapters.dynamodb.keys import (
+    STATION_PREFIX,
+    TRANSACTION_PREFIX,
+    TRANSACTION_SK,
+    UNMATCHED_STOP_PREFIX,
+)
+from csms.adapters.dynamodb.schema import PARTITION_KEY, SORT_KEY
 from csms.adapters.dynamodb.transactions import transaction_from_item
-from csms.billing.service import execution_name, unmatched_stop_event
+from csms.domain.clock import from_iso, to_iso
+from csms.domain.transactions import Transaction
+from csms.events.catalog import Event, EventType, event_id
+from csms.ocpp.frames import plain_json
 from csms.runtime.observability import logger
 from csms.runtime.wiring import Services
 
@@ -23,7 +34,7 @@ FILTER_PATTERNS: tuple[dict[str, Any], ...] = (
     {
         "eventName": ["MODIFY"],
         "dynamodb": {
-            "Keys": {"sk": {"S": ["TRANSACTION"]}, "pk": {"S": [{"prefix": "TX#"}]}},
+            "Keys": {SORT_KEY: {"S": [TRANSACTION_SK]}, PARTITION_KEY: {"S": [{"prefix": TRANSACTION_PREFIX}]}},
             "NewImage": {"stoppedAt": {"S": [{"exists": True}]}},
             "OldImage": {"stoppedAt": {"S": [{"exists": False}]}},
         },
@@ -31,7 +42,12 @@ FILTER_PATTERNS: tuple[dict[str, Any], ...] = (
     # A StopTransaction for a transaction the CSMS does not know (keys.unmatched_stop_key).
     {
         "eventName": ["INSERT"],
-        "dynamodb": {"Keys": {"pk": {"S": [{"prefix": "CP#"}]}, "sk": {"S": [{"prefix": "STOP#"}]}}},
+        "dynamodb": {
+            "Keys": {
+                PARTITION_KEY: {"S": [{"prefix": STATION_PREFIX}]},
+                SORT_KEY: {"S": [{"prefix": UNMATCHED_STOP_PREFIX}]},
+            }
+        },
     },
 )
 
@@ -55,9 +71,9 @@ def handle_table_changes(event: dict[str, Any], services: Services) -> dict[str,
 
 def _handle(record: dict[str, Any], services: Services) -> None:
     item = _image(record["dynamodb"]["NewImage"])
-    if item["sk"].startswith("STOP#"):
+    if item[SORT_KEY].startswith(UNMATCHED_STOP_PREFIX):
         services.events.put(
-            [unmatched_stop_event(item["chargePointId"], int(item["transactionId"]), _plain(item["stop"]))]
+            [unmatched_stop_event(item["chargePointId"], int(item["transactionId"]), plain_json(item["stop"]))]
         )
         return
     transaction = transaction_from_item(item)
@@ -72,7 +88,17 @@ def _handle(record: dict[str, Any], services: Services) -> None:
     logger.info("Billing hand-off started", extra={"transaction_id": transaction.transaction_id})
 
 
-def _plain(value: Any) -> Any:
-    from csms.adapters.dynamodb.values import plain_json
+def execution_name(transaction: Transaction) -> str:
+    """`BillingHandOff` execution of a transaction (at most 80 of [A-Za-z0-9-_]): transaction ids wrap around,
+    so the instant the CSMS accepted its start is part of the name."""
+    created = transaction.created_at or transaction.start.started_at
+    return f"tx-{transaction.transaction_id}-{re.sub(r'[^0-9]', '', to_iso(created))}"
 
-    return plain_json(value)
+
+def unmatched_stop_event(charge_point_id: str, transaction_id: int, stop: dict[str, Any]) -> Event:
+    return Event(
+        type=EventType.UNMATCHED_STOP,
+        event_id=event_id(EventType.UNMATCHED_STOP, charge_point_id, transaction_id, stop.get("timestamp")),
+        occurred_at=from_iso(stop.get("receivedAt") or stop["timestamp"]),
+        fields={"chargePointId": charge_point_id, "transactionId": transaction_id, "stop": stop},
+    )

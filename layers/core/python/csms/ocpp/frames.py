@@ -160,3 +160,8 @@ def decimal_to_json(value: Any) -> Any:
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def plain_json(value: Any) -> Any:
+    """A JSON-shaped value with Decimals (as DynamoDB reads numbers back) as plain JSON numbers, never strings."""
+    return json.loads(json.dumps(value, default=decimal_to_json))

@@ -18,7 +18,8 @@ from csms.billing.service import NoTariffApplies, NotCorrectable
 from csms.commands.service import NOT_CONNECTED, InvalidCommand, StationNotConnected, StationNotFound
 from csms.domain.commands import Command
 from csms.domain.tariffs.validation import TariffRejected
-from csms.operator.models import ErrorBody, FieldError, plain_json
+from csms.ocpp.frames import plain_json
+from csms.operator.models import ErrorBody, FieldError
 from csms.operator.pagination import InvalidPageToken
 from csms.runtime.observability import logger, metrics
 

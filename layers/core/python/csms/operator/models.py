@@ -6,7 +6,6 @@ command answers) are passed through as the station sent them, as plain JSON numb
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -22,7 +21,7 @@ from csms.domain.commands import Command, CommandStatus
 from csms.domain.station_config import Configuration, InstalledProfile
 from csms.domain.stations import Connector, Station
 from csms.domain.transactions import Transaction, TransactionState
-from csms.ocpp.frames import decimal_to_json
+from csms.ocpp.frames import decimal_to_json, plain_json
 
 Timestamp = Annotated[datetime, PlainSerializer(to_iso, return_type=str, when_used="json")]
 """UTC, ISO 8601 with a Z suffix, milliseconds (as the CSMS stores times)."""
@@ -52,11 +51,6 @@ def is_iana_zone(name: str) -> bool:
 UtcDateTime = Annotated[datetime, AfterValidator(_in_utc)]
 """A date-time taken in: no offset means UTC, and it must exist in UTC."""
 NextPageToken = Annotated[str | None, Field(description="Pass as nextToken for the next page; null on the last one")]
-
-
-def plain_json(value: Any) -> Any:
-    """A JSON-shaped value with Decimals as plain JSON numbers (never strings)."""
-    return json.loads(json.dumps(value, default=decimal_to_json))
 
 
 class ApiModel(BaseModel):

@@ -20,10 +20,10 @@ from boto3.dynamodb.conditions import Attr, Key
 from csms.adapters.dynamodb.keys import CDRS_INDEX_PK, cdr_index_keys, cdr_key
 from csms.adapters.dynamodb.operations import collect_page
 from csms.adapters.dynamodb.schema import STATION_INDEX
-from csms.adapters.dynamodb.values import plain_json, to_item_value
+from csms.adapters.dynamodb.values import to_item_value
 from csms.domain.clock import to_iso
 from csms.domain.tariffs.model import as_utc
-from csms.ocpp.frames import decimal_to_json
+from csms.ocpp.frames import decimal_to_json, plain_json
 
 
 def cdr_json(cdr: dict[str, Any]) -> dict[str, Any]:

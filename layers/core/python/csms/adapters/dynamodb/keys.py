@@ -64,6 +64,8 @@ PROFILE_PREFIX = "PROFILE#"
 OUTBOX_PREFIX = "OUTBOX#"
 METER_VALUE_PREFIX = "MV#"
 TRANSACTION_PREFIX = "TX#"
+STATION_PREFIX = "CP#"
+UNMATCHED_STOP_PREFIX = "STOP#"
 COMMAND_PREFIX = "CMD#"
 TARIFFS_PK = "TARIFFS"
 TARIFF_PREFIX = "TARIFF#"
@@ -87,7 +89,7 @@ def key(pk: str, sk: str) -> Key:
 
 
 def station_pk(charge_point_id: str) -> str:
-    return f"CP#{charge_point_id}"
+    return f"{STATION_PREFIX}{charge_point_id}"
 
 
 def station_key(charge_point_id: str) -> Key:
@@ -116,7 +118,7 @@ def transaction_start_key(charge_point_id: str, fingerprint: str) -> Key:
 
 
 def unmatched_stop_key(charge_point_id: str, transaction_id: int, timestamp: str) -> Key:
-    return key(station_pk(charge_point_id), f"STOP#{transaction_id}#{timestamp}")
+    return key(station_pk(charge_point_id), f"{UNMATCHED_STOP_PREFIX}{transaction_id}#{timestamp}")
 
 
 def connector_meter_value_key(charge_point_id: str, connector_id: int, timestamp: str, digest: str) -> Key:

@@ -16,9 +16,10 @@ from boto3.dynamodb.conditions import Key
 
 from csms.adapters.dynamodb.keys import PROFILE_PREFIX, configuration_key, profile_key, station_key, station_pk
 from csms.adapters.dynamodb.schema import PARTITION_KEY, SORT_KEY
-from csms.adapters.dynamodb.values import plain_json, to_item_value
+from csms.adapters.dynamodb.values import to_item_value
 from csms.domain.clock import from_iso, to_iso
 from csms.domain.station_config import Configuration, ConfigurationValue, InstalledProfile
+from csms.ocpp.frames import plain_json
 
 
 def _configuration_from_item(item: dict[str, Any]) -> Configuration:

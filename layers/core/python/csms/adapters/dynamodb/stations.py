@@ -32,9 +32,9 @@ from csms.adapters.dynamodb.keys import (
 )
 from csms.adapters.dynamodb.operations import list_by_index, update_if
 from csms.adapters.dynamodb.schema import KIND_INDEX, LIVE_INDEX
-from csms.adapters.dynamodb.values import plain_json
 from csms.domain.clock import from_iso, to_iso
 from csms.domain.stations import ActiveSession, Connector, Operation, OutstandingCall, Station, StatusChange
+from csms.ocpp.frames import plain_json
 
 CONNECTOR_ATTRIBUTE_PREFIX = "connector_"
 SESSION_ATTRIBUTE_PREFIX = "session_"

@@ -56,7 +56,7 @@ from csms.adapters.dynamodb.schema import (
     TTL_ATTRIBUTE,
 )
 from csms.adapters.dynamodb.stations import session_attribute, session_value
-from csms.adapters.dynamodb.values import plain_json, to_item_value
+from csms.adapters.dynamodb.values import to_item_value
 from csms.domain.authorization import Authorization
 from csms.domain.clock import from_iso, to_iso
 from csms.domain.metering import RecordedMeterValue
@@ -70,6 +70,7 @@ from csms.domain.transactions import (
     TransactionStop,
     transaction_id_from_counter,
 )
+from csms.ocpp.frames import plain_json
 from csms.ocpp.v16.enums import AuthorizationStatus
 
 START_RECORD_RETENTION = timedelta(days=30)  # replays come after a reboot, or days later from an offline queue

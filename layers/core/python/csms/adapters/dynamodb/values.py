@@ -12,9 +12,3 @@ from csms.ocpp.frames import decimal_to_json
 def to_item_value(value: Any) -> Any:
     """A JSON-shaped value (floats, or Decimals read back) as DynamoDB accepts it: Decimals, as written in JSON."""
     return json.loads(json.dumps(value, default=decimal_to_json), parse_float=Decimal)
-
-
-
-def plain_json(value: Any) -> Any:
-    """A value read from DynamoDB as plain JSON types (its Decimals become JSON numbers, never strings)."""
-    return json.loads(json.dumps(value, default=decimal_to_json))
