@@ -259,3 +259,14 @@ def test_a_correction_is_a_credit_cdr_and_a_new_cdr_both_issued_and_safe_to_repe
     assert api.post(f"/cdrs/{credit['id']}/corrections", {}).status == 409
     assert api.post("/cdrs/no-such-cdr/corrections", {}).status == 404
     assert api.post(f"/cdrs/{replacement['id']}/corrections", {"tariffId": "NOPE"}).status == 400
+
+
+def test_a_repeated_status_adds_nothing_to_the_session(api, services):
+    api.put("/charge-points/CP1", {})
+    station = Station(services, "CP1")
+    started = station.result("StartTransaction", {"connectorId": 1, "idTag": "TAG1", "meterStart": 0, "timestamp": "2026-11-24T10:00:00Z"})
+    transaction_id = started["transactionId"]
+    status = {"connectorId": 1, "errorCode": "NoError", "status": "Charging"}
+    for second in ("05", "06", "07"):  # a station that resends its status after every reconnect
+        station.result("StatusNotification", status | {"timestamp": f"2026-11-24T10:00:{second}Z"})
+    assert [report.status for report in services.transactions.get(transaction_id).statuses] == ["Charging"]

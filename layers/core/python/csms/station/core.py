@@ -64,9 +64,9 @@ def status_notification(request: call.StatusNotification, ctx: StationContext) -
         reported_at=request.timestamp or ctx.received_at,
         at=ctx.received_at,
     )
-    if change is not None and change.session is not None:
+    if change is not None and change.session is not None and change.current != change.previous:
         # The bill's parking time starts when the car stops charging (SuspendedEV, Finishing): keep the session's
-        # statuses with it (a second write only while a session runs on the connector).
+        # status changes with it (a second write only for a change while a session runs on the connector).
         ctx.services.transactions.record_status(
             change.session.transaction_id,
             charge_point_id=ctx.charge_point_id,

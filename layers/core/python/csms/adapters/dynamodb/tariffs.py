@@ -111,19 +111,7 @@ class TariffRepository:
                         "ExpressionAttributeValues": values,
                     }
                 },
-                {
-                    "Put": {
-                        "TableName": self._table.name,
-                        "Item": {
-                            **tariff_version_key(tariff.id, effective_at, version),
-                            "tariffId": tariff.id,
-                            "version": version,
-                            "effectiveAt": effective_at,
-                            "tariff": value,
-                        },
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                },
+                self._new_version(tariff.id, effective_at, version, tariff=value),
             ]
             try:
                 self._client.transact_write_items(TransactItems=writes)
@@ -178,19 +166,7 @@ class TariffRepository:
                     },
                 }
             },
-            {
-                "Put": {
-                    "TableName": self._table.name,
-                    "Item": {
-                        **tariff_version_key(tariff_id, effective_at, version),
-                        "tariffId": tariff_id,
-                        "version": version,
-                        "effectiveAt": effective_at,
-                        "deleted": True,
-                    },
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            },
+            self._new_version(tariff_id, effective_at, version, deleted=True),
         ]
         try:
             self._client.transact_write_items(TransactItems=writes)
@@ -288,3 +264,19 @@ class TariffRepository:
             else "attribute_exists(pk)",
         }
         return {"Update": update}
+
+    def _new_version(self, tariff_id: str, effective_at: str, version: int, **content: Any) -> dict[str, Any]:
+        """The TransactWriteItems element that adds a version (the tariff, or a deletion's tombstone), once."""
+        return {
+            "Put": {
+                "TableName": self._table.name,
+                "Item": {
+                    **tariff_version_key(tariff_id, effective_at, version),
+                    "tariffId": tariff_id,
+                    "version": version,
+                    "effectiveAt": effective_at,
+                    **content,
+                },
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
