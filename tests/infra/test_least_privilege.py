@@ -57,10 +57,6 @@ NOT_IN_THE_DAY = {
 }
 """Grants a real path needs that the day above does not take, each with the path: kept exact below."""
 
-NOT_RUN_LOCALLY: dict[str, str] = {}
-"""Functions the day cannot reach yet: their grants are checked statically (tests/infra/test_functions_and_table.py)."""
-
-
 def function_policies(deployed: Synthesized, runtime: LocalRuntime) -> dict[str, list[dict[str, Any]]]:
     """Each function's statements from the template, resolved to what the local runtime created."""
     stack = deployed.stack
@@ -89,8 +85,6 @@ def function_policies(deployed: Synthesized, runtime: LocalRuntime) -> dict[str,
 
     policies = {}
     for spec in FUNCTIONS:
-        if spec.name in NOT_RUN_LOCALLY:
-            continue
         statements = []
         for statement in deployed.function_statements(spec.name):
             assert statement["Effect"] == "Allow" and set(statement) <= {"Action", "Effect", "Resource"}, statement
@@ -225,14 +219,13 @@ def test_no_function_is_refused_anything_it_does(day: Enforcement):
 
 
 def test_every_function_ran_under_its_own_role(day: Enforcement):
-    assert {decision.function for decision in day.decisions} == {spec.name for spec in FUNCTIONS} - set(NOT_RUN_LOCALLY)
+    assert {decision.function for decision in day.decisions} == {spec.name for spec in FUNCTIONS}
 
 
 def test_no_function_holds_a_grant_it_never_uses(day: Enforcement):
     unused = {
         function: [grant for grant in unused_grants(statements, day.used(function)) if not grant[0].startswith(NOT_THE_HANDLERS)]
         for function, statements in day.policies.items()
-        if function not in NOT_RUN_LOCALLY
     }
     excess = {
         function: [(action, resource) for action, resource in grants if (function, action) not in NOT_IN_THE_DAY]
