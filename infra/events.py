@@ -43,16 +43,8 @@ class CsmsEvents(Construct):
             event_pattern=events.EventPattern(account=[stack.account]),
             retention=archive_retention,
         )
-        self.dead_letter_queue = sqs.Queue(
-            self,
-            "DeadLetters",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=DEAD_LETTER_RETENTION,
-        )
-        Validations.of(self.dead_letter_queue).acknowledge(
-            Acknowledgment(id="AwsSolutions-SQS3", reason="This queue is the dead-letter queue of the event bus targets.")
-        )
+        self.dead_letter_queues: dict[str, sqs.Queue] = {}
+        """Per partner: what its target could not take, so one partner's outage is told apart from another's."""
 
         self.partner_rules: dict[str, events.Rule] = {}
         for partner in partner_event_buses:
@@ -60,7 +52,7 @@ class CsmsEvents(Construct):
             rule.add_target(
                 targets.EventBus(
                     events.EventBus.from_event_bus_arn(self, f"{partner.name}Bus", partner.event_bus_arn),
-                    dead_letter_queue=self.dead_letter_queue,
+                    dead_letter_queue=self._dead_letter_queue(partner.name),
                 )
             )
 
@@ -87,11 +79,25 @@ class CsmsEvents(Construct):
             self._partner_rule(destination.name, destination.detail_types).add_target(
                 targets.ApiDestination(
                     api_destination,
-                    dead_letter_queue=self.dead_letter_queue,
+                    dead_letter_queue=self._dead_letter_queue(destination.name),
                     max_event_age=MAX_EVENT_AGE,
                     retry_attempts=RETRY_ATTEMPTS,
                 )
             )
+
+    def _dead_letter_queue(self, partner: str) -> sqs.Queue:
+        queue = sqs.Queue(
+            self,
+            f"{partner}DeadLetters",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=DEAD_LETTER_RETENTION,
+        )
+        Validations.of(queue).acknowledge(
+            Acknowledgment(id="AwsSolutions-SQS3", reason=f"This queue is the dead-letter queue of partner {partner}'s target.")
+        )
+        self.dead_letter_queues[partner] = queue
+        return queue
 
     def _partner_rule(self, name: str, detail_types: Sequence[str]) -> events.Rule:
         pattern = (

@@ -211,7 +211,10 @@ class CsmsStack(Stack):
             functions=self.functions.functions,
             authorizer_function=authorizer_function,
             station_api=self.station_api,
-            dead_letter_queues={"events": self.events.dead_letter_queue},
+            dead_letter_queues={
+                **{f"events-{partner}": queue for partner, queue in self.events.dead_letter_queues.items()},
+                "table-changes": self.table_changes_failures,
+            },
             authorizer_denials_threshold=config.authorizer_denials_threshold,
             operator_api=self.operator_api,
             alarm_email=config.alarm_email,

@@ -101,7 +101,7 @@ FULL_CONTEXT: dict[str, Any] = {
         {
             "name": "BillingCo",
             "eventBusArn": "arn:aws:events:eu-west-1:222222222222:event-bus/csms-partner",
-            "detailTypes": ["ChargeDetailRecordCreated"],
+            "detailTypes": ["CdrIssued"],
         }
     ],
     "partnerApiDestinations": [

@@ -25,14 +25,19 @@ def test_a_custom_bus_with_an_archive_of_everything_for_replay(deployed: Synthes
     assert archive["Properties"]["RetentionDays"] == FULL_CONTEXT["eventArchiveRetentionDays"]
 
 
-def test_the_dead_letter_queue_is_encrypted_and_tls_only(deployed: Synthesized):
-    queue = deployed.logical_id(deployed.stack.events.dead_letter_queue)
-    properties = deployed.json["Resources"][queue]["Properties"]
-    assert properties["SqsManagedSseEnabled"] is True
-    assert properties["MessageRetentionPeriod"] == 14 * 24 * 3600
-    (policy,) = [p for p in deployed.resources("AWS::SQS::QueuePolicy").values() if {"Ref": queue} in p["Properties"]["Queues"]]
-    (deny,) = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Deny"]
-    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+def test_each_partner_has_its_own_dead_letter_queue_encrypted_and_tls_only(deployed: Synthesized, full: Synthesized):
+    assert deployed.stack.events.dead_letter_queues == {}  # no partner, no queue
+    queues = full.stack.events.dead_letter_queues
+    assert sorted(queues) == sorted(
+        partner["name"] for partner in (*FULL_CONTEXT["partnerEventBuses"], *FULL_CONTEXT["partnerApiDestinations"])
+    )
+    for queue in map(full.logical_id, queues.values()):
+        properties = full.json["Resources"][queue]["Properties"]
+        assert properties["SqsManagedSseEnabled"] is True
+        assert properties["MessageRetentionPeriod"] == 14 * 24 * 3600
+        (policy,) = [p for p in full.resources("AWS::SQS::QueuePolicy").values() if {"Ref": queue} in p["Properties"]["Queues"]]
+        (deny,) = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Deny"]
+        assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
 
 def test_no_partner_routes_unless_the_operator_configures_them(deployed: Synthesized):
@@ -48,7 +53,8 @@ def test_a_partner_with_an_aws_account_gets_the_chosen_events_on_their_bus(full:
     assert rule["EventPattern"] == {"detail-type": partner["detailTypes"]}
     (target,) = rule["Targets"]
     assert target["Arn"] == partner["eventBusArn"]
-    assert target["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": [full.logical_id(full.stack.events.dead_letter_queue), "Arn"]}
+    own_queue = full.logical_id(full.stack.events.dead_letter_queues[partner["name"]])
+    assert target["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": [own_queue, "Arn"]}
     statements = full.role_statements(target["RoleArn"]["Fn::GetAtt"][0])
     assert statements == [{"Action": "events:PutEvents", "Effect": "Allow", "Resource": partner["eventBusArn"]}]
 
@@ -68,7 +74,7 @@ def test_a_partner_without_aws_gets_every_event_posted_to_their_https_endpoint(f
     rule = rules(full)[f"CSMS events to partner {partner['name']}"]
     (target,) = rule["Targets"]
     assert target["Arn"] == {"Fn::GetAtt": [destination_id, "Arn"]}
-    dead_letters = full.logical_id(full.stack.events.dead_letter_queue)
+    dead_letters = full.logical_id(full.stack.events.dead_letter_queues[partner["name"]])
     assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [dead_letters, "Arn"]}}
     assert target["RetryPolicy"] == {"MaximumEventAgeInSeconds": 24 * 3600, "MaximumRetryAttempts": 185}
     assert destination["Properties"]["InvocationRateLimitPerSecond"] == 10  # the default of rateLimitPerSecond

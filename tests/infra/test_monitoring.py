@@ -68,11 +68,16 @@ def test_refusing_a_station_is_not_an_authorizer_failure(deployed: Synthesized):
     assert unauthorized["FilterPattern"] == '{ $.authorizerStatus = "401" }'
 
 
-def test_dead_letters_page_the_operator(deployed: Synthesized):
-    alarm = alarms(deployed)["events-dead-letters"]
-    assert watched(alarm) == ("AWS/SQS", "ApproximateNumberOfMessagesVisible")
-    queue = deployed.logical_id(deployed.stack.events.dead_letter_queue)
-    assert alarm["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [queue, "QueueName"]}}]
+def test_dead_letters_page_the_operator(deployed: Synthesized, full: Synthesized):
+    queues = {f"events-{partner}": queue for partner, queue in full.stack.events.dead_letter_queues.items()}
+    queues["table-changes"] = full.stack.table_changes_failures
+    assert len(queues) == 3  # each partner's, and the stream consumer's
+    for name, queue in queues.items():
+        alarm = alarms(full)[f"{name}-dead-letters"]
+        assert watched(alarm) == ("AWS/SQS", "ApproximateNumberOfMessagesVisible")
+        dimension = {"Fn::GetAtt": [full.logical_id(queue), "QueueName"]}
+        assert alarm["Dimensions"] == [{"Name": "QueueName", "Value": dimension}]
+    assert "table-changes-dead-letters" in alarms(deployed)
 
 
 def test_api_gateway_5xx_alarms(deployed: Synthesized):
