@@ -108,6 +108,7 @@ class CsmsStack(Stack):
                 "OCPI_COUNTRY_CODE": config.ocpi_country_code,
                 "OCPI_PARTY_ID": config.ocpi_party_id,
                 **({"DEFAULT_TARIFF_ID": config.default_tariff_id} if config.default_tariff_id else {}),
+                **({"QR_URL_TEMPLATE": config.qr_url_template} if config.qr_url_template else {}),
             },
             log_retention=log_retention,
             reserved_concurrency=config.reserved_concurrency,

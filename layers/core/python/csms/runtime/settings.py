@@ -6,8 +6,11 @@ import os
 from collections.abc import Mapping
 from enum import StrEnum
 from functools import lru_cache
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from csms.domain.start_links import DEFAULT_START_LINK_TEMPLATE, check_start_link_template
 
 
 class UnknownStationPolicy(StrEnum):
@@ -52,6 +55,8 @@ class Settings(BaseModel):
     """The BillingHandOff workflow (set on the functions that start it)."""
     default_tariff_id: str | None = None
     """The tariff of sessions whose id tag and station name none."""
+    qr_url_template: Annotated[str, AfterValidator(check_start_link_template)] = DEFAULT_START_LINK_TEMPLATE
+    """The start link the QR code of a connector encodes (see csms.domain.start_links)."""
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
