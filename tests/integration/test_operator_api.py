@@ -33,6 +33,7 @@ from infra.manifest import LAMBDAS_DIR, OPERATOR_API
 from local.aws import _serialised_moto as serialised_moto
 from local.lambdas import LambdaContext
 from tests.integration.stations import Station
+from tests.qr_reader import read_qr_codes
 
 PASSWORD = "correct-horse-battery"
 AUTHORIZATION_KEY = "0123456789abcdef0123"
@@ -83,7 +84,12 @@ class ScriptedStations:
 class Reply:
     status: int
     headers: dict[str, str]
-    text: str
+    body: bytes
+    """As the client receives it: a base64-encoded body (an image) decoded."""
+
+    @property
+    def text(self) -> str:
+        return self.body.decode()
 
     @property
     def json(self) -> Any:
@@ -145,10 +151,9 @@ class Client:
 
     def send(self, event: dict[str, Any]) -> Reply:
         result = self.handler(event, LambdaContext.for_function(OPERATOR_API))
-        body_text = result.get("body") or ""
-        if result.get("isBase64Encoded"):
-            body_text = base64.b64decode(body_text).decode()
-        return Reply(int(result["statusCode"]), {k.lower(): v for k, v in result.get("headers", {}).items()}, body_text)
+        body = result.get("body") or ""
+        raw = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode()
+        return Reply(int(result["statusCode"]), {k.lower(): v for k, v in result.get("headers", {}).items()}, raw)
 
     def request_event(self, method: str, path: str, body: str, *, base64_encoded: bool) -> Reply:
         """A request whose body is given as API Gateway puts it in the event (base64 for a binary body)."""
@@ -393,6 +398,52 @@ def test_a_body_is_read_as_json_whatever_its_content_type(api):
 def test_a_body_that_is_not_json_is_422(api):
     answer = api.request("PUT", "/charge-points/CP1", raw="{not json")
     assert answer.status == 422 and answer.json["message"].startswith("Invalid request")
+
+
+# --- QR codes ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("query", "content_type"), [({}, "image/svg+xml"), ({"format": "svg"}, "image/svg+xml"), ({"format": "png"}, "image/png")])
+def test_a_connectors_qr_code_opens_its_start_link(api, query, content_type):
+    identity = "CP&1=A+B:2"  # characters a URL would misread unless they are encoded
+    api.put(f"/charge-points/{identity}")
+    answer = api.get(f"/charge-points/{identity}/connectors/2/qr", **query)
+    assert answer.status == 200 and answer.headers["content-type"] == content_type
+    assert read_qr_codes(content_type, answer.body) == ["https://app.example.invalid/start?cp=CP%261%3DA%2BB%3A2&connector=2"]
+
+
+def test_a_png_goes_out_base64_encoded_and_an_svg_as_text(api):
+    api.put("/charge-points/CP1")
+    png = api.handler(api.event("GET", "/charge-points/CP1/connectors/1/qr", query={"format": "png"}), LambdaContext.for_function(OPERATOR_API))
+    svg = api.handler(api.event("GET", "/charge-points/CP1/connectors/1/qr"), LambdaContext.for_function(OPERATOR_API))
+    assert png["isBase64Encoded"] is True and base64.b64decode(png["body"]).startswith(b"\x89PNG\r\n\x1a\n")
+    assert svg["isBase64Encoded"] is False and "<svg" in svg["body"]
+
+
+def test_the_qr_code_encodes_the_deployments_template(api, services):
+    services.settings = services.settings.model_copy(update={"qr_url_template": "https://drive.example.com/c/{connectorId}/at/{chargePointId}"})
+    api.put("/charge-points/CP1")
+    answer = api.get("/charge-points/CP1/connectors/3/qr", format="png")
+    assert read_qr_codes("image/png", answer.body) == ["https://drive.example.com/c/3/at/CP1"]
+
+
+def test_no_qr_code_for_a_station_nobody_registered(api, services):
+    services.stations.record_connection("CP9", "conn-9", connected_at=services.clock.now(), source_ip=None)  # policy let it in
+    for charge_point_id in ("CP9", "NOWHERE"):
+        answer = api.get(f"/charge-points/{charge_point_id}/connectors/1/qr")
+        assert answer.status == 404 and charge_point_id in answer.json["message"]
+
+
+@pytest.mark.parametrize(("path", "query", "field"), [
+    ("/charge-points/CP1/connectors/0/qr", {}, "path.connectorId"),  # connector 0 is the station as a whole
+    ("/charge-points/CP1/connectors/-1/qr", {}, "path.connectorId"),
+    ("/charge-points/CP1/connectors/one/qr", {}, "path.connectorId"),
+    ("/charge-points/CP1/connectors/1/qr", {"format": "gif"}, "query.format"),
+])
+def test_a_bad_connector_or_format_is_refused_naming_the_field(api, path, query, field):
+    api.put("/charge-points/CP1")
+    answer = api.get(path, **query)
+    assert answer.status == 422 and [error["location"] for error in answer.json["errors"]] == [field]
 
 
 # --- id tags -----------------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from csms.operator.command_examples import COMMAND_EXAMPLES
 from csms.operator.errors import CommandFailed, CommandNotAnswered, ResourceNotFound, documented
 from csms.operator.models import CommandList, CommandView
 from csms.operator.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
-from csms.operator.parameters import ChargePointId, ServicesDependency, Wait
+from csms.operator.parameters import ChargePointId, ConnectorId, ServicesDependency, Wait
 from csms.runtime.observability import logger, metrics
 from csms.runtime.wiring import Services
 
@@ -114,7 +114,7 @@ def send_to_charge_point(
 )
 def stop_connector(
     charge_point_id: ChargePointId,
-    connector_id: Annotated[int, Path(alias="connectorId", ge=1, description="The connector (1, 2, ...)")],
+    connector_id: ConnectorId,
     services: ServicesDependency,
     wait: Wait = True,
 ) -> CommandView:
