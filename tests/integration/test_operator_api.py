@@ -275,6 +275,16 @@ def test_null_clears_a_registration_field(api, services):
     assert not {"passwordHash", "description", "lenient"} & set(item(services))
 
 
+def test_a_stations_id_tag_suffix_separator_is_set_shown_and_cleared(api, services):
+    view = api.put("/charge-points/CP1", {"idTagSuffixSeparator": "_"}).json
+    assert view["idTagSuffixSeparator"] == "_" and services.stations.get("CP1").id_tag_suffix_separator == "_"
+    assert api.get("/charge-points").json["items"][0]["idTagSuffixSeparator"] == "_"
+    assert api.put("/charge-points/CP1", {"idTagSuffixSeparator": None}).json["idTagSuffixSeparator"] is None
+    assert "idTagSuffixSeparator" not in item(services)
+    refused = api.put("/charge-points/CP1", {"idTagSuffixSeparator": ""})  # every tag would lose everything
+    assert refused.status == 422 and [error["location"] for error in refused.json["errors"]] == ["body.idTagSuffixSeparator"]
+
+
 def test_registering_a_connected_station_leaves_its_runtime_state_alone(api, services):
     connect(services)
     station = Station(services)

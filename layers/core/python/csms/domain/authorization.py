@@ -45,6 +45,16 @@ def normalize_id_tag(id_tag: str) -> str:
     return id_tag.translate(_ASCII_UPPER)
 
 
+def without_vendor_suffix(id_tag: str, separator: str | None) -> str:
+    """The card's idTag, without the suffix some stations append to it from `separator` on (a KEBA sends
+    `TAG_SERIAL` for the card `TAG`, and blocks the card locally once the CSMS refuses the suffixed tag). Cut at
+    the first separator, matched exactly; a tag that starts with it is kept whole, as no card would be left."""
+    if not separator:
+        return id_tag
+    card, found, _ = id_tag.partition(separator)
+    return card if found and card else id_tag
+
+
 def authorize(
     record: IdTagRecord | None,
     *,

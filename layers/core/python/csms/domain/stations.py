@@ -137,6 +137,8 @@ class Station:
     tariff_id: str | None = None
     time_zone: str | None = None
     """IANA zone the station's tariff restrictions are evaluated in (None: UTC)."""
+    id_tag_suffix_separator: str | None = None
+    """Where the vendor suffix this station appends to idTags begins (see authorization.without_vendor_suffix)."""
     password_hash: str | None = None
     boot_status: str | None = None
     boot: dict[str, Any] | None = None

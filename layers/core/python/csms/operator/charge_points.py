@@ -31,6 +31,7 @@ _REGISTRATION_FIELDS: dict[str, tuple[str, Any]] = {
     "description": ("description", lambda value: value),
     "lenient": ("lenient", lambda value: value),
     "time_zone": ("time_zone", lambda value: value),
+    "id_tag_suffix_separator": ("id_tag_suffix_separator", lambda value: value),
 }
 
 

@@ -117,6 +117,15 @@ class ChargePointRegistration(ApiModel):
         description="IANA time zone (e.g. Europe/Paris) its tariff restrictions are evaluated in; UTC when not set. "
         "An unknown zone is a 400",
     )
+    id_tag_suffix_separator: str | None = Field(
+        None,
+        min_length=1,
+        max_length=20,
+        description="For stations that append a suffix to the card's idTag (a KEBA sends `TAG_SERIAL` for the card "
+        "`TAG`, and blocks the card locally once the CSMS refuses it): the idTag is cut at the first occurrence of this "
+        "separator (e.g. `_`) before it is looked up and stored, in Authorize, StartTransaction and StopTransaction. "
+        "Taken into account from the station's next connection.",
+    )
 
 
 class ConnectorStatus(ApiModel):
@@ -171,6 +180,7 @@ class ChargePointSummary(ApiModel):
     lenient: bool
     tariff_id: str | None = None
     time_zone: str | None = None
+    id_tag_suffix_separator: str | None = None
     password_protected: bool = Field(description="Whether the station must present an HTTP Basic password")
     connected: bool
     connected_at: Timestamp | None = None
@@ -229,6 +239,7 @@ def _summary_fields(station: Station) -> dict[str, Any]:
         "lenient": station.lenient,
         "tariff_id": station.tariff_id,
         "time_zone": station.time_zone,
+        "id_tag_suffix_separator": station.id_tag_suffix_separator,
         "password_protected": bool(station.password_hash),
         "connected": station.connected,
         "connected_at": station.connected_at,

@@ -8,7 +8,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from csms.domain.authorization import Authorization, IdTagRecord, authorize
+from csms.domain.authorization import Authorization, IdTagRecord, authorize, without_vendor_suffix
 from csms.domain.clock import to_iso
 from csms.domain.metering import energy_wh, import_register_wh
 from csms.domain.transactions import TransactionStart, TransactionStop
@@ -33,6 +33,11 @@ def _authorize(record: IdTagRecord | None, ctx: StationContext, *, ignoring: int
     )
 
 
+def _card(id_tag: str, ctx: StationContext) -> str:
+    """The idTag as the CSMS knows the card: without the vendor suffix this station appends, if it does."""
+    return without_vendor_suffix(id_tag, ctx.id_tag_suffix_separator)
+
+
 def _id_tag_info(authorization: Authorization) -> datatypes.IdTagInfo:
     return datatypes.IdTagInfo(
         status=authorization.status,
@@ -43,7 +48,7 @@ def _id_tag_info(authorization: Authorization) -> datatypes.IdTagInfo:
 
 @router.action(Action.AUTHORIZE)
 def authorize_id_tag(request: call.Authorize, ctx: StationContext) -> call_result.Authorize:
-    record = ctx.services.id_tags.get(request.id_tag)
+    record = ctx.services.id_tags.get(_card(request.id_tag, ctx))
     return call_result.Authorize(id_tag_info=_id_tag_info(_authorize(record, ctx)))
 
 
@@ -53,13 +58,14 @@ def start_transaction(request: call.StartTransaction, ctx: StationContext) -> ca
     §4.8); a status other than Accepted tells it to stop. A replayed start gets its original id and answer back:
     by then its tag may be busy with a newer transaction, which must not turn an accepted start into a refused one."""
     services = ctx.services
-    record = services.id_tags.get(request.id_tag)
+    id_tag = _card(request.id_tag, ctx)
+    record = services.id_tags.get(id_tag)
     authorization = _authorize(record, ctx)
     transaction_id = services.transactions.next_transaction_id(now=ctx.received_at)
     start = TransactionStart(
         charge_point_id=ctx.charge_point_id,
         connector_id=request.connector_id,
-        id_tag=request.id_tag,
+        id_tag=id_tag,
         meter_start=request.meter_start,
         started_at=request.timestamp,
         reservation_id=request.reservation_id,
@@ -118,11 +124,12 @@ def _unmatched(ctx: StationContext, action: Action, transaction_id: int) -> None
 def stop_transaction(request: call.StopTransaction, ctx: StationContext) -> call_result.StopTransaction:
     """Always answered, unknown transaction ids included (§4.10): the station would otherwise retry forever."""
     services = ctx.services
+    id_tag = _card(request.id_tag, ctx) if request.id_tag is not None else None
     stop = TransactionStop(
         meter_stop=request.meter_stop,
         stopped_at=request.timestamp,
         reason=request.reason or "Local",  # §7.39: reason absent means Local
-        id_tag=request.id_tag,
+        id_tag=id_tag,
     )
     outcome = services.transactions.stop(request.transaction_id, charge_point_id=ctx.charge_point_id, stop=stop)
     if request.transaction_data:
@@ -140,9 +147,9 @@ def stop_transaction(request: call.StopTransaction, ctx: StationContext) -> call
         )
     elif outcome.first_stop:
         metrics.add_metric(name="EnergyDeliveredWh", unit=MetricUnit.NoUnit, value=float(outcome.transaction.energy_wh or 0))
-    if request.id_tag is None:
+    if id_tag is None:
         return call_result.StopTransaction()
-    record = services.id_tags.get(request.id_tag)
+    record = services.id_tags.get(id_tag)
     return call_result.StopTransaction(
         id_tag_info=_id_tag_info(_authorize(record, ctx, ignoring=request.transaction_id))
     )

@@ -4,7 +4,7 @@ One item per station (pk `CP#{id}`, sk `STATION`), kept small so that the Heartb
 StatusNotification updates on it cost one write unit:
 
 - registration   `chargePointId`, `registered`, `description`, `lenient`, `tariffId` (see tariffs.py: assigned
-                 with its reference count), `timeZone`, `passwordHash`
+                 with its reference count), `timeZone`, `idTagSuffixSeparator`, `passwordHash`
 - connection     `connectionId` (absent when disconnected), `connectedAt`, `sourceIp`, `disconnectedAt`;
                  `liveShard`, `liveKey` (the live index) exactly while `connectionId` is there
 - kind           `kind`, `kindKey` (the byKind index): set by the writes that may create the item
@@ -64,6 +64,7 @@ REGISTRATION_ATTRIBUTES: Mapping[str, str] = {
     "lenient": "lenient",
     "tariff_id": "tariffId",
     "time_zone": "timeZone",
+    "id_tag_suffix_separator": "idTagSuffixSeparator",
     "password_hash": "passwordHash",
 }
 """What an operator's registration sets (Station field -> attribute); the rest of the item is runtime state."""
@@ -114,6 +115,7 @@ def station_from_item(item: Mapping[str, Any]) -> Station:
         lenient=bool(item.get("lenient", False)),
         tariff_id=item.get("tariffId"),
         time_zone=item.get("timeZone"),
+        id_tag_suffix_separator=item.get("idTagSuffixSeparator"),
         password_hash=item.get("passwordHash"),
         boot_status=item.get("bootStatus"),
         boot=_optional_json(item.get("boot")),
