@@ -8,6 +8,7 @@ import base64
 import importlib.util
 import json
 import logging
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -24,7 +25,8 @@ from csms.ocpp.errors import ErrorCode
 from csms.ocpp.frames import CallError, CallResult
 from csms.ocpp.v16.actions import CENTRAL_SYSTEM_ACTIONS
 from csms.ocpp.v16.validation import parse_request
-from csms.operator.app import app
+from csms.operator import charge_points, id_tags, transactions
+from csms.operator.app import ON_DEMAND_ROUTERS, OnDemandRouter, app
 from csms.operator.command_examples import COMMAND_EXAMPLES
 from csms.runtime.observability import logger as csms_logger
 from csms.runtime.observability import metrics
@@ -859,6 +861,22 @@ def test_openapi_describes_each_action_and_its_request_body(api):
     assert reset_type["enum"] == ["Hard", "Soft"]
     for name, example in content["examples"].items():
         parse_request(name, example["value"])  # each example is a valid 1.6 request of its action
+
+
+def test_each_router_loaded_on_demand_is_loaded_for_exactly_its_own_paths():
+    for on_demand in ON_DEMAND_ROUTERS:
+        router = importlib.import_module(on_demand.module).router
+        assert {rule for rule, *_ in router._routes} == set(on_demand.paths), on_demand.module
+
+
+def test_loading_a_router_on_demand_never_changes_which_route_answers():
+    # No path of an on-demand router is one a router of the cold start, or another on-demand router, also matches.
+    cold_start = OnDemandRouter("cold start", tuple(rule for router in (charge_points.router, id_tags.router, transactions.router) for rule, *_ in router._routes))
+    for on_demand in ON_DEMAND_ROUTERS:
+        for template in on_demand.paths:
+            path = re.sub(r"<\w+>", "x", template)
+            assert not cold_start.serves(path), path
+            assert [other.module for other in ON_DEMAND_ROUTERS if other.serves(path)] == [on_demand.module]
 
 
 def test_swagger_ui_is_served_at_docs(api):

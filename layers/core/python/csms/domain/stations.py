@@ -92,6 +92,10 @@ def is_expected_transition(connector_id: int, previous: str | None, new: str) ->
     return source is not None and target in TRANSITIONS[source]
 
 
+class StationNotFound(LookupError):
+    """No station of that identity: never registered, or removed."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class ActiveSession:
     """The transaction in progress on a connector, as the station item points at it."""

@@ -1,25 +1,40 @@
 """The operator API: one Powertools HTTP API resolver (payload format 2.0) with request and response validation,
-a router per resource, the exception -> response table, `GET /openapi.json` and a Swagger UI at `/docs`."""
+a router per resource, the exception -> response table, `GET /openapi.json` and a Swagger UI at `/docs`.
+
+Routers whose imports are heavy (the OCPP message models for commands, the tariff models and the pricing
+engine for tariffs and CDRs) are included by the first request to one of their paths, and all of them for the
+OpenAPI document: a cold start pays only for what its request uses (issue 7: under 250 ms of imports).
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import importlib
 import json
+import re
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 from csms.ocpp.frames import decimal_to_json
 from csms.ocpp.json_limits import Problem, find_problem
-from csms.operator import cdrs, charge_points, commands, id_tags, tariffs, transactions
+from csms.operator import charge_points, id_tags, transactions
 from csms.operator.errors import install_error_responses
 from csms.operator.models import ErrorBody
 from csms.runtime.observability import metrics
+
+if TYPE_CHECKING:  # the OpenAPI models are imported when the document is asked for, not at every cold start
+    from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 OPENAPI_INFO: dict[str, Any] = {
     "title": "CSMS operator API",
@@ -34,18 +49,85 @@ OPENAPI_INFO: dict[str, Any] = {
 }
 
 
+@dataclass(frozen=True)
+class OnDemandRouter:
+    """A module's `router`, included when a request's path is one of `paths` (Powertools' `<name>` syntax; a test
+    checks they are exactly the router's)."""
+
+    module: str
+    paths: tuple[str, ...]
+    _pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # A path parameter never holds a `/`, as in Powertools' own matching.
+        alternatives = "|".join(re.sub(r"<\w+>", "[^/]+", re.escape(path)) for path in self.paths)
+        object.__setattr__(self, "_pattern", re.compile(f"(?:{alternatives})"))
+
+    def serves(self, path: str) -> bool:
+        return self._pattern.fullmatch(path) is not None
+
+
+ON_DEMAND_ROUTERS = (
+    OnDemandRouter(
+        "csms.operator.tariffs",
+        ("/tariffs", "/tariffs/<tariffId>", "/charge-points/<chargePointId>/tariff"),
+    ),
+    OnDemandRouter(
+        "csms.operator.cdrs",
+        ("/cdrs", "/cdrs/<cdrId>", "/cdrs/<cdrId>/corrections", "/transactions/<transactionId>/cdr"),
+    ),
+    OnDemandRouter(
+        "csms.operator.commands",
+        (
+            "/charge-points/<chargePointId>/commands",
+            "/charge-points/<chargePointId>/commands/<action>",
+            "/charge-points/<chargePointId>/connectors/<connectorId>/stop",
+            "/commands/<commandId>",
+        ),
+    ),
+)
+
+
+class OperatorApiResolver(APIGatewayHttpResolver):
+    """Powertools' HTTP API resolver, which includes the on-demand routers a request needs before resolving it,
+    and all of them before describing the API."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._included: set[str] = set()
+        self._including = threading.Lock()  # the local runtime serves requests on several threads
+
+    def include_on_demand(self, path: str | None) -> None:
+        """Include the on-demand routers that serve `path` (None: all of them), each once."""
+        for router in ON_DEMAND_ROUTERS:
+            if router.module in self._included or not (path is None or router.serves(path)):
+                continue
+            with self._including:
+                if router.module not in self._included:
+                    self.include_router(importlib.import_module(router.module).router)
+                    self._included.add(router.module)
+
+    def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+        self.include_on_demand(APIGatewayProxyEventV2(dict(event)).path)  # the path Powertools matches routes on
+        return super().resolve(event, context)
+
+    def get_openapi_schema(self, **options: Any) -> OpenAPI:
+        self.include_on_demand(None)
+        return super().get_openapi_schema(**options)
+
+
 def count_request(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
     metrics.add_metric(name="OperatorRequests", unit=MetricUnit.Count, value=1)
     return next_middleware(app)
 
 
-def create_app() -> APIGatewayHttpResolver:
-    app = APIGatewayHttpResolver(
+def create_app() -> OperatorApiResolver:
+    app = OperatorApiResolver(
         enable_validation=True,
         # DynamoDB's Decimals as JSON numbers (energy, charging limits), never as strings.
         serializer=partial(json.dumps, separators=(",", ":"), default=decimal_to_json),
     )
-    for router in (charge_points.router, id_tags.router, tariffs.router, cdrs.router, transactions.router, commands.router):
+    for router in (charge_points.router, id_tags.router, transactions.router):
         app.include_router(router)
     app.use(middlewares=[count_request])
     install_error_responses(app)

@@ -12,9 +12,9 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 
 from csms.adapters.dynamodb.keys import station_key
-from csms.commands.service import StationNotFound
 from csms.domain.passwords import hash_password
 from csms.domain.start_links import start_link
+from csms.domain.stations import StationNotFound
 from csms.operator.errors import InvalidValue, documented
 from csms.operator.models import ChargePointList, ChargePointRegistration, ChargePointSummary, ChargePointView, is_iana_zone
 from csms.operator.pagination import DEFAULT_PAGE_SIZE, KIND_INDEX_PAGE_KEY, Limit, NextToken, decode_token, encode_token

@@ -16,8 +16,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import PlainValidator
 
-from csms.commands.service import StationNotFound, send_command, send_local_list, wait_for
+from csms.commands.service import send_command, send_local_list, wait_for
 from csms.domain.commands import Command, CommandStatus
+from csms.domain.stations import StationNotFound
 from csms.ocpp.v16 import call
 from csms.ocpp.v16.actions import CENTRAL_SYSTEM_ACTIONS, Action
 from csms.operator.command_examples import COMMAND_EXAMPLES

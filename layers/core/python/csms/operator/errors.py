@@ -1,11 +1,18 @@
-"""Exceptions -> HTTP answers, as one table (Powertools looks handlers up along the exception's MRO, so the
-most specific entry wins). Every error body is an `ErrorBody` whose `message` says what went wrong."""
+"""Exceptions -> HTTP answers, as tables (Powertools looks handlers up along the exception's MRO, so the
+most specific entry wins). Every error body is an `ErrorBody` whose `message` says what went wrong.
+
+Two tables, for the cold start: `ERROR_RESPONSES` holds what any route may raise and is installed with the
+app; `on_demand_error_responses` holds the errors of the modules the API loads on demand (commands, tariffs,
+billing), and is built (importing them) only when an exception that no entry of the first one names reaches its
+`Exception` entry: a request that raises none of them never pays for those imports.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import cache
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
@@ -13,15 +20,17 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.metrics import MetricUnit
 
-from csms.adapters.dynamodb.tariffs import AssignmentConflict, TariffInUse, TariffNotFound
-from csms.billing.service import NoTariffApplies, NotCorrectable
-from csms.commands.service import NOT_CONNECTED, InvalidCommand, StationNotConnected, StationNotFound
 from csms.domain.commands import Command
-from csms.domain.tariffs.validation import TariffRejected
+from csms.domain.stations import StationNotFound
 from csms.ocpp.frames import plain_json
 from csms.operator.models import ErrorBody, FieldError
 from csms.operator.pagination import InvalidPageToken
 from csms.runtime.observability import logger, metrics
+
+if TYPE_CHECKING:  # imported by on_demand_error_responses, when one of them is raised
+    from csms.adapters.dynamodb.tariffs import TariffNotFound
+    from csms.commands.service import StationNotConnected
+    from csms.domain.tariffs.validation import TariffRejected
 
 
 class ResourceNotFound(LookupError):
@@ -66,6 +75,8 @@ def _station_not_connected(error: StationNotConnected) -> tuple[int, ErrorBody]:
 
 
 def _command_failed(error: CommandFailed) -> tuple[int, ErrorBody]:
+    from csms.commands.service import NOT_CONNECTED  # loaded by the command that failed
+
     command, failure = error.command, error.command.error or {}
     code = failure.get("code", "")
     if code == NOT_CONNECTED:  # its connection was gone when the CALL went out
@@ -113,6 +124,10 @@ def _invalid_request(error: RequestValidationError) -> tuple[int, ErrorBody]:
 
 
 def _unexpected(error: Exception) -> tuple[int, ErrorBody]:
+    for kind in type(error).__mro__:
+        describe = on_demand_error_responses().get(kind)
+        if describe is not None:
+            return describe(error)
     logger.exception("Operator API request failed")
     return HTTPStatus.INTERNAL_SERVER_ERROR, ErrorBody(message="Internal server error")
 
@@ -133,17 +148,9 @@ def _unknown_tariff(error: TariffNotFound) -> tuple[int, ErrorBody]:
 
 ERROR_RESPONSES: Mapping[type[Exception], Describe] = {
     StationNotFound: _station_not_found,
-    StationNotConnected: _station_not_connected,
-    InvalidCommand: lambda error: (HTTPStatus.BAD_REQUEST, ErrorBody(message=str(error))),
     InvalidPageToken: lambda error: (HTTPStatus.BAD_REQUEST, ErrorBody(message=str(error))),
     ResourceNotFound: lambda error: (HTTPStatus.NOT_FOUND, ErrorBody(message=str(error))),
-    TariffRejected: _tariff_rejected,
-    NotCorrectable: lambda error: (HTTPStatus.CONFLICT, ErrorBody(message=str(error))),
-    NoTariffApplies: lambda error: (HTTPStatus.CONFLICT, ErrorBody(message=str(error))),
     InvalidValue: _invalid_value,
-    TariffNotFound: _unknown_tariff,  # named by a charge point or id tag (a tariff route's own 404 is ResourceNotFound)
-    TariffInUse: lambda error: (HTTPStatus.CONFLICT, ErrorBody(message=str(error))),
-    AssignmentConflict: lambda error: (HTTPStatus.CONFLICT, ErrorBody(message="Changed concurrently: try again")),
     CommandFailed: _command_failed,
     CommandNotAnswered: _command_not_answered,
     RequestValidationError: _invalid_request,
@@ -151,6 +158,26 @@ ERROR_RESPONSES: Mapping[type[Exception], Describe] = {
     ServiceError: lambda error: (error.status_code, ErrorBody(message=error.msg)),
     Exception: _unexpected,
 }
+
+
+@cache
+def on_demand_error_responses() -> Mapping[type[Exception], Describe]:
+    """The errors of commands, tariffs and billing (see the module docstring)."""
+    from csms.adapters.dynamodb.tariffs import AssignmentConflict, TariffInUse, TariffNotFound
+    from csms.billing.service import NoTariffApplies, NotCorrectable
+    from csms.commands.service import InvalidCommand, StationNotConnected
+    from csms.domain.tariffs.validation import TariffRejected
+
+    return {
+        StationNotConnected: _station_not_connected,
+        InvalidCommand: lambda error: (HTTPStatus.BAD_REQUEST, ErrorBody(message=str(error))),
+        TariffRejected: _tariff_rejected,
+        NotCorrectable: lambda error: (HTTPStatus.CONFLICT, ErrorBody(message=str(error))),
+        NoTariffApplies: lambda error: (HTTPStatus.CONFLICT, ErrorBody(message=str(error))),
+        TariffNotFound: _unknown_tariff,  # named by a charge point or id tag (a tariff route's own 404 is ResourceNotFound)
+        TariffInUse: lambda error: (HTTPStatus.CONFLICT, ErrorBody(message=str(error))),
+        AssignmentConflict: lambda error: (HTTPStatus.CONFLICT, ErrorBody(message="Changed concurrently: try again")),
+    }
 
 
 def install_error_responses(app: APIGatewayHttpResolver) -> None:
