@@ -36,7 +36,7 @@ class FunctionSpec:
     """The global indexes (schema.py) it Queries: dynamodb:Query on exactly those."""
     consumes_table_stream: bool = False
     """Invoked by the table's stream (NEW_AND_OLD_IMAGES) through an event source mapping whose filter criteria
-    are `csms.billing.stream.FILTER_PATTERNS` (the local runtime applies the same)."""
+    are `csms.changes.reactions.FILTER_PATTERNS` (the local runtime applies the same)."""
     schedule_minutes: int | None = None
     """Invoked every so many minutes by an EventBridge schedule (locally: by the runtime), if set."""
 
@@ -123,7 +123,7 @@ GAUGES = FunctionSpec(
 
 TABLE_CHANGES = FunctionSpec(
     name="table_changes",
-    description="Table stream: a stopped transaction starts its BillingHandOff; an unmatched stop becomes UnmatchedStop",
+    description="Table stream: a stopped transaction starts its BillingHandOff; events to put and workflows to start are done",
     timeout_seconds=30,
     publishes_events=True,
     consumes_table_stream=True,

@@ -18,7 +18,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from csms.billing.stream import FILTER_PATTERNS
+from csms.changes.reactions import FILTER_PATTERNS
 from csms.gateway.authorizer import ORIGIN_HEADER
 from infra import metrics
 from infra.config import LOG_RETENTION_DAYS, CsmsConfig

@@ -23,7 +23,7 @@ from types import TracebackType
 from typing import Any, Self
 from urllib.parse import quote
 
-from csms.billing.stream import FILTER_PATTERNS as TABLE_STREAM_FILTER_PATTERNS
+from csms.changes.reactions import FILTER_PATTERNS as TABLE_STREAM_FILTER_PATTERNS
 from infra.manifest import FUNCTIONS, HTTP_API_FUNCTION, OCPP_PATH_PREFIX, FunctionSpec
 from infra.workflows import WORKFLOWS, WorkflowSpec
 from local.aws import ACCOUNT_ID, REGION

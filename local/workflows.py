@@ -11,13 +11,19 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import boto3
+from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEventException
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+from moto.stepfunctions.parser.asl.component.state.wait.wait_function.timestamp import Timestamp
+from moto.stepfunctions.parser.asl.eval.environment import Environment
 
+from csms.domain.clock import from_iso
+from csms.runtime.wiring import get_services
 from infra.manifest import FUNCTIONS
 from infra.workflows import WORKFLOWS, WorkflowSpec, definition_substitutions, render_definition
 from local.aws import ACCOUNT_ID, REGION
@@ -53,13 +59,17 @@ class LocalWorkflows:
 
     @contextmanager
     def lambda_tasks_in_process(self) -> Iterator[None]:
-        """While active, moto's Lambda task invocations run our handlers (see the module docstring)."""
-        original = lambda_eval_utils._invoke_lambda_function
+        """While active, moto's Lambda task invocations run our handlers (see the module docstring), and its Wait
+        states wait until their timestamp as the CSMS's clock tells it (`_seconds_until`)."""
+        original_invoke = lambda_eval_utils._invoke_lambda_function
+        original_wait = Timestamp._get_wait_seconds
         lambda_eval_utils._invoke_lambda_function = self._invoke
+        Timestamp._get_wait_seconds = _seconds_until  # type: ignore[method-assign, assignment]
         try:
             yield
         finally:
-            lambda_eval_utils._invoke_lambda_function = original
+            lambda_eval_utils._invoke_lambda_function = original_invoke
+            Timestamp._get_wait_seconds = original_wait  # type: ignore[method-assign]
 
     def _invoke(self, parameters: dict[str, Any], region: str, state_credentials: Any) -> dict[str, Any]:
         name = str(parameters["FunctionName"]).rsplit(":", 1)[-1]
@@ -76,3 +86,15 @@ class LocalWorkflows:
             }
         return {"StatusCode": 200, "ExecutedVersion": "$LATEST", "Payload": result}
 
+
+
+def _seconds_until(wait: Timestamp, env: Environment) -> int:
+    """A `Timestamp`/`TimestampPath` Wait's duration. moto compares the UTC timestamp with the naive *local* time
+    (hours off wherever TZ is not UTC) and truncates to whole seconds (a wait ends up to a second early): here it
+    is the CSMS's own clock, rounded up, so a workflow never acts before the moment it waits for."""
+    wait.string.eval(env=env)
+    text: str = env.stack.pop()
+    if not wait._is_valid_timestamp_pattern(text):
+        raise FailureEventException(wait._create_failure_event(env, text))
+    remaining = (from_iso(text) - get_services().clock.now()).total_seconds()
+    return max(0, math.ceil(remaining))

@@ -28,6 +28,8 @@ class EventType(StrEnum):
 
 class Source(StrEnum):
     BILLING = "csms.billing"
+    SESSIONS = "csms.sessions"
+    RESERVATIONS = "csms.reservations"
 
 
 @dataclass(frozen=True)

@@ -87,8 +87,8 @@ class Services:
         return CdrRepository(self.table)
 
     @cached_property
-    def billing_hand_off(self) -> Any:
-        """The Step Functions client that starts BillingHandOff executions."""
+    def step_functions(self) -> Any:
+        """The Step Functions client: starts and stops workflow executions."""
         return aws_session().client("stepfunctions")
 
     @cached_property

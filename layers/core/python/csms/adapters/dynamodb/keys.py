@@ -19,6 +19,11 @@
 | tariff (current)       | `TARIFFS`       | `TARIFF#{tariffId}`                         |                                    |
 | tariff version         | `TARIFF#{id}`   | `V#{effectiveAt}#{version:08d}`             |                                    |
 | CDR                    | `CDR#{cdrId}`   | `CDR`                                       | `CDRS`, `{end}#{cdrId}`            |
+| event to put           | its subject's   | `EVENT#{eventId}`                           |                                    |
+| workflow to start      | its subject's   | `RUN#{executionName}`                       |                                    |
+
+An event to put and a workflow to start live in the partition of what they are about (`TX#{id}`, ...), so the
+write that changes the subject can create them in the same transaction (follow_ups.py).
 
 The operator's listings and the gauges read two sparse, keys-only indexes instead of scanning the table
 (a Scan reads every meter value too, and the stack grants none):
@@ -72,6 +77,8 @@ TARIFF_PREFIX = "TARIFF#"
 TARIFF_VERSION_PREFIX = "V#"
 CDR_SK = "CDR"
 CDR_PREFIX = "CDR#"
+EVENT_PREFIX = "EVENT#"
+WORKFLOW_START_PREFIX = "RUN#"
 
 STATION_KIND = "STATION"
 ID_TAG_KIND = "IDTAG"
@@ -242,3 +249,14 @@ def connected_station_keys(charge_point_id: str) -> Key:
 
 def active_transaction_keys(transaction_id: int) -> Key:
     return live_keys(active_shards()[transaction_id % LIVE_SHARDS], f"{transaction_id:010d}")
+
+
+# --- follow-ups: an event to put, a workflow to start (follow_ups.py) -------------------------------
+
+
+def event_to_put_key(subject_pk: str, event_id: str) -> Key:
+    return key(subject_pk, f"{EVENT_PREFIX}{event_id}")
+
+
+def workflow_start_key(subject_pk: str, execution_name: str) -> Key:
+    return key(subject_pk, f"{WORKFLOW_START_PREFIX}{execution_name}")
