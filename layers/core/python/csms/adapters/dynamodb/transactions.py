@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -144,7 +145,14 @@ class TransactionRepository:
         return transaction_id_from_counter(int(response["Attributes"]["value"]))
 
     def create(
-        self, transaction_id: int, start: TransactionStart, *, answer: Authorization, claim_id_tag: bool, now: datetime
+        self,
+        transaction_id: int,
+        start: TransactionStart,
+        *,
+        answer: Authorization,
+        claim_id_tag: bool,
+        now: datetime,
+        optional_writes: Mapping[str, dict[str, Any]] | None = None,
     ) -> StartOutcome:
         """Store a started transaction, or find the one this same start already created.
 
@@ -152,6 +160,9 @@ class TransactionRepository:
         content, with the `answer` the station is given), the connector's session on the station item and, when
         `claim_id_tag`, the idTag's claim on it: items of this station and tag only, so starts at other stations
         never conflict with it. A replay gets the id and the answer of the first time.
+
+        `optional_writes`: more TransactWriteItems parts (by name) that belong with the start, such as its
+        follow-ups (follow_ups.py) or what it consumes; one whose condition fails is left out, the rest written.
         """
         started_at = to_iso(start.started_at)
         start_key = transaction_start_key(start.charge_point_id, start.fingerprint)
@@ -195,6 +206,8 @@ class TransactionRepository:
         }
         if claim_id_tag:
             writes["claim"] = IdTagRepository.claim_transaction_update(self._table.name, start.id_tag, transaction_id, started_at)
+        optional = {"claim", "session", *(optional_writes or {})}
+        writes.update(optional_writes or {})
         while True:
             failed = self._transact(writes)
             if not failed:
@@ -203,10 +216,10 @@ class TransactionRepository:
                 existing = self._table.get_item(Key=start_key, ConsistentRead=True)["Item"]
                 first_answer = _answer_from_value(existing["answer"]) if "answer" in existing else None
                 return StartOutcome(int(existing["transactionId"]), replayed_answer=first_answer, replay=True)
-            if not failed <= {"claim", "session"}:
+            if not failed <= optional:
                 raise RuntimeError(f"StartTransaction write refused: {sorted(failed)}")
-            # The idTag was deleted since it was read, or the station by its operator while connected: the
-            # transaction is stored all the same, without what failed.
+            # The idTag was deleted since it was read, or the station by its operator while connected, or an optional
+            # part found what it writes changed: the transaction is stored all the same, without what failed.
             for name in failed:
                 del writes[name]
 
