@@ -3,9 +3,10 @@
 - counter      `value`: atomic ADD gives the next transactionId; `firstMonth` (`yyyy-mm`): where the
                listing of all transactions ends
 - transaction  `transactionId`, `chargePointId`, `connectorId`, `idTag`, `meterStart`, `startedAt`,
-               `authorizationStatus`, `reservationId`?, `createdAt`; once stopped `meterStop`, `stoppedAt`,
-               `stopReason`, `stopIdTag`?, `energyWh`; the newest reading `lastMeterWh`, `lastMeterAt`; once billed
-               `cdrId`, `tariffId`, `tariffVersion` (the version in force at `createdAt`).
+               `authorizationStatus`, `reservationId`?, `limits`? (SessionLimits.to_json), `createdAt`; once
+               stopped `meterStop`, `stoppedAt`, `stopReason`, `stopIdTag`?, `energyWh`; the newest reading
+               `lastMeterWh`, `lastMeterAt`; once billed `cdrId`, `tariffId`, `tariffVersion` (the version in
+               force at `createdAt`).
                Indexed by station (newest last) and by the month it was recorded (byKind); in the live index
                (`liveShard`, `liveKey`) until its stop. Its connector's `session_{n}` entry on the station item
                points at it while it is active.
@@ -60,6 +61,7 @@ from csms.adapters.dynamodb.stations import session_attribute, session_value
 from csms.adapters.dynamodb.values import to_item_value
 from csms.domain.authorization import Authorization
 from csms.domain.clock import from_iso, to_iso
+from csms.domain.limits import SessionLimits
 from csms.domain.metering import RecordedMeterValue
 from csms.domain.stations import ActiveSession
 from csms.domain.transactions import (
@@ -116,6 +118,7 @@ def transaction_from_item(item: dict[str, Any]) -> Transaction:
             started_at=from_iso(item["startedAt"]),
             reservation_id=optional_int("reservationId"),
             authorization_status=item.get("authorizationStatus", ""),
+            limits=SessionLimits.from_json(item["limits"]) if item.get("limits") else None,
         ),
         stop=stop,
         last_meter_wh=Decimal(item["lastMeterWh"]) if item.get("lastMeterWh") is not None else None,
@@ -182,6 +185,8 @@ class TransactionRepository:
         }
         if start.reservation_id is not None:
             transaction_item["reservationId"] = start.reservation_id
+        if start.limits is not None and not start.limits.empty:
+            transaction_item["limits"] = to_item_value(start.limits.to_json())
         session = ActiveSession(
             transaction_id=transaction_id, connector_id=start.connector_id, id_tag=start.id_tag, started_at=start.started_at
         )
