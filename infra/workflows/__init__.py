@@ -81,8 +81,28 @@ BILLING_HAND_OFF = WorkflowSpec(
     puts_events=True,
 )
 
-WORKFLOWS: tuple[WorkflowSpec, ...] = (SEND_COMMAND, BILLING_HAND_OFF)
-"""Reservation expiry and session limits come with their issues."""
+RESERVATION_EXPIRY = WorkflowSpec(
+    name="ReservationExpiry",
+    definition="reservation_expiry.asl.json",
+    description="An accepted reservation: wait until its expiryDate, then mark it Expired if still Accepted",
+    invokes=("reservations",),
+    started_by=("table_changes",),  # a workflow_start_item written with the reservation's acceptance
+)
+
+RESERVATION_START = WorkflowSpec(
+    name="ReservationStart",
+    definition="reservation_start.asl.json",
+    description="A reservation with a startAt: send its ReserveNow a lead time before, record a failure as Refused",
+    invokes=("reservations", "command"),
+    started_by=("table_changes",),  # a workflow_start_item written with the Scheduled reservation
+    # As SendCommand: the answer arrives on $default; a queued command that finds its station gone fails in
+    # whichever function pumped the outbox.
+    task_responses_from=("message",),
+    task_failures_from=("command", "api"),
+)
+
+WORKFLOWS: tuple[WorkflowSpec, ...] = (SEND_COMMAND, BILLING_HAND_OFF, RESERVATION_EXPIRY, RESERVATION_START)
+"""Session limits come with their issue."""
 
 
 def function_arn_placeholder(function_name: str) -> str:

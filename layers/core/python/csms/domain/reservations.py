@@ -160,6 +160,10 @@ class ConnectorZeroNotSupported(ReservationRefused):
     """409: connector 0 on a station whose ReserveConnectorZeroSupported is not true (§5.13)."""
 
 
+class NotCancellable(ReservationRefused):
+    """409: the reservation is no longer to happen, or its ReserveNow is on its way (the answer decides)."""
+
+
 def station_zone(time_zone: str | None) -> ZoneInfo:
     return ZoneInfo(time_zone or DEFAULT_TIME_ZONE)
 
