@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 from http import HTTPStatus
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -114,11 +114,11 @@ def create_reservation(request: Annotated[ReservationRequest, Body()], services:
         return _created(reservation)
     context = reservation_context(reservation)
     command = send_command(services, reservation.charge_point_id, Action.RESERVE_NOW, reservation.reserve_now, context=context)
-    answer = _answer(services, command, started, reservation_id=reservation.reservation_id)
-    status = answer["status"]
+    answered = _answered(services, command, started, reservation_id=reservation.reservation_id)
+    status = (answered.response or {})["status"]
     if status != "Accepted":
         raise StationDeclined(
-            command,
+            answered,
             HTTPStatus.CONFLICT,
             f"Charge point {reservation.charge_point_id} answered ReserveNow with {status}: nothing is reserved",
         )
@@ -202,12 +202,13 @@ def cancel_reservation(reservation_id: ReservationId, services: ServicesDependen
     if not rules.may_become(reservation.status, ReservationStatus.CANCELLED):
         raise NotCancellable(f"Reservation {reservation_id} is {reservation.status}: there is nothing to cancel")
     command = send_command(services, reservation.charge_point_id, Action.CANCEL_RESERVATION, {"reservationId": reservation_id})
-    answer = _answer(services, command, started, reservation_id=reservation_id)
-    if answer["status"] != "Accepted":
+    answered = _answered(services, command, started, reservation_id=reservation_id)
+    status = (answered.response or {})["status"]
+    if status != "Accepted":
         raise StationDeclined(
-            command,
+            answered,
             HTTPStatus.BAD_GATEWAY,
-            f"Charge point {reservation.charge_point_id} answered CancelReservation with {answer['status']}: "
+            f"Charge point {reservation.charge_point_id} answered CancelReservation with {status}: "
             "the reservation stays",
             reservation_id=reservation_id,
         )
@@ -231,14 +232,15 @@ def _connector_zero_supported(services: Services, station: Station) -> bool:
     configuration = services.station_config.configuration(station.charge_point_id)
     if configuration is None or (key not in configuration.keys and key not in configuration.unknown_keys):
         command = send_command(services, station.charge_point_id, Action.GET_CONFIGURATION, {"key": [key]})
-        _answer(services, command, time.monotonic())  # its effect stores what the station reported
+        _answered(services, command, time.monotonic())  # its effect stores what the station reported
         configuration = services.station_config.configuration(station.charge_point_id)
     value = configuration.keys.get(key) if configuration else None
     return rules.connector_zero_supported(value.value if value else None)
 
 
-def _answer(services: Services, command: Command, started: float, *, reservation_id: int | None = None) -> dict[str, Any]:
-    """The station's answer within what is left of the request's wait (a request may send two commands)."""
+def _answered(services: Services, command: Command, started: float, *, reservation_id: int | None = None) -> Command:
+    """The command once the station answered it, within what is left of the request's wait (a request may send
+    two commands): 504 without an answer, 502 for a CALLERROR (409 if the station was gone)."""
     seconds = max(0.0, services.settings.command_wait_seconds - (time.monotonic() - started))
     outcome = wait_for(services, command.command_id, seconds=seconds)
     if not outcome.done or outcome.status is CommandStatus.TIMED_OUT:
@@ -247,7 +249,7 @@ def _answer(services: Services, command: Command, started: float, *, reservation
         raise CommandNotAnswered(outcome, seconds, outcome_at=look_at, reservation_id=reservation_id)
     if outcome.status is CommandStatus.FAILED:
         raise CommandFailed(outcome)
-    return outcome.response or {}
+    return outcome
 
 
 def _created(reservation: Reservation) -> ReservationView:
