@@ -50,6 +50,10 @@ class WorkflowSpec:
     """Direct DynamoDB service integrations of its states."""
     puts_events: bool = False
     """Whether its states put events on the CSMS bus directly (EventBridge service integration)."""
+    restartable: bool = True
+    """Every state is safe to run again from the start (conditional writes, deterministic names, absolute Wait
+    timestamps): an execution the local runtime was running when it stopped is started again when it restarts,
+    as a redrive would on AWS."""
 
     @property
     def definition_path(self) -> Path:
@@ -70,6 +74,7 @@ SEND_COMMAND = WorkflowSpec(
     # in whichever function pumped the outbox.
     task_responses_from=("message",),
     task_failures_from=("command", "api"),
+    restartable=False,  # its first state sends a command: run again, it would send a second one
 )
 
 BILLING_HAND_OFF = WorkflowSpec(
