@@ -104,6 +104,9 @@ RESERVATION_START = WorkflowSpec(
     # whichever function pumped the outbox.
     task_responses_from=("message",),
     task_failures_from=("command", "api"),
+    # Restartable: run again before its answer was recorded, it sends the ReserveNow again under the same
+    # reservationId, which the station takes as the same reservation (§5.13: that id's reservation is replaced);
+    # once it is no longer Scheduled its claim sends nothing.
 )
 
 WORKFLOWS: tuple[WorkflowSpec, ...] = (SEND_COMMAND, BILLING_HAND_OFF, RESERVATION_EXPIRY, RESERVATION_START)

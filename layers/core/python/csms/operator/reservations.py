@@ -121,6 +121,7 @@ def create_reservation(request: Annotated[ReservationRequest, Body()], services:
             answered,
             HTTPStatus.CONFLICT,
             f"Charge point {reservation.charge_point_id} answered ReserveNow with {status}: nothing is reserved",
+            reservation_id=reservation.reservation_id,  # the id its ReservationRefused event carries
         )
     recorded = services.reservations.get(reservation.reservation_id)
     if recorded is None:  # its station was removed while it answered
