@@ -127,6 +127,7 @@ def test_a_reservation_the_station_refuses_is_409_with_its_answer_and_leaves_not
     assert answer.json["response"] == {"status": refusal} and refusal in answer.json["message"]
     (sent,) = [message for _, message in stations.sent if message[2] == "ReserveNow"]
     reservation_id = sent[3]["reservationId"]
+    assert answer.json["reservationId"] == reservation_id  # the id its ReservationRefused event carries
     assert station.get(f"/reservations/{reservation_id}").status == 404
     assert hold(services) is None
     assert station.get("/reservations", chargePointId="CP1").json["items"] == []
