@@ -116,14 +116,11 @@ class LocalConfig:
             "POWERTOOLS_METRICS_DISABLED": "false" if self.metrics else "true",
             "LOG_LEVEL": self.log_level,
             "EVENT_BUS_NAME": LOCAL_EVENT_BUS,
-        } | self.station_url_environment()
-
-    def station_url_environment(self) -> dict[str, str]:
-        """STATION_URL, shown by the console to say where stations connect: known here only for a fixed port (port 0,
-        as tests use, is chosen when the gateway listens, after the functions read their settings)."""
-        if not self.ws_port:
-            return {}
-        return {"STATION_URL": f"ws://{self.host}:{self.ws_port}{OCPP_PATH_PREFIX}"}
+        } | (
+            # Where stations connect, for the console's instructions: known only for a fixed port (port 0, as tests
+            # use, is chosen when the gateway listens, after the functions have read their settings).
+            {"STATION_URL": f"ws://{self.host}:{self.ws_port}{OCPP_PATH_PREFIX}"} if self.ws_port else {}
+        )
 
 
 class LocalRuntime:

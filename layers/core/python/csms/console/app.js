@@ -28,6 +28,7 @@ let cleanup = null;
 async function show() {
   if (cleanup) cleanup();
   cleanup = null;
+  replace(document.getElementById("notices")); // what was said on the previous page stays there
   const [path = "/network"] = location.hash.slice(1).split("?");
   const main = document.getElementById("main");
   const route = ROUTES.find(([pattern]) => pattern.test(path || "/network"));

@@ -22,6 +22,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from csms.operator.errors import ResourceNotFound
 from csms.operator.parameters import ServicesDependency
+from csms.runtime.settings import Settings
 
 router = Router()
 
@@ -34,10 +35,10 @@ CONTENT_TYPES = {
 }
 
 
-def content_security_policy(sign_in_origin: str | None) -> str:
-    """Scripts and styles from this origin only; the sign-in provider's endpoints are the one other place the
-    pages may call (its discovery document and token endpoint)."""
-    connect = "'self'" + (f" {sign_in_origin} https:" if sign_in_origin else "")
+def content_security_policy(*, signs_in: bool) -> str:
+    """Scripts and styles from this origin only. A console that signs in also calls the provider's discovery
+    document and token endpoint, whose host (a Cognito domain) is not the issuer's: any https origin then."""
+    connect = "'self' https:" if signs_in else "'self'"
     return (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
         f"connect-src {connect}; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
@@ -54,7 +55,7 @@ def _assets() -> dict[str, tuple[str, str]]:
     }
 
 
-def _asset_response(name: str, issuer: str | None) -> Response[str]:
+def _asset_response(name: str, *, signs_in: bool) -> Response[str]:
     asset = _assets().get(name)
     if asset is None:
         raise ResourceNotFound(f"The console has no file {name}")
@@ -65,31 +66,35 @@ def _asset_response(name: str, issuer: str | None) -> Response[str]:
         body=text,
         headers={
             "Cache-Control": "no-cache",
-            "Content-Security-Policy": content_security_policy(issuer),
+            "Content-Security-Policy": content_security_policy(signs_in=signs_in),
             "X-Content-Type-Options": "nosniff",
             "Referrer-Policy": "no-referrer",
         },
     )
 
 
+def _sign_in(settings: Settings) -> dict[str, str] | None:
+    if settings.console_jwt_issuer and settings.console_client_id:
+        return {"issuer": settings.console_jwt_issuer, "clientId": settings.console_client_id}
+    return None
+
+
 @router.get("/console", include_in_schema=False)
 def console_root() -> Response[str]:
     # Relative module URLs resolve against the directory: /console/ rather than /console.
-    return Response(status_code=HTTPStatus.FOUND, content_type=content_types.TEXT_PLAIN, body="", headers={"Location": "/console/"})
+    return Response(
+        status_code=HTTPStatus.FOUND, content_type=content_types.TEXT_PLAIN, body="", headers={"Location": "/console/"}
+    )
 
 
 @router.get("/console/", include_in_schema=False)
 def console_page(services: ServicesDependency) -> Response[str]:
-    return _asset_response("index.html", services.settings.console_jwt_issuer)
+    return _asset_response("index.html", signs_in=_sign_in(services.settings) is not None)
 
 
 @router.get("/console/config.json", include_in_schema=False)
 def console_config(services: ServicesDependency) -> Response[str]:
-    settings = services.settings
-    sign_in = None
-    if settings.console_jwt_issuer and settings.console_client_id:
-        sign_in = {"issuer": settings.console_jwt_issuer, "clientId": settings.console_client_id}
-    body = {"signIn": sign_in, "stationUrl": settings.station_url}
+    body = {"signIn": _sign_in(services.settings), "stationUrl": services.settings.station_url}
     return Response(
         status_code=HTTPStatus.OK,
         content_type=content_types.APPLICATION_JSON,
@@ -100,4 +105,4 @@ def console_config(services: ServicesDependency) -> Response[str]:
 
 @router.get("/console/<asset>", include_in_schema=False)
 def console_asset(asset: str, services: ServicesDependency) -> Response[str]:
-    return _asset_response(asset, services.settings.console_jwt_issuer)
+    return _asset_response(asset, signs_in=_sign_in(services.settings) is not None)
