@@ -76,7 +76,7 @@ def test_an_id_tag_created_in_the_console_authorizes_at_the_station(browser: Web
 
 
 def test_a_remote_stop_from_the_station_page_stops_the_session(browser: WebDriver, live: LiveRuntime):
-    call_api(live, "PUT", "/charge-points/STOP-1", {"description": "Car park, level -1", "timeZone": "Europe/Paris"})
+    call_api(live, "PUT", "/charge-points/STOP-1", {"description": "Car park, level -1"})
     call_api(live, "PUT", "/id-tags/STOP-DRIVER", {"status": "Accepted"})
     station = connect(live, "STOP-1")
     live.run(station.boot())
@@ -88,7 +88,17 @@ def test_a_remote_stop_from_the_station_page_stops_the_session(browser: WebDrive
     wait_for(browser, lambda b: f"Session {transaction_id}" in text_of(b, connector))
     assert text_of(browser, f"{connector} [data-power]") == "7.4 kW"
     assert text_of(browser, f"{connector} [data-energy]") == "2.50 kWh"
-    assert "Europe/Paris" in text_of(browser, "main")  # times in the station's zone, named
+
+    # Its registration from the page: times then follow the station's zone, named.
+    save = "//button[text()='Save registration']"
+    browser.find_element(By.NAME, "timeZone").send_keys("Europe/Paris")
+    browser.find_element(By.XPATH, save).click()
+    assert "Registration of STOP-1 saved." in notice(browser, "Registration")
+    wait_for(browser, lambda b: "Europe/Paris" in text_of(b, f"{connector} time"))
+    browser.find_element(By.NAME, "timeZone").clear()
+    browser.find_element(By.NAME, "timeZone").send_keys("Mars/Olympus_Mons")
+    browser.find_element(By.XPATH, save).click()
+    assert "unknown time zone 'Mars/Olympus_Mons'" in notice(browser, "Mars")  # the API's words, not a stack trace
     screenshot(browser, "station")
 
     browser.find_element(By.XPATH, "//button[text()='Stop connector 1']").click()

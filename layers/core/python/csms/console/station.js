@@ -28,9 +28,10 @@ export async function render(main, [chargePointId]) {
   const configurationBox = h("section", { "aria-labelledby": "configuration-title" });
   const profilesBox = h("section", { "aria-labelledby": "profiles-title" });
   const historyBox = h("section", { "aria-labelledby": "history-title" });
+  const registrationBox = h("section", { "aria-labelledby": "registration-title" });
   replace(main,
     h("p", { class: "crumbs" }, h("a", { href: "#/network" }, "Network"), " / ", chargePointId),
-    header, connectorsBox, commandBox, configurationBox, profilesBox, historyBox);
+    header, connectorsBox, commandBox, registrationBox, configurationBox, profilesBox, historyBox);
 
   let station = null;
 
@@ -190,6 +191,33 @@ export async function render(main, [chargePointId]) {
         : empty("No command sent to this station yet."));
   }
 
+  // PUT /charge-points/{id}: fields sent are changed, the others kept (the password is never shown, nor sent here).
+  async function drawRegistration() {
+    const tariffs = await get(withQuery("/tariffs", { limit: 100 })).catch(() => ({ items: [] }));
+    const description = h("input", { name: "description", value: station.description || "", maxlength: 500 });
+    const zone = h("input", { name: "timeZone", value: station.timeZone || "", placeholder: "Europe/Paris", maxlength: 64 });
+    const tariff = h("select", { name: "tariffId" }, h("option", { value: "" }, "— the network's default"),
+      tariffs.items.map((item) => h("option", { value: item.tariffId, selected: item.tariffId === station.tariffId }, item.tariffId)));
+    const lenient = h("select", { name: "lenient" }, [["false", "no"], ["true", "yes"]]
+      .map(([value, label]) => h("option", { value, selected: String(station.lenient) === value }, label)));
+    const form = h("form", {
+      class: "card grid-form",
+      onsubmit: async (event) => {
+        event.preventDefault();
+        const body = {
+          description: description.value.trim() || null, timeZone: zone.value.trim() || null, tariffId: tariff.value || null,
+          lenient: lenient.value === "true",
+        };
+        if (await act(() => api("PUT", path, body), `Registration of ${chargePointId} saved.`)) refresh();
+      },
+    },
+    h("h2", { id: "registration-title" }, "Registration"),
+    field("Description", description), field("Time zone (IANA)", zone, "Times on these pages and tariff hours follow it; UTC when empty"),
+    field("Tariff", tariff, "Unless the driver's id tag names one"), field("Lenient", lenient, "Answer schema violations instead of refusing them"),
+    h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "Save registration")));
+    replace(registrationBox, form);
+  }
+
   let first = true;
   async function refresh({ configuration = false } = {}) {
     try {
@@ -203,7 +231,7 @@ export async function render(main, [chargePointId]) {
     drawHeader();
     drawConnectors(await sessionsOf(station));
     offline.hidden = station.connected;
-    if (first) await drawCommands();
+    if (first) await Promise.all([drawCommands(), drawRegistration()]);
     if (first || configuration) drawConfiguration();
     drawProfiles();
     await drawHistory();
