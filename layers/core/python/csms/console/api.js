@@ -15,7 +15,10 @@ export function describeError(status, body) {
   if (!body || typeof body !== "object") return `The API answered ${status} without an explanation.`;
   const parts = [body.message || `The API answered ${status}.`];
   if (Array.isArray(body.errors)) {
-    for (const error of body.errors) parts.push(`${error.location}: ${error.message}`);
+    for (const error of body.errors) {
+      const words = `${error.location}: ${error.message}`;
+      if (!parts[0].includes(words)) parts.push(words); // the message often says it already
+    }
   }
   if (body.code) parts.push(`The station answered ${body.code}${body.description ? `: ${body.description}` : ""}.`);
   return parts.join(" ");
