@@ -48,7 +48,7 @@ export function cdrBreakdown(cdr, zone) {
 }
 
 function valuesTable(points, zone) {
-  return h("details", {}, h("summary", {}, `These ${points.length} points as a table (the first is the start, at meterStart)`),
+  return h("details", {}, h("summary", {}, `These ${points.length} points as a table`),
     table(["Time", "Power", "Energy delivered", "SoC"], points.map((point) => h("tr", {},
       h("td", {}, timeText(point.at.toISOString(), zone)), h("td", {}, kW(point.powerW)), h("td", {}, kWh(point.energyWh)),
       h("td", {}, point.soc === null ? "—" : `${point.soc} %`)))));
