@@ -16,7 +16,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from csms.ocpp.frames import decimal_to_json
 from csms.ocpp.json_limits import Problem, find_problem
-from csms.operator import cdrs, charge_points, commands, id_tags, reservations, tariffs, transactions
+from csms.operator import cdrs, charge_points, commands, console, id_tags, reservations, tariffs, transactions
 from csms.operator.errors import install_error_responses
 from csms.operator.models import ErrorBody
 from csms.runtime.observability import metrics
@@ -51,6 +51,7 @@ def create_app() -> APIGatewayHttpResolver:
         commands.router,
     ):  # fmt: skip
         app.include_router(router)
+    app.include_router(console.router)  # the pages, served beside the API they call
     app.use(middlewares=[count_request])
     install_error_responses(app)
 

@@ -59,6 +59,13 @@ class Settings(BaseModel):
     reservation_start_state_machine_arn: str | None = None
     """The ReservationStart workflow (set on the functions that start it)."""
 
+    station_url: str | None = None
+    """Where stations connect (ws(s)://.../ocpp/), for the operator console's instructions."""
+    console_jwt_issuer: str | None = None
+    """The OpenID Connect issuer the operator console signs in with (when the operator API takes JWTs)."""
+    console_client_id: str | None = None
+    """The console's OAuth 2.0 client at that issuer (authorization code with PKCE; its id token is the bearer)."""
+
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
         environ = os.environ if environ is None else environ
