@@ -41,6 +41,7 @@ from itertools import groupby
 
 from csms.domain.priorities import DEFAULT_PRIORITY
 from csms.domain.sites import MIN_CHARGING_CURRENT_A, Site
+from csms.domain.stations import Station
 from csms.ocpp.v16.enums import ChargingRateUnitType
 
 LIMIT_STEP = Decimal("0.1")
@@ -337,3 +338,21 @@ def _tenths_down(amperes: Decimal) -> int:
 
 def _tenths_up(amperes: Decimal) -> int:
     return int((amperes * _TENTHS).to_integral_value(rounding=ROUND_CEILING))
+
+
+def charging_sessions(site: Site, stations: Iterable[Station]) -> list[ChargingSession]:
+    """The sessions in progress at the site's stations, as their station items point at them (from StartTransaction
+    to StopTransaction), with the priority bound at their start; nothing measured or allocated yet."""
+    members = set(site.charge_point_ids)
+    return [
+        ChargingSession(
+            charge_point_id=station.charge_point_id,
+            connector_id=session.connector_id,
+            transaction_id=session.transaction_id,
+            priority=session.priority,
+            arrived_at=session.started_at,
+        )
+        for station in stations
+        if station.charge_point_id in members
+        for session in station.active_sessions
+    ]

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from typing import Literal
 
 from csms.domain.stations import STATION_CONNECTOR
 
@@ -28,7 +29,8 @@ DEFAULT_SAFE_CURRENT_A = MIN_CHARGING_CURRENT_A
 """What a session may draw before the CSMS's profile reaches its station (the TxDefaultProfile sent at boot):
 the least a car charges with, so a session that starts while the CSMS cannot reach the station starts low."""
 
-PHASES = (1, 3)
+Phases = Literal[1, 3]
+"""A supply is single- or three-phase."""
 
 
 class SiteRejected(ValueError):
@@ -62,7 +64,7 @@ class ConnectorSetting:
     charge_point_id: str
     connector_id: int
     max_current_a: Decimal | None = None
-    phases: int | None = None
+    phases: Phases | None = None
     """1: a single-phase socket or car on a three-phase site."""
 
 
@@ -72,7 +74,7 @@ class Site:
     name: str
     max_current_a: Decimal
     """The grid connection's limit, amperes per phase."""
-    phases: int
+    phases: Phases
     voltage_v: Decimal
     """Phase-to-neutral (230 in Europe): W = A × V × phases."""
     charge_point_ids: tuple[str, ...]
@@ -104,7 +106,7 @@ class Site:
         setting = self._settings.get((charge_point_id, connector_id))
         return setting.max_current_a if setting else None
 
-    def connector_phases(self, charge_point_id: str, connector_id: int) -> int:
+    def connector_phases(self, charge_point_id: str, connector_id: int) -> Phases:
         """The phases a session on the connector draws on: its own setting, else its station's, else the site's."""
         for key in ((charge_point_id, connector_id), (charge_point_id, STATION_CONNECTOR)):
             setting = self._settings.get(key)

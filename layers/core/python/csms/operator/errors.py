@@ -13,10 +13,12 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.metrics import MetricUnit
 
+from csms.adapters.dynamodb.sites import NotRegistered, SiteBusy
 from csms.adapters.dynamodb.tariffs import AssignmentConflict, TariffInUse, TariffNotFound
 from csms.billing.service import NoTariffApplies, NotCorrectable
 from csms.commands.service import NOT_CONNECTED, InvalidCommand, StationNotConnected, StationNotFound
 from csms.domain.commands import Command
+from csms.domain.sites import MembershipConflict, SiteRejected
 from csms.domain.tariffs.validation import TariffRejected
 from csms.ocpp.frames import plain_json
 from csms.operator.models import ErrorBody, FieldError
@@ -56,7 +58,7 @@ class CommandNotAnswered(Exception):
 Describe = Callable[[Any], tuple[int, ErrorBody]]
 
 
-def _station_not_found(error: StationNotFound) -> tuple[int, ErrorBody]:
+def _station_not_found(error: StationNotFound | NotRegistered) -> tuple[int, ErrorBody]:
     message = f"Unknown charge point {error}: register it with PUT /charge-points/{error}"
     return HTTPStatus.NOT_FOUND, ErrorBody(message=message)
 
@@ -127,6 +129,10 @@ def _invalid_value(error: InvalidValue) -> tuple[int, ErrorBody]:
     return HTTPStatus.BAD_REQUEST, ErrorBody(message=f"Invalid request: {error.location}: {error}", errors=[problem])
 
 
+def _site_rejected(error: SiteRejected) -> tuple[int, ErrorBody]:
+    return _invalid_value(InvalidValue(f"body.{error.location}", str(error)))
+
+
 def _unknown_tariff(error: TariffNotFound) -> tuple[int, ErrorBody]:
     return HTTPStatus.BAD_REQUEST, ErrorBody(message=f"Unknown tariff {error}: create it with PUT /tariffs/{error}")
 
@@ -144,6 +150,10 @@ ERROR_RESPONSES: Mapping[type[Exception], Describe] = {
     TariffNotFound: _unknown_tariff,  # named by a charge point or id tag (a tariff route's own 404 is ResourceNotFound)
     TariffInUse: lambda error: (HTTPStatus.CONFLICT, ErrorBody(message=str(error))),
     AssignmentConflict: lambda error: (HTTPStatus.CONFLICT, ErrorBody(message="Changed concurrently: try again")),
+    SiteRejected: _site_rejected,
+    NotRegistered: _station_not_found,  # named by a site
+    MembershipConflict: lambda error: (HTTPStatus.CONFLICT, ErrorBody(message=str(error))),
+    SiteBusy: lambda error: (HTTPStatus.CONFLICT, ErrorBody(message=f"Site {error} is being changed by another request: retry")),
     CommandFailed: _command_failed,
     CommandNotAnswered: _command_not_answered,
     RequestValidationError: _invalid_request,
@@ -173,9 +183,10 @@ def _responder(describe: Describe) -> Callable[[Exception], Response[dict[str, A
 
 _ERROR_DESCRIPTIONS: Mapping[int, str] = {
     400: "Bad request: an OCPP payload or action the central system cannot send, an invalid tariff (each OCPI path at "
-    "fault in `errors`), or a bad nextToken",
+    "fault in `errors`), a site definition at fault (the field in `errors`), or a bad nextToken",
     404: "Not found",
-    409: "The charge point is not connected, the tariff is still assigned, or the CDR cannot be corrected",
+    409: "The charge point is not connected, the tariff is still assigned, the CDR cannot be corrected, or a station "
+    "would be in two sites or circuits",
     422: "The request does not match this API's schema",
     502: "The charge point answered CALLERROR (code and description given) or an answer that breaks the 1.6 schema",
     504: "The charge point did not answer in time; the command stays recorded (GET /commands/{commandId})",

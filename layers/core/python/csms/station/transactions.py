@@ -11,6 +11,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from csms.domain.authorization import Authorization, IdTagRecord, authorize
 from csms.domain.clock import to_iso
 from csms.domain.metering import energy_wh, import_register_wh
+from csms.domain.priorities import session_priority
 from csms.domain.transactions import TransactionStart, TransactionStop
 from csms.ocpp.router import ActionRouter
 from csms.ocpp.v16 import call, call_result, datatypes
@@ -64,6 +65,7 @@ def start_transaction(request: call.StartTransaction, ctx: StationContext) -> ca
         started_at=request.timestamp,
         reservation_id=request.reservation_id,
         authorization_status=authorization.status,
+        priority=session_priority(None, record.priority if record else None),
     )
     claim = record is not None and authorization.accepted
     outcome = services.transactions.create(
