@@ -81,7 +81,8 @@ def test_when_the_minimums_do_not_fit_the_latest_arrival_of_the_lowest_priority_
     sessions = [a_session("CP1", minute=0), a_session("CP2", minute=5), a_session("CP3", minute=9), a_session("CP4", priority=1, minute=20)]
     result = allocate(a_site(20), sessions)
     assert currents(result) == {"CP1": D(6), "CP2": D(6), "CP3": D(0), "CP4": D(8)}
-    assert result.of("CP3", 1).paused and result.of("CP3", 1).bound is Bound.SITE
+    paused = _by_key(result)[("CP3", 1)]
+    assert paused.paused and paused.bound is Bound.SITE
 
 
 def test_none_fit_when_the_site_is_below_two_minimums():
@@ -298,6 +299,10 @@ def cases() -> list[tuple[Site, list[ChargingSession], SiteAllocation]]:
     return [(site, sessions, allocate(site, sessions)) for site, sessions in generated]
 
 
+def key(session: ChargingSession) -> tuple[str, int]:
+    return (session.charge_point_id, session.connector_id)
+
+
 def _by_key(result: SiteAllocation):
     return {(a.charge_point_id, a.connector_id): a for a in result.allocations}
 
@@ -308,7 +313,7 @@ def test_no_limit_is_ever_exceeded_on_any_phase(cases):
         used: dict[str, Decimal] = {}
         limit_of: dict[str, Decimal] = {}
         for session in sessions:
-            draw = allocated[session.key].current_a
+            draw = allocated[key(session)].current_a
             if session.ignores_limit:  # it draws what it draws: the larger of its samples and its limit
                 draw = max((*session.measured_current_a[-LENDING_SAMPLES:], session.allocated_current_a))
             for name, limit in limits_of(site, session):
@@ -318,7 +323,7 @@ def test_no_limit_is_ever_exceeded_on_any_phase(cases):
         for session in sessions:
             if not session.ignores_limit:
                 for name, _ in limits_of(site, session):
-                    controlled_used[name] = controlled_used.get(name, D(0)) + allocated[session.key].current_a
+                    controlled_used[name] = controlled_used.get(name, D(0)) + allocated[key(session)].current_a
         for name, total in used.items():
             # Sessions that ignore their limits may overdraw a limit alone; the others then get nothing under it.
             assert total <= limit_of[name] or controlled_used.get(name, 0) == 0, (site, sessions, result)
@@ -327,7 +332,7 @@ def test_no_limit_is_ever_exceeded_on_any_phase(cases):
 def test_nobody_gets_between_0_and_6_a_nor_above_its_connector_nor_more_than_one_decimal(cases):
     for site, sessions, result in cases:
         for session in sessions:
-            allocation = _by_key(result)[session.key]
+            allocation = _by_key(result)[key(session)]
             current = allocation.current_a
             assert current == current.quantize(D("0.1"))
             if session.ignores_limit:
@@ -347,7 +352,7 @@ def test_higher_priority_never_gets_less_unless_held_by_its_own_cap_or_a_limit_t
         steered = [s for s in sessions if not s.ignores_limit]
         for high in steered:
             for low in steered:
-                a_high, a_low = allocated[high.key], allocated[low.key]
+                a_high, a_low = allocated[key(high)], allocated[key(low)]
                 if high.priority <= low.priority or a_low.paused:
                     continue
                 if a_high.current_a >= a_low.current_a or a_high.bound in (Bound.CONNECTOR, Bound.MEASURED):
@@ -360,13 +365,13 @@ def test_a_session_is_paused_only_when_every_session_charging_under_the_full_lim
     for site, sessions, result in cases:
         allocated = _by_key(result)
         for paused in sessions:
-            allocation = allocated[paused.key]
+            allocation = allocated[key(paused)]
             if paused.ignores_limit or not allocation.paused:
                 continue
             held = holder(site, paused, allocation)
             assert held is not None
             for other in sessions:
-                if other.ignores_limit or allocated[other.key].paused or held not in dict(limits_of(site, other)):
+                if other.ignores_limit or allocated[key(other)].paused or held not in dict(limits_of(site, other)):
                     continue
                 assert rank(other) < rank(paused), (site, sessions, result)
 
@@ -375,14 +380,14 @@ def test_capacity_is_left_unused_only_as_remainders_below_a_tenth_per_session(ca
     for site, sessions, result in cases:
         allocated = _by_key(result)
         for session in sessions:
-            allocation = allocated[session.key]
+            allocation = allocated[key(session)]
             held = holder(site, session, allocation)
             if session.ignores_limit or allocation.paused or held is None:
                 continue
             under = [s for s in sessions if held in dict(limits_of(site, s))]
             draws = sum(
                 (
-                    max((*s.measured_current_a[-LENDING_SAMPLES:], s.allocated_current_a)) if s.ignores_limit else allocated[s.key].current_a
+                    max((*s.measured_current_a[-LENDING_SAMPLES:], s.allocated_current_a)) if s.ignores_limit else allocated[key(s)].current_a
                     for s in under
                 ),
                 D(0),

@@ -100,10 +100,6 @@ class ChargingSession:
     ignores_limit: bool = False
     """Flagged: its station keeps drawing more than it is allocated."""
 
-    @property
-    def key(self) -> tuple[str, int]:
-        return (self.charge_point_id, self.connector_id)
-
 
 @dataclass(frozen=True, kw_only=True)
 class ConnectorAllocation:
@@ -135,11 +131,6 @@ class SiteAllocation:
     def total_current_a(self) -> Decimal:
         """What the sessions may draw at most per phase, together (those that ignore their limits: what they are allocated)."""
         return sum((allocation.current_a for allocation in self.allocations), Decimal(0))
-
-    def of(self, charge_point_id: str, connector_id: int) -> ConnectorAllocation | None:
-        return next(
-            (a for a in self.allocations if (a.charge_point_id, a.connector_id) == (charge_point_id, connector_id)), None
-        )
 
 
 def rank(session: ChargingSession) -> tuple[int, datetime, str, int, int]:
