@@ -52,6 +52,12 @@ class Settings(BaseModel):
     """The BillingHandOff workflow (set on the functions that start it)."""
     default_tariff_id: str | None = None
     """The tariff of sessions whose id tag and station name none."""
+    reservation_lead_seconds: int = Field(default=900, ge=0)
+    """How long before a reservation's startAt its ReserveNow goes out (the connector is held from then on)."""
+    reservation_expiry_state_machine_arn: str | None = None
+    """The ReservationExpiry workflow (set on the functions that start it)."""
+    reservation_start_state_machine_arn: str | None = None
+    """The ReservationStart workflow (set on the functions that start it)."""
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
