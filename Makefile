@@ -45,6 +45,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.imports
 	$(BIN)/python -m benchmarks.pricing
+	$(BIN)/python -m benchmarks.allocation
 	$(BIN)/python -m benchmarks.stations
 	$(BIN)/python -m benchmarks.storage $(BENCH_ARGS)
 

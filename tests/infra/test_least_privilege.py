@@ -130,9 +130,13 @@ async def a_day_of_the_network(runtime: LocalRuntime, operator_sfn: Any) -> None
 
     sessions = await until(api, "/transactions?active=true", lambda page: page["items"])
     transaction_id = sessions["items"][0]["transactionId"]
+    site = {"name": "Depot", "maxCurrentA": 32, "phases": 3, "voltageV": 230, "chargePoints": [STATION]}
+    assert (await api.request("PUT", "/sites/depot", site))[0] == 201
     for path in ("/charge-points", f"/charge-points/{STATION}", "/id-tags", "/id-tags/DRIVER1", "/transactions",
-                 "/transactions?active=false", f"/transactions?chargePointId={STATION}", f"/transactions/{transaction_id}"):
+                 "/transactions?active=false", f"/transactions?chargePointId={STATION}", f"/transactions/{transaction_id}",
+                 "/sites", "/sites/depot"):
         assert (await api.request("GET", path))[0] == 200, path
+    assert (await api.request("DELETE", "/sites/depot"))[0] == 204
     levels = await runtime.functions.invoke("gauges", scheduled_event(rule_name="gauges-schedule", region=REGION, account_id=ACCOUNT_ID))
     assert levels == {"connectedStations": 1, "activeTransactions": 1}
 

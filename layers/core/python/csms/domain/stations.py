@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import Any
 
 from csms.domain import registration
+from csms.domain.priorities import DEFAULT_PRIORITY
 from csms.domain.reservations import Hold
 from csms.ocpp.v16.enums import ChargePointStatus as Status
 
@@ -101,6 +102,8 @@ class ActiveSession:
     connector_id: int
     id_tag: str
     started_at: datetime
+    priority: int = DEFAULT_PRIORITY
+    """Bound at its start: what a shared site's allocation reads without reading the transaction."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -141,6 +144,8 @@ class Station:
     time_zone: str | None = None
     """IANA zone the station's tariff restrictions are evaluated in (None: UTC)."""
     password_hash: str | None = None
+    site_id: str | None = None
+    """The site whose grid connection it shares (domain/sites.py), if any."""
     boot_status: str | None = None
     boot: dict[str, Any] | None = None
     """Its last BootNotification as sent (vendor, model, serial numbers, firmware)."""

@@ -13,11 +13,13 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.metrics import MetricUnit
 
+from csms.adapters.dynamodb.sites import NotRegistered, SiteBusy
 from csms.adapters.dynamodb.tariffs import AssignmentConflict, TariffInUse, TariffNotFound
 from csms.billing.service import NoTariffApplies, NotCorrectable
 from csms.commands.service import NOT_CONNECTED, InvalidCommand, StationNotConnected, StationNotFound
 from csms.domain.commands import Command
 from csms.domain.reservations import InvalidReservation, ReservationRefused
+from csms.domain.sites import MembershipConflict, SiteRejected
 from csms.domain.tariffs.validation import TariffRejected
 from csms.ocpp.frames import plain_json
 from csms.operator.models import ErrorBody, FieldError
@@ -72,7 +74,7 @@ class StationDeclined(Exception):
 Describe = Callable[[Any], tuple[int, ErrorBody]]
 
 
-def _station_not_found(error: StationNotFound) -> tuple[int, ErrorBody]:
+def _station_not_found(error: StationNotFound | NotRegistered) -> tuple[int, ErrorBody]:
     message = f"Unknown charge point {error}: register it with PUT /charge-points/{error}"
     return HTTPStatus.NOT_FOUND, ErrorBody(message=message)
 
@@ -159,6 +161,10 @@ def _invalid_value(error: InvalidValue) -> tuple[int, ErrorBody]:
     return HTTPStatus.BAD_REQUEST, ErrorBody(message=f"Invalid request: {error.location}: {error}", errors=[problem])
 
 
+def _site_rejected(error: SiteRejected) -> tuple[int, ErrorBody]:
+    return _invalid_value(InvalidValue(f"body.{error.location}", str(error)))
+
+
 def _unknown_tariff(error: TariffNotFound) -> tuple[int, ErrorBody]:
     return HTTPStatus.BAD_REQUEST, ErrorBody(message=f"Unknown tariff {error}: create it with PUT /tariffs/{error}")
 
@@ -176,6 +182,10 @@ ERROR_RESPONSES: Mapping[type[Exception], Describe] = {
     TariffNotFound: _unknown_tariff,  # named by a charge point or id tag (a tariff route's own 404 is ResourceNotFound)
     TariffInUse: lambda error: (HTTPStatus.CONFLICT, ErrorBody(message=str(error))),
     AssignmentConflict: lambda error: (HTTPStatus.CONFLICT, ErrorBody(message="Changed concurrently: try again")),
+    SiteRejected: _site_rejected,
+    NotRegistered: _station_not_found,  # named by a site
+    MembershipConflict: lambda error: (HTTPStatus.CONFLICT, ErrorBody(message=str(error))),
+    SiteBusy: lambda error: (HTTPStatus.CONFLICT, ErrorBody(message=f"Site {error} is being changed by another request: retry")),
     CommandFailed: _command_failed,
     CommandNotAnswered: _command_not_answered,
     StationDeclined: _station_declined,
@@ -208,10 +218,11 @@ def _responder(describe: Describe) -> Callable[[Exception], Response[dict[str, A
 
 _ERROR_DESCRIPTIONS: Mapping[int, str] = {
     400: "Bad request: an OCPP payload or action the central system cannot send, an invalid tariff (each OCPI path at "
-    "fault in `errors`), a reservation time that cannot be (the field in `errors`), or a bad nextToken",
+    "fault in `errors`), a site definition or a reservation time at fault (the field in `errors`), or a bad nextToken",
     404: "Not found",
-    409: "The charge point is not connected, the tariff is still assigned, the CDR cannot be corrected, or the "
-    "reservation cannot be made or cancelled (a station's refusal in `response`)",
+    409: "The charge point is not connected, the tariff is still assigned, the CDR cannot be corrected, the "
+    "reservation cannot be made or cancelled (a station's refusal in `response`), or a station would be in two "
+    "sites or circuits",
     422: "The request does not match this API's schema",
     502: "The charge point answered CALLERROR (code and description given), an answer that breaks the 1.6 schema, or "
     "refused to cancel a reservation the CSMS holds for it (its answer in `response`)",

@@ -13,6 +13,7 @@ from csms.adapters.dynamodb.commands import CommandRepository
 from csms.adapters.dynamodb.gauges import GaugeRepository
 from csms.adapters.dynamodb.id_tags import IdTagRepository
 from csms.adapters.dynamodb.reservations import ReservationRepository
+from csms.adapters.dynamodb.sites import SiteRepository
 from csms.adapters.dynamodb.station_config import StationConfigRepository
 from csms.adapters.dynamodb.station_records import StationRecordRepository
 from csms.adapters.dynamodb.stations import StationRepository
@@ -66,6 +67,10 @@ class Services:
     @cached_property
     def gauges(self) -> GaugeRepository:
         return GaugeRepository(self.table)
+
+    @cached_property
+    def sites(self) -> SiteRepository:
+        return SiteRepository(self.table)
 
     @cached_property
     def station_config(self) -> StationConfigRepository:

@@ -16,6 +16,7 @@ from csms.domain.authorization import Authorization, IdTagRecord, authorize
 from csms.domain.clock import to_iso
 from csms.domain.limits import SessionLimits
 from csms.domain.metering import energy_wh, import_register_wh
+from csms.domain.priorities import session_priority
 from csms.domain.reservations import Consumption, Hold, Mismatch, consumed_by_start
 from csms.domain.stations import Station
 from csms.domain.transactions import TransactionStart, TransactionStop
@@ -130,6 +131,7 @@ def start_transaction(request: call.StartTransaction, ctx: StationContext) -> ca
         reservation_id=reserved.reservation_id if reserved else request.reservation_id,
         authorization_status=authorization.status,
         limits=session_limits(reservation=reserved),
+        priority=session_priority(None, record.priority if record else None),
     )
     claim = record is not None and authorization.accepted
     outcome = services.transactions.create(

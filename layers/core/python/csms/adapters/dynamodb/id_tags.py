@@ -2,6 +2,7 @@
 
 - registration   `idTag`, `status`, `expiryDate`?, `parentIdTag`?, `tariffId`? (assigned with the tariff's
                  reference count, see tariffs.py); `kind`, `kindKey` (the byKind index)
+- load sharing   `priority`? (−9..9, see domain/priorities.py)
 - live           `activeTransactionId`, `activeTransactionStartedAt` while the tag is in a transaction
 """
 
@@ -39,6 +40,7 @@ class IdTagRepository:
         for name, value in (
             ("expiryDate", to_iso(record.expiry_date) if record.expiry_date else None),
             ("parentIdTag", record.parent_id_tag),
+            ("priority", record.priority),
         ):
             if value is None:
                 removals.append(name)
@@ -82,6 +84,7 @@ class IdTagRepository:
             active_transaction_started_at=(
                 from_iso(item["activeTransactionStartedAt"]) if item.get("activeTransactionStartedAt") else None
             ),
+            priority=int(item["priority"]) if item.get("priority") is not None else None,
         )
 
     @staticmethod

@@ -21,6 +21,7 @@
 | tariff (current)       | `TARIFFS`       | `TARIFF#{tariffId}`                         |                                    |
 | tariff version         | `TARIFF#{id}`   | `V#{effectiveAt}#{version:08d}`             |                                    |
 | CDR                    | `CDR#{cdrId}`   | `CDR`                                       | `CDRS`, `{end}#{cdrId}`            |
+| site                   | `SITE#{siteId}` | `SITE`                                      |                                    |
 | event to put           | its subject's   | `EVENT#{eventId}`                           |                                    |
 | workflow to start      | its subject's   | `RUN#{executionName}`                       |                                    |
 
@@ -35,6 +36,7 @@ The operator's listings and the gauges read two sparse, keys-only indexes instea
 | station     | `STATION`, `{station}`                            | `CONNECTED#{crc32(station) % 16}`, `{station}`    |
 |             |                                                   |   while it has a connection                       |
 | id tag      | `IDTAG`, `{IDTAG}`                                |                                                   |
+| site        | `SITE`, `{siteId}`                                |                                                   |
 | transaction | `TX#{yyyy-mm of createdAt}`, `{createdAt}#{id:010d}` | `ACTIVE#{id % 16}`, `{id:010d}` until its stop |
 | reservation | `RES#{IDTAG}`, `{createdAt}#{id:010d}`               | `RESERVED#{id % 16}`, `{id:010d}` while it is live |
 
@@ -85,11 +87,14 @@ TARIFF_PREFIX = "TARIFF#"
 TARIFF_VERSION_PREFIX = "V#"
 CDR_SK = "CDR"
 CDR_PREFIX = "CDR#"
+SITE_SK = "SITE"
+SITE_PREFIX = "SITE#"
 EVENT_PREFIX = "EVENT#"
 WORKFLOW_START_PREFIX = "RUN#"
 
 STATION_KIND = "STATION"
 ID_TAG_KIND = "IDTAG"
+SITE_KIND = "SITE"
 CONNECTED_PREFIX = "CONNECTED#"
 ACTIVE_PREFIX = "ACTIVE#"
 RESERVED_PREFIX = "RESERVED#"
@@ -229,6 +234,17 @@ def cdr_index_keys(ended: str, cdr_id: str) -> Key:
 
 def station_index_keys(charge_point_id: str, sort_key: str) -> Key:
     return {STATION_INDEX.partition_key: station_pk(charge_point_id), STATION_INDEX.sort_key: sort_key}
+
+
+# --- sites (sites.py) -----------------------------------------------------------------------------------
+
+
+def site_key(site_id: str) -> Key:
+    return key(f"{SITE_PREFIX}{site_id}", SITE_SK)
+
+
+def site_kind_keys(site_id: str) -> Key:
+    return kind_keys(SITE_KIND, site_id)
 
 
 # --- the sparse indexes (byKind, live) -----------------------------------------------------------------

@@ -3,7 +3,7 @@
 - counter      `value`: atomic ADD gives the next transactionId; `firstMonth` (`yyyy-mm`): where the
                listing of all transactions ends
 - transaction  `transactionId`, `chargePointId`, `connectorId`, `idTag`, `meterStart`, `startedAt`,
-               `authorizationStatus`, `reservationId`?, `limits`? (SessionLimits.to_json), `createdAt`; once
+               `authorizationStatus`, `reservationId`?, `limits`? (SessionLimits.to_json), `priority`, `createdAt`; once
                stopped `meterStop`, `stoppedAt`, `stopReason`, `stopIdTag`?, `energyWh`; the newest reading
                `lastMeterWh`, `lastMeterAt`; once billed `cdrId`, `tariffId`, `tariffVersion` (the version in
                force at `createdAt`).
@@ -64,6 +64,7 @@ from csms.domain.authorization import Authorization, IdTagRecord
 from csms.domain.clock import from_iso, to_iso
 from csms.domain.limits import SessionLimits
 from csms.domain.metering import RecordedMeterValue
+from csms.domain.priorities import DEFAULT_PRIORITY
 from csms.domain.reservations import Hold
 from csms.domain.stations import ActiveSession, Station
 from csms.domain.transactions import (
@@ -124,6 +125,7 @@ def transaction_from_item(item: dict[str, Any]) -> Transaction:
             reservation_id=optional_int("reservationId"),
             authorization_status=item.get("authorizationStatus", ""),
             limits=SessionLimits.from_json(item["limits"]) if item.get("limits") else None,
+            priority=int(item.get("priority", DEFAULT_PRIORITY)),
         ),
         stop=stop,
         last_meter_wh=Decimal(item["lastMeterWh"]) if item.get("lastMeterWh") is not None else None,
@@ -199,6 +201,7 @@ class TransactionRepository:
             "meterStart": start.meter_start,
             "startedAt": started_at,
             "authorizationStatus": start.authorization_status,
+            "priority": start.priority,
             "createdAt": to_iso(now),
         }
         if start.reservation_id is not None:
@@ -206,7 +209,11 @@ class TransactionRepository:
         if start.limits is not None and not start.limits.empty:
             transaction_item["limits"] = to_item_value(start.limits.to_json())
         session = ActiveSession(
-            transaction_id=transaction_id, connector_id=start.connector_id, id_tag=start.id_tag, started_at=start.started_at
+            transaction_id=transaction_id,
+            connector_id=start.connector_id,
+            id_tag=start.id_tag,
+            started_at=start.started_at,
+            priority=start.priority,
         )
         writes: dict[str, dict[str, Any]] = {
             "start": self._put_new(
