@@ -36,7 +36,7 @@ class FunctionSpec:
     """The global indexes (schema.py) it Queries: dynamodb:Query on exactly those."""
     consumes_table_stream: bool = False
     """Invoked by the table's stream (NEW_AND_OLD_IMAGES) through an event source mapping whose filter criteria
-    are `csms.billing.stream.FILTER_PATTERNS` (the local runtime applies the same)."""
+    are `csms.changes.reactions.FILTER_PATTERNS` (the local runtime applies the same)."""
     schedule_minutes: int | None = None
     """Invoked every so many minutes by an EventBridge schedule (locally: by the runtime), if set."""
 
@@ -73,6 +73,7 @@ MESSAGE = FunctionSpec(
     posts_to_connections=True,  # the next queued command, once the station answered the outstanding one
     table_actions=(
         "dynamodb:GetItem",
+        "dynamodb:BatchGetItem",  # StartTransaction reads the id tag and the station (its reservations) at once
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",
         "dynamodb:DeleteItem",
@@ -123,7 +124,7 @@ GAUGES = FunctionSpec(
 
 TABLE_CHANGES = FunctionSpec(
     name="table_changes",
-    description="Table stream: a stopped transaction starts its BillingHandOff; an unmatched stop becomes UnmatchedStop",
+    description="Table stream: a stopped transaction starts its BillingHandOff; events to put and workflows to start are done",
     timeout_seconds=30,
     publishes_events=True,
     consumes_table_stream=True,
@@ -138,8 +139,16 @@ BILLING = FunctionSpec(
     table_actions=("dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"),
 )
 
+RESERVATIONS = FunctionSpec(
+    name="reservations",
+    description="ReservationExpiry and ReservationStart tasks: expire a reservation, claim or refuse a scheduled one",
+    timeout_seconds=10,
+    # Reads the reservation; changes its status with its hold and its event (TransactWriteItems: Update, Put).
+    table_actions=("dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"),
+)
+
 FUNCTIONS: tuple[FunctionSpec, ...] = (
-    AUTHORIZER, CONNECT, MESSAGE, DISCONNECT, OPERATOR_API, COMMAND, GAUGES, TABLE_CHANGES, BILLING,
+    AUTHORIZER, CONNECT, MESSAGE, DISCONNECT, OPERATOR_API, COMMAND, GAUGES, TABLE_CHANGES, BILLING, RESERVATIONS,
 )
 
 WEBSOCKET_ROUTES: tuple[WebSocketRoute, ...] = (

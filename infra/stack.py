@@ -18,7 +18,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from csms.billing.stream import FILTER_PATTERNS
+from csms.changes.reactions import FILTER_PATTERNS
 from csms.gateway.authorizer import ORIGIN_HEADER
 from infra import metrics
 from infra.config import LOG_RETENTION_DAYS, CsmsConfig
@@ -204,6 +204,7 @@ class CsmsStack(Stack):
                 throttle=config.operator_api_throttle,
                 log_retention=log_retention,
             )
+            self._configure_console(self.functions[operator_api_function], config)
 
         # Operations -----------------------------------------------------------------------------------
         self.monitoring = Monitoring(
@@ -236,6 +237,17 @@ class CsmsStack(Stack):
         CfnOutput(self, "AlarmTopicArn", value=self.monitoring.topic.topic_arn)
         if self.operator_api is not None:
             CfnOutput(self, "OperatorApiUrl", value=self.operator_api.url)
+            if self.operator_api.console_routes:
+                CfnOutput(self, "ConsoleUrl", value=self.operator_api.console_url, description="The operator console (sign in)")
+
+    def _configure_console(self, function: lambda_.Function, config: CsmsConfig) -> None:
+        """What the console's pages are told (`/console/config.json`): where stations connect and, with JWT, how to
+        sign in (the issuer's OpenID Connect code flow with PKCE, the first audience as the console's client)."""
+        function.add_environment("STATION_URL", self.front_door.station_url)
+        authorization = config.operator_api_authorization
+        if authorization.kind == "jwt":
+            function.add_environment("CONSOLE_JWT_ISSUER", str(authorization.jwt_issuer).rstrip("/"))
+            function.add_environment("CONSOLE_CLIENT_ID", authorization.jwt_audience[0])
 
     def _consume_table_stream(self, function: lambda_.IFunction) -> None:
         """Only a transaction's stop and an unmatched stop's insert invoke it (the same filter patterns the local

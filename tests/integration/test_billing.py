@@ -8,9 +8,11 @@ from decimal import Decimal
 
 import pytest
 
-from csms.billing.stream import handle_table_changes
 from csms.billing.tasks import BillingTask, run_billing_task
+from csms.changes.reactions import REACTIONS
+from csms.changes.stream import handle_records
 from tests.examples import STANDARD_TARIFF
+from tests.fakes.stream import stream_record
 from tests.integration.stations import Station
 from tests.integration.test_operator_api import Client, stations  # noqa: F401  (stations: a fixture)
 
@@ -86,20 +88,6 @@ def test_the_tariff_a_driver_would_pay_names_why_it_applies(api, services):
 # --- the hand-off -----------------------------------------------------------------------------------
 
 
-def stream_record(sequence: str, event_name: str, new: dict, old: dict | None = None) -> dict:
-    from boto3.dynamodb.types import TypeSerializer
-
-    serializer = TypeSerializer()
-
-    def image(item: dict) -> dict:
-        return {name: serializer.serialize(value) for name, value in item.items()}
-
-    record = {"eventName": event_name, "dynamodb": {"SequenceNumber": sequence, "NewImage": image(new)}}
-    if old is not None:
-        record["dynamodb"]["OldImage"] = image(old)
-    return record
-
-
 def session(api, services, *, meter_start: int = 1000, meter_stop: int = 13500, minutes: int = 75) -> int:
     api.put("/tariffs/STD", TARIFF)
     api.put("/charge-points/CP1", {"tariffId": "STD", "timeZone": "Europe/Paris"})
@@ -168,14 +156,14 @@ def test_the_stream_consumer_starts_the_hand_off_named_after_the_transaction(ser
                 raise Client.exceptions.ExecutionAlreadyExists()
             started.append(request)
 
-    services.billing_hand_off = Client()
+    services.step_functions = Client()
     services.settings = services.settings.model_copy(update={"billing_hand_off_state_machine_arn": "arn:sm"})
     item = {"pk": "TX#7", "sk": "TRANSACTION", "transactionId": 7, "chargePointId": "CP1", "connectorId": 1, "idTag": "T",
             "meterStart": 0, "startedAt": "2026-11-24T10:00:00.000Z", "createdAt": "2026-11-24T10:00:00.123Z"}
     stopped = {**item, "stoppedAt": "2026-11-24T11:00:00.000Z", "meterStop": 10}
     event = {"Records": [stream_record("1", "MODIFY", stopped, item)]}
-    assert handle_table_changes(event, services) == {"batchItemFailures": []}
-    assert handle_table_changes(event, services) == {"batchItemFailures": []}  # the stream's retry
+    assert handle_records(event, services, REACTIONS) == {"batchItemFailures": []}
+    assert handle_records(event, services, REACTIONS) == {"batchItemFailures": []}  # the stream's retry
     assert [request["name"] for request in started] == ["tx-7-20261124100000123"]
 
 
@@ -194,8 +182,8 @@ def test_an_unmatched_stop_becomes_an_event_and_a_failed_put_is_retried(services
     services.events = Publisher()
     stop = {"transactionId": 42, "meterStop": Decimal(5), "timestamp": "2026-11-24T10:30:00Z", "receivedAt": "2026-11-24T10:30:01.000Z"}
     record = stream_record("9", "INSERT", {"pk": "CP#CP1", "sk": "STOP#42#x", "chargePointId": "CP1", "transactionId": 42, "stop": stop})
-    assert handle_table_changes({"Records": [record]}, services) == {"batchItemFailures": [{"itemIdentifier": "9"}]}
-    assert handle_table_changes({"Records": [record]}, services) == {"batchItemFailures": []}
+    assert handle_records({"Records": [record]}, services, REACTIONS) == {"batchItemFailures": [{"itemIdentifier": "9"}]}
+    assert handle_records({"Records": [record]}, services, REACTIONS) == {"batchItemFailures": []}
     (event,) = put
     assert event.detail["chargePointId"] == "CP1" and event.detail["stop"]["meterStop"] == 5
 

@@ -25,7 +25,7 @@ from csms.ocpp.errors import ErrorCode
 from csms.ocpp.frames import CallError, CallResult
 from csms.ocpp.v16.actions import CENTRAL_SYSTEM_ACTIONS
 from csms.ocpp.v16.validation import parse_request
-from csms.operator import charge_points, id_tags, transactions
+from csms.operator import charge_points, console, id_tags, transactions
 from csms.operator.app import ON_DEMAND_ROUTERS, OnDemandRouter, app
 from csms.operator.command_examples import COMMAND_EXAMPLES
 from csms.runtime.observability import logger as csms_logger
@@ -464,11 +464,11 @@ def test_a_bad_connector_or_format_is_refused_naming_the_field(api, path, query,
 def test_an_id_tag_is_registered_read_replaced_and_case_insensitive(api):
     created = api.put("/id-tags/abc123", {"status": "Blocked", "expiryDate": "2027-01-01T00:00:00Z", "parentIdTag": "FLEET"})
     assert created.status == 201
-    assert created.json == {"idTag": "abc123", "status": "Blocked", "expiryDate": "2027-01-01T00:00:00.000Z", "parentIdTag": "FLEET", "tariffId": None, "activeTransactionId": None}
+    assert created.json == {"idTag": "abc123", "status": "Blocked", "expiryDate": "2027-01-01T00:00:00.000Z", "parentIdTag": "FLEET", "tariffId": None, "activeTransactionId": None, "priority": None}
     assert api.get("/id-tags/ABC123").json["status"] == "Blocked"
     replaced = api.put("/id-tags/ABC123")
     assert replaced.status == 200
-    assert replaced.json == {"idTag": "ABC123", "status": "Accepted", "expiryDate": None, "parentIdTag": None, "tariffId": None, "activeTransactionId": None}
+    assert replaced.json == {"idTag": "ABC123", "status": "Accepted", "expiryDate": None, "parentIdTag": None, "tariffId": None, "activeTransactionId": None, "priority": None}
 
 
 def test_replacing_an_id_tag_keeps_its_live_transaction(api, services):
@@ -871,7 +871,8 @@ def test_each_router_loaded_on_demand_is_loaded_for_exactly_its_own_paths():
 
 def test_loading_a_router_on_demand_never_changes_which_route_answers():
     # No path of an on-demand router is one a router of the cold start, or another on-demand router, also matches.
-    cold_start = OnDemandRouter("cold start", tuple(rule for router in (charge_points.router, id_tags.router, transactions.router) for rule, *_ in router._routes))
+    at_cold_start = (charge_points.router, id_tags.router, transactions.router, console.router)
+    cold_start = OnDemandRouter("cold start", tuple(rule for router in at_cold_start for rule, *_ in router._routes))
     for on_demand in ON_DEMAND_ROUTERS:
         for template in on_demand.paths:
             path = re.sub(r"<\w+>", "x", template)
@@ -950,3 +951,49 @@ def test_a_station_identity_outside_the_rule_cannot_be_registered(api, identity)
 
 def test_the_longest_identity_the_rule_allows_is_registered(api):
     assert api.put(f"/charge-points/{'A' * 48}", {}).status == 201
+
+
+# --- the operator console's pages -------------------------------------------------------------------------
+
+
+def test_the_console_is_served_beside_the_api_its_pages_confined_to_this_origin(api):
+    assert api.get("/console").status == 302 and api.get("/console").headers["location"] == "/console/"
+    page = api.get("/console/")
+    assert page.status == 200 and page.headers["content-type"].startswith("text/html")
+    assert '<script type="module" src="app.js">' in page.text
+    policy = page.headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "connect-src 'self';" in policy and "frame-ancestors 'none'" in policy
+    script = api.get("/console/app.js")
+    assert script.status == 200 and script.headers["content-type"].startswith("text/javascript")
+    assert script.headers["cache-control"] == "no-cache"  # a deploy is seen at the next load
+
+
+def test_the_console_serves_only_its_own_files(api):
+    for name in ("handler.py", "..%2Fapp.py", "missing.js"):
+        reply = api.get(f"/console/{name}")
+        assert reply.status == 404 and reply.json["message"].startswith("The console has no file")
+    assert not [path for path in api.get("/openapi.json").json["paths"] if path.startswith("/console")]
+
+
+def test_the_console_is_told_how_to_sign_in_and_where_stations_connect(api, services):
+    assert api.get("/console/config.json").json == {"signIn": None, "stationUrl": None}
+    issuer = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_example"
+    services.settings = services.settings.model_copy(
+        update={"console_jwt_issuer": issuer, "console_client_id": "console-client", "station_url": "wss://ocpp.example.com/ocpp/"}
+    )
+    assert api.get("/console/config.json").json == {
+        "signIn": {"issuer": issuer, "clientId": "console-client"},
+        "stationUrl": "wss://ocpp.example.com/ocpp/",
+    }
+    # The sign-in provider's discovery and token endpoints: the pages' only calls elsewhere.
+    assert "connect-src 'self' https:;" in api.get("/console/").headers["content-security-policy"]
+
+
+def test_every_module_a_console_page_imports_is_shipped():
+    from csms.operator.console import ASSETS_DIR
+
+    scripts = {path.name: path.read_text() for path in ASSETS_DIR.glob("*.js")}
+    imported = {name for text in scripts.values() for name in re.findall(r'from "\./([\w.-]+)"', text)}
+    assert imported and imported <= set(scripts)
+    assert re.findall(r'(?:src|href)="([\w.-]+\.\w+)"', (ASSETS_DIR / "index.html").read_text()) == ["icon.svg", "style.css", "app.js"]
+    assert {"icon.svg", "style.css", "app.js"} <= {path.name for path in ASSETS_DIR.iterdir()}

@@ -1,9 +1,6 @@
-"""The table's stream consumer: a transaction that gained `stoppedAt` starts its BillingHandOff execution; an
-unmatched stop's insert becomes an `UnmatchedStop` event. Only those records reach it (the event source
-mapping's filter criteria, `FILTER_PATTERNS`: the same patterns the local runtime applies). Each record
-succeeds or is reported in `batchItemFailures`, so only failed ones are retried (see service.py for why a
-stream). Kept light: the pricing engine loads only in the workflow's tasks, not at this function's cold start.
-"""
+"""What the table's stream does for billing (csms.changes): a transaction that gained `stoppedAt` starts its
+BillingHandOff execution; an unmatched stop's insert becomes an `UnmatchedStop` event. Kept light: the pricing
+engine loads only in the workflow's tasks, not at the stream function's cold start."""
 
 from __future__ import annotations
 
@@ -12,16 +9,10 @@ import json
 import re
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer
-
-from csms.adapters.dynamodb.keys import (
-    STATION_PREFIX,
-    TRANSACTION_PREFIX,
-    TRANSACTION_SK,
-    UNMATCHED_STOP_PREFIX,
-)
+from csms.adapters.dynamodb.keys import STATION_PREFIX, TRANSACTION_PREFIX, TRANSACTION_SK, UNMATCHED_STOP_PREFIX
 from csms.adapters.dynamodb.schema import PARTITION_KEY, SORT_KEY
 from csms.adapters.dynamodb.transactions import transaction_from_item
+from csms.changes.stream import Change, Reaction
 from csms.domain.clock import from_iso, to_iso
 from csms.domain.transactions import Transaction
 from csms.events.catalog import Event, EventType, event_id
@@ -29,55 +20,32 @@ from csms.ocpp.frames import plain_json
 from csms.runtime.observability import logger
 from csms.runtime.wiring import Services
 
-FILTER_PATTERNS: tuple[dict[str, Any], ...] = (
-    # A transaction's stop: the update that set stoppedAt (no earlier image had it).
-    {
-        "eventName": ["MODIFY"],
-        "dynamodb": {
-            "Keys": {SORT_KEY: {"S": [TRANSACTION_SK]}, PARTITION_KEY: {"S": [{"prefix": TRANSACTION_PREFIX}]}},
-            "NewImage": {"stoppedAt": {"S": [{"exists": True}]}},
-            "OldImage": {"stoppedAt": {"S": [{"exists": False}]}},
-        },
+TRANSACTION_STOPPED: dict[str, Any] = {
+    # The update that set stoppedAt (no earlier image had it).
+    "eventName": ["MODIFY"],
+    "dynamodb": {
+        "Keys": {SORT_KEY: {"S": [TRANSACTION_SK]}, PARTITION_KEY: {"S": [{"prefix": TRANSACTION_PREFIX}]}},
+        "NewImage": {"stoppedAt": {"S": [{"exists": True}]}},
+        "OldImage": {"stoppedAt": {"S": [{"exists": False}]}},
     },
+}
+"""Other reactions to a transaction's stop use this very pattern (one filter of the stream's few)."""
+
+UNMATCHED_STOP_INSERTED: dict[str, Any] = {
     # A StopTransaction for a transaction the CSMS does not know (keys.unmatched_stop_key).
-    {
-        "eventName": ["INSERT"],
-        "dynamodb": {
-            "Keys": {
-                PARTITION_KEY: {"S": [{"prefix": STATION_PREFIX}]},
-                SORT_KEY: {"S": [{"prefix": UNMATCHED_STOP_PREFIX}]},
-            }
-        },
+    "eventName": ["INSERT"],
+    "dynamodb": {
+        "Keys": {
+            PARTITION_KEY: {"S": [{"prefix": STATION_PREFIX}]},
+            SORT_KEY: {"S": [{"prefix": UNMATCHED_STOP_PREFIX}]},
+        }
     },
-)
-
-_deserializer = TypeDeserializer()
+}
 
 
-def _image(image: dict[str, Any]) -> dict[str, Any]:
-    return {name: _deserializer.deserialize(value) for name, value in image.items()}
-
-
-def handle_table_changes(event: dict[str, Any], services: Services) -> dict[str, Any]:
-    failures = []
-    for record in event.get("Records", []):
-        try:
-            _handle(record, services)
-        except Exception:
-            logger.exception("Table change not handled: retried", extra={"sequence": record["dynamodb"].get("SequenceNumber")})
-            failures.append({"itemIdentifier": record["dynamodb"]["SequenceNumber"]})
-    return {"batchItemFailures": failures}
-
-
-def _handle(record: dict[str, Any], services: Services) -> None:
-    item = _image(record["dynamodb"]["NewImage"])
-    if item[SORT_KEY].startswith(UNMATCHED_STOP_PREFIX):
-        services.events.put(
-            [unmatched_stop_event(item["chargePointId"], int(item["transactionId"]), plain_json(item["stop"]))]
-        )
-        return
-    transaction = transaction_from_item(item)
-    client = services.billing_hand_off
+def start_billing_hand_off(change: Change, services: Services) -> None:
+    transaction = transaction_from_item(dict(change.item))
+    client = services.step_functions
     # Started before (a retried batch): the execution named after the transaction runs once.
     with contextlib.suppress(client.exceptions.ExecutionAlreadyExists):
         client.start_execution(
@@ -86,6 +54,11 @@ def _handle(record: dict[str, Any], services: Services) -> None:
             input=json.dumps({"transactionId": transaction.transaction_id, "chargePointId": transaction.charge_point_id}),
         )
     logger.info("Billing hand-off started", extra={"transaction_id": transaction.transaction_id})
+
+
+def put_unmatched_stop(change: Change, services: Services) -> None:
+    item = change.item
+    services.events.put([unmatched_stop_event(item["chargePointId"], int(item["transactionId"]), plain_json(item["stop"]))])
 
 
 def execution_name(transaction: Transaction) -> str:
@@ -102,3 +75,9 @@ def unmatched_stop_event(charge_point_id: str, transaction_id: int, stop: dict[s
         occurred_at=from_iso(stop.get("receivedAt") or stop["timestamp"]),
         fields={"chargePointId": charge_point_id, "transactionId": transaction_id, "stop": stop},
     )
+
+
+REACTIONS: tuple[Reaction, ...] = (
+    Reaction("billing hand-off", (TRANSACTION_STOPPED,), start_billing_hand_off),
+    Reaction("unmatched stop", (UNMATCHED_STOP_INSERTED,), put_unmatched_stop),
+)

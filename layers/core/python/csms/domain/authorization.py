@@ -20,6 +20,8 @@ class IdTagRecord:
     """The tariff of this tag's sessions (subscribers, staff): over the station's."""
     active_transaction_id: int | None = None
     active_transaction_started_at: datetime | None = None
+    priority: int | None = None
+    """Its sessions' priority on a shared site (domain/priorities.py), unless a session asks for its own."""
 
 
 @dataclass(frozen=True)

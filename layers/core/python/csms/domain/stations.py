@@ -15,6 +15,8 @@ from types import MappingProxyType
 from typing import Any
 
 from csms.domain import registration
+from csms.domain.priorities import DEFAULT_PRIORITY
+from csms.domain.reservations import Hold
 from csms.ocpp.v16.enums import ChargePointStatus as Status
 
 STATION_CONNECTOR = 0
@@ -104,6 +106,8 @@ class ActiveSession:
     connector_id: int
     id_tag: str
     started_at: datetime
+    priority: int = DEFAULT_PRIORITY
+    """Bound at its start: what a shared site's allocation reads without reading the transaction."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -118,6 +122,8 @@ class Connector:
     reported_at: datetime | None = None
     """The station's timestamp of its last StatusNotification."""
     session: ActiveSession | None = None
+    reservation: Hold | None = None
+    """The reservation the station holds on this connector (on connector 0: for any connector), while Accepted."""
 
     @property
     def occupied(self) -> bool:
@@ -144,6 +150,8 @@ class Station:
     id_tag_suffix_separator: str | None = None
     """Where the vendor suffix this station appends to idTags begins (see authorization.without_vendor_suffix)."""
     password_hash: str | None = None
+    site_id: str | None = None
+    """The site whose grid connection it shares (domain/sites.py), if any."""
     boot_status: str | None = None
     boot: dict[str, Any] | None = None
     """Its last BootNotification as sent (vendor, model, serial numbers, firmware)."""
@@ -183,6 +191,11 @@ class Station:
     @property
     def active_sessions(self) -> tuple[ActiveSession, ...]:
         return tuple(connector.session for connector in self.connectors if connector.session is not None)
+
+    @property
+    def holds(self) -> tuple[Hold, ...]:
+        """The reservations the station holds now, connector by connector."""
+        return tuple(connector.reservation for connector in self.connectors if connector.reservation is not None)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -10,6 +10,8 @@ from enum import StrEnum
 
 from csms.domain.authorization import Authorization
 from csms.domain.clock import to_iso
+from csms.domain.limits import SessionLimits
+from csms.domain.priorities import DEFAULT_PRIORITY
 
 TRANSACTION_ID_MAX = 2**31 - 1  # transactionId is a JSON integer; stations store it as int32
 
@@ -50,6 +52,10 @@ class TransactionStart:
     started_at: datetime
     reservation_id: int | None = None
     authorization_status: str
+    limits: SessionLimits | None = None
+    """What stops the session by itself, bound at the start (domain/limits.py)."""
+    priority: int = DEFAULT_PRIORITY
+    """Who a shared site serves first, bound at the start (domain/priorities.py)."""
 
     @property
     def fingerprint(self) -> str:

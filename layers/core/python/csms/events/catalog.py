@@ -24,10 +24,17 @@ class EventType(StrEnum):
 
     UNMATCHED_STOP = "UnmatchedStop"
     CDR_ISSUED = "CdrIssued"
+    RESERVATION_CONFIRMED = "ReservationConfirmed"
+    RESERVATION_REFUSED = "ReservationRefused"
+    RESERVATION_CONSUMED = "ReservationConsumed"
+    RESERVATION_EXPIRED = "ReservationExpired"
+    RESERVATION_CANCELLED = "ReservationCancelled"
 
 
 class Source(StrEnum):
     BILLING = "csms.billing"
+    SESSIONS = "csms.sessions"
+    RESERVATIONS = "csms.reservations"
 
 
 @dataclass(frozen=True)
@@ -40,6 +47,11 @@ EVENT_KINDS: Mapping[EventType, EventKind] = MappingProxyType(
     {
         EventType.UNMATCHED_STOP: EventKind(Source.BILLING, "1.0"),
         EventType.CDR_ISSUED: EventKind(Source.BILLING, "1.0"),
+        EventType.RESERVATION_CONFIRMED: EventKind(Source.RESERVATIONS, "1.0"),
+        EventType.RESERVATION_REFUSED: EventKind(Source.RESERVATIONS, "1.0"),
+        EventType.RESERVATION_CONSUMED: EventKind(Source.RESERVATIONS, "1.0"),
+        EventType.RESERVATION_EXPIRED: EventKind(Source.RESERVATIONS, "1.0"),
+        EventType.RESERVATION_CANCELLED: EventKind(Source.RESERVATIONS, "1.0"),
     }
 )
 

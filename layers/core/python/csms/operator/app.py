@@ -1,9 +1,10 @@
 """The operator API: one Powertools HTTP API resolver (payload format 2.0) with request and response validation,
 a router per resource, the exception -> response table, `GET /openapi.json` and a Swagger UI at `/docs`.
 
-Routers whose imports are heavy (the OCPP message models for commands, the tariff models and the pricing
-engine for tariffs and CDRs) are included by the first request to one of their paths, and all of them for the
-OpenAPI document: a cold start pays only for what its request uses (issue 7: under 250 ms of imports).
+Routers whose imports are heavy (the OCPP message models for commands and reservations, the tariff models and
+the pricing engine for tariffs and CDRs, the allocation for sites) are included by the first request to one of
+their paths, and all of them for the OpenAPI document: a cold start pays only for what its request uses (issue 7:
+under 250 ms of imports).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 from csms.ocpp.frames import decimal_to_json
 from csms.ocpp.json_limits import Problem, find_problem
-from csms.operator import charge_points, id_tags, transactions
+from csms.operator import charge_points, console, id_tags, transactions
 from csms.operator.errors import install_error_responses
 from csms.operator.models import ErrorBody
 from csms.runtime.observability import metrics
@@ -40,12 +41,15 @@ OPENAPI_INFO: dict[str, Any] = {
     "title": "CSMS operator API",
     "version": "1.0.0",
     "description": (
-        "Operate an OCPP 1.6J charging network: register charge points and idTags, follow transactions, and send "
+        "Operate an OCPP 1.6J charging network: register charge points and idTags, follow transactions, reserve "
+        "connectors for drivers, and send "
         "any central-system OCPP 1.6 command (Security Whitepaper included) to a connected charge point, its answer "
         "coming back in the response. Field names are camelCase, as in OCPP. Every error body is JSON with a "
         "`message`. On AWS the API is protected by IAM (or JWT) authorization on the HTTP API."
     ),
-    "tags": ["Charge points", "Id tags", "Tariffs", "Charge detail records", "Transactions", "Commands"],
+    "tags": [
+        "Charge points", "Id tags", "Sites", "Tariffs", "Charge detail records", "Transactions", "Reservations", "Commands"
+    ],
 }
 
 
@@ -68,6 +72,7 @@ class OnDemandRouter:
 
 
 ON_DEMAND_ROUTERS = (
+    OnDemandRouter("csms.operator.sites", ("/sites", "/sites/<siteId>")),
     OnDemandRouter(
         "csms.operator.tariffs",
         ("/tariffs", "/tariffs/<tariffId>", "/charge-points/<chargePointId>/tariff"),
@@ -85,6 +90,7 @@ ON_DEMAND_ROUTERS = (
             "/commands/<commandId>",
         ),
     ),
+    OnDemandRouter("csms.operator.reservations", ("/reservations", "/reservations/<reservationId>")),
 )
 
 
@@ -129,6 +135,7 @@ def create_app() -> OperatorApiResolver:
     )
     for router in (charge_points.router, id_tags.router, transactions.router):
         app.include_router(router)
+    app.include_router(console.router)  # the pages, served beside the API they call
     app.use(middlewares=[count_request])
     install_error_responses(app)
 

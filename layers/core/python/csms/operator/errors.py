@@ -20,7 +20,10 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.metrics import MetricUnit
 
+from csms.adapters.dynamodb.sites import NotRegistered, SiteBusy
 from csms.domain.commands import Command
+from csms.domain.reservations import InvalidReservation, ReservationRefused
+from csms.domain.sites import MembershipConflict, SiteRejected
 from csms.domain.stations import StationNotFound
 from csms.ocpp.frames import plain_json
 from csms.operator.models import ErrorBody, FieldError
@@ -56,16 +59,31 @@ class CommandFailed(Exception):
 class CommandNotAnswered(Exception):
     """No answer within the wait; the command stays recorded and a late answer is still stored."""
 
-    def __init__(self, command: Command, seconds: float):
+    def __init__(self, command: Command, seconds: float, *, outcome_at: str | None = None, reservation_id: int | None = None):
         super().__init__(command.command_id)
         self.command = command
         self.seconds = seconds
+        self.outcome_at = outcome_at or f"/commands/{command.command_id}"
+        """Where the late answer's outcome will show."""
+        self.reservation_id = reservation_id
+
+
+class StationDeclined(Exception):
+    """The station answered, but declined what was asked (ReserveNow Occupied, CancelReservation Rejected): its
+    answer goes back in the body. `status`: 409 when the request cannot be met as things are, 502 when the
+    station contradicts what the CSMS knows."""
+
+    def __init__(self, command: Command, status: HTTPStatus, message: str, *, reservation_id: int | None = None):
+        super().__init__(message)
+        self.command = command
+        self.status = status
+        self.reservation_id = reservation_id
 
 
 Describe = Callable[[Any], tuple[int, ErrorBody]]
 
 
-def _station_not_found(error: StationNotFound) -> tuple[int, ErrorBody]:
+def _station_not_found(error: StationNotFound | NotRegistered) -> tuple[int, ErrorBody]:
     message = f"Unknown charge point {error}: register it with PUT /charge-points/{error}"
     return HTTPStatus.NOT_FOUND, ErrorBody(message=message)
 
@@ -102,11 +120,27 @@ def _command_not_answered(error: CommandNotAnswered) -> tuple[int, ErrorBody]:
     return HTTPStatus.GATEWAY_TIMEOUT, ErrorBody(
         message=(
             f"Charge point {command.charge_point_id} did not answer {command.action} within {error.seconds:g} s; "
-            f"the command stays recorded and a late answer is kept: GET /commands/{command.command_id}"
+            f"the command stays recorded and a late answer is kept: GET {error.outcome_at}"
         ),
         command_id=command.command_id,
         status=command.status,
+        reservation_id=error.reservation_id,
     )
+
+
+def _station_declined(error: StationDeclined) -> tuple[int, ErrorBody]:
+    command = error.command
+    return error.status, ErrorBody(
+        message=str(error),
+        command_id=command.command_id,
+        status=command.status,
+        response=plain_json(command.response),
+        reservation_id=error.reservation_id,
+    )
+
+
+def _invalid_reservation(error: InvalidReservation) -> tuple[int, ErrorBody]:
+    return _invalid_value(InvalidValue(error.field, str(error)))
 
 
 def _invalid_request(error: RequestValidationError) -> tuple[int, ErrorBody]:
@@ -142,6 +176,10 @@ def _invalid_value(error: InvalidValue) -> tuple[int, ErrorBody]:
     return HTTPStatus.BAD_REQUEST, ErrorBody(message=f"Invalid request: {error.location}: {error}", errors=[problem])
 
 
+def _site_rejected(error: SiteRejected) -> tuple[int, ErrorBody]:
+    return _invalid_value(InvalidValue(f"body.{error.location}", str(error)))
+
+
 def _unknown_tariff(error: TariffNotFound) -> tuple[int, ErrorBody]:
     return HTTPStatus.BAD_REQUEST, ErrorBody(message=f"Unknown tariff {error}: create it with PUT /tariffs/{error}")
 
@@ -151,8 +189,15 @@ ERROR_RESPONSES: Mapping[type[Exception], Describe] = {
     InvalidPageToken: lambda error: (HTTPStatus.BAD_REQUEST, ErrorBody(message=str(error))),
     ResourceNotFound: lambda error: (HTTPStatus.NOT_FOUND, ErrorBody(message=str(error))),
     InvalidValue: _invalid_value,
+    SiteRejected: _site_rejected,
+    NotRegistered: _station_not_found,  # named by a site
+    MembershipConflict: lambda error: (HTTPStatus.CONFLICT, ErrorBody(message=str(error))),
+    SiteBusy: lambda error: (HTTPStatus.CONFLICT, ErrorBody(message=f"Site {error} is being changed by another request: retry")),
     CommandFailed: _command_failed,
     CommandNotAnswered: _command_not_answered,
+    StationDeclined: _station_declined,
+    InvalidReservation: _invalid_reservation,
+    ReservationRefused: lambda error: (HTTPStatus.CONFLICT, ErrorBody(message=str(error))),  # connector 0, not cancellable
     RequestValidationError: _invalid_request,
     NotFoundError: lambda error: (HTTPStatus.NOT_FOUND, ErrorBody(message="No such route: see GET /openapi.json")),
     ServiceError: lambda error: (error.status_code, ErrorBody(message=error.msg)),
@@ -200,11 +245,14 @@ def _responder(describe: Describe) -> Callable[[Exception], Response[dict[str, A
 
 _ERROR_DESCRIPTIONS: Mapping[int, str] = {
     400: "Bad request: an OCPP payload or action the central system cannot send, an invalid tariff (each OCPI path at "
-    "fault in `errors`), or a bad nextToken",
+    "fault in `errors`), a site definition or a reservation time at fault (the field in `errors`), or a bad nextToken",
     404: "Not found",
-    409: "The charge point is not connected, the tariff is still assigned, or the CDR cannot be corrected",
+    409: "The charge point is not connected, the tariff is still assigned, the CDR cannot be corrected, the "
+    "reservation cannot be made or cancelled (a station's refusal in `response`), or a station would be in two "
+    "sites or circuits",
     422: "The request does not match this API's schema",
-    502: "The charge point answered CALLERROR (code and description given) or an answer that breaks the 1.6 schema",
+    502: "The charge point answered CALLERROR (code and description given), an answer that breaks the 1.6 schema, or "
+    "refused to cancel a reservation the CSMS holds for it (its answer in `response`)",
     504: "The charge point did not answer in time; the command stays recorded (GET /commands/{commandId})",
 }
 

@@ -47,6 +47,7 @@ def register_id_tag(
             status=registration.status.value,
             expiry_date=registration.expiry_date,
             parent_id_tag=registration.parent_id_tag,
+            priority=registration.priority,
         )
     )
     services.tariffs.assign(id_tag_key(id_tag), registration.tariff_id)

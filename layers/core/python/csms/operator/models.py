@@ -12,12 +12,28 @@ from enum import StrEnum
 from typing import Annotated, Any, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, SecretStr, StrictBool, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    SecretStr,
+    StrictBool,
+    StrictInt,
+    WithJsonSchema,
+)
 from pydantic.alias_generators import to_camel
 
+from csms.domain import station_identity
+from csms.domain.allocation import Bound, ConnectorAllocation, SiteAllocation
 from csms.domain.authorization import IdTagRecord
 from csms.domain.clock import to_iso
 from csms.domain.commands import Command, CommandStatus
+from csms.domain.limits import Money, SessionLimits
+from csms.domain.priorities import PRIORITY_MAX, PRIORITY_MIN
+from csms.domain.reservations import Reservation, ReservationStatus
+from csms.domain.sites import DEFAULT_SAFE_CURRENT_A, MIN_CHARGING_CURRENT_A, Circuit, ConnectorSetting, Phases, Site
 from csms.domain.station_config import Configuration, InstalledProfile
 from csms.domain.stations import Connector, Station
 from csms.domain.transactions import Transaction, TransactionState
@@ -50,6 +66,15 @@ def is_iana_zone(name: str) -> bool:
 
 UtcDateTime = Annotated[datetime, AfterValidator(_in_utc)]
 """A date-time taken in: no offset means UTC, and it must exist in UTC."""
+Priority = Annotated[
+    int,
+    Field(
+        strict=True,
+        ge=PRIORITY_MIN,
+        le=PRIORITY_MAX,
+        description=f"{PRIORITY_MIN} to {PRIORITY_MAX}, higher first (OCPP 2.1 chargingPriority): who a shared site serves first",
+    ),
+]
 NextPageToken = Annotated[str | None, Field(description="Pass as nextToken for the next page; null on the last one")]
 
 
@@ -82,7 +107,53 @@ class ErrorBody(ApiModel):
     code: str | None = Field(None, description="The CallError code the station answered (OCPP-J 4.2.3)")
     description: str | None = Field(None, description="The CallError's errorDescription")
     details: Any = Field(None, description="The CallError's errorDetails")
+    response: JsonObject | None = Field(
+        None, description="The station's answer when it refused what was asked (e.g. ReserveNow `{status: Occupied}`)"
+    )
+    reservation_id: int | None = Field(None, description="The reservation concerned")
     errors: list[FieldError] | None = Field(None, description="What is wrong in the request, field by field")
+
+
+# --- session limits -------------------------------------------------------------------------------
+
+
+def _positive_amount(amount: str) -> str:
+    if Decimal(amount) <= 0:
+        raise ValueError("the amount must be above 0")
+    return amount
+
+
+class MoneyModel(ApiModel):
+    amount: Annotated[str, AfterValidator(_positive_amount)] = Field(
+        pattern=r"^[0-9]{1,9}(\.[0-9]{1,4})?$",
+        description="A decimal string, VAT included, e.g. \"30.00\"",
+        examples=["30.00"],
+    )
+    currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217, the tariff's currency", examples=["EUR"])
+
+
+class SessionLimitsModel(ApiModel):
+    """When the CSMS stops a session by itself (issue 10 §3), in the shape OCPP 2.1 standardised for a transaction's
+    limit. A limit is reached when the value is at or past it. Given on a reservation, a session (POST /sessions)
+    or as an id tag's default; a session's or reservation's replaces the id tag's field by field."""
+
+    max_cost: MoneyModel | None = Field(None, description="Running cost including VAT, in the tariff's currency")
+    max_energy_wh: StrictInt | None = Field(None, gt=0, description="Energy delivered, Wh")
+    max_duration_seconds: StrictInt | None = Field(None, gt=0, description="From the StartTransaction timestamp")
+    max_soc: StrictInt | None = Field(None, alias="maxSoC", ge=1, le=100, description="State of charge, percent")
+
+    def to_limits(self) -> SessionLimits:
+        cost = self.max_cost
+        return SessionLimits(
+            max_cost=Money(Decimal(cost.amount), cost.currency) if cost else None,
+            max_energy_wh=self.max_energy_wh,
+            max_duration_seconds=self.max_duration_seconds,
+            max_soc=self.max_soc,
+        )
+
+    @classmethod
+    def from_limits(cls, limits: SessionLimits) -> SessionLimitsModel:
+        return cls.model_validate(limits.to_json())
 
 
 # --- charge points --------------------------------------------------------------------------------
@@ -137,6 +208,7 @@ class ConnectorStatus(ApiModel):
     vendor_error_code: str | None = None
     reported_at: Timestamp | None = Field(None, description="The station's timestamp of the notification")
     transaction_id: int | None = Field(None, description="The transaction in progress on the connector, if any")
+    reservation_id: int | None = Field(None, description="The reservation the station holds on it (0: for any connector)")
 
     @classmethod
     def from_connector(cls, connector: Connector) -> ConnectorStatus:
@@ -149,6 +221,7 @@ class ConnectorStatus(ApiModel):
             vendor_error_code=connector.vendor_error_code,
             reported_at=connector.reported_at,
             transaction_id=connector.session.transaction_id if connector.session else None,
+            reservation_id=connector.reservation.reservation_id if connector.reservation else None,
         )
 
 
@@ -284,6 +357,9 @@ class IdTagRegistration(ApiModel):
     tariff_id: str | None = Field(
         None, min_length=1, max_length=36, description="The tariff of this tag's sessions, over the station's (subscribers)"
     )
+    priority: Priority | None = Field(
+        None, description="Its sessions' priority on a shared site, unless a session asks for its own (0 when unset)"
+    )
 
 
 class IdTagView(ApiModel):
@@ -293,6 +369,7 @@ class IdTagView(ApiModel):
     parent_id_tag: str | None = None
     tariff_id: str | None = None
     active_transaction_id: int | None = Field(None, description="The transaction the tag is in, if any")
+    priority: int | None = None
 
     @classmethod
     def from_record(cls, record: IdTagRecord) -> IdTagView:
@@ -303,11 +380,190 @@ class IdTagView(ApiModel):
             parent_id_tag=record.parent_id_tag,
             tariff_id=record.tariff_id,
             active_transaction_id=record.active_transaction_id,
+            priority=record.priority,
         )
 
 
 class IdTagList(ApiModel):
     items: list[IdTagView]
+    next_token: NextPageToken = None
+
+
+# --- sites ----------------------------------------------------------------------------------------
+
+MAX_SITE_STATIONS = 500
+MAX_CURRENT_A = 10_000
+
+
+_TENTH = Decimal("0.1")
+_AS_NUMBER = PlainSerializer(decimal_to_json, when_used="json")  # never a string
+ChargingCurrent = Annotated[
+    Decimal,
+    Field(ge=MIN_CHARGING_CURRENT_A, le=MAX_CURRENT_A, multiple_of=_TENTH),
+    _AS_NUMBER,
+    WithJsonSchema({"type": "number", "minimum": 6, "maximum": MAX_CURRENT_A, "multipleOf": 0.1, "description": "A per phase"}),
+]
+"""A limit that must carry at least one session (6 A), with at most one decimal (OCPP 1.6 §7.7)."""
+SafeCurrent = Annotated[
+    Decimal,
+    Field(ge=0, le=MAX_CURRENT_A, multiple_of=_TENTH),
+    _AS_NUMBER,
+    WithJsonSchema({"type": "number", "minimum": 0, "maximum": MAX_CURRENT_A, "multipleOf": 0.1, "description": "A per phase"}),
+]
+Amperes = Annotated[Decimal, _AS_NUMBER, WithJsonSchema({"type": "number", "description": "A per phase"})]
+Volts = Annotated[
+    Decimal,
+    Field(gt=0, le=1000),
+    _AS_NUMBER,
+    WithJsonSchema({"type": "number", "exclusiveMinimum": 0, "maximum": 1000, "description": "V, phase-to-neutral"}),
+]
+StationIdentity = Annotated[str, Field(pattern=station_identity.PATTERN)]
+
+
+class CircuitDefinition(ApiModel):
+    circuit_id: str = Field(min_length=1, max_length=36, pattern=r"^[\x21-\x7e]+$")
+    max_current_a: ChargingCurrent = Field(description="The circuit's limit per phase; the site's applies too")
+    charge_points: list[StationIdentity] = Field(max_length=MAX_SITE_STATIONS, description="Its stations, all among the site's")
+
+
+class ConnectorDefinition(ApiModel):
+    charge_point_id: StationIdentity
+    connector_id: int = Field(
+        strict=True, ge=0, le=2**31 - 1, description="0: the station as a whole (its maximum over all its connectors)"
+    )
+    max_current_a: ChargingCurrent | None = Field(None, description="The most it may draw, per phase")
+    phases: Phases | None = Field(
+        None, description="1: a single-phase socket or car on a three-phase site (on connector 0: the station's default)"
+    )
+
+
+class SiteDefinition(ApiModel):
+    """PUT body: the whole definition, replacing the previous one."""
+
+    name: str = Field(min_length=1, max_length=200)
+    max_current_a: ChargingCurrent = Field(description="The grid connection's limit per phase (its main fuse)")
+    phases: Phases
+    voltage_v: Volts
+    charge_points: list[StationIdentity] = Field(
+        max_length=MAX_SITE_STATIONS, description="The site's stations (registered ones; a station belongs to one site)"
+    )
+    circuits: list[CircuitDefinition] = Field(default_factory=list, max_length=100)
+    connectors: list[ConnectorDefinition] = Field(
+        default_factory=list, max_length=4 * MAX_SITE_STATIONS, description="Per-connector settings, where they differ"
+    )
+    safe_current_a: SafeCurrent = Field(
+        DEFAULT_SAFE_CURRENT_A,
+        description="What a session may draw until the CSMS's allocation reaches its station: 0 or 6 A up to maxCurrentA",
+    )
+
+    def to_site(self, site_id: str) -> Site:
+        return Site(
+            site_id=site_id,
+            name=self.name,
+            max_current_a=self.max_current_a,
+            phases=self.phases,
+            voltage_v=self.voltage_v,
+            safe_current_a=self.safe_current_a,
+            charge_point_ids=tuple(self.charge_points),
+            circuits=tuple(
+                Circuit(circuit_id=c.circuit_id, max_current_a=c.max_current_a, charge_point_ids=tuple(c.charge_points))
+                for c in self.circuits
+            ),
+            connectors=tuple(
+                ConnectorSetting(
+                    charge_point_id=c.charge_point_id, connector_id=c.connector_id, max_current_a=c.max_current_a, phases=c.phases
+                )
+                for c in self.connectors
+            ),
+        )
+
+
+class SiteSummary(ApiModel):
+    site_id: str
+    name: str
+    max_current_a: Amperes
+    phases: int
+    voltage_v: Volts
+    safe_current_a: Amperes
+    charge_points: list[str]
+    circuits: list[CircuitDefinition]
+    connectors: list[ConnectorDefinition]
+    version: int = Field(description="One more with each PUT")
+    updated_at: Timestamp | None = None
+
+    @classmethod
+    def site_fields(cls, site: Site) -> dict[str, Any]:
+        return {
+            "site_id": site.site_id,
+            "name": site.name,
+            "max_current_a": site.max_current_a,
+            "phases": site.phases,
+            "voltage_v": site.voltage_v,
+            "safe_current_a": site.safe_current_a,
+            "charge_points": list(site.charge_point_ids),
+            "circuits": [
+                CircuitDefinition(circuit_id=c.circuit_id, max_current_a=c.max_current_a, charge_points=list(c.charge_point_ids))
+                for c in site.circuits
+            ],
+            "connectors": [
+                ConnectorDefinition(
+                    charge_point_id=c.charge_point_id, connector_id=c.connector_id, max_current_a=c.max_current_a, phases=c.phases
+                )
+                for c in site.connectors
+            ],
+            "version": site.version,
+            "updated_at": site.updated_at,
+        }
+
+    @classmethod
+    def from_site(cls, site: Site) -> Self:
+        return cls(**cls.site_fields(site))
+
+
+class ConnectorAllocationView(ApiModel):
+    charge_point_id: str
+    connector_id: int
+    transaction_id: int
+    priority: int
+    allocated_current_a: Amperes = Field(description="A per phase: 0 (paused) or at least 6")
+    measured_current_a: Amperes | None = Field(None, description="The current it last measured (Current.Import), A per phase")
+    paused: bool
+    phases: int = Field(description="The phases it draws on")
+    limited_by: Bound = Field(
+        description="What holds it where it is (for a paused session: which limit had no room for its 6 A): its "
+        "connector's maximum, its own measured use (the rest is lent), its station's, circuit's or site's limit, or "
+        "`ignored` (its station draws more than allocated)"
+    )
+    circuit_id: str | None = Field(None, description="The circuit, when limitedBy is circuit")
+
+    @classmethod
+    def from_allocation(cls, allocation: ConnectorAllocation) -> ConnectorAllocationView:
+        return cls(
+            charge_point_id=allocation.charge_point_id,
+            connector_id=allocation.connector_id,
+            transaction_id=allocation.transaction_id,
+            priority=allocation.priority,
+            allocated_current_a=allocation.current_a,
+            paused=allocation.paused,
+            phases=allocation.phases,
+            limited_by=allocation.bound,
+            circuit_id=allocation.circuit_id,
+        )
+
+
+class SiteView(SiteSummary):
+    allocations: list[ConnectorAllocationView] = Field(description="Each session in progress at the site's stations")
+
+    @classmethod
+    def build(cls, site: Site, allocation: SiteAllocation) -> SiteView:
+        return cls(
+            **cls.site_fields(site),
+            allocations=[ConnectorAllocationView.from_allocation(a) for a in allocation.allocations],
+        )
+
+
+class SiteList(ApiModel):
+    items: list[SiteSummary]
     next_token: NextPageToken = None
 
 
@@ -427,6 +683,78 @@ class CommandView(ApiModel):
 
 class CommandList(ApiModel):
     items: list[CommandView]
+
+
+# --- reservations ---------------------------------------------------------------------------------
+
+
+class ReservationRequest(ApiModel):
+    """POST /reservations: a connector held for a driver, on the station's current day, until expiryDate."""
+
+    charge_point_id: str = Field(pattern=station_identity.PATTERN, max_length=station_identity.MAX_LENGTH)
+    connector_id: StrictInt = Field(ge=0, le=2**31 - 1, description="0: any connector of the station")
+    id_tag: str = Field(min_length=1, max_length=20, description="The driver's idTag (CiString20)")
+    parent_id_tag: str | None = Field(
+        None,
+        min_length=1,
+        max_length=20,
+        description="Group tag: an idTag sharing it may use the reservation too (default: the idTag's registered parent)",
+    )
+    expiry_date: UtcDateTime = Field(
+        description="Until when the connector is held: ahead, and within the station's current day in its time zone "
+        "(UTC if it has none). UTC if no offset"
+    )
+    start_at: UtcDateTime | None = Field(
+        None,
+        description="When the driver means to arrive, later the same day: the station is asked only "
+        "RESERVATION_LEAD_SECONDS (default 900) before (the reservation is Scheduled until then)",
+    )
+    limits: SessionLimitsModel | None = Field(None, description="Bound to the session that uses the reservation")
+
+
+class ReservationView(ApiModel):
+    reservation_id: int
+    status: ReservationStatus = Field(
+        description="Scheduled (startAt, not sent yet), Accepted (held), Consumed, Expired, Cancelled, or Refused (a "
+        "Scheduled one the station refused or could not be asked)"
+    )
+    charge_point_id: str
+    connector_id: int = Field(description="0: any connector of the station")
+    id_tag: str
+    parent_id_tag: str | None = None
+    expiry_date: Timestamp
+    start_at: Timestamp | None = None
+    limits: SessionLimitsModel | None = None
+    created_at: Timestamp
+    accepted_at: Timestamp | None = None
+    ended_at: Timestamp | None = Field(None, description="When it was consumed, expired, cancelled or refused")
+    transaction_id: int | None = Field(None, description="The transaction that consumed it")
+    refusal: str | None = Field(None, description="Refused: the station's answer, or why it could not be asked")
+
+    @classmethod
+    def from_reservation(cls, reservation: Reservation) -> ReservationView:
+        limits = reservation.limits
+        return cls(
+            reservation_id=reservation.reservation_id,
+            status=reservation.status,
+            charge_point_id=reservation.charge_point_id,
+            connector_id=reservation.connector_id,
+            id_tag=reservation.id_tag,
+            parent_id_tag=reservation.parent_id_tag,
+            expiry_date=reservation.expiry_date,
+            start_at=reservation.start_at,
+            limits=SessionLimitsModel.from_limits(limits) if limits and not limits.empty else None,
+            created_at=reservation.created_at,
+            accepted_at=reservation.accepted_at,
+            ended_at=reservation.ended_at,
+            transaction_id=reservation.transaction_id,
+            refusal=reservation.refusal,
+        )
+
+
+class ReservationList(ApiModel):
+    items: list[ReservationView]
+    next_token: NextPageToken = None
 
 
 # --- tariffs and charge detail records ---------------------------------------------------------------

@@ -57,6 +57,19 @@ class Settings(BaseModel):
     """The tariff of sessions whose id tag and station name none."""
     qr_url_template: Annotated[str, AfterValidator(check_start_link_template)] = DEFAULT_START_LINK_TEMPLATE
     """The start link the QR code of a connector encodes (see csms.domain.start_links)."""
+    reservation_lead_seconds: int = Field(default=900, ge=0)
+    """How long before a reservation's startAt its ReserveNow goes out (the connector is held from then on)."""
+    reservation_expiry_state_machine_arn: str | None = None
+    """The ReservationExpiry workflow (set on the functions that start it)."""
+    reservation_start_state_machine_arn: str | None = None
+    """The ReservationStart workflow (set on the functions that start it)."""
+
+    station_url: str | None = None
+    """Where stations connect (ws(s)://.../ocpp/), for the operator console's instructions."""
+    console_jwt_issuer: str | None = None
+    """The OpenID Connect issuer the operator console signs in with (when the operator API takes JWTs)."""
+    console_client_id: str | None = None
+    """The console's OAuth 2.0 client at that issuer (authorization code with PKCE; its id token is the bearer)."""
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:

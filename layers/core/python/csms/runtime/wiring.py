@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from csms.adapters.dynamodb.commands import CommandRepository
     from csms.adapters.dynamodb.gauges import GaugeRepository
     from csms.adapters.dynamodb.id_tags import IdTagRepository
+    from csms.adapters.dynamodb.reservations import ReservationRepository
+    from csms.adapters.dynamodb.sites import SiteRepository
     from csms.adapters.dynamodb.station_config import StationConfigRepository
     from csms.adapters.dynamodb.station_records import StationRecordRepository
     from csms.adapters.dynamodb.stations import StationRepository
@@ -83,6 +85,12 @@ class Services:
         return GaugeRepository(self.table)
 
     @cached_property
+    def sites(self) -> SiteRepository:
+        from csms.adapters.dynamodb.sites import SiteRepository
+
+        return SiteRepository(self.table)
+
+    @cached_property
     def station_config(self) -> StationConfigRepository:
         from csms.adapters.dynamodb.station_config import StationConfigRepository
 
@@ -93,6 +101,12 @@ class Services:
         from csms.adapters.dynamodb.commands import CommandRepository
 
         return CommandRepository(self.table)
+
+    @cached_property
+    def reservations(self) -> ReservationRepository:
+        from csms.adapters.dynamodb.reservations import ReservationRepository
+
+        return ReservationRepository(self.table)
 
     @cached_property
     def tariffs(self) -> TariffRepository:
@@ -107,8 +121,8 @@ class Services:
         return CdrRepository(self.table)
 
     @cached_property
-    def billing_hand_off(self) -> Any:
-        """The Step Functions client that starts BillingHandOff executions."""
+    def step_functions(self) -> Any:
+        """The Step Functions client: starts and stops workflow executions."""
         return aws_session().client("stepfunctions")
 
     @cached_property

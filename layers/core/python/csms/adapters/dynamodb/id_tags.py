@@ -2,6 +2,7 @@
 
 - registration   `idTag`, `status`, `expiryDate`?, `parentIdTag`?, `tariffId`? (assigned with the tariff's
                  reference count, see tariffs.py); `kind`, `kindKey` (the byKind index)
+- load sharing   `priority`? (−9..9, see domain/priorities.py)
 - live           `activeTransactionId`, `activeTransactionStartedAt` while the tag is in a transaction
 """
 
@@ -22,7 +23,7 @@ class IdTagRepository:
 
     def get(self, id_tag: str) -> IdTagRecord | None:
         item = self._table.get_item(Key=id_tag_key(id_tag)).get("Item")
-        return self._record(item) if item else None
+        return self.record_from_item(item) if item else None
 
     def register(self, record: IdTagRecord) -> bool:
         """The operator's data of a tag (status, expiryDate, parentIdTag) replaced in one UpdateItem, leaving
@@ -39,6 +40,7 @@ class IdTagRepository:
         for name, value in (
             ("expiryDate", to_iso(record.expiry_date) if record.expiry_date else None),
             ("parentIdTag", record.parent_id_tag),
+            ("priority", record.priority),
         ):
             if value is None:
                 removals.append(name)
@@ -60,17 +62,17 @@ class IdTagRepository:
     def delete(self, id_tag: str) -> IdTagRecord | None:
         """Returns what the tag was, None if it did not exist."""
         old = self._table.delete_item(Key=id_tag_key(id_tag), ReturnValues="ALL_OLD").get("Attributes")
-        return self._record(old) if old else None
+        return self.record_from_item(old) if old else None
 
     def list_page(
         self, *, limit: int, start_key: dict[str, Any] | None = None
     ) -> tuple[list[IdTagRecord], dict[str, Any] | None]:
         """Tags in the order of their normalised form, `limit` at a time (the byKind index, then the items)."""
         items, next_key = list_by_index(self._table, KIND_INDEX, [ID_TAG_KIND], limit=limit, start_key=start_key)
-        return [self._record(item) for item in items], next_key
+        return [self.record_from_item(item) for item in items], next_key
 
     @staticmethod
-    def _record(item: dict[str, Any]) -> IdTagRecord:
+    def record_from_item(item: dict[str, Any]) -> IdTagRecord:
         active = item.get("activeTransactionId")
         return IdTagRecord(
             id_tag=item["idTag"],
@@ -82,6 +84,7 @@ class IdTagRepository:
             active_transaction_started_at=(
                 from_iso(item["activeTransactionStartedAt"]) if item.get("activeTransactionStartedAt") else None
             ),
+            priority=int(item["priority"]) if item.get("priority") is not None else None,
         )
 
     @staticmethod

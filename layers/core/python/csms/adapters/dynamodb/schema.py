@@ -43,8 +43,8 @@ LIVE_SHARDS = 16
 GLOBAL_INDEXES: tuple[GlobalIndex, ...] = (STATION_INDEX, KIND_INDEX, LIVE_INDEX)
 
 STREAM_VIEW_TYPE = "NEW_AND_OLD_IMAGES"
-"""The table's stream: a transaction's stop starts its billing hand-off from it (csms.billing.stream), old image
-included so that only the update that set `stoppedAt` matches the filter."""
+"""The table's stream: what follows from a change is done from it (csms.changes), old image included so that a
+filter can match the very update that set an attribute (a transaction's `stoppedAt`)."""
 
 
 def create_table_request(table_name: str) -> dict[str, Any]:

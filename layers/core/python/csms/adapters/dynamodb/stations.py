@@ -11,15 +11,20 @@ StatusNotification updates on it cost one write unit:
                  (connection, boot, registration), never changed
 - boot           `boot` (the BootNotification as sent), `bootStatus`, `lastBootAt`, `lastSeenAt`
 - connectors     `connector_{n}` {status, errorCode, info?, vendorId?, vendorErrorCode?, reportedAt}
-- sessions       `session_{n}` {transactionId, idTag, startedAt}: the transaction in progress on connector n,
-                 set by StartTransaction, removed by its StopTransaction
+- sessions       `session_{n}` {transactionId, idTag, startedAt, priority}: the transaction in progress on
+                 connector n, set by StartTransaction, removed by its StopTransaction
+- holds          `reservation_{n}` {reservationId, idTag, parentIdTag?, expiryDate, limits?}: the reservation the
+                 station accepted for connector n (0: any), set with its acceptance, removed with the write that
+                 consumes, expires or cancels it (see reservations.py), so StartTransaction reads it with the station
 - answers        `localListVersion`, `firmwareStatus`, `diagnosticsStatus`, `logStatus`
 - outbox slot    `outstandingCall` {commandId, expiresAt} (see commands.py)
+- site           `siteId`: the site whose grid connection it shares, at most one (claimed and released by
+                 sites.py's conditional writes)
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -30,18 +35,27 @@ from csms.adapters.dynamodb.keys import (
     station_key,
     station_kind_keys,
 )
-from csms.adapters.dynamodb.operations import list_by_index, update_if
+from csms.adapters.dynamodb.operations import BATCH_GET_MAX_KEYS, batch_get, list_by_index, update_if
 from csms.adapters.dynamodb.schema import KIND_INDEX, LIVE_INDEX
+from csms.adapters.dynamodb.values import to_item_value
 from csms.domain.clock import from_iso, to_iso
+from csms.domain.limits import SessionLimits
+from csms.domain.priorities import DEFAULT_PRIORITY
+from csms.domain.reservations import Hold
 from csms.domain.stations import ActiveSession, Connector, Operation, OutstandingCall, Station, StatusChange
 from csms.ocpp.frames import plain_json
 
 CONNECTOR_ATTRIBUTE_PREFIX = "connector_"
 SESSION_ATTRIBUTE_PREFIX = "session_"
+HOLD_ATTRIBUTE_PREFIX = "reservation_"
 
 
 def session_attribute(connector_id: int) -> str:
     return f"{SESSION_ATTRIBUTE_PREFIX}{connector_id}"
+
+
+def hold_attribute(connector_id: int) -> str:
+    return f"{HOLD_ATTRIBUTE_PREFIX}{connector_id}"
 
 
 def _per_connector(item: Mapping[str, Any], prefix: str) -> dict[int, Any]:
@@ -84,16 +98,47 @@ def session_from_value(connector_id: int, value: Mapping[str, Any]) -> ActiveSes
         connector_id=connector_id,
         id_tag=value["idTag"],
         started_at=from_iso(value["startedAt"]),
+        priority=int(value.get("priority", DEFAULT_PRIORITY)),
     )
 
 
 def session_value(session: ActiveSession) -> dict[str, Any]:
-    return {"transactionId": session.transaction_id, "idTag": session.id_tag, "startedAt": to_iso(session.started_at)}
+    return {
+        "transactionId": session.transaction_id,
+        "idTag": session.id_tag,
+        "startedAt": to_iso(session.started_at),
+        "priority": session.priority,
+    }
+
+
+def hold_value(hold: Hold) -> dict[str, Any]:
+    value: dict[str, Any] = {
+        "reservationId": hold.reservation_id,
+        "idTag": hold.id_tag,
+        "expiryDate": to_iso(hold.expiry_date),
+    }
+    if hold.parent_id_tag is not None:
+        value["parentIdTag"] = hold.parent_id_tag
+    if hold.limits is not None and not hold.limits.empty:
+        value["limits"] = to_item_value(hold.limits.to_json())
+    return value
+
+
+def hold_from_value(connector_id: int, value: Mapping[str, Any]) -> Hold:
+    return Hold(
+        reservation_id=int(value["reservationId"]),
+        connector_id=connector_id,
+        id_tag=value["idTag"],
+        parent_id_tag=value.get("parentIdTag"),
+        expiry_date=from_iso(value["expiryDate"]),
+        limits=SessionLimits.from_json(plain_json(value["limits"])) if value.get("limits") else None,
+    )
 
 
 def station_from_item(item: Mapping[str, Any]) -> Station:
     statuses = _per_connector(item, CONNECTOR_ATTRIBUTE_PREFIX)
     sessions = _per_connector(item, SESSION_ATTRIBUTE_PREFIX)
+    holds = _per_connector(item, HOLD_ATTRIBUTE_PREFIX)
     connectors = tuple(
         Connector(
             connector_id=connector_id,
@@ -104,8 +149,9 @@ def station_from_item(item: Mapping[str, Any]) -> Station:
             vendor_error_code=statuses.get(connector_id, {}).get("vendorErrorCode"),
             reported_at=_moment(statuses.get(connector_id, {}).get("reportedAt")),
             session=session_from_value(connector_id, sessions[connector_id]) if connector_id in sessions else None,
+            reservation=hold_from_value(connector_id, holds[connector_id]) if connector_id in holds else None,
         )
-        for connector_id in sorted(statuses.keys() | sessions.keys())
+        for connector_id in sorted(statuses.keys() | sessions.keys() | holds.keys())
     )
     outstanding = item.get("outstandingCall")
     return Station(
@@ -117,6 +163,7 @@ def station_from_item(item: Mapping[str, Any]) -> Station:
         time_zone=item.get("timeZone"),
         id_tag_suffix_separator=item.get("idTagSuffixSeparator"),
         password_hash=item.get("passwordHash"),
+        site_id=item.get("siteId"),
         boot_status=item.get("bootStatus"),
         boot=_optional_json(item.get("boot")),
         last_boot_at=_moment(item.get("lastBootAt")),
@@ -329,6 +376,16 @@ class StationRepository:
         """Remove the station item (registration and runtime state); returns what it held, None if nothing."""
         old = self._table.delete_item(Key=station_key(charge_point_id), ReturnValues="ALL_OLD").get("Attributes")
         return station_from_item(old) if old else None
+
+    def get_many(self, charge_point_ids: Sequence[str]) -> list[Station]:
+        """The stations of `charge_point_ids` that exist, in that order (BatchGetItem, read consistently)."""
+        keys = [station_key(charge_point_id) for charge_point_id in charge_point_ids]
+        items = [
+            item
+            for start in range(0, len(keys), BATCH_GET_MAX_KEYS)
+            for item in batch_get(self._table, keys[start : start + BATCH_GET_MAX_KEYS], consistent=True)
+        ]
+        return [station_from_item(item) for item in items if item is not None]
 
     def list_page(
         self, *, limit: int, start_key: dict[str, Any] | None = None

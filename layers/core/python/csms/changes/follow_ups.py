@@ -1,0 +1,58 @@
+"""Reactions to follow-up items (adapters/dynamodb/follow_ups.py): put the event, start the workflow."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+
+from csms.adapters.dynamodb.keys import EVENT_PREFIX, WORKFLOW_START_PREFIX
+from csms.adapters.dynamodb.schema import SORT_KEY
+from csms.changes.stream import Change, Reaction
+from csms.domain.clock import from_iso
+from csms.events.catalog import Event, EventType
+from csms.ocpp.frames import plain_json
+from csms.runtime.observability import logger
+from csms.runtime.wiring import Services
+
+
+def _inserted(prefix: str) -> dict[str, object]:
+    return {"eventName": ["INSERT"], "dynamodb": {"Keys": {SORT_KEY: {"S": [{"prefix": prefix}]}}}}
+
+
+def put_event(change: Change, services: Services) -> None:
+    item = change.item
+    detail = plain_json(item["detail"])
+    fields = {name: value for name, value in detail.items() if name not in ("eventId", "schemaVersion")}
+    event = Event(
+        type=EventType(item["eventType"]), event_id=detail["eventId"], occurred_at=from_iso(item["occurredAt"]), fields=fields
+    )
+    services.events.put([event])
+
+
+def start_workflow(change: Change, services: Services) -> None:
+    item = change.item
+    client = services.step_functions
+    # Started before (a retried batch): the execution's name is taken, it runs once.
+    with contextlib.suppress(client.exceptions.ExecutionAlreadyExists):
+        client.start_execution(
+            stateMachineArn=state_machine_arn(services, item["workflow"]),
+            name=item["executionName"],
+            input=json.dumps(plain_json(item["input"])),
+        )
+    logger.info("Workflow started", extra={"workflow": item["workflow"], "execution": item["executionName"]})
+
+
+def state_machine_arn(services: Services, workflow: str) -> str:
+    """The ARN of a workflow this function starts (`ReservationExpiry` -> setting reservation_expiry_state_machine_arn)."""
+    setting = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", workflow).lower() + "_state_machine_arn"
+    arn = getattr(services.settings, setting, None)
+    if not arn:
+        raise RuntimeError(f"{setting.upper()} is not set: this function does not start {workflow}")
+    return str(arn)
+
+
+REACTIONS: tuple[Reaction, ...] = (
+    Reaction("put event", (_inserted(EVENT_PREFIX),), put_event),
+    Reaction("start workflow", (_inserted(WORKFLOW_START_PREFIX),), start_workflow),
+)
