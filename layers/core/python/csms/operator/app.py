@@ -2,9 +2,8 @@
 a router per resource, the exception -> response table, `GET /openapi.json` and a Swagger UI at `/docs`.
 
 Routers whose imports are heavy (the OCPP message models for commands and reservations, the tariff models and
-the pricing engine for tariffs and CDRs, the allocation for sites) are included by the first request to one of
-their paths, and all of them for the OpenAPI document: a cold start pays only for what its request uses (issue 7:
-under 250 ms of imports).
+the pricing engine for tariffs and CDRs) are included by the first request to one of their paths, and all of them
+for the OpenAPI document: a cold start pays only for what its request uses (issue 7: under 250 ms of imports).
 """
 
 from __future__ import annotations
@@ -28,7 +27,7 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 from csms.ocpp.frames import decimal_to_json
 from csms.ocpp.json_limits import Problem, find_problem
-from csms.operator import charge_points, console, id_tags, transactions
+from csms.operator import charge_points, console, id_tags, sites, transactions
 from csms.operator.errors import install_error_responses
 from csms.operator.models import ErrorBody
 from csms.runtime.observability import metrics
@@ -72,7 +71,6 @@ class OnDemandRouter:
 
 
 ON_DEMAND_ROUTERS = (
-    OnDemandRouter("csms.operator.sites", ("/sites", "/sites/<siteId>")),
     OnDemandRouter(
         "csms.operator.tariffs",
         ("/tariffs", "/tariffs/<tariffId>", "/charge-points/<chargePointId>/tariff"),
@@ -133,7 +131,7 @@ def create_app() -> OperatorApiResolver:
         # DynamoDB's Decimals as JSON numbers (energy, charging limits), never as strings.
         serializer=partial(json.dumps, separators=(",", ":"), default=decimal_to_json),
     )
-    for router in (charge_points.router, id_tags.router, transactions.router):
+    for router in (charge_points.router, id_tags.router, sites.router, transactions.router):
         app.include_router(router)
     app.include_router(console.router)  # the pages, served beside the API they call
     app.use(middlewares=[count_request])
