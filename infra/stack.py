@@ -36,7 +36,7 @@ from infra.manifest import (
 )
 from infra.monitoring import Monitoring
 from infra.operator_api import OperatorApi
-from infra.state_machines import Workflows, state_machine_arn
+from infra.state_machines import Workflows, state_machine_arn, state_machine_execution_arns
 from infra.station_api import StationWebSocketApi
 from infra.table import CsmsTable
 from infra.workflows import WORKFLOWS, WorkflowSpec
@@ -299,6 +299,10 @@ class CsmsStack(Stack):
             function = self.functions[name]
             function.add_to_role_policy(iam.PolicyStatement(actions=["states:StartExecution"], resources=[arn]))
             function.add_environment(spec.arn_environment_variable, arn)
+        for name in spec.stopped_by:
+            # StopExecution is authorised on the execution's ARN: exactly this machine's executions.
+            executions = state_machine_execution_arns(self, spec)
+            self.functions[name].add_to_role_policy(iam.PolicyStatement(actions=["states:StopExecution"], resources=[executions]))
 
     def _grant_table(self, grantee: iam.IGrantable, actions: Sequence[str]) -> iam.Grant:
         return iam.Grant.add_to_principal(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from csms.domain.limits import SessionLimits
+from csms.domain.sessions import PendingStart
 from csms.ocpp.v16.enums import AuthorizationStatus
 
 
@@ -20,6 +22,13 @@ class IdTagRecord:
     """The tariff of this tag's sessions (subscribers, staff): over the station's."""
     active_transaction_id: int | None = None
     active_transaction_started_at: datetime | None = None
+    limits: SessionLimits | None = None
+    """The default limits of this tag's sessions (card sessions get them all; an app session's or a reservation's
+    replace them field by field)."""
+    notify_at_energy_wh: tuple[int, ...] = ()
+    """Energy thresholds (Wh delivered) for ThresholdReached events."""
+    pending_starts: tuple[PendingStart, ...] = ()
+    """App sessions accepted by a station, waiting for their StartTransaction."""
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,8 @@ class EventType(StrEnum):
 
     UNMATCHED_STOP = "UnmatchedStop"
     CDR_ISSUED = "CdrIssued"
+    SESSION_LIMIT_REACHED = "SessionLimitReached"
+    SESSION_LIMIT_STOP_FAILED = "SessionLimitStopFailed"
 
 
 class Source(StrEnum):
@@ -42,6 +44,8 @@ EVENT_KINDS: Mapping[EventType, EventKind] = MappingProxyType(
     {
         EventType.UNMATCHED_STOP: EventKind(Source.BILLING, "1.0"),
         EventType.CDR_ISSUED: EventKind(Source.BILLING, "1.0"),
+        EventType.SESSION_LIMIT_REACHED: EventKind(Source.SESSIONS, "1.0"),
+        EventType.SESSION_LIMIT_STOP_FAILED: EventKind(Source.SESSIONS, "1.0"),
     }
 )
 

@@ -12,12 +12,24 @@ from enum import StrEnum
 from typing import Annotated, Any, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, SecretStr, StrictBool, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    SecretStr,
+    StrictBool,
+    WithJsonSchema,
+    field_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from csms.domain.authorization import IdTagRecord
 from csms.domain.clock import to_iso
 from csms.domain.commands import Command, CommandStatus
+from csms.domain.limits import LimitKind, Money, SessionLimits
+from csms.domain.sessions import AppSession, AppSessionStatus
 from csms.domain.station_config import Configuration, InstalledProfile
 from csms.domain.stations import Connector, Station
 from csms.domain.transactions import Transaction, TransactionState
@@ -252,6 +264,53 @@ class ChargePointList(ApiModel):
     next_token: NextPageToken = None
 
 
+# --- session limits (the OCPP 2.1 TransactionLimit shape) -----------------------------------------
+
+
+class MoneyModel(ApiModel):
+    amount: str = Field(
+        pattern=r"^[0-9]{1,9}(\.[0-9]{1,4})?$",
+        description="A decimal string (e.g. \"30.00\"), including VAT",
+        examples=["30.00"],
+    )
+    currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217: the session's tariff's currency", examples=["EUR"])
+
+    @field_validator("amount")
+    @classmethod
+    def _positive(cls, amount: str) -> str:
+        if Decimal(amount) <= 0:
+            raise ValueError("the amount must be above 0")
+        return amount
+
+
+class SessionLimitsModel(ApiModel):
+    """What stops a session by itself, whichever is reached first (a limit is reached at or past its value)."""
+
+    max_cost: MoneyModel | None = Field(None, description="Running cost including VAT, in the tariff's currency")
+    max_energy_wh: int | None = Field(None, gt=0, description="Energy delivered, Wh")
+    max_duration_seconds: int | None = Field(None, gt=0, description="Counted from the StartTransaction timestamp")
+    max_soc: int | None = Field(None, ge=1, le=100, alias="maxSoC", description="The car's state of charge, %")
+
+    def to_limits(self) -> SessionLimits:
+        cost = self.max_cost
+        return SessionLimits(
+            max_cost=Money(Decimal(cost.amount), cost.currency) if cost else None,
+            max_energy_wh=self.max_energy_wh,
+            max_duration_seconds=self.max_duration_seconds,
+            max_soc=self.max_soc,
+        )
+
+    @classmethod
+    def from_limits(cls, limits: SessionLimits | None) -> SessionLimitsModel | None:
+        return cls.model_validate(limits.to_json()) if limits is not None and not limits.empty else None
+
+
+EnergyThresholds = Annotated[
+    list[Annotated[int, Field(gt=0)]],
+    Field(max_length=20, description="Energy delivered (Wh) at which ThresholdReached events are sent"),
+]
+
+
 # --- id tags --------------------------------------------------------------------------------------
 
 
@@ -273,6 +332,12 @@ class IdTagRegistration(ApiModel):
     tariff_id: str | None = Field(
         None, min_length=1, max_length=36, description="The tariff of this tag's sessions, over the station's (subscribers)"
     )
+    limits: SessionLimitsModel | None = Field(
+        None,
+        description="Default limits of this tag's sessions: card sessions get them; an app session's or a "
+        "reservation's limits replace them field by field",
+    )
+    notify_at_energy_wh: EnergyThresholds | None = None
 
 
 class IdTagView(ApiModel):
@@ -282,6 +347,8 @@ class IdTagView(ApiModel):
     parent_id_tag: str | None = None
     tariff_id: str | None = None
     active_transaction_id: int | None = Field(None, description="The transaction the tag is in, if any")
+    limits: SessionLimitsModel | None = None
+    notify_at_energy_wh: list[int] | None = None
 
     @classmethod
     def from_record(cls, record: IdTagRecord) -> IdTagView:
@@ -292,6 +359,8 @@ class IdTagView(ApiModel):
             parent_id_tag=record.parent_id_tag,
             tariff_id=record.tariff_id,
             active_transaction_id=record.active_transaction_id,
+            limits=SessionLimitsModel.from_limits(record.limits),
+            notify_at_energy_wh=list(record.notify_at_energy_wh) or None,
         )
 
 
@@ -322,6 +391,9 @@ class TransactionView(ApiModel):
     energy_wh: WattHours | None = Field(
         None, description="Energy delivered, Wh: meterStop - meterStart once stopped, else the latest reading - meterStart"
     )
+    limits: SessionLimitsModel | None = Field(None, description="What stops it by itself, bound at its start")
+    limit_reached: LimitKind | None = Field(None, description="The limit that stopped it (the CSMS sent RemoteStopTransaction)")
+    session_id: str | None = Field(None, description="The app session (POST /sessions) it started")
 
     @classmethod
     def from_transaction(cls, transaction: Transaction, **extra: Any) -> Self:
@@ -343,6 +415,9 @@ class TransactionView(ApiModel):
             last_meter_wh=transaction.last_meter_wh,
             last_meter_at=transaction.last_meter_at,
             energy_wh=transaction.energy_wh,
+            limits=SessionLimitsModel.from_limits(start.limits),
+            limit_reached=transaction.limit_reached,
+            session_id=start.session_id,
             **extra,
         )
 
@@ -359,6 +434,61 @@ class TransactionDetail(TransactionView):
 
 class TransactionList(ApiModel):
     items: list[TransactionView]
+    next_token: NextPageToken = None
+
+
+# --- app sessions ---------------------------------------------------------------------------------
+
+
+class SessionRequest(ApiModel):
+    charge_point_id: str = Field(min_length=1, max_length=255)
+    connector_id: int = Field(ge=1, description="The connector asked for (a station may start on another one)")
+    id_tag: str = Field(min_length=1, max_length=20, description="A registered idTag: the driver's app identity")
+    limits: SessionLimitsModel | None = Field(None, description="Replace the id tag's default limits field by field")
+    notify_at_energy_wh: EnergyThresholds | None = None
+
+
+class SessionView(ApiModel):
+    session_id: str
+    charge_point_id: str
+    connector_id: int
+    id_tag: str
+    status: AppSessionStatus = Field(
+        description="Requested (the station accepted RemoteStartTransaction), Started, Stopped, Rejected, or Expired "
+        "(accepted, but no StartTransaction came within SESSION_START_WINDOW_SECONDS)"
+    )
+    requested_at: Timestamp
+    limits: SessionLimitsModel | None = Field(None, description="The limits it runs with (the id tag's included)")
+    notify_at_energy_wh: list[int] | None = None
+    command_id: str | None = Field(None, description="The RemoteStartTransaction (GET /commands/{commandId})")
+    response: JsonObject | None = Field(None, description="The station's answer to RemoteStartTransaction, or the error")
+    transaction_id: int | None = None
+    started_at: Timestamp | None = None
+    stopped_at: Timestamp | None = None
+    limit_reached: LimitKind | None = Field(None, description="The limit that stopped it")
+
+    @classmethod
+    def from_session(cls, session: AppSession, *, status: AppSessionStatus) -> SessionView:
+        return cls(
+            session_id=session.session_id,
+            charge_point_id=session.charge_point_id,
+            connector_id=session.connector_id,
+            id_tag=session.id_tag,
+            status=status,
+            requested_at=session.requested_at,
+            limits=SessionLimitsModel.from_limits(session.limits),
+            notify_at_energy_wh=list(session.notify_at_energy_wh) or None,
+            command_id=session.command_id,
+            response=session.response,
+            transaction_id=session.transaction_id,
+            started_at=session.started_at,
+            stopped_at=session.stopped_at,
+            limit_reached=session.limit_reached,
+        )
+
+
+class SessionList(ApiModel):
+    items: list[SessionView]
     next_token: NextPageToken = None
 
 

@@ -10,13 +10,15 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from csms.domain.authorization import Authorization, IdTagRecord, authorize
 from csms.domain.clock import to_iso
-from csms.domain.metering import energy_wh, import_register_wh
+from csms.domain.metering import energy_wh, import_register_wh, state_of_charge
 from csms.domain.transactions import TransactionStart, TransactionStop
 from csms.ocpp.router import ActionRouter
 from csms.ocpp.v16 import call, call_result, datatypes
 from csms.ocpp.v16.actions import Action, Initiator
 from csms.ocpp.v16.validation import dump
 from csms.runtime.observability import logger, metrics
+from csms.sessions.binding import bind, start_writes
+from csms.sessions.limits import check_reading
 from csms.station.context import StationContext
 
 router = ActionRouter(initiator=Initiator.STATION)
@@ -66,8 +68,15 @@ def start_transaction(request: call.StartTransaction, ctx: StationContext) -> ca
         authorization_status=authorization.status,
     )
     claim = record is not None and authorization.accepted
+    binding = bind(record, start, accepted=claim, now=ctx.received_at, window=services.settings.session_start_window)
     outcome = services.transactions.create(
-        transaction_id, start, answer=authorization, claim_id_tag=claim, now=ctx.received_at
+        transaction_id,
+        binding.start,
+        answer=authorization,
+        claim_id_tag=claim,
+        now=ctx.received_at,
+        optional_writes=start_writes(services.table.name, transaction_id, binding, now=ctx.received_at),
+        consuming=binding.app_start,
     )
     if outcome.replay:
         # A start record kept before answers were kept with it: its tag being busy with this very transaction
@@ -88,14 +97,22 @@ def meter_values(request: call.MeterValues, ctx: StationContext) -> call_result.
         read_at, latest = max(
             zip((meter_value.timestamp for meter_value in request.meter_value), values, strict=True), key=lambda pair: pair[0]
         )
-        owned = ctx.services.transactions.record_reading(
-            claimed,
-            charge_point_id=ctx.charge_point_id,
-            energy_wh=import_register_wh(latest["sampledValue"]),
-            read_at=read_at,
+        register_wh = import_register_wh(latest["sampledValue"])
+        recorded = ctx.services.transactions.record_reading(
+            claimed, charge_point_id=ctx.charge_point_id, energy_wh=register_wh, read_at=read_at
         )
+        owned = recorded.owned
         if not owned:
             _unmatched(ctx, Action.METER_VALUES, claimed)
+        elif recorded.before is not None:
+            check_reading(
+                ctx.services,
+                recorded.before,
+                energy_wh=register_wh,
+                soc_percent=state_of_charge(latest["sampledValue"]),
+                read_at=read_at,
+                received_at=ctx.received_at,
+            )
     ctx.services.meter_values.put_many(
         charge_point_id=ctx.charge_point_id,
         connector_id=request.connector_id,
