@@ -19,9 +19,11 @@ from pydantic import (
     Field,
     PlainSerializer,
     SecretStr,
+    SerializerFunctionWrapHandler,
     StrictBool,
     WithJsonSchema,
     field_validator,
+    model_serializer,
 )
 from pydantic.alias_generators import to_camel
 
@@ -290,6 +292,11 @@ class SessionLimitsModel(ApiModel):
     max_energy_wh: int | None = Field(None, gt=0, description="Energy delivered, Wh")
     max_duration_seconds: int | None = Field(None, gt=0, description="Counted from the StartTransaction timestamp")
     max_soc: int | None = Field(None, ge=1, le=100, alias="maxSoC", description="The car's state of charge, %")
+
+    @model_serializer(mode="wrap")
+    def _only_what_is_set(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        shown: dict[str, Any] = handler(self)
+        return {name: value for name, value in shown.items() if value is not None}
 
     def to_limits(self) -> SessionLimits:
         cost = self.max_cost
