@@ -172,6 +172,14 @@ async def a_day_of_the_network(runtime: LocalRuntime, operator_sfn: Any) -> None
     assert status == 201, session
     shown = await until(api, f"/sessions/{session['sessionId']}", lambda view: view["status"] == "Stopped")
     assert shown["limitReached"] == "duration"
+    # Its execution ends once the station's answer to RemoteStopTransaction completed its task (which may come after
+    # the StopTransaction); the first session's timer was stopped when that session ended.
+    for _ in range(400):
+        executions = await asyncio.to_thread(operator_sfn.list_executions, stateMachineArn=runtime.workflows.arns["SessionLimit"])
+        if all(execution["status"] != "RUNNING" for execution in executions["executions"]):
+            break
+        await asyncio.sleep(0.05)
+    assert sorted(execution["status"] for execution in executions["executions"]) == ["ABORTED", "SUCCEEDED"], executions
 
     # A second connection of the station: $connect closes the first one (its ghost).
     async with websockets.connect(runtime.station_url(STATION), subprotocols=["ocpp1.6"]):
