@@ -16,7 +16,18 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from csms.ocpp.frames import decimal_to_json
 from csms.ocpp.json_limits import Problem, find_problem
-from csms.operator import cdrs, charge_points, commands, console, id_tags, reservations, sites, tariffs, transactions
+from csms.operator import (
+    cdrs,
+    charge_points,
+    commands,
+    console,
+    id_tags,
+    reservations,
+    sessions,
+    sites,
+    tariffs,
+    transactions,
+)  # fmt: skip
 from csms.operator.errors import install_error_responses
 from csms.operator.models import ErrorBody
 from csms.runtime.observability import metrics
@@ -32,7 +43,8 @@ OPENAPI_INFO: dict[str, Any] = {
         "`message`. On AWS the API is protected by IAM (or JWT) authorization on the HTTP API."
     ),
     "tags": [
-        "Charge points", "Id tags", "Sites", "Tariffs", "Charge detail records", "Transactions", "Reservations", "Commands"
+        "Charge points", "Id tags", "Sessions", "Reservations", "Sites", "Tariffs", "Charge detail records", "Transactions",
+        "Commands",
     ],
 }
 
@@ -49,8 +61,8 @@ def create_app() -> APIGatewayHttpResolver:
         serializer=partial(json.dumps, separators=(",", ":"), default=decimal_to_json),
     )
     for router in (
-        charge_points.router, id_tags.router, sites.router, tariffs.router, cdrs.router, transactions.router,
-        reservations.router, commands.router,
+        charge_points.router, id_tags.router, sessions.router, reservations.router, sites.router, tariffs.router,
+        cdrs.router, transactions.router, commands.router,
     ):  # fmt: skip
         app.include_router(router)
     app.include_router(console.router)  # the pages, served beside the API they call

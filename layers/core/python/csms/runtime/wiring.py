@@ -13,6 +13,7 @@ from csms.adapters.dynamodb.commands import CommandRepository
 from csms.adapters.dynamodb.gauges import GaugeRepository
 from csms.adapters.dynamodb.id_tags import IdTagRepository
 from csms.adapters.dynamodb.reservations import ReservationRepository
+from csms.adapters.dynamodb.sessions import AppSessionRepository
 from csms.adapters.dynamodb.sites import SiteRepository
 from csms.adapters.dynamodb.station_config import StationConfigRepository
 from csms.adapters.dynamodb.station_records import StationRecordRepository
@@ -75,6 +76,10 @@ class Services:
     @cached_property
     def station_config(self) -> StationConfigRepository:
         return StationConfigRepository(self.table)
+
+    @cached_property
+    def app_sessions(self) -> AppSessionRepository:
+        return AppSessionRepository(self.table)
 
     @cached_property
     def commands(self) -> CommandRepository:
