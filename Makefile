@@ -41,12 +41,14 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 ## bench: simulated stations against the local runtime; prints throughput, latency, AWS requests per action,
-## then how it scales with its data (make bench BENCH_ARGS=--quick for a short version of the second part)
+## how far past their energy limit sessions charge (with and without predicting the crossing), then how it scales
+## with its data (make bench BENCH_ARGS=--quick for a short version of the second part)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.imports
 	$(BIN)/python -m benchmarks.pricing
 	$(BIN)/python -m benchmarks.allocation
 	$(BIN)/python -m benchmarks.stations
+	$(BIN)/python -m benchmarks.limits
 	$(BIN)/python -m benchmarks.storage $(BENCH_ARGS)
 
 ## sim: simulated stations against the local runtime, e.g. make sim ARGS="--stations 5 --sessions"

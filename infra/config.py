@@ -36,7 +36,7 @@ class PartnerEventBus(_ContextModel):
     name: str = Field(pattern=r"^[A-Za-z0-9]{1,40}$")
     event_bus_arn: str = Field(pattern=r"^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus/.+$")
     detail_types: tuple[str, ...] = ()
-    """Only these event types (empty: all of them)."""
+    """Only these billing event types (empty: all of them; never the drivers' events)."""
 
 
 class PartnerApiDestination(_ContextModel):

@@ -36,7 +36,7 @@ from infra.manifest import (
 )
 from infra.monitoring import Monitoring
 from infra.operator_api import OperatorApi
-from infra.state_machines import Workflows, state_machine_arn
+from infra.state_machines import Workflows, state_machine_arn, state_machine_execution_arns, state_machine_name
 from infra.station_api import StationWebSocketApi
 from infra.table import CsmsTable
 from infra.workflows import WORKFLOWS, WorkflowSpec
@@ -312,6 +312,21 @@ class CsmsStack(Stack):
             function = self.functions[name]
             function.add_to_role_policy(iam.PolicyStatement(actions=["states:StartExecution"], resources=[arn]))
             function.add_environment(spec.arn_environment_variable, arn)
+        for name in spec.stopped_by:
+            # StopExecution is authorised on the execution's ARN: this machine's executions, whose names are made
+            # at run time (one per session and limit).
+            function = self.functions[name]
+            executions = state_machine_execution_arns(self, spec)
+            function.add_to_role_policy(iam.PolicyStatement(actions=["states:StopExecution"], resources=[executions]))
+            if function.role is not None:
+                Validations.of(function.role).acknowledge(
+                    Acknowledgment(
+                        id="AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:"
+                        f"execution:{state_machine_name(self, spec)}:*]",
+                        reason=f"StopExecution of {spec.name} executions only: their names (one per session and limit) "
+                        "are made at run time.",
+                    )
+                )
 
     def _grant_table(self, grantee: iam.IGrantable, actions: Sequence[str]) -> iam.Grant:
         return iam.Grant.add_to_principal(

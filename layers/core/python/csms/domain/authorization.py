@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from csms.domain.limits import SessionLimits
+from csms.domain.sessions import PendingStart
 from csms.ocpp.v16.enums import AuthorizationStatus
 
 
@@ -22,6 +24,13 @@ class IdTagRecord:
     active_transaction_started_at: datetime | None = None
     priority: int | None = None
     """Its sessions' priority on a shared site (domain/priorities.py), unless a session asks for its own."""
+    limits: SessionLimits | None = None
+    """The default limits of this tag's sessions (card sessions get them all; an app session's or a reservation's
+    replace them field by field)."""
+    notify_at_energy_wh: tuple[int, ...] = ()
+    """Energy thresholds (Wh delivered) for ThresholdReached events."""
+    pending_starts: tuple[PendingStart, ...] = ()
+    """App sessions accepted by a station, waiting for their StartTransaction."""
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,20 @@ def import_register_wh(sampled_values: list[dict[str, Any]]) -> Decimal | None:
     return None
 
 
+def state_of_charge(sampled_values: list[dict[str, Any]]) -> Decimal | None:
+    """The vehicle's state of charge in percent, if the meter value carries one (measurand SoC, unit Percent,
+    location EV: in practice only DC chargers send it)."""
+    for sampled in sampled_values:
+        if sampled.get("measurand") == "SoC" and (sampled.get("unit") or "Percent") == "Percent":
+            try:
+                percent = Decimal(str(sampled["value"]).strip())
+            except (InvalidOperation, KeyError):
+                continue
+            if percent.is_finite() and 0 <= percent <= 100:
+                return percent
+    return None
+
+
 @dataclass(frozen=True, kw_only=True)
 class RecordedMeterValue:
     """One MeterValue of a transaction as the station sent it, each energy reading also given in Wh (`energyWh`)."""

@@ -1,7 +1,7 @@
 """The operator API: one Powertools HTTP API resolver (payload format 2.0) with request and response validation,
 a router per resource, the exception -> response table, `GET /openapi.json` and a Swagger UI at `/docs`.
 
-Routers whose imports are heavy (the OCPP message models for commands and reservations, the tariff models and
+Routers whose imports are heavy (the OCPP message models for commands, reservations and app sessions, the tariff models and
 the pricing engine for tariffs and CDRs) are included by the first request to one of their paths, and all of them
 for the OpenAPI document: a cold start pays only for what its request uses (issue 7: under 250 ms of imports).
 """
@@ -47,7 +47,8 @@ OPENAPI_INFO: dict[str, Any] = {
         "`message`. On AWS the API is protected by IAM (or JWT) authorization on the HTTP API."
     ),
     "tags": [
-        "Charge points", "Id tags", "Sites", "Tariffs", "Charge detail records", "Transactions", "Reservations", "Commands"
+        "Charge points", "Id tags", "Sessions", "Reservations", "Sites", "Tariffs", "Charge detail records", "Transactions",
+        "Commands",
     ],
 }
 
@@ -89,6 +90,7 @@ ON_DEMAND_ROUTERS = (
         ),
     ),
     OnDemandRouter("csms.operator.reservations", ("/reservations", "/reservations/<reservationId>")),
+    OnDemandRouter("csms.operator.sessions", ("/sessions", "/sessions/<sessionId>")),
 )
 
 

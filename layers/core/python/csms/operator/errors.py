@@ -29,6 +29,7 @@ from csms.ocpp.frames import plain_json
 from csms.operator.models import ErrorBody, FieldError
 from csms.operator.pagination import InvalidPageToken
 from csms.runtime.observability import logger, metrics
+from csms.sessions.service import CostLimitInapplicable, IdTagRefused, UnknownIdTag
 
 if TYPE_CHECKING:  # imported by on_demand_error_responses, when one of them is raised
     from csms.adapters.dynamodb.tariffs import TariffNotFound
@@ -78,6 +79,17 @@ class StationDeclined(Exception):
         self.command = command
         self.status = status
         self.reservation_id = reservation_id
+
+
+class SessionStartNotAnswered(Exception):
+    """The station did not answer an app session's RemoteStartTransaction within the wait: the session stays
+    Requested (a late answer and its StartTransaction still start it)."""
+
+    def __init__(self, session_id: str, command: Command, seconds: float):
+        super().__init__(session_id)
+        self.session_id = session_id
+        self.command = command
+        self.seconds = seconds
 
 
 Describe = Callable[[Any], tuple[int, ErrorBody]]
@@ -143,6 +155,29 @@ def _invalid_reservation(error: InvalidReservation) -> tuple[int, ErrorBody]:
     return _invalid_value(InvalidValue(error.field, str(error)))
 
 
+def _session_not_answered(error: SessionStartNotAnswered) -> tuple[int, ErrorBody]:
+    command = error.command
+    return HTTPStatus.GATEWAY_TIMEOUT, ErrorBody(
+        message=(
+            f"Charge point {command.charge_point_id} did not answer RemoteStartTransaction within {error.seconds:g} s; "
+            f"session {error.session_id} stays Requested and may still start: GET /sessions/{error.session_id}"
+        ),
+        command_id=command.command_id,
+        status=command.status,
+    )
+
+
+def _unknown_id_tag(error: UnknownIdTag) -> tuple[int, ErrorBody]:
+    problem = FieldError(location="body.idTag", message=f"Unknown idTag {error}", type="value_error")
+    message = f"Invalid request: body.idTag: unknown idTag {error}: register it with PUT /id-tags/{error}"
+    return HTTPStatus.BAD_REQUEST, ErrorBody(message=message, errors=[problem])
+
+
+def _cost_limit(error: CostLimitInapplicable) -> tuple[int, ErrorBody]:
+    problem = FieldError(location=error.location, message=str(error), type="value_error")
+    return HTTPStatus.BAD_REQUEST, ErrorBody(message=f"Invalid request: {error.location}: {error}", errors=[problem])
+
+
 def _invalid_request(error: RequestValidationError) -> tuple[int, ErrorBody]:
     # Never the offending input itself: it may be a password.
     problems = [
@@ -198,6 +233,10 @@ ERROR_RESPONSES: Mapping[type[Exception], Describe] = {
     StationDeclined: _station_declined,
     InvalidReservation: _invalid_reservation,
     ReservationRefused: lambda error: (HTTPStatus.CONFLICT, ErrorBody(message=str(error))),  # connector 0, not cancellable
+    SessionStartNotAnswered: _session_not_answered,
+    UnknownIdTag: _unknown_id_tag,
+    IdTagRefused: lambda error: (HTTPStatus.CONFLICT, ErrorBody(message=str(error))),
+    CostLimitInapplicable: _cost_limit,
     RequestValidationError: _invalid_request,
     NotFoundError: lambda error: (HTTPStatus.NOT_FOUND, ErrorBody(message="No such route: see GET /openapi.json")),
     ServiceError: lambda error: (error.status_code, ErrorBody(message=error.msg)),
@@ -245,11 +284,12 @@ def _responder(describe: Describe) -> Callable[[Exception], Response[dict[str, A
 
 _ERROR_DESCRIPTIONS: Mapping[int, str] = {
     400: "Bad request: an OCPP payload or action the central system cannot send, an invalid tariff (each OCPI path at "
-    "fault in `errors`), a site definition or a reservation time at fault (the field in `errors`), or a bad nextToken",
+    "fault in `errors`), a site definition or a reservation time at fault (the field in `errors`), an unknown idTag or a "
+    "cost limit in another currency than the tariff (the field in `errors`), or a bad nextToken",
     404: "Not found",
     409: "The charge point is not connected, the tariff is still assigned, the CDR cannot be corrected, the "
-    "reservation cannot be made or cancelled (a station's refusal in `response`), or a station would be in two "
-    "sites or circuits",
+    "reservation cannot be made or cancelled (a station's refusal in `response`), a station would be in two "
+    "sites or circuits, or the idTag would be refused",
     422: "The request does not match this API's schema",
     502: "The charge point answered CALLERROR (code and description given), an answer that breaks the 1.6 schema, or "
     "refused to cancel a reservation the CSMS holds for it (its answer in `response`)",

@@ -21,6 +21,7 @@ from csms.operator.pagination import DEFAULT_PAGE_SIZE, KIND_INDEX_PAGE_KEY, Lim
 from csms.operator.parameters import ServicesDependency
 from csms.runtime.observability import logger
 from csms.runtime.wiring import Services
+from csms.sessions.service import check_cost_limit
 
 router = Router()
 TAGS = ["Id tags"]
@@ -31,7 +32,10 @@ IdTag = Annotated[str, Path(alias="idTag", min_length=1, max_length=20, descript
 @router.put(
     "/id-tags/<idTag>",
     summary="Register an idTag, or replace what is known of it",
-    description="A field left out is cleared; status defaults to Accepted. The tag's live transaction is kept.",
+    description="A field left out is cleared; status defaults to Accepted. The tag's live transaction is kept. "
+    "`limits` are the default limits of its sessions (card sessions get them; an app session's or a reservation's "
+    "replace them field by field); a maxCost in another currency than the tag's tariff (or the network default) is a "
+    "400. `notifyAtEnergyWh`: energy thresholds for ThresholdReached events.",
     tags=TAGS,
     responses=documented(
         200, "Replaced", extra={201: {"description": "Registered", "content": {"application/json": {"model": IdTagView}}}}
@@ -41,6 +45,8 @@ def register_id_tag(
     id_tag: IdTag, services: ServicesDependency, registration: Annotated[IdTagRegistration | None, Body()] = None
 ) -> IdTagView:
     registration = registration or IdTagRegistration()
+    limits = registration.limits.to_limits() if registration.limits else None
+    check_cost_limit(services, limits, registration.tariff_id, "body.limits.maxCost")
     created = services.id_tags.register(
         IdTagRecord(
             id_tag=id_tag,
@@ -48,6 +54,8 @@ def register_id_tag(
             expiry_date=registration.expiry_date,
             parent_id_tag=registration.parent_id_tag,
             priority=registration.priority,
+            limits=limits,
+            notify_at_energy_wh=tuple(registration.notify_at_energy_wh or ()),
         )
     )
     services.tariffs.assign(id_tag_key(id_tag), registration.tariff_id)

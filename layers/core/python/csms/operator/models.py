@@ -19,9 +19,11 @@ from pydantic import (
     Field,
     PlainSerializer,
     SecretStr,
+    SerializerFunctionWrapHandler,
     StrictBool,
     StrictInt,
     WithJsonSchema,
+    model_serializer,
 )
 from pydantic.alias_generators import to_camel
 
@@ -30,9 +32,10 @@ from csms.domain.allocation import Bound, ConnectorAllocation, SiteAllocation
 from csms.domain.authorization import IdTagRecord
 from csms.domain.clock import to_iso
 from csms.domain.commands import Command, CommandStatus
-from csms.domain.limits import Money, SessionLimits
+from csms.domain.limits import LimitKind, Money, SessionLimits
 from csms.domain.priorities import PRIORITY_MAX, PRIORITY_MIN
 from csms.domain.reservations import Reservation, ReservationStatus
+from csms.domain.sessions import AppSession, AppSessionStatus
 from csms.domain.sites import DEFAULT_SAFE_CURRENT_A, MIN_CHARGING_CURRENT_A, Circuit, ConnectorSetting, Phases, Site
 from csms.domain.station_config import Configuration, InstalledProfile
 from csms.domain.stations import Connector, Station
@@ -142,6 +145,11 @@ class SessionLimitsModel(ApiModel):
     max_duration_seconds: StrictInt | None = Field(None, gt=0, description="From the StartTransaction timestamp")
     max_soc: StrictInt | None = Field(None, alias="maxSoC", ge=1, le=100, description="State of charge, percent")
 
+    @model_serializer(mode="wrap")
+    def _only_what_is_set(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        shown: dict[str, Any] = handler(self)
+        return {name: value for name, value in shown.items() if value is not None}
+
     def to_limits(self) -> SessionLimits:
         cost = self.max_cost
         return SessionLimits(
@@ -152,8 +160,8 @@ class SessionLimitsModel(ApiModel):
         )
 
     @classmethod
-    def from_limits(cls, limits: SessionLimits) -> SessionLimitsModel:
-        return cls.model_validate(limits.to_json())
+    def from_limits(cls, limits: SessionLimits | None) -> SessionLimitsModel | None:
+        return cls.model_validate(limits.to_json()) if limits is not None and not limits.empty else None
 
 
 # --- charge points --------------------------------------------------------------------------------
@@ -336,6 +344,12 @@ class ChargePointList(ApiModel):
     next_token: NextPageToken = None
 
 
+EnergyThresholds = Annotated[
+    list[Annotated[int, Field(gt=0)]],
+    Field(max_length=20, description="Energy delivered (Wh) at which ThresholdReached events are sent"),
+]
+
+
 # --- id tags --------------------------------------------------------------------------------------
 
 
@@ -360,6 +374,12 @@ class IdTagRegistration(ApiModel):
     priority: Priority | None = Field(
         None, description="Its sessions' priority on a shared site, unless a session asks for its own (0 when unset)"
     )
+    limits: SessionLimitsModel | None = Field(
+        None,
+        description="Default limits of this tag's sessions: card sessions get them; an app session's or a "
+        "reservation's limits replace them field by field",
+    )
+    notify_at_energy_wh: EnergyThresholds | None = None
 
 
 class IdTagView(ApiModel):
@@ -370,6 +390,8 @@ class IdTagView(ApiModel):
     tariff_id: str | None = None
     active_transaction_id: int | None = Field(None, description="The transaction the tag is in, if any")
     priority: int | None = None
+    limits: SessionLimitsModel | None = None
+    notify_at_energy_wh: list[int] | None = None
 
     @classmethod
     def from_record(cls, record: IdTagRecord) -> IdTagView:
@@ -381,6 +403,8 @@ class IdTagView(ApiModel):
             tariff_id=record.tariff_id,
             active_transaction_id=record.active_transaction_id,
             priority=record.priority,
+            limits=SessionLimitsModel.from_limits(record.limits),
+            notify_at_energy_wh=list(record.notify_at_energy_wh) or None,
         )
 
 
@@ -589,6 +613,9 @@ class TransactionView(ApiModel):
     energy_wh: WattHours | None = Field(
         None, description="Energy delivered, Wh: meterStop - meterStart once stopped, else the latest reading - meterStart"
     )
+    limits: SessionLimitsModel | None = Field(None, description="What stops it by itself, bound at its start")
+    limit_reached: LimitKind | None = Field(None, description="The limit that stopped it (the CSMS sent RemoteStopTransaction)")
+    session_id: str | None = Field(None, description="The app session (POST /sessions) it started")
 
     @classmethod
     def from_transaction(cls, transaction: Transaction, **extra: Any) -> Self:
@@ -610,6 +637,9 @@ class TransactionView(ApiModel):
             last_meter_wh=transaction.last_meter_wh,
             last_meter_at=transaction.last_meter_at,
             energy_wh=transaction.energy_wh,
+            limits=SessionLimitsModel.from_limits(start.limits),
+            limit_reached=transaction.limit_reached,
+            session_id=start.session_id,
             **extra,
         )
 
@@ -626,6 +656,61 @@ class TransactionDetail(TransactionView):
 
 class TransactionList(ApiModel):
     items: list[TransactionView]
+    next_token: NextPageToken = None
+
+
+# --- app sessions ---------------------------------------------------------------------------------
+
+
+class SessionRequest(ApiModel):
+    charge_point_id: str = Field(min_length=1, max_length=255)
+    connector_id: int = Field(ge=1, description="The connector asked for (a station may start on another one)")
+    id_tag: str = Field(min_length=1, max_length=20, description="A registered idTag: the driver's app identity")
+    limits: SessionLimitsModel | None = Field(None, description="Replace the id tag's default limits field by field")
+    notify_at_energy_wh: EnergyThresholds | None = None
+
+
+class SessionView(ApiModel):
+    session_id: str
+    charge_point_id: str
+    connector_id: int
+    id_tag: str
+    status: AppSessionStatus = Field(
+        description="Requested (the station accepted RemoteStartTransaction), Started, Stopped, Rejected, or Expired "
+        "(accepted, but no StartTransaction came within SESSION_START_WINDOW_SECONDS)"
+    )
+    requested_at: Timestamp
+    limits: SessionLimitsModel | None = Field(None, description="The limits it runs with (the id tag's included)")
+    notify_at_energy_wh: list[int] | None = None
+    command_id: str | None = Field(None, description="The RemoteStartTransaction (GET /commands/{commandId})")
+    response: JsonObject | None = Field(None, description="The station's answer to RemoteStartTransaction, or the error")
+    transaction_id: int | None = None
+    started_at: Timestamp | None = None
+    stopped_at: Timestamp | None = None
+    limit_reached: LimitKind | None = Field(None, description="The limit that stopped it")
+
+    @classmethod
+    def from_session(cls, session: AppSession, *, status: AppSessionStatus) -> SessionView:
+        return cls(
+            session_id=session.session_id,
+            charge_point_id=session.charge_point_id,
+            connector_id=session.connector_id,
+            id_tag=session.id_tag,
+            status=status,
+            requested_at=session.requested_at,
+            limits=SessionLimitsModel.from_limits(session.limits),
+            notify_at_energy_wh=list(session.notify_at_energy_wh) or None,
+            command_id=session.command_id,
+            response=session.response,
+            transaction_id=session.transaction_id,
+            started_at=session.started_at,
+            stopped_at=session.stopped_at,
+            limit_reached=session.limit_reached,
+        )
+
+
+class SessionList(ApiModel):
+    items: list[SessionView]
     next_token: NextPageToken = None
 
 

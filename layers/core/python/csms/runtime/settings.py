@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import timedelta
 from enum import StrEnum
 from functools import lru_cache
 from typing import Annotated
@@ -70,6 +71,19 @@ class Settings(BaseModel):
     """The OpenID Connect issuer the operator console signs in with (when the operator API takes JWTs)."""
     console_client_id: str | None = None
     """The console's OAuth 2.0 client at that issuer (authorization code with PKCE; its id token is the bearer)."""
+
+    session_limit_state_machine_arn: str | None = None
+    """The SessionLimit workflow (set on the functions that start or stop it)."""
+    session_start_window_seconds: int = Field(default=600, gt=0)
+    """How long an app session's RemoteStartTransaction, once accepted, waits for its StartTransaction: a later
+    start of that tag is a start of its own (the session shows Expired). Above stations' ConnectionTimeOut."""
+    predict_limit_crossing: bool = True
+    """Time a limit's stop for the moment the last two readings predict it is crossed (when that comes before the
+    next sample), rather than for the sample that shows it crossed: less overshoot."""
+
+    @property
+    def session_start_window(self) -> timedelta:
+        return timedelta(seconds=self.session_start_window_seconds)
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:

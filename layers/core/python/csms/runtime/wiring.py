@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from csms.adapters.dynamodb.gauges import GaugeRepository
     from csms.adapters.dynamodb.id_tags import IdTagRepository
     from csms.adapters.dynamodb.reservations import ReservationRepository
+    from csms.adapters.dynamodb.sessions import AppSessionRepository
     from csms.adapters.dynamodb.sites import SiteRepository
     from csms.adapters.dynamodb.station_config import StationConfigRepository
     from csms.adapters.dynamodb.station_records import StationRecordRepository
@@ -95,6 +96,12 @@ class Services:
         from csms.adapters.dynamodb.station_config import StationConfigRepository
 
         return StationConfigRepository(self.table)
+
+    @cached_property
+    def app_sessions(self) -> AppSessionRepository:
+        from csms.adapters.dynamodb.sessions import AppSessionRepository
+
+        return AppSessionRepository(self.table)
 
     @cached_property
     def commands(self) -> CommandRepository:

@@ -14,10 +14,9 @@ from csms.adapters.dynamodb.reservations import ReservationRepository
 from csms.adapters.dynamodb.transactions import OptionalWrite
 from csms.domain.authorization import Authorization, IdTagRecord, authorize, without_vendor_suffix
 from csms.domain.clock import to_iso
-from csms.domain.limits import SessionLimits
-from csms.domain.metering import energy_wh, import_register_wh
+from csms.domain.metering import energy_wh, import_register_wh, state_of_charge
 from csms.domain.priorities import session_priority
-from csms.domain.reservations import Consumption, Hold, Mismatch, consumed_by_start
+from csms.domain.reservations import Consumption, Mismatch, consumed_by_start
 from csms.domain.stations import Station
 from csms.domain.transactions import TransactionStart, TransactionStop
 from csms.ocpp.router import ActionRouter
@@ -26,6 +25,8 @@ from csms.ocpp.v16.actions import Action, Initiator
 from csms.ocpp.v16.validation import dump
 from csms.reservations import events as reservation_events
 from csms.runtime.observability import logger, metrics
+from csms.sessions.binding import bind, start_writes
+from csms.sessions.limits import check_reading
 from csms.station.context import StationContext
 
 router = ActionRouter(initiator=Initiator.STATION)
@@ -59,12 +60,6 @@ def _id_tag_info(authorization: Authorization) -> datatypes.IdTagInfo:
 def authorize_id_tag(request: call.Authorize, ctx: StationContext) -> call_result.Authorize:
     record = ctx.services.id_tags.get(_card(request.id_tag, ctx))
     return call_result.Authorize(id_tag_info=_id_tag_info(_authorize(record, ctx)))
-
-
-def session_limits(*, reservation: Hold | None) -> SessionLimits | None:
-    """The limits bound to a transaction at its start (issue 10 §3): the consumed reservation's. The one place
-    where they are chosen (an id tag's defaults go under them, field by field: `SessionLimits.overriding`)."""
-    return reservation.limits if reservation is not None else None
 
 
 def _consumption(
@@ -120,7 +115,9 @@ def start_transaction(request: call.StartTransaction, ctx: StationContext) -> ca
     by then its tag may be busy with a newer transaction, which must not turn an accepted start into a refused one.
 
     A start consumes the reservation it names, or that its idTag (or parent) holds on its connector or on connector
-    0 (§5.13), in the start's one write: the reservation Consumed, its hold released, its limits the transaction's."""
+    0 (§5.13), and binds the app session its tag was given for this connector (sessions/binding.py), in the start's
+    one write: the reservation Consumed, its hold released, the app session Started, the limits (the app session's
+    or the reservation's over the id tag's), thresholds and duration timer the transaction's."""
     services = ctx.services
     id_tag = _card(request.id_tag, ctx)
     record, station = services.transactions.read_for_start(ctx.charge_point_id, id_tag)
@@ -136,18 +133,23 @@ def start_transaction(request: call.StartTransaction, ctx: StationContext) -> ca
         started_at=request.timestamp,
         reservation_id=reserved.reservation_id if reserved else request.reservation_id,
         authorization_status=authorization.status,
-        limits=session_limits(reservation=reserved),
+        limits=reserved.limits if reserved else None,  # bind() puts the id tag's defaults under them
         priority=session_priority(None, record.priority if record else None),
     )
     claim = record is not None and authorization.accepted
+    binding = bind(record, start, accepted=claim, now=ctx.received_at, window=services.settings.session_start_window)
     outcome = services.transactions.create(
         transaction_id,
-        start,
+        binding.start,
         answer=authorization,
         claim_id_tag=claim,
         now=ctx.received_at,
-        optional_writes=_consumption_writes(consumption, request, id_tag, transaction_id, ctx) if consumption else None,
+        optional_writes={
+            **(_consumption_writes(consumption, request, id_tag, transaction_id, ctx) if consumption else {}),
+            **start_writes(services.table.name, transaction_id, binding, now=ctx.received_at),
+        },
         release_hold=reserved,
+        consuming=binding.app_start,
     )
     if outcome.replay:
         # A start record kept before answers were kept with it: its tag being busy with this very transaction
@@ -168,14 +170,22 @@ def meter_values(request: call.MeterValues, ctx: StationContext) -> call_result.
         read_at, latest = max(
             zip((meter_value.timestamp for meter_value in request.meter_value), values, strict=True), key=lambda pair: pair[0]
         )
-        owned = ctx.services.transactions.record_reading(
-            claimed,
-            charge_point_id=ctx.charge_point_id,
-            energy_wh=import_register_wh(latest["sampledValue"]),
-            read_at=read_at,
+        register_wh = import_register_wh(latest["sampledValue"])
+        recorded = ctx.services.transactions.record_reading(
+            claimed, charge_point_id=ctx.charge_point_id, energy_wh=register_wh, read_at=read_at
         )
+        owned = recorded.owned
         if not owned:
             _unmatched(ctx, Action.METER_VALUES, claimed)
+        elif recorded.before is not None:
+            check_reading(
+                ctx.services,
+                recorded.before,
+                energy_wh=register_wh,
+                soc_percent=state_of_charge(latest["sampledValue"]),
+                read_at=read_at,
+                received_at=ctx.received_at,
+            )
     ctx.services.meter_values.put_many(
         charge_point_id=ctx.charge_point_id,
         connector_id=request.connector_id,

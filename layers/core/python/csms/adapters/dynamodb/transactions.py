@@ -3,7 +3,9 @@
 - counter      `value`: atomic ADD gives the next transactionId; `firstMonth` (`yyyy-mm`): where the
                listing of all transactions ends
 - transaction  `transactionId`, `chargePointId`, `connectorId`, `idTag`, `meterStart`, `startedAt`,
-               `authorizationStatus`, `reservationId`?, `limits`? (SessionLimits.to_json), `priority`, `createdAt`; once
+               `authorizationStatus`, `reservationId`?, `limits`? (SessionLimits.to_json), `priority`,
+               `notifyAtEnergyWh`?, `sessionId`? (the app session it started), `createdAt`; once a limit is reached
+               `limitReached` (energy, cost, duration, soc: the conditional marker, set once) and `limitStopAt`; once
                stopped `meterStop`, `stoppedAt`, `stopReason`, `stopIdTag`?, `energyWh`; the newest reading
                `lastMeterWh`, `lastMeterAt`; once billed `cdrId`, `tariffId`, `tariffVersion` (the version in
                force at `createdAt`).
@@ -23,12 +25,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.conditions import Attr, Key
 
+from csms.adapters.dynamodb.follow_ups import put_once
 from csms.adapters.dynamodb.id_tags import IdTagRepository
 from csms.adapters.dynamodb.keys import (
     METER_VALUE_PREFIX,
@@ -62,10 +66,11 @@ from csms.adapters.dynamodb.stations import hold_attribute, session_attribute, s
 from csms.adapters.dynamodb.values import to_item_value
 from csms.domain.authorization import Authorization, IdTagRecord
 from csms.domain.clock import from_iso, to_iso
-from csms.domain.limits import SessionLimits
+from csms.domain.limits import LimitKind, SessionLimits
 from csms.domain.metering import RecordedMeterValue
 from csms.domain.priorities import DEFAULT_PRIORITY
 from csms.domain.reservations import Hold
+from csms.domain.sessions import PendingStart
 from csms.domain.stations import ActiveSession, Station
 from csms.domain.transactions import (
     SessionStatus,
@@ -78,6 +83,15 @@ from csms.domain.transactions import (
 )
 from csms.ocpp.frames import plain_json
 from csms.ocpp.v16.enums import AuthorizationStatus
+
+
+@dataclass(frozen=True)
+class RecordedReading:
+    owned: bool
+    """The transaction is this station's: its meter values go with it."""
+    before: Transaction | None
+    """The transaction as it was before this reading (None when the reading changed nothing)."""
+
 
 START_RECORD_RETENTION = timedelta(days=30)  # replays come after a reboot, or days later from an offline queue
 
@@ -126,6 +140,8 @@ def transaction_from_item(item: dict[str, Any]) -> Transaction:
             authorization_status=item.get("authorizationStatus", ""),
             limits=SessionLimits.from_json(item["limits"]) if item.get("limits") else None,
             priority=int(item.get("priority", DEFAULT_PRIORITY)),
+            notify_at_energy_wh=tuple(int(wh) for wh in item.get("notifyAtEnergyWh", ())),
+            session_id=item.get("sessionId"),
         ),
         stop=stop,
         last_meter_wh=Decimal(item["lastMeterWh"]) if item.get("lastMeterWh") is not None else None,
@@ -135,6 +151,7 @@ def transaction_from_item(item: dict[str, Any]) -> Transaction:
         ),
         created_at=from_iso(item["createdAt"]) if item.get("createdAt") else None,
         cdr_id=item.get("cdrId"),
+        limit_reached=LimitKind(item["limitReached"]) if item.get("limitReached") else None,
     )
 
 
@@ -173,6 +190,7 @@ class TransactionRepository:
         now: datetime,
         optional_writes: Mapping[str, OptionalWrite] | None = None,
         release_hold: Hold | None = None,
+        consuming: PendingStart | None = None,
     ) -> StartOutcome:
         """Store a started transaction, or find the one this same start already created.
 
@@ -186,6 +204,8 @@ class TransactionRepository:
         tuple of parts under one name stands or falls together (a reservation consumed and its event).
         `release_hold`: the reservation hold the start consumes, removed from the station item by the same write
         that sets the connector's session (one item is one part of a transaction), if it is still that one's.
+        follow-ups (follow_ups.py) or what it consumes; one whose condition fails is left out, the rest written.
+        `consuming`: the app session's pending start it binds, removed from the tag by its claim (one item, one part).
         """
         started_at = to_iso(start.started_at)
         start_key = transaction_start_key(start.charge_point_id, start.fingerprint)
@@ -208,6 +228,10 @@ class TransactionRepository:
             transaction_item["reservationId"] = start.reservation_id
         if start.limits is not None and not start.limits.empty:
             transaction_item["limits"] = to_item_value(start.limits.to_json())
+        if start.notify_at_energy_wh:
+            transaction_item["notifyAtEnergyWh"] = list(start.notify_at_energy_wh)
+        if start.session_id is not None:
+            transaction_item["sessionId"] = start.session_id
         session = ActiveSession(
             transaction_id=transaction_id,
             connector_id=start.connector_id,
@@ -229,7 +253,9 @@ class TransactionRepository:
             "session": self._session_update(start.charge_point_id, session, release_hold),
         }
         if claim_id_tag:
-            writes["claim"] = IdTagRepository.claim_transaction_update(self._table.name, start.id_tag, transaction_id, started_at)
+            writes["claim"] = IdTagRepository.claim_transaction_update(
+                self._table.name, start.id_tag, transaction_id, started_at, binding=consuming
+            )
         groups: dict[str, set[str]] = {}
         for name, parts in (optional_writes or {}).items():
             if isinstance(parts, dict):
@@ -399,28 +425,54 @@ class TransactionRepository:
 
     def record_reading(
         self, transaction_id: int, *, charge_point_id: str, energy_wh: Decimal | None, read_at: datetime
-    ) -> bool:
+    ) -> RecordedReading:
         """Whether the transaction is one of this station's (only then may its meter values go with it), keeping
-        its newest import register reading (what limits and live views read) when one is given. One request:
-        a late, older reading changes nothing; a transaction of another station or none is never written."""
+        its newest import register reading (what limits and live views read) when one is given. One request, which
+        also returns the transaction as it was before (the previous reading, its limits: what the limit check
+        needs, with no read of its own): a late, older reading changes nothing; a transaction of another station or
+        none is never written."""
         if energy_wh is None:
-            item = self._table.get_item(
-                Key=transaction_key(transaction_id), ProjectionExpression="chargePointId"
-            ).get("Item")
-            return item is not None and item.get("chargePointId") == charge_point_id
+            item = self._table.get_item(Key=transaction_key(transaction_id)).get("Item")
+            owned = item is not None and item.get("chargePointId") == charge_point_id
+            return RecordedReading(owned, transaction_from_item(item) if owned and item else None)
         try:
-            self._table.update_item(
+            response = self._table.update_item(
                 Key=transaction_key(transaction_id),
                 UpdateExpression="SET lastMeterWh = :wh, lastMeterAt = :at",
                 ConditionExpression="chargePointId = :station AND (attribute_not_exists(lastMeterAt) OR lastMeterAt < :at)",
                 ExpressionAttributeValues={":wh": energy_wh, ":at": to_iso(read_at), ":station": charge_point_id},
+                ReturnValues="ALL_OLD",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except self._client.exceptions.ConditionalCheckFailedException as refused:
             existing: dict[str, Any] = refused.response.get("Item") or {}
             owner: str | None = existing.get("chargePointId", {}).get("S")
-            return owner == charge_point_id  # owned, and the reading is older
-        return True
+            return RecordedReading(owner == charge_point_id, None)  # owned, and the reading is older
+        return RecordedReading(True, transaction_from_item(response["Attributes"]))
+
+    def reach_limit(
+        self, transaction_id: int, kind: LimitKind, *, stop_at: datetime, follow_ups: list[dict[str, Any]]
+    ) -> bool:
+        """Set the transaction's one limit marker (`limitReached`, and when to stop for it) with the follow-ups that
+        stop it (the SessionLimit execution to start, the SessionLimitReached event), in one TransactWriteItems.
+        False when a limit was reached before or the transaction stopped: then nothing is written, so a session is
+        stopped once whatever its limits and however many meter values cross them."""
+        writes = {
+            "marker": self._update(
+                transaction_key(transaction_id),
+                "SET #limit = :kind, limitStopAt = :at",
+                {":kind": kind.value, ":at": to_iso(stop_at)},
+                {"#limit": "limitReached"},
+                condition="attribute_exists(pk) AND attribute_not_exists(#limit) AND attribute_not_exists(stoppedAt)",
+            ),
+            **{f"followUp{position}": put_once(self._table.name, item) for position, item in enumerate(follow_ups)},
+        }
+        failed = self._transact(writes)
+        if not failed:
+            return True
+        if "marker" in failed:
+            return False
+        raise RuntimeError(f"limit marker write refused: {sorted(failed)}")
 
     def list_page(
         self,
