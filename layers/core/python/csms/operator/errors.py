@@ -2,8 +2,8 @@
 most specific entry wins). Every error body is an `ErrorBody` whose `message` says what went wrong.
 
 Two tables, for the cold start: `ERROR_RESPONSES` holds what any route may raise and is installed with the
-app; `on_demand_error_responses` holds the errors of the modules the API loads on demand (commands, tariffs,
-billing), and is built (importing them) only when an exception that no entry of the first one names reaches its
+app; `on_demand_error_responses` holds the errors of the modules the API loads on demand (commands, app
+sessions, tariffs, billing), and is built (importing them) only when an exception that no entry of the first one names reaches its
 `Exception` entry: a request that raises none of them never pays for those imports.
 """
 
@@ -29,12 +29,12 @@ from csms.ocpp.frames import plain_json
 from csms.operator.models import ErrorBody, FieldError
 from csms.operator.pagination import InvalidPageToken
 from csms.runtime.observability import logger, metrics
-from csms.sessions.service import CostLimitInapplicable, IdTagRefused, UnknownIdTag
 
 if TYPE_CHECKING:  # imported by on_demand_error_responses, when one of them is raised
     from csms.adapters.dynamodb.tariffs import TariffNotFound
     from csms.commands.service import StationNotConnected
     from csms.domain.tariffs.validation import TariffRejected
+    from csms.sessions.service import CostLimitInapplicable, UnknownIdTag
 
 
 class ResourceNotFound(LookupError):
@@ -234,9 +234,6 @@ ERROR_RESPONSES: Mapping[type[Exception], Describe] = {
     InvalidReservation: _invalid_reservation,
     ReservationRefused: lambda error: (HTTPStatus.CONFLICT, ErrorBody(message=str(error))),  # connector 0, not cancellable
     SessionStartNotAnswered: _session_not_answered,
-    UnknownIdTag: _unknown_id_tag,
-    IdTagRefused: lambda error: (HTTPStatus.CONFLICT, ErrorBody(message=str(error))),
-    CostLimitInapplicable: _cost_limit,
     RequestValidationError: _invalid_request,
     NotFoundError: lambda error: (HTTPStatus.NOT_FOUND, ErrorBody(message="No such route: see GET /openapi.json")),
     ServiceError: lambda error: (error.status_code, ErrorBody(message=error.msg)),
@@ -246,13 +243,17 @@ ERROR_RESPONSES: Mapping[type[Exception], Describe] = {
 
 @cache
 def on_demand_error_responses() -> Mapping[type[Exception], Describe]:
-    """The errors of commands, tariffs and billing (see the module docstring)."""
+    """The errors of commands, app sessions, tariffs and billing (see the module docstring)."""
     from csms.adapters.dynamodb.tariffs import AssignmentConflict, TariffInUse, TariffNotFound
     from csms.billing.service import NoTariffApplies, NotCorrectable
     from csms.commands.service import InvalidCommand, StationNotConnected
     from csms.domain.tariffs.validation import TariffRejected
+    from csms.sessions.service import CostLimitInapplicable, IdTagRefused, UnknownIdTag
 
     return {
+        UnknownIdTag: _unknown_id_tag,
+        IdTagRefused: lambda error: (HTTPStatus.CONFLICT, ErrorBody(message=str(error))),
+        CostLimitInapplicable: _cost_limit,
         StationNotConnected: _station_not_connected,
         InvalidCommand: lambda error: (HTTPStatus.BAD_REQUEST, ErrorBody(message=str(error))),
         TariffRejected: _tariff_rejected,

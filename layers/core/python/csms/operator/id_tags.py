@@ -21,7 +21,6 @@ from csms.operator.pagination import DEFAULT_PAGE_SIZE, KIND_INDEX_PAGE_KEY, Lim
 from csms.operator.parameters import ServicesDependency
 from csms.runtime.observability import logger
 from csms.runtime.wiring import Services
-from csms.sessions.service import check_cost_limit
 
 router = Router()
 TAGS = ["Id tags"]
@@ -44,6 +43,8 @@ IdTag = Annotated[str, Path(alias="idTag", min_length=1, max_length=20, descript
 def register_id_tag(
     id_tag: IdTag, services: ServicesDependency, registration: Annotated[IdTagRegistration | None, Body()] = None
 ) -> IdTagView:
+    from csms.sessions.service import check_cost_limit  # it loads the outbox: not every cold start's
+
     registration = registration or IdTagRegistration()
     limits = registration.limits.to_limits() if registration.limits else None
     check_cost_limit(services, limits, registration.tariff_id, "body.limits.maxCost")
