@@ -165,6 +165,19 @@ def create_app() -> OperatorApiResolver:
 
 
 app = create_app()
+_thread = threading.local()
+_thread.app = app
+
+
+def current_app() -> OperatorApiResolver:
+    """This thread's resolver. Powertools keeps the request being resolved on the resolver (its `context`: the route,
+    the request): Lambda gives an instance one request at a time, but the local runtime resolves concurrent requests
+    on threads of one process, where a shared resolver crossed them (one request's route arguments in another's, or
+    "app.request is only available after route resolution"). The thread that imported this module uses `app`."""
+    resolver: OperatorApiResolver | None = getattr(_thread, "app", None)
+    if resolver is None:
+        resolver = _thread.app = create_app()
+    return resolver
 
 
 def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -179,7 +192,7 @@ def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
             return {"statusCode": 400, "headers": {"Content-Type": content_types.APPLICATION_JSON}, "body": json.dumps(body)}
         if not headers.get("content-type", "").lower().startswith("application/json"):
             event = {**event, "headers": {**headers, "content-type": "application/json"}}
-    return app.resolve(event, context)
+    return current_app().resolve(event, context)
 
 
 def _body_problem(body: str, *, base64_encoded: bool) -> str | None:
