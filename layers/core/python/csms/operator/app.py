@@ -177,6 +177,7 @@ def current_app() -> OperatorApiResolver:
     resolver: OperatorApiResolver | None = getattr(_thread, "app", None)
     if resolver is None:
         resolver = _thread.app = create_app()
+        resolver.dependency_overrides = app.dependency_overrides  # one set of overrides (tests give their services)
     return resolver
 
 
