@@ -99,6 +99,12 @@ class Transaction:
     """When the CSMS accepted the StartTransaction (its clock): the tariff version in force then prices it."""
     cdr_id: str | None = None
     """Its charge detail record, once the billing hand-off stored it."""
+    first_soc: Decimal | None = None
+    """The vehicle's state of charge (percent) at the session's first reading of it: where the session started."""
+    last_soc: Decimal | None = None
+    """The newest state of charge reading, percent."""
+    notify_at_energy_wh: tuple[Decimal, ...] = ()
+    """Energy delivered (Wh) at which its driver is told (ThresholdReached), from the id tag or the app session."""
 
     @property
     def charge_point_id(self) -> str:
@@ -133,6 +139,16 @@ class StartOutcome:
     transaction_id: int
     replayed_answer: Authorization | None = None
     replay: bool = False
+
+
+@dataclass(frozen=True)
+class RecordedReading:
+    """What recording a MeterValues' newest reading on its transaction did."""
+
+    owned: bool
+    """The transaction is one of the station's: only then do its meter values go with it."""
+    before: Transaction | None = None
+    """The transaction as it was before this reading, when the reading was newer and kept (else None)."""
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,9 @@ class EventType(StrEnum):
 
     UNMATCHED_STOP = "UnmatchedStop"
     CDR_ISSUED = "CdrIssued"
+    SESSION_STARTED = "SessionStarted"
+    THRESHOLD_REACHED = "ThresholdReached"
+    SESSION_ENDED = "SessionEnded"
 
 
 class Source(StrEnum):
@@ -42,6 +45,9 @@ EVENT_KINDS: Mapping[EventType, EventKind] = MappingProxyType(
     {
         EventType.UNMATCHED_STOP: EventKind(Source.BILLING, "1.0"),
         EventType.CDR_ISSUED: EventKind(Source.BILLING, "1.0"),
+        EventType.SESSION_STARTED: EventKind(Source.SESSIONS, "1.0"),
+        EventType.THRESHOLD_REACHED: EventKind(Source.SESSIONS, "1.0"),
+        EventType.SESSION_ENDED: EventKind(Source.SESSIONS, "1.0"),
     }
 )
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from decimal import Decimal
 from enum import StrEnum
 from functools import lru_cache
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class UnknownStationPolicy(StrEnum):
@@ -52,6 +54,16 @@ class Settings(BaseModel):
     """The BillingHandOff workflow (set on the functions that start it)."""
     default_tariff_id: str | None = None
     """The tariff of sessions whose id tag and station name none."""
+    soc_thresholds: tuple[Annotated[Decimal, Field(gt=0, le=100)], ...] = (Decimal(80),)
+    """States of charge (percent) whose upward crossing drivers are told of (ThresholdReached); the environment
+    gives them comma-separated (`SOC_THRESHOLDS=80` or `50,80`), empty for none."""
+
+    @field_validator("soc_thresholds", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -3,15 +3,18 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
 from csms.domain.authorization import Authorization, IdTagRecord, authorize
 from csms.domain.clock import to_iso
-from csms.domain.metering import energy_wh, import_register_wh
-from csms.domain.transactions import TransactionStart, TransactionStop
+from csms.domain.metering import energy_wh, import_register_wh, state_of_charge
+from csms.domain.thresholds import session_crossings
+from csms.domain.transactions import Transaction, TransactionStart, TransactionStop
+from csms.events.sessions import session_started, threshold_reached
 from csms.ocpp.router import ActionRouter
 from csms.ocpp.v16 import call, call_result, datatypes
 from csms.ocpp.v16.actions import Action, Initiator
@@ -66,8 +69,15 @@ def start_transaction(request: call.StartTransaction, ctx: StationContext) -> ca
         authorization_status=authorization.status,
     )
     claim = record is not None and authorization.accepted
+    # Its driver is told, card or app: the event goes with the start's one transaction (a replay writes neither).
+    started = session_started(Transaction(transaction_id=transaction_id, start=start, created_at=ctx.received_at))
     outcome = services.transactions.create(
-        transaction_id, start, answer=authorization, claim_id_tag=claim, now=ctx.received_at
+        transaction_id,
+        start,
+        answer=authorization,
+        claim_id_tag=claim,
+        now=ctx.received_at,
+        optional_writes={"sessionStarted": services.transactions.event_write(transaction_id, started, now=ctx.received_at)},
     )
     if outcome.replay:
         # A start record kept before answers were kept with it: its tag being busy with this very transaction
@@ -88,14 +98,15 @@ def meter_values(request: call.MeterValues, ctx: StationContext) -> call_result.
         read_at, latest = max(
             zip((meter_value.timestamp for meter_value in request.meter_value), values, strict=True), key=lambda pair: pair[0]
         )
-        owned = ctx.services.transactions.record_reading(
-            claimed,
-            charge_point_id=ctx.charge_point_id,
-            energy_wh=import_register_wh(latest["sampledValue"]),
-            read_at=read_at,
+        register_wh, soc = import_register_wh(latest["sampledValue"]), state_of_charge(latest["sampledValue"])
+        reading = ctx.services.transactions.record_reading(
+            claimed, charge_point_id=ctx.charge_point_id, energy_wh=register_wh, read_at=read_at, state_of_charge=soc
         )
+        owned = reading.owned
         if not owned:
             _unmatched(ctx, Action.METER_VALUES, claimed)
+        if reading.before is not None:
+            _tell_thresholds(ctx, reading.before, register_wh=register_wh, soc=soc, read_at=read_at)
     ctx.services.meter_values.put_many(
         charge_point_id=ctx.charge_point_id,
         connector_id=request.connector_id,
@@ -104,6 +115,18 @@ def meter_values(request: call.MeterValues, ctx: StationContext) -> call_result.
         unmatched_transaction_id=None if owned else claimed,
     )
     return call_result.MeterValues()
+
+
+def _tell_thresholds(
+    ctx: StationContext, before: Transaction, *, register_wh: Decimal | None, soc: Decimal | None, read_at: datetime
+) -> None:
+    """A threshold this reading crossed becomes its ThresholdReached event (one write, rarely: most readings
+    cross none; a repeat of the crossing finds the event written and writes nothing)."""
+    for crossing in session_crossings(
+        before, energy_register_wh=register_wh, soc=soc, soc_thresholds=ctx.services.settings.soc_thresholds
+    ):
+        event = threshold_reached(before, crossing, read_at=read_at)
+        ctx.services.transactions.put_event(before.transaction_id, event, now=ctx.received_at)
 
 
 def _unmatched(ctx: StationContext, action: Action, transaction_id: int) -> None:

@@ -5,8 +5,10 @@
 - transaction  `transactionId`, `chargePointId`, `connectorId`, `idTag`, `meterStart`, `startedAt`,
                `authorizationStatus`, `reservationId`?, `limits`? (SessionLimits.to_json), `createdAt`; once
                stopped `meterStop`, `stoppedAt`, `stopReason`, `stopIdTag`?, `energyWh`; the newest reading
-               `lastMeterWh`, `lastMeterAt`; once billed `cdrId`, `tariffId`, `tariffVersion` (the version in
-               force at `createdAt`).
+               `lastMeterWh`, `lastMeterAt`; the vehicle's state of charge `firstSoC`, `lastSoC`, `lastSoCAt`
+               (its threshold crossings are seen from the old values the reading's update returns);
+               `notifyAtEnergyWh`? (list of Wh: its driver's energy thresholds); once billed `cdrId`,
+               `tariffId`, `tariffVersion` (the version in force at `createdAt`).
                Indexed by station (newest last) and by the month it was recorded (byKind); in the live index
                (`liveShard`, `liveKey`) until its stop. Its connector's `session_{n}` entry on the station item
                points at it while it is active.
@@ -29,6 +31,7 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Attr, Key
 
+from csms.adapters.dynamodb.follow_ups import FollowUps, event_item, put_once
 from csms.adapters.dynamodb.id_tags import IdTagRepository
 from csms.adapters.dynamodb.keys import (
     METER_VALUE_PREFIX,
@@ -65,6 +68,7 @@ from csms.domain.limits import SessionLimits
 from csms.domain.metering import RecordedMeterValue
 from csms.domain.stations import ActiveSession
 from csms.domain.transactions import (
+    RecordedReading,
     SessionStatus,
     StartOutcome,
     StopOutcome,
@@ -73,6 +77,7 @@ from csms.domain.transactions import (
     TransactionStop,
     transaction_id_from_counter,
 )
+from csms.events.catalog import Event
 from csms.ocpp.frames import plain_json
 from csms.ocpp.v16.enums import AuthorizationStatus
 
@@ -128,6 +133,9 @@ def transaction_from_item(item: dict[str, Any]) -> Transaction:
         ),
         created_at=from_iso(item["createdAt"]) if item.get("createdAt") else None,
         cdr_id=item.get("cdrId"),
+        first_soc=Decimal(item["firstSoC"]) if item.get("firstSoC") is not None else None,
+        last_soc=Decimal(item["lastSoC"]) if item.get("lastSoC") is not None else None,
+        notify_at_energy_wh=tuple(Decimal(wh) for wh in item.get("notifyAtEnergyWh") or ()),
     )
 
 
@@ -227,6 +235,14 @@ class TransactionRepository:
             # part found what it writes changed: the transaction is stored all the same, without what failed.
             for name in failed:
                 del writes[name]
+
+    def event_write(self, transaction_id: int, event: Event, *, now: datetime) -> dict[str, Any]:
+        """The TransactWriteItems part that has `event` put about the transaction (once: a repeat finds it)."""
+        return put_once(self._table.name, event_item(transaction_pk(transaction_id), event, now=now))
+
+    def put_event(self, transaction_id: int, event: Event, *, now: datetime) -> bool:
+        """Have `event` put about the transaction, on its own; False when it was written before (a repeat)."""
+        return FollowUps(self._table).put(event_item(transaction_pk(transaction_id), event, now=now))
 
     def get(self, transaction_id: int) -> Transaction | None:
         item = self._table.get_item(Key=transaction_key(transaction_id)).get("Item")
@@ -351,29 +367,48 @@ class TransactionRepository:
         )
 
     def record_reading(
-        self, transaction_id: int, *, charge_point_id: str, energy_wh: Decimal | None, read_at: datetime
-    ) -> bool:
+        self,
+        transaction_id: int,
+        *,
+        charge_point_id: str,
+        energy_wh: Decimal | None,
+        read_at: datetime,
+        state_of_charge: Decimal | None = None,
+    ) -> RecordedReading:
         """Whether the transaction is one of this station's (only then may its meter values go with it), keeping
-        its newest import register reading (what limits and live views read) when one is given. One request:
-        a late, older reading changes nothing; a transaction of another station or none is never written."""
-        if energy_wh is None:
+        its newest import register reading (what limits and live views read) and state of charge (its first one
+        too: where the session started) when given. One request: a late, older reading changes nothing; a
+        transaction of another station or none is never written. The transaction as it was before comes back
+        with the same request (threshold crossings are judged from it)."""
+        if energy_wh is None and state_of_charge is None:
             item = self._table.get_item(
                 Key=transaction_key(transaction_id), ProjectionExpression="chargePointId"
             ).get("Item")
-            return item is not None and item.get("chargePointId") == charge_point_id
+            return RecordedReading(owned=item is not None and item.get("chargePointId") == charge_point_id)
+        assignments, conditions = [], ["chargePointId = :station"]
+        values: dict[str, Any] = {":at": to_iso(read_at), ":station": charge_point_id}
+        if energy_wh is not None:
+            assignments += ["lastMeterWh = :wh", "lastMeterAt = :at"]
+            conditions.append("(attribute_not_exists(lastMeterAt) OR lastMeterAt < :at)")
+            values[":wh"] = energy_wh
+        if state_of_charge is not None:
+            assignments += ["lastSoC = :soc", "lastSoCAt = :at", "firstSoC = if_not_exists(firstSoC, :soc)"]
+            conditions.append("(attribute_not_exists(lastSoCAt) OR lastSoCAt < :at)")
+            values[":soc"] = state_of_charge
         try:
-            self._table.update_item(
+            response = self._table.update_item(
                 Key=transaction_key(transaction_id),
-                UpdateExpression="SET lastMeterWh = :wh, lastMeterAt = :at",
-                ConditionExpression="chargePointId = :station AND (attribute_not_exists(lastMeterAt) OR lastMeterAt < :at)",
-                ExpressionAttributeValues={":wh": energy_wh, ":at": to_iso(read_at), ":station": charge_point_id},
+                UpdateExpression="SET " + ", ".join(assignments),
+                ConditionExpression=" AND ".join(conditions),
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_OLD",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except self._client.exceptions.ConditionalCheckFailedException as refused:
             existing: dict[str, Any] = refused.response.get("Item") or {}
             owner: str | None = existing.get("chargePointId", {}).get("S")
-            return owner == charge_point_id  # owned, and the reading is older
-        return True
+            return RecordedReading(owned=owner == charge_point_id)  # owned, and the reading is older
+        return RecordedReading(owned=True, before=transaction_from_item(response["Attributes"]))
 
     def list_page(
         self,
