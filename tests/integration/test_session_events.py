@@ -15,6 +15,7 @@ from csms.changes.stream import handle_records
 from csms.events.catalog import EventType, schema
 from tests.fakes.events import RecordingPublisher, as_delivered
 from tests.fakes.stream import stream_record
+from tests.integration.test_operator_api import Client, stations  # noqa: F401  (stations: a fixture)
 
 START = {"connectorId": 1, "idTag": "DRIVER", "meterStart": 10_000, "timestamp": "2026-11-24T10:00:00Z"}
 
@@ -116,3 +117,65 @@ def test_another_station_s_readings_tell_nothing_about_a_transaction(station, se
     table.put_item(Item={"pk": "CP#CP2", "sk": "STATION", "chargePointId": "CP2", "registered": True, "bootStatus": "Accepted"})
     send(intruder, transaction_id, reading(2, soc="95"))
     assert [event.type for event in emitted(services, table, transaction_id)] == [EventType.SESSION_STARTED]
+
+
+# --- SessionEnded: once the session is priced, or with no cost when no tariff applies ------------------------
+
+
+def _stopped_session(services, *, tariff: bool) -> int:
+    from tests.examples import STANDARD_TARIFF
+    from tests.integration.stations import Station
+
+    api = Client()
+    if tariff:
+        assert api.put("/tariffs/STD", STANDARD_TARIFF).status == 201
+    assert api.put("/charge-points/CP9", {"tariffId": "STD"} if tariff else {}).status == 201
+    station = Station(services, "CP9")
+    start = {"connectorId": 2, "idTag": "DRIVER", "meterStart": 1000, "timestamp": "2026-11-24T10:00:00Z"}
+    transaction_id = station.result("StartTransaction", start)["transactionId"]
+    stop = {"transactionId": transaction_id, "meterStop": 13500, "timestamp": "2026-11-24T11:15:00Z"}
+    station.result("StopTransaction", stop)
+    return transaction_id
+
+
+def _hand_off(services, transaction_id: int) -> None:
+    from csms.billing.tasks import BillingTask, run_billing_task
+
+    task = {"transactionId": transaction_id, "chargePointId": "CP9"}
+    priced = run_billing_task(BillingTask.model_validate({**task, "step": "price"}), services)
+    run_billing_task(BillingTask.model_validate({**task, "step": "store", "priced": priced}), services)
+
+
+def ended(services, table, transaction_id: int) -> list:
+    return [event for event in emitted(services, table, transaction_id) if event.type is EventType.SESSION_ENDED]
+
+
+def test_a_priced_session_ends_with_its_energy_duration_and_cost_including_vat_once(stations, services, table, id_tags):  # noqa: F811
+    id_tags("DRIVER")
+    transaction_id = _stopped_session(services, tariff=True)
+    _hand_off(services, transaction_id)
+    _hand_off(services, transaction_id)  # the workflow's re-run
+    (event,) = ended(services, table, transaction_id)
+    detail = event.detail
+    # 12.5 kWh x 0.30 + 1.25 h x 2.00 + 1.00 = 7.25, and 8.70 with 20 % VAT (tests/examples.py)
+    assert (detail["energyWh"], detail["durationSeconds"], detail["cost"]) == (12_500, 4500, {"amount": "8.7", "currency": "EUR"})
+    assert (detail["occurredAt"], detail["connectorId"], detail["idTag"]) == ("2026-11-24T11:15:00.000Z", 2, "DRIVER")
+
+
+def test_a_session_no_tariff_applies_to_still_ends_for_its_driver_with_no_cost(stations, services, table, id_tags):  # noqa: F811
+    from csms.billing.service import NoTariffApplies
+
+    id_tags("DRIVER")
+    transaction_id = _stopped_session(services, tariff=False)
+    with pytest.raises(NoTariffApplies):  # the execution fails for the operator as before
+        _hand_off(services, transaction_id)
+    (event,) = ended(services, table, transaction_id)
+    assert (event.detail["energyWh"], event.detail["durationSeconds"], event.detail["cost"]) == (12_500, 4500, None)
+    # The operator sets a tariff and redrives: the CDR is made; the driver was told already, once.
+    from tests.examples import STANDARD_TARIFF
+
+    Client().put("/tariffs/STD", STANDARD_TARIFF)
+    Client().put("/charge-points/CP9", {"tariffId": "STD"})
+    services.clock.advance(minutes=1)
+    _hand_off(services, transaction_id)
+    assert [event.detail["cost"] for event in ended(services, table, transaction_id)] == [None]

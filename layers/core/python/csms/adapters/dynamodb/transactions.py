@@ -296,13 +296,16 @@ class TransactionRepository:
             },
         )
 
-    def record_billing(self, transaction_id: int, *, cdr_id: str, tariff_id: str, tariff_version: int) -> None:
-        """The CDR a stopped transaction got and the tariff version that priced it (issue 9 §6)."""
-        self._table.update_item(
+    def record_billing(self, transaction_id: int, *, cdr_id: str, tariff_id: str, tariff_version: int) -> Transaction:
+        """The CDR a stopped transaction got and the tariff version that priced it (issue 9 §6); returns the
+        transaction so billed."""
+        response = self._table.update_item(
             Key=transaction_key(transaction_id),
             UpdateExpression="SET cdrId = :cdr, tariffId = :tariff, tariffVersion = :version",
             ExpressionAttributeValues={":cdr": cdr_id, ":tariff": tariff_id, ":version": tariff_version},
+            ReturnValues="ALL_NEW",
         )
+        return transaction_from_item(response["Attributes"])
 
     def _end_session(self, transaction: Transaction) -> None:
         """One TransactWriteItems in the usual case. Each part is conditioned on still pointing at this
