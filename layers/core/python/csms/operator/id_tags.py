@@ -31,7 +31,10 @@ IdTag = Annotated[str, Path(alias="idTag", min_length=1, max_length=20, descript
 @router.put(
     "/id-tags/<idTag>",
     summary="Register an idTag, or replace what is known of it",
-    description="A field left out is cleared; status defaults to Accepted. The tag's live transaction is kept.",
+    description=(
+        "A field left out is cleared; status defaults to Accepted. The tag's live transaction is kept. "
+        "`notify.webhookSecret` is write-only: no answer ever shows it."
+    ),
     tags=TAGS,
     responses=documented(
         200, "Replaced", extra={201: {"description": "Registered", "content": {"application/json": {"model": IdTagView}}}}
@@ -41,13 +44,16 @@ def register_id_tag(
     id_tag: IdTag, services: ServicesDependency, registration: Annotated[IdTagRegistration | None, Body()] = None
 ) -> IdTagView:
     registration = registration or IdTagRegistration()
+    notify = registration.notify
     created = services.id_tags.register(
         IdTagRecord(
             id_tag=id_tag,
             status=registration.status.value,
             expiry_date=registration.expiry_date,
             parent_id_tag=registration.parent_id_tag,
-        )
+            webhook_url=notify.webhook_url if notify else None,
+        ),
+        webhook_secret=notify.webhook_secret.get_secret_value() if notify else None,
     )
     services.tariffs.assign(id_tag_key(id_tag), registration.tariff_id)
     logger.info("IdTag registered" if created else "IdTag replaced", extra={"status": registration.status.value})

@@ -18,6 +18,7 @@ from pydantic.alias_generators import to_camel
 from csms.domain.authorization import IdTagRecord
 from csms.domain.clock import to_iso
 from csms.domain.commands import Command, CommandStatus
+from csms.domain.notifications import webhook_url_problem
 from csms.domain.station_config import Configuration, InstalledProfile
 from csms.domain.stations import Connector, Station
 from csms.domain.transactions import Transaction, TransactionState
@@ -264,6 +265,30 @@ class IdTagStatus(StrEnum):
     INVALID = "Invalid"
 
 
+def _webhook_url(url: str) -> str:
+    problem = webhook_url_problem(url)
+    if problem is not None:
+        raise ValueError(f"the webhook URL {problem}")
+    return url
+
+
+class WebhookRegistration(ApiModel):
+    """Where the driver's events go: each POSTed as JSON (the event's detail), signed with the secret."""
+
+    webhook_url: Annotated[str, AfterValidator(_webhook_url)] = Field(
+        max_length=2048, description="https (http only for localhost or 127.0.0.1, for development)"
+    )
+    webhook_secret: SecretStr = Field(
+        min_length=16,
+        max_length=256,
+        description="Write-only: signs every POST (X-CSMS-Signature: sha256=<hex HMAC-SHA256 of the body>); never shown again",
+    )
+
+
+class WebhookView(ApiModel):
+    webhook_url: str = Field(description="Its secret is write-only: never shown")
+
+
 class IdTagRegistration(ApiModel):
     """PUT body: replaces what is known of the tag (a field left out is cleared; status defaults to Accepted)."""
 
@@ -273,6 +298,7 @@ class IdTagRegistration(ApiModel):
     tariff_id: str | None = Field(
         None, min_length=1, max_length=36, description="The tariff of this tag's sessions, over the station's (subscribers)"
     )
+    notify: WebhookRegistration | None = Field(None, description="The driver's webhook for session and reservation events")
 
 
 class IdTagView(ApiModel):
@@ -281,6 +307,7 @@ class IdTagView(ApiModel):
     expiry_date: Timestamp | None = None
     parent_id_tag: str | None = None
     tariff_id: str | None = None
+    notify: WebhookView | None = None
     active_transaction_id: int | None = Field(None, description="The transaction the tag is in, if any")
 
     @classmethod
@@ -291,6 +318,7 @@ class IdTagView(ApiModel):
             expiry_date=record.expiry_date,
             parent_id_tag=record.parent_id_tag,
             tariff_id=record.tariff_id,
+            notify=WebhookView(webhook_url=record.webhook_url) if record.webhook_url else None,
             active_transaction_id=record.active_transaction_id,
         )
 

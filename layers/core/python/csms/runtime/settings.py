@@ -58,6 +58,9 @@ class Settings(BaseModel):
     """States of charge (percent) whose upward crossing drivers are told of (ThresholdReached); the environment
     gives them comma-separated (`SOC_THRESHOLDS=80` or `50,80`), empty for none."""
 
+    webhook_retry_seconds: int = Field(default=30, ge=0, le=3600)
+    """A driver's webhook that failed is tried again after this long, doubling each time (at most an hour)."""
+
     @field_validator("soc_thresholds", mode="before")
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:

@@ -2,6 +2,8 @@
 
 - registration   `idTag`, `status`, `expiryDate`?, `parentIdTag`?, `tariffId`? (assigned with the tariff's
                  reference count, see tariffs.py); `kind`, `kindKey` (the byKind index)
+- notifications  `webhookUrl`?, `webhookSecret`? (the driver's webhook, csms.notifications): the secret is
+                 write-only, never part of a record read for the API or authorization; `webhook` alone reads it
 - live           `activeTransactionId`, `activeTransactionStartedAt` while the tag is in a transaction
 """
 
@@ -14,6 +16,7 @@ from csms.adapters.dynamodb.operations import list_by_index
 from csms.adapters.dynamodb.schema import KIND_INDEX
 from csms.domain.authorization import IdTagRecord
 from csms.domain.clock import from_iso, to_iso
+from csms.domain.notifications import DriverWebhook
 
 
 class IdTagRepository:
@@ -24,9 +27,19 @@ class IdTagRepository:
         item = self._table.get_item(Key=id_tag_key(id_tag)).get("Item")
         return self._record(item) if item else None
 
-    def register(self, record: IdTagRecord) -> bool:
-        """The operator's data of a tag (status, expiryDate, parentIdTag) replaced in one UpdateItem, leaving
-        the tag's live transaction alone (a put would drop it). Returns True when the tag was new."""
+    def webhook(self, id_tag: str) -> DriverWebhook | None:
+        """The driver's webhook with its secret (what the notifications function signs with), if the tag has one."""
+        item = self._table.get_item(Key=id_tag_key(id_tag), ProjectionExpression="webhookUrl, webhookSecret").get("Item")
+        if not item or not item.get("webhookUrl") or not item.get("webhookSecret"):
+            return None
+        return DriverWebhook(url=item["webhookUrl"], secret=item["webhookSecret"])
+
+    def register(self, record: IdTagRecord, *, webhook_secret: str | None = None) -> bool:
+        """The operator's data of a tag (status, expiryDate, parentIdTag, its webhook and `webhook_secret`)
+        replaced in one UpdateItem, leaving the tag's live transaction alone (a put would drop it). Returns True
+        when the tag was new."""
+        if (record.webhook_url is None) != (webhook_secret is None):
+            raise ValueError("a webhook takes its URL and its secret together")
         kind = id_tag_kind_keys(record.id_tag)
         values: dict[str, Any] = {
             ":idTag": record.id_tag,
@@ -39,6 +52,8 @@ class IdTagRepository:
         for name, value in (
             ("expiryDate", to_iso(record.expiry_date) if record.expiry_date else None),
             ("parentIdTag", record.parent_id_tag),
+            ("webhookUrl", record.webhook_url),
+            ("webhookSecret", webhook_secret),
         ):
             if value is None:
                 removals.append(name)
@@ -78,6 +93,7 @@ class IdTagRepository:
             expiry_date=from_iso(item["expiryDate"]) if item.get("expiryDate") else None,
             parent_id_tag=item.get("parentIdTag"),
             tariff_id=item.get("tariffId"),
+            webhook_url=item.get("webhookUrl"),
             active_transaction_id=int(active) if active is not None else None,
             active_transaction_started_at=(
                 from_iso(item["activeTransactionStartedAt"]) if item.get("activeTransactionStartedAt") else None
