@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 from infra.manifest import FUNCTIONS
-from tests.infra.iam_enforcement import as_list
 from tests.infra.conftest import BILLING_EXPORT, FULL_CONTEXT, Synthesized
+from tests.infra.iam_enforcement import as_list
 
 
 def rules(synthesized: Synthesized) -> dict[str, dict[str, Any]]:
