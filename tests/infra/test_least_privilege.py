@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import boto3
@@ -24,11 +27,13 @@ from infra.stack import STAGE_NAME
 from infra.state_machines import state_machine_name
 from infra.workflows import WORKFLOWS
 from local.aws import ACCOUNT_ID, REGION, emulated_aws
+from local.event_queues import dead_letter_queue_name, queue_arn, queue_name
 from local.events import scheduled_event
 from local.runtime import LocalConfig, LocalRuntime
 from local.workflows import LOCAL_EVENT_BUS
 from tests.e2e.operator_client import OperatorApi
 from tests.e2e.test_operator_commands import started_station, stopped
+from tests.fakes.webhook import webhook_server
 from tests.infra.conftest import Synthesized
 from tests.infra.iam_enforcement import Enforcement, as_list, enforced, resolve, table_arn, unused_grants
 
@@ -38,17 +43,14 @@ TABLE_NAME = "csms-iam"
 STATION = "CP100"
 
 # Granted for the Lambda service, which writes the function's output to its log group, polls the table's
-# stream for the function (its event source mapping) and sends the records it gives up on to the mapping's
-# on-failure queue: no handler calls them (no handler uses SQS).
+# stream and the notifications queue for the functions (their event source mappings) and sends the records it
+# gives up on to the stream mapping's on-failure queue: no handler calls them. (The one SQS request a handler
+# makes, the notifications function's ChangeMessageVisibility, is judged like any other: the day makes it.)
 NOT_THE_HANDLERS = (
     "logs:", "dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams", "sqs:",
 )  # fmt: skip
 
 NOT_IN_THE_DAY = {
-    ("table_changes", "events:PutEvents"): (
-        "an UnmatchedStop event: a station's StopTransaction for a transaction the CSMS never saw (its own test is "
-        "tests/integration/test_billing.py); the day's station never loses a transaction."
-    ),
     ("api", "states:SendTaskFailure"): (
         "the operator API pumping a station's outbox sends a queued workflow command first; when that station's "
         "connection is gone (410) the command fails and so does its task. Reaching it takes a silent station whose "
@@ -67,6 +69,9 @@ def function_policies(deployed: Synthesized, runtime: LocalRuntime) -> dict[str,
         deployed.logical_id(stack.events.bus): f"arn:aws:events:{REGION}:{ACCOUNT_ID}:event-bus/{LOCAL_EVENT_BUS}",
         deployed.logical_id(stack.table_changes_failures): f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:table-changes-failures",
     }
+    for name, queue in stack.function_queues.items():
+        arns[deployed.logical_id(queue)] = queue_arn(queue_name(name))
+        arns[deployed.logical_id(stack.function_dead_letters[name])] = queue_arn(dead_letter_queue_name(name))
     for name, log_group in stack.functions.log_groups.items():
         arns[deployed.logical_id(log_group)] = f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:/aws/lambda/{name}"
     # Physical names that differ by deployment: the stack names its machines `<stack>-<workflow>`.
@@ -110,11 +115,19 @@ async def a_day_of_the_network(runtime: LocalRuntime, operator_sfn: Any) -> None
     """What each function is for, once: registrations, a station's session started and stopped remotely,
     listings, the gauges, workflow commands (answered, refused, for a station that is gone), a ghost
     connection replaced, and the station removed."""
+    with webhook_server() as webhook:
+        await _the_day(runtime, operator_sfn, webhook)
+
+
+async def _the_day(runtime: LocalRuntime, operator_sfn: Any, webhook: Any) -> None:
     api = OperatorApi(runtime.api_url)
     flat = {"currency": "EUR", "elements": [{"price_components": [{"type": "FLAT", "price": 1, "step_size": 1}]}]}
     assert (await api.request("PUT", "/tariffs/DAY", flat))[0] == 201
     assert (await api.request("PUT", f"/charge-points/{STATION}", {"tariffId": "DAY"}))[0] == 201
-    assert (await api.request("PUT", "/id-tags/DRIVER1", {"status": "Accepted"}))[0] == 201
+    # The driver's webhook refuses its first event: the notifications function sets the message's backoff.
+    webhook.answers = [503]
+    notify = {"webhookUrl": webhook.url, "webhookSecret": "the-day-s-driver-secret"}
+    assert (await api.request("PUT", "/id-tags/DRIVER1", {"status": "Accepted", "notify": notify}))[0] == 201
     station, running = await started_station(runtime, STATION, failures={"Reset": "InternalError"})
 
     status, answer = await api.command(STATION, "RemoteStartTransaction", {"idTag": "DRIVER1", "connectorId": 1})
@@ -157,6 +170,11 @@ async def a_day_of_the_network(runtime: LocalRuntime, operator_sfn: Any) -> None
     cdr = await until(api, f"/transactions/{transaction_id}/cdr", lambda cdr: cdr["session_id"] == str(transaction_id))
     status, corrected = await api.request("POST", f"/cdrs/{cdr['id']}/corrections", {})
     assert status == 201 and corrected["credit"]["credit_reference_id"] == cdr["id"], corrected
+    for _ in range(400):  # the driver was told of the session's start and end, the first one tried twice
+        if len(webhook.posts_of("SessionStarted")) == 2 and webhook.posts_of("SessionEnded"):
+            break
+        await asyncio.sleep(0.05)
+    assert len(webhook.posts_of("SessionStarted")) == 2 and webhook.posts_of("SessionEnded"), webhook.received
 
     # A second connection of the station: $connect closes the first one (its ghost).
     async with websockets.connect(runtime.station_url(STATION), subprotocols=["ocpp1.6"]):
@@ -166,6 +184,22 @@ async def a_day_of_the_network(runtime: LocalRuntime, operator_sfn: Any) -> None
     await until(api, f"/charge-points/{STATION}", lambda view: view.get("connected"))
     assert (await api.request("DELETE", f"/charge-points/{STATION}"))[0] == 204
     await stopped(station, running)
+
+
+@contextmanager
+def retries_at_once() -> Iterator[None]:
+    """A failed webhook delivery is tried again at once (no backoff to wait for in the day)."""
+    saved = os.environ.get("WEBHOOK_RETRY_SECONDS")
+    os.environ["WEBHOOK_RETRY_SECONDS"] = "0"
+    get_settings.cache_clear()
+    get_services.cache_clear()
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("WEBHOOK_RETRY_SECONDS", None)
+        else:
+            os.environ["WEBHOOK_RETRY_SECONDS"] = saved
 
 
 def run_with_template_policies(deployed: Synthesized, *, without: tuple[str, int] | None = None) -> Enforcement:
@@ -189,7 +223,7 @@ def run_with_template_policies(deployed: Synthesized, *, without: tuple[str, int
             operator_sfn = boto3.client(
                 "stepfunctions", region_name=REGION, aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"]
             )
-            with enforced(aws_session(), enforcement):
+            with enforced(aws_session(), enforcement), retries_at_once():
                 try:
                     await asyncio.wait_for(a_day_of_the_network(runtime, operator_sfn), timeout=90)
                 except Exception as failure:  # a refusal shows wherever the day needed the grant
@@ -246,3 +280,8 @@ def test_without_any_one_of_its_statements_a_function_is_refused(deployed: Synth
     index = next(i for i, s in enumerate(day.policies[function]) if any(a.startswith("dynamodb:") for a in as_list(s["Action"])))
     refused = run_with_template_policies(deployed, without=(function, index)).denied()
     assert refused and {decision.function for decision in refused} == {function}
+
+
+def test_the_notifications_function_backs_off_a_refused_delivery_under_its_own_role(day: Enforcement):
+    assert ("sqs:ChangeMessageVisibility", queue_arn(queue_name("notifications"))) in day.used("notifications")
+    assert ("dynamodb:GetItem", table_arn(TABLE_NAME)) in day.used("notifications")
