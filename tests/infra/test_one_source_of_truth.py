@@ -11,7 +11,7 @@ import boto3
 from aws_cdk import FileSystem
 
 from csms.adapters.dynamodb import schema
-from csms.events.catalog import EVENT_KINDS, SCHEMAS_DIR, EventType
+from csms.events.catalog import EVENT_KINDS, SCHEMAS_DIR, EventType, Source
 from infra import manifest
 from infra.config import CsmsConfig, PartnerApiDestination, PartnerEventBus
 from infra.functions import NOT_CODE
@@ -143,3 +143,13 @@ def test_the_billing_partner_guide_matches_the_events_and_the_stack(full: Synthe
     assert "layers/core/python/csms/events/schemas/<detail-type>.json" in guide
     for event_type in EventType:
         assert (SCHEMAS_DIR / f"{event_type.value}.json").exists()
+
+
+def test_the_driver_app_guide_lists_every_session_event_with_its_source():
+    guide = (manifest.REPO_ROOT / "docs" / "driver-app.md").read_text()
+    (section,) = re.findall(r"^## Notifications\n(.*?)(?=^## |\Z)", guide, flags=re.MULTILINE | re.DOTALL)
+    rows = {row.split("|")[1].strip(" `"): row.split("|")[2].strip(" `") for row in section.splitlines() if row.startswith("| `")}
+    events = {name: source for name, source in rows.items() if name in {event_type.value for event_type in EventType}}
+    sessions = {event_type.value for event_type, kind in EVENT_KINDS.items() if kind.source is Source.SESSIONS}
+    assert sessions <= set(events)
+    assert all(source == EVENT_KINDS[EventType(name)].source.value for name, source in events.items())
