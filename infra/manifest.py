@@ -83,6 +83,7 @@ MESSAGE = FunctionSpec(
     posts_to_connections=True,  # the next queued command, once the station answered the outstanding one
     table_actions=(
         "dynamodb:GetItem",
+        "dynamodb:BatchGetItem",  # StartTransaction reads the id tag and the station (its reservations) at once
         "dynamodb:PutItem",
         "dynamodb:UpdateItem",
         "dynamodb:DeleteItem",
@@ -148,6 +149,14 @@ BILLING = FunctionSpec(
     table_actions=("dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem"),
 )
 
+RESERVATIONS = FunctionSpec(
+    name="reservations",
+    description="ReservationExpiry and ReservationStart tasks: expire a reservation, claim or refuse a scheduled one",
+    timeout_seconds=10,
+    # Reads the reservation; changes its status with its hold and its event (TransactWriteItems: Update, Put).
+    table_actions=("dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"),
+)
+
 NOTIFICATIONS = FunctionSpec(
     name="notifications",
     description="Driver events (sessions, reservations) POSTed, signed, to the webhook of the driver's id tag",
@@ -158,7 +167,8 @@ NOTIFICATIONS = FunctionSpec(
 )
 
 FUNCTIONS: tuple[FunctionSpec, ...] = (
-    AUTHORIZER, CONNECT, MESSAGE, DISCONNECT, OPERATOR_API, COMMAND, GAUGES, TABLE_CHANGES, BILLING, NOTIFICATIONS,
+    AUTHORIZER, CONNECT, MESSAGE, DISCONNECT, OPERATOR_API, COMMAND, GAUGES, TABLE_CHANGES, BILLING, RESERVATIONS,
+    NOTIFICATIONS,
 )
 
 WEBSOCKET_ROUTES: tuple[WebSocketRoute, ...] = (

@@ -24,6 +24,8 @@ from typing import Any, Self
 from urllib.parse import quote
 
 from csms.changes.reactions import FILTER_PATTERNS as TABLE_STREAM_FILTER_PATTERNS
+from csms.domain.clock import Clock
+from csms.runtime.wiring import get_services
 from infra.manifest import FUNCTIONS, HTTP_API_FUNCTION, OCPP_PATH_PREFIX, FunctionSpec
 from infra.workflows import WORKFLOWS, WorkflowSpec
 from local.aws import ACCOUNT_ID, REGION
@@ -127,13 +129,16 @@ class LocalRuntime:
         invocation_hook: InvocationHook | None = None,
         workflows: tuple[WorkflowSpec, ...] = WORKFLOWS,
         state: LocalState | None = None,
+        clock: Clock | None = None,
     ) -> None:
         """`workflows` are created in moto at start, so AWS must be emulated (`local.aws.emulated_aws`)
         around the runtime unless there are none. With `state` (entered by the caller, see `local.state`), the
         gateway logs its connections there, and `start()` delivers the $disconnect of those a previous run left
-        open before letting stations in."""
+        open before letting stations in. `clock` replaces the functions' clock (tests move time by hand; the
+        workflows' Wait states count on the same clock)."""
         self.config = config or LocalConfig.from_env()
         self.state = state
+        self._clock = clock
         self.functions = LocalFunctions(
             handlers=handlers,
             invocation_hook=invocation_hook,
@@ -195,6 +200,8 @@ class LocalRuntime:
             environment = config.lambda_environment(self.connections_url) | self.workflows.create()
             self._saved_environment = {name: os.environ.get(name) for name in environment}
             os.environ.update(environment)
+            if self._clock is not None:
+                get_services().clock = self._clock
             self._lambda_tasks = contextlib.ExitStack()
             self._lambda_tasks.enter_context(self.workflows.lambda_tasks_in_process())
             if self.workflows.arns:  # AWS is emulated: the bus and the table's stream too
@@ -205,6 +212,10 @@ class LocalRuntime:
                 for queue in self.event_queues:
                     queue.create()
                     queue.start()
+            if self.state is not None and self.workflows.arns:
+                lost_executions, self.state.lost_executions = self.state.lost_executions, []
+                self.workflows.restart(lost_executions)
+                self.state.running_executions = self.workflows.running
             if self.state is not None:
                 lost, self.state.lost_connections = self.state.lost_connections, []
                 await asyncio.gather(*(self.gateway.disconnect_lost(connection_facts(saved)) for saved in lost))
@@ -231,6 +242,11 @@ class LocalRuntime:
         for queue in self.event_queues:
             await queue.stop()
         await self._connections.stop()
+        if self.workflows.arns:
+            if self.state is not None:  # what is running now is what the next start runs again
+                await asyncio.to_thread(self.state.save)
+                self.state.running_executions = None
+            await asyncio.to_thread(self.workflows.stop_all)
         await asyncio.to_thread(self.functions.close)
         if self._lambda_tasks is not None:
             self._lambda_tasks.close()

@@ -32,9 +32,11 @@ which names the journal files it already holds (`through`).
 
 What is kept: every item of the table (stations, id tags, transactions and their meter values, commands,
 counters, everything), exactly (numbers as their decimal strings, sets, binary, nested maps and lists), and
-which station connections were open. What is not: Step Functions executions (moto's interpreter cannot
-resume one mid-way; a command waiting for its answer when the runtime stopped keeps the status it had), and
-the connections themselves: after a restart the runtime first delivers the `$disconnect` API Gateway would
+which station connections were open, and the running executions of restartable workflows (`executions.json`:
+workflow, name, input, rewritten when the set changes; moto's interpreter cannot resume an execution mid-way,
+so they start again from the beginning, which their definitions make safe: see `WorkflowSpec.restartable`; a
+command waiting for its answer when the runtime stopped keeps the status it had). What is not: the
+connections themselves: after a restart the runtime first delivers the `$disconnect` API Gateway would
 have sent for each connection that was open (status 1006), so that no station item keeps claiming a
 connection that no longer exists; stations reconnect on their own and the newest connection wins anyway.
 """
@@ -71,6 +73,7 @@ SAVE_INTERVAL_SECONDS = 1.0
 """How much a killed process may lose (the bound promised is five seconds; saving more often is cheap)."""
 DEFAULT_DIRECTORY = Path(".csms/state")
 SNAPSHOT = "snapshot.jsonl"
+EXECUTIONS = "executions.json"
 JOURNAL = "journal"
 SEGMENT_BYTES = 16 * 2**20
 """A journal file is sealed past this size (and compacted later)."""
@@ -130,6 +133,11 @@ class LocalState:
         self._compaction: subprocess.Popen[bytes] | None = None
         self.lost_connections: list[dict[str, Any]] = []
         """Connections open at the last save before this start (their $disconnect never ran)."""
+        self.lost_executions: list[dict[str, Any]] = []
+        """Workflow executions running at the last save before this start."""
+        self.running_executions: Callable[[], list[dict[str, Any]]] | None = None
+        """What each save asks for the executions running now (set by the runtime while it runs)."""
+        self._saved_executions: list[dict[str, Any]] = []
         self.loaded_items = 0
 
     # -- lifecycle ----------------------------------------------------------------------------------------
@@ -155,6 +163,9 @@ class LocalState:
                 listeners.append(self._note)
             _settle()
             self.lost_connections = list(connections.values())
+            executions = self.directory / EXECUTIONS
+            if executions.exists():
+                self.lost_executions = self._saved_executions = json.loads(executions.read_text(encoding="utf-8"))
             self._segment_number = max([through, *_journal_numbers(self.directory)]) + 1
             self._segment = _new_segment(self.directory, self._segment_number)
             self._saver = threading.Thread(target=self._save_periodically, name="csms-state-saver", daemon=True)
@@ -221,6 +232,7 @@ class LocalState:
         with self._save_lock:
             if self._segment is None:
                 return False
+            self._save_executions()
             with MOTO_LOCK, self._connections_lock:
                 dirty, self._dirty = self._dirty, set()
                 opened, self._opened = self._opened, {}
@@ -249,6 +261,23 @@ class LocalState:
                 self._seal_segment()
             self._compact_when_due()
             return True
+
+    def _save_executions(self) -> None:
+        """Rewrite executions.json when the running set changed (temp file, fsync, `os.replace`: whole or not)."""
+        if self.running_executions is None:
+            return
+        executions = self.running_executions()
+        if executions == self._saved_executions:
+            return
+        path = self.directory / EXECUTIONS
+        temporary = path.with_suffix(".tmp")
+        with temporary.open("w", encoding="utf-8") as file:
+            json.dump(executions, file, separators=(",", ":"))
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+        _fsync_directory(self.directory)
+        self._saved_executions = executions
 
     def _seal_segment(self) -> None:
         assert self._segment is not None
@@ -396,6 +425,7 @@ def _exclusive_lock(path: Path) -> IO[str]:
 
 def _delete_saved_state(directory: Path) -> None:
     (directory / SNAPSHOT).unlink(missing_ok=True)
+    (directory / EXECUTIONS).unlink(missing_ok=True)
     shutil.rmtree(directory / JOURNAL, ignore_errors=True)
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -33,6 +32,8 @@ logger = logging.getLogger(__name__)
 
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/csms-local-workflows"
 LOCAL_EVENT_BUS = "csms-local"
+CLOCK_POLL_SECONDS = 0.5
+"""How often a waiting execution looks at the clock again."""
 
 
 class LocalWorkflows:
@@ -41,6 +42,7 @@ class LocalWorkflows:
         self._table_name = table_name
         self._workflows = workflows
         self.arns: dict[str, str] = {}
+        self._inputs: dict[str, str] = {}
 
     def create(self) -> dict[str, str]:
         """Create every state machine in moto; returns the environment variables naming their ARNs."""
@@ -57,19 +59,58 @@ class LocalWorkflows:
             self.arns[spec.name] = created["stateMachineArn"]
         return {spec.arn_environment_variable: self.arns[spec.name] for spec in self._workflows}
 
+    def running(self) -> list[dict[str, str]]:
+        """The running executions of restartable workflows (what a restart starts again): workflow, name, input."""
+        client = boto3.client("stepfunctions", region_name=REGION)
+        found = []
+        for spec in self._workflows:
+            if not spec.restartable:
+                continue
+            for execution in self._running_executions(client, spec):
+                if execution["executionArn"] not in self._inputs:  # described once: its input never changes
+                    described = client.describe_execution(executionArn=execution["executionArn"])
+                    self._inputs[execution["executionArn"]] = described["input"]
+                found.append({"workflow": spec.name, "name": execution["name"], "input": self._inputs[execution["executionArn"]]})
+        return found
+
+    def restart(self, executions: list[dict[str, str]]) -> None:
+        """Start again, from the beginning and under the same names, the executions a previous run left running."""
+        client = boto3.client("stepfunctions", region_name=REGION)
+        for saved in executions:
+            arn = self.arns.get(saved["workflow"])
+            if arn is None:
+                logger.warning("Not restarting %s: this runtime has no workflow %s", saved["name"], saved["workflow"])
+                continue
+            client.start_execution(stateMachineArn=arn, name=saved["name"], input=saved["input"])
+            logger.info("Restarted %s execution %s", saved["workflow"], saved["name"])
+
+    def stop_all(self) -> None:
+        """Abort every running execution, so that none acts (or waits in a thread) once the runtime stopped."""
+        client = boto3.client("stepfunctions", region_name=REGION)
+        for spec in self._workflows:
+            for execution in self._running_executions(client, spec):
+                client.stop_execution(executionArn=execution["executionArn"], cause="The local runtime stopped")
+
+    def _running_executions(self, client: Any, spec: WorkflowSpec) -> Iterator[dict[str, Any]]:
+        if spec.name not in self.arns:
+            return
+        pages = client.get_paginator("list_executions").paginate(stateMachineArn=self.arns[spec.name], statusFilter="RUNNING")
+        for page in pages:
+            yield from page["executions"]
+
     @contextmanager
     def lambda_tasks_in_process(self) -> Iterator[None]:
         """While active, moto's Lambda task invocations run our handlers (see the module docstring), and its Wait
-        states wait until their timestamp as the CSMS's clock tells it (`_seconds_until`)."""
+        states wait until their timestamp as the CSMS's clock tells it (`_wait_until`)."""
         original_invoke = lambda_eval_utils._invoke_lambda_function
-        original_wait = Timestamp._get_wait_seconds
+        original_wait = Timestamp._eval_body
         lambda_eval_utils._invoke_lambda_function = self._invoke
-        Timestamp._get_wait_seconds = _seconds_until  # type: ignore[method-assign, assignment]
+        Timestamp._eval_body = _wait_until  # type: ignore[method-assign, assignment]
         try:
             yield
         finally:
             lambda_eval_utils._invoke_lambda_function = original_invoke
-            Timestamp._get_wait_seconds = original_wait  # type: ignore[method-assign]
+            Timestamp._eval_body = original_wait  # type: ignore[method-assign]
 
     def _invoke(self, parameters: dict[str, Any], region: str, state_credentials: Any) -> dict[str, Any]:
         name = str(parameters["FunctionName"]).rsplit(":", 1)[-1]
@@ -88,13 +129,19 @@ class LocalWorkflows:
 
 
 
-def _seconds_until(wait: Timestamp, env: Environment) -> int:
-    """A `Timestamp`/`TimestampPath` Wait's duration. moto compares the UTC timestamp with the naive *local* time
-    (hours off wherever TZ is not UTC) and truncates to whole seconds (a wait ends up to a second early): here it
-    is the CSMS's own clock, rounded up, so a workflow never acts before the moment it waits for."""
+def _wait_until(wait: Timestamp, env: Environment) -> None:
+    """A `Timestamp`/`TimestampPath` Wait, by the CSMS's own clock: moto compares the UTC timestamp with the naive
+    *local* time (hours off wherever TZ is not UTC) and waits whole seconds, truncated (up to a second early).
+    Here the wait re-reads the clock every `CLOCK_POLL_SECONDS` until the moment has come, so it never ends early,
+    follows a clock a test moves by hand, and ends at once when the execution is stopped."""
     wait.string.eval(env=env)
     text: str = env.stack.pop()
     if not wait._is_valid_timestamp_pattern(text):
         raise FailureEventException(wait._create_failure_event(env, text))
-    remaining = (from_iso(text) - get_services().clock.now()).total_seconds()
-    return max(0, math.ceil(remaining))
+    moment = from_iso(text)
+    clock = get_services().clock
+    while env.is_running():
+        remaining = (moment - clock.now()).total_seconds()
+        if remaining <= 0:
+            return
+        env.program_state_event.wait(min(remaining, CLOCK_POLL_SECONDS))

@@ -50,6 +50,10 @@ class WorkflowSpec:
     """Direct DynamoDB service integrations of its states."""
     puts_events: bool = False
     """Whether its states put events on the CSMS bus directly (EventBridge service integration)."""
+    restartable: bool = True
+    """Every state is safe to run again from the start (conditional writes, deterministic names, absolute Wait
+    timestamps): an execution the local runtime was running when it stopped is started again when it restarts,
+    as a redrive would on AWS."""
 
     @property
     def definition_path(self) -> Path:
@@ -70,6 +74,7 @@ SEND_COMMAND = WorkflowSpec(
     # in whichever function pumped the outbox.
     task_responses_from=("message",),
     task_failures_from=("command", "api"),
+    restartable=False,  # its first state sends a command: run again, it would send a second one
 )
 
 BILLING_HAND_OFF = WorkflowSpec(
@@ -81,8 +86,31 @@ BILLING_HAND_OFF = WorkflowSpec(
     puts_events=True,
 )
 
-WORKFLOWS: tuple[WorkflowSpec, ...] = (SEND_COMMAND, BILLING_HAND_OFF)
-"""Reservation expiry and session limits come with their issues."""
+RESERVATION_EXPIRY = WorkflowSpec(
+    name="ReservationExpiry",
+    definition="reservation_expiry.asl.json",
+    description="An accepted reservation: wait until its expiryDate, then mark it Expired if still Accepted",
+    invokes=("reservations",),
+    started_by=("table_changes",),  # a workflow_start_item written with the reservation's acceptance
+)
+
+RESERVATION_START = WorkflowSpec(
+    name="ReservationStart",
+    definition="reservation_start.asl.json",
+    description="A reservation with a startAt: send its ReserveNow a lead time before, record a failure as Refused",
+    invokes=("reservations", "command"),
+    started_by=("table_changes",),  # a workflow_start_item written with the Scheduled reservation
+    # As SendCommand: the answer arrives on $default; a queued command that finds its station gone fails in
+    # whichever function pumped the outbox.
+    task_responses_from=("message",),
+    task_failures_from=("command", "api"),
+    # Restartable: run again before its answer was recorded, it sends the ReserveNow again under the same
+    # reservationId, which the station takes as the same reservation (§5.13: that id's reservation is replaced);
+    # once it is no longer Scheduled its claim sends nothing.
+)
+
+WORKFLOWS: tuple[WorkflowSpec, ...] = (SEND_COMMAND, BILLING_HAND_OFF, RESERVATION_EXPIRY, RESERVATION_START)
+"""Session limits come with their issue."""
 
 
 def function_arn_placeholder(function_name: str) -> str:

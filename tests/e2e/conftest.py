@@ -9,6 +9,7 @@ from typing import Any
 import boto3
 import pytest
 
+from csms.domain.clock import Clock
 from csms.runtime.settings import get_settings
 from csms.runtime.wiring import get_services
 from local.aws import emulated_aws
@@ -22,14 +23,15 @@ Scenario = Callable[[LocalRuntime], Awaitable[Any]]
 def run_local():
     """Runs an async scenario against a freshly started local runtime; returns the scenario's result."""
 
-    def run(scenario: Scenario, **config: Any) -> Any:
+    def run(scenario: Scenario, *, clock: Clock | None = None, **config: Any) -> Any:
+        """`clock`: the functions' clock and the workflows' (default: the system's)."""
         # A new runtime is a new deployment: the functions must read its settings, not a previous one's.
         get_settings.cache_clear()
         get_services.cache_clear()
         local_config = LocalConfig(ws_port=0, connections_port=0, api_port=0, table_name=TABLE_NAME, **config)
 
         async def main() -> Any:
-            async with LocalRuntime(local_config) as runtime:
+            async with LocalRuntime(local_config, clock=clock) as runtime:
                 return await asyncio.wait_for(scenario(runtime), timeout=60)
 
         with emulated_aws(TABLE_NAME):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 EPOCH = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
@@ -31,3 +32,16 @@ class ManualClock:
 
     def set(self, moment: datetime) -> None:
         self._now = moment
+
+
+class RunningClock:
+    """Real time, as it passes, from a fixed moment: a wait of a few seconds lasts a few seconds (a workflow's Wait
+    in the local runtime), and what the CSMS decides by the calendar (a reservation's day) never depends on the
+    day the suite runs."""
+
+    def __init__(self, start: datetime = EPOCH) -> None:
+        self._start = start
+        self._started = time.monotonic()
+
+    def now(self) -> datetime:
+        return self._start + timedelta(seconds=time.monotonic() - self._started)

@@ -11,14 +11,15 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
 import pytest
 import websockets
 
+from csms.domain.clock import to_iso
+from csms.domain.reservations import end_of_day, station_zone
 from csms.runtime.observability import metrics
 from csms.runtime.settings import get_settings
 from csms.runtime.wiring import aws_session, get_services
@@ -55,6 +56,14 @@ NOT_IN_THE_DAY = {
         "the operator API pumping a station's outbox sends a queued workflow command first; when that station's "
         "connection is gone (410) the command fails and so does its task. Reaching it takes a silent station whose "
         "outstanding call expired with a workflow command queued behind it: not part of this day yet."
+    ),
+    ("command", "states:SendTaskFailure"): (
+        "on ReservationStart: a scheduled reservation whose station is gone or unknown when its ReserveNow goes out "
+        "(tests/integration/test_reservations.py); the day's station is there (SendCommand's failure is in the day)."
+    ),
+    ("message", "states:SendTaskFailure"): (
+        "on ReservationStart: a station answering a scheduled ReserveNow with a CALLERROR; the day's station accepts "
+        "it (SendCommand's failure is in the day)."
     ),
 }
 """Grants a real path needs that the day above does not take, each with the path: kept exact below."""
@@ -113,8 +122,8 @@ async def until(api: OperatorApi, path: str, check: Any, timeout: float = 20) ->
 
 async def a_day_of_the_network(runtime: LocalRuntime, operator_sfn: Any) -> None:
     """What each function is for, once: registrations, a station's session started and stopped remotely,
-    listings, the gauges, workflow commands (answered, refused, for a station that is gone), a ghost
-    connection replaced, and the station removed."""
+    listings, the gauges, workflow commands (answered, refused, for a station that is gone), reservations that
+    expire (one scheduled), the driver told by webhook, a ghost connection replaced, and the station removed."""
     with webhook_server() as webhook:
         await _the_day(runtime, operator_sfn, webhook)
 
@@ -128,7 +137,7 @@ async def _the_day(runtime: LocalRuntime, operator_sfn: Any, webhook: Any) -> No
     webhook.answers = [503]
     notify = {"webhookUrl": webhook.url, "webhookSecret": "the-day-s-driver-secret"}
     assert (await api.request("PUT", "/id-tags/DRIVER1", {"status": "Accepted", "notify": notify}))[0] == 201
-    station, running = await started_station(runtime, STATION, failures={"Reset": "InternalError"})
+    station, running = await started_station(runtime, STATION, failures={"Reset": "InternalError"}, connectors=3)
 
     status, answer = await api.command(STATION, "RemoteStartTransaction", {"idTag": "DRIVER1", "connectorId": 1})
     assert status == 200 and answer["response"] == {"status": "Accepted"}, answer
@@ -164,17 +173,23 @@ async def _the_day(runtime: LocalRuntime, operator_sfn: Any, webhook: Any) -> No
     assert [status for status, _ in sent] == [202, 202], sent
     for _, body in sent:
         await until(api, f"/commands/{body['commandId']}", lambda command: command["status"] == "Answered")
+    await reservations_of_the_day(api)
     status, _ = await api.command(STATION, "RemoteStopTransaction", {"transactionId": transaction_id})
     assert status == 200
     await until(api, "/transactions?active=true", lambda page: not page["items"])
     cdr = await until(api, f"/transactions/{transaction_id}/cdr", lambda cdr: cdr["session_id"] == str(transaction_id))
     status, corrected = await api.request("POST", f"/cdrs/{cdr['id']}/corrections", {})
     assert status == 201 and corrected["credit"]["credit_reference_id"] == cdr["id"], corrected
-    for _ in range(400):  # the driver was told of the session's start and end, the first one tried twice
-        if len(webhook.posts_of("SessionStarted")) == 2 and webhook.posts_of("SessionEnded"):
+
+    def told_and_retried() -> bool:  # the session's start and end reached the driver, one event tried twice
+        event_ids = {post.json["eventId"] for post in webhook.received}
+        return bool(webhook.posts_of("SessionStarted") and webhook.posts_of("SessionEnded")) and len(webhook.received) > len(event_ids)
+
+    for _ in range(400):
+        if told_and_retried():
             break
         await asyncio.sleep(0.05)
-    assert len(webhook.posts_of("SessionStarted")) == 2 and webhook.posts_of("SessionEnded"), webhook.received
+    assert told_and_retried(), [(post.headers["X-CSMS-Event-Type"], post.json["eventId"]) for post in webhook.received]
 
     # A second connection of the station: $connect closes the first one (its ghost).
     async with websockets.connect(runtime.station_url(STATION), subprotocols=["ocpp1.6"]):
@@ -186,20 +201,32 @@ async def _the_day(runtime: LocalRuntime, operator_sfn: Any, webhook: Any) -> No
     await stopped(station, running)
 
 
-@contextmanager
-def retries_at_once() -> Iterator[None]:
-    """A failed webhook delivery is tried again at once (no backoff to wait for in the day)."""
-    saved = os.environ.get("WEBHOOK_RETRY_SECONDS")
-    os.environ["WEBHOOK_RETRY_SECONDS"] = "0"
-    get_settings.cache_clear()
-    get_services.cache_clear()
-    try:
-        yield
-    finally:
-        if saved is None:
-            os.environ.pop("WEBHOOK_RETRY_SECONDS", None)
-        else:
-            os.environ["WEBHOOK_RETRY_SECONDS"] = saved
+RESERVATION_LEAD = {"RESERVATION_LEAD_SECONDS": "1"}
+"""A scheduled reservation's ReserveNow goes out a second before its startAt (the day's run sets it)."""
+WEBHOOK_RETRIES = {"WEBHOOK_RETRY_SECONDS": "0"}
+"""A webhook delivery the driver refused is tried again at once (the day's run sets it)."""
+
+
+def a_zone_where_the_day_goes_on(now: datetime) -> str:
+    """The station's time zone: one whose day still has an hour to go (the day runs on the system clock, which the
+    simulated station shares, so its reservations must fit whatever moment the suite runs)."""
+    return next(zone for zone in ("UTC", "Etc/GMT-12", "Etc/GMT+12") if end_of_day(now, station_zone(zone)) - now > timedelta(hours=1))
+
+
+async def reservations_of_the_day(api: OperatorApi) -> None:
+    """One reservation expiring a moment later (ReservationExpiry, started from the stream, runs the reservations
+    function), one scheduled (ReservationStart: claimed, sent by the command function, answered on $default,
+    then expiring too)."""
+    now = datetime.now(UTC)
+    assert (await api.request("PUT", f"/charge-points/{STATION}", {"timeZone": a_zone_where_the_day_goes_on(now)}))[0] == 200
+    soon = {"chargePointId": STATION, "connectorId": 2, "idTag": "DRIVER1", "expiryDate": to_iso(now + timedelta(seconds=2))}
+    status, expiring = await api.request("POST", "/reservations", soon)
+    assert (status, expiring["status"]) == (201, "Accepted"), expiring
+    later = soon | {"connectorId": 3, "startAt": to_iso(now + timedelta(seconds=4)), "expiryDate": to_iso(now + timedelta(seconds=6))}
+    status, scheduled = await api.request("POST", "/reservations", later)
+    assert (status, scheduled["status"]) == (201, "Scheduled"), scheduled
+    for made in (expiring, scheduled):
+        await until(api, f"/reservations/{made['reservationId']}", lambda view: view["status"] == "Expired")
 
 
 def run_with_template_policies(deployed: Synthesized, *, without: tuple[str, int] | None = None) -> Enforcement:
@@ -223,7 +250,7 @@ def run_with_template_policies(deployed: Synthesized, *, without: tuple[str, int
             operator_sfn = boto3.client(
                 "stepfunctions", region_name=REGION, aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"]
             )
-            with enforced(aws_session(), enforcement), retries_at_once():
+            with enforced(aws_session(), enforcement):
                 try:
                     await asyncio.wait_for(a_day_of_the_network(runtime, operator_sfn), timeout=90)
                 except Exception as failure:  # a refusal shows wherever the day needed the grant
@@ -233,10 +260,14 @@ def run_with_template_policies(deployed: Synthesized, *, without: tuple[str, int
                     if not refused:
                         raise
 
+    saved = {name: os.environ.get(name) for name in RESERVATION_LEAD | WEBHOOK_RETRIES}
+    os.environ.update(RESERVATION_LEAD | WEBHOOK_RETRIES)
     with emulated_aws(TABLE_NAME):
         try:
             asyncio.run(main())
         finally:
+            for name, value in saved.items():
+                os.environ.pop(name) if value is None else os.environ.update({name: value})
             get_settings.cache_clear()
             get_services.cache_clear()
             metrics.clear_metrics()  # disabled metrics are never flushed: they would reach the next test

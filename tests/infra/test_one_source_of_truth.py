@@ -126,11 +126,20 @@ def test_the_deployment_guide_documents_every_context_key_and_every_output(full:
     assert _first_column(guide, "5. The outputs") == set(full.template.find_outputs("*"))
 
 
+def _event_rows(guide: str) -> dict[str, str]:
+    """detail-type -> source, from the guide's table of events (rows starting with a backquoted `...`)."""
+    (body,) = re.findall(r"^\| detail-type \| source \|.*?(?=^$|\Z)", guide, flags=re.MULTILINE | re.DOTALL)
+    return {row.split("|")[1].strip(" `"): row.split("|")[2].strip(" `") for row in body.splitlines() if row.startswith("| `")}
+
+
+def _events_of(*sources: Source) -> dict[str, str]:
+    return {event_type.value: kind.source.value for event_type, kind in EVENT_KINDS.items() if kind.source in sources}
+
+
 def test_the_billing_partner_guide_matches_the_events_and_the_stack(full: Synthesized):
     guide = (manifest.REPO_ROOT / "docs" / "billing-partners.md").read_text()
-    # Every event type, with its source, is in the guide's table, and the guide names no other.
-    rows = {row.split("|")[1].strip(" `"): row.split("|")[2].strip(" `") for row in guide.splitlines() if row.startswith("| `")}
-    assert rows == {event_type.value: kind.source.value for event_type, kind in EVENT_KINDS.items()}
+    # Every billing event type, with its source, is in the guide's table, and the guide names no other.
+    assert _event_rows(guide) == _events_of(Source.BILLING)
     # Its configuration examples are what the stack's context accepts, naming only real event types.
     for key, model in (("partnerEventBuses", PartnerEventBus), ("partnerApiDestinations", PartnerApiDestination)):
         (example,) = re.findall(rf'"{key}": (\[.*?\n\])', guide, flags=re.DOTALL)
@@ -145,11 +154,12 @@ def test_the_billing_partner_guide_matches_the_events_and_the_stack(full: Synthe
         assert (SCHEMAS_DIR / f"{event_type.value}.json").exists()
 
 
-def test_the_driver_app_guide_lists_every_session_event_with_its_source():
+def test_the_driver_app_guide_lists_every_driver_event_and_reservation_route():
+    from csms.operator.app import OPENAPI_INFO, app
+
     guide = (manifest.REPO_ROOT / "docs" / "driver-app.md").read_text()
-    (section,) = re.findall(r"^## Notifications\n(.*?)(?=^## |\Z)", guide, flags=re.MULTILINE | re.DOTALL)
-    rows = {row.split("|")[1].strip(" `"): row.split("|")[2].strip(" `") for row in section.splitlines() if row.startswith("| `")}
-    events = {name: source for name, source in rows.items() if name in {event_type.value for event_type in EventType}}
-    sessions = {event_type.value for event_type, kind in EVENT_KINDS.items() if kind.source is Source.SESSIONS}
-    assert sessions <= set(events)
-    assert all(source == EVENT_KINDS[EventType(name)].source.value for name, source in events.items())
+    assert _event_rows(guide) == _events_of(Source.SESSIONS, Source.RESERVATIONS)
+    assert "layers/core/python/csms/events/schemas/<detail-type>.json" in guide
+    spec = json.loads(app.get_openapi_json_schema(**OPENAPI_INFO))
+    routes = {(method.upper(), path) for path, operations in spec["paths"].items() if path.startswith("/reservations") for method in operations}
+    assert set(re.findall(r"^\| `(GET|POST|PUT|DELETE) (/[^`?]+)", guide, flags=re.MULTILINE)) == routes

@@ -216,3 +216,24 @@ def test_station_messages_stay_within_their_request_budget(requests_per_action):
     stop = {"transactionId": transaction_id, "meterStop": 3000, "timestamp": "2026-11-24T10:30:00Z", "idTag": "DRIVER"}
     _, stop_requests = measure("StopTransaction", stop)
     assert stop_requests <= 4  # billing happens off the reply path (the table's stream)
+
+
+def test_a_start_that_consumes_a_reservation_stays_within_the_start_budget(requests_per_action, services):
+    """The station item (its holds) comes with the id tag in one BatchGetItem; the reservation's end, its event and
+    the hold's release are parts of the start's one TransactWriteItems."""
+    from datetime import timedelta
+
+    from csms.domain.limits import SessionLimits
+    from csms.domain.reservations import Reservation, ReservationStatus
+    from tests.fakes.clock import EPOCH
+
+    reservation = Reservation(
+        reservation_id=9, charge_point_id="CP1", connector_id=1, id_tag="DRIVER", expiry_date=EPOCH + timedelta(hours=1),
+        status=ReservationStatus.ACCEPTED, created_at=EPOCH, limits=SessionLimits(max_energy_wh=1000),
+    )  # fmt: skip
+    assert services.reservations.record_accepted(reservation, follow_ups=[])
+    started, requests = requests_per_action(
+        "StartTransaction", {"connectorId": 1, "idTag": "DRIVER", "meterStart": 0, "timestamp": "2026-11-24T10:00:00Z"}
+    )
+    assert requests <= 3
+    assert services.reservations.get(9).transaction_id == started["transactionId"]

@@ -1,5 +1,6 @@
 """What a station's answer to a command changes in what the CSMS knows (issue: operators see the station's
-configuration, local list version and charging profiles as the station last confirmed them).
+configuration, local list version and charging profiles as the station last confirmed them; a reservation exists
+once its station accepted it).
 
 Every command also stays in the station's history (the commands index), so Reset, UnlockConnector and
 the rest are visible there without an effect of their own.
@@ -14,6 +15,7 @@ from csms.domain.commands import Command
 from csms.domain.passwords import hash_password
 from csms.domain.station_config import ConfigurationValue, InstalledProfile
 from csms.ocpp.v16.actions import Action
+from csms.reservations import answers as reservations
 from csms.runtime.wiring import Services
 
 AUTHORIZATION_KEY = "AuthorizationKey"  # Security Whitepaper §2.3: the station's Basic auth password
@@ -99,4 +101,10 @@ _EFFECTS: dict[Action, Callable[[Services, Command, dict[str, Any], dict[str, An
     Action.GET_LOCAL_LIST_VERSION: _get_local_list_version,
     Action.SET_CHARGING_PROFILE: _set_charging_profile,
     Action.CLEAR_CHARGING_PROFILE: _clear_charging_profile,
+    Action.RESERVE_NOW: lambda services, command, request, response: reservations.reserve_now_answered(
+        services, command, response
+    ),
+    Action.CANCEL_RESERVATION: lambda services, command, request, response: reservations.cancel_reservation_answered(
+        services, command, response
+    ),
 }

@@ -45,14 +45,21 @@ class StationNotConnected(RuntimeError):
 
 
 def send_command(
-    services: Services, charge_point_id: str, action: str, payload: dict[str, Any], *, task_token: str | None = None
+    services: Services,
+    charge_point_id: str,
+    action: str,
+    payload: dict[str, Any],
+    *,
+    task_token: str | None = None,
+    context: dict[str, Any] | None = None,
 ) -> Command:
     """Validate and queue one command; it goes out now if the station has no other call outstanding.
-    `action` is the name an operator or a workflow gave: anything but a central-system action is refused."""
+    `action` is the name an operator or a workflow gave: anything but a central-system action is refused.
+    `context`: what the answer's effects need beyond the request (e.g. a reservation's limits, effects.py)."""
     known = parse_action(action)
     if known is None:
         raise InvalidCommand(f"{action} is not an OCPP 1.6 action a central system sends")
-    (command,) = _send(services, charge_point_id, known, [_validate(known, payload)], task_token=task_token)
+    (command,) = _send(services, charge_point_id, known, [_validate(known, payload)], task_token=task_token, context=context)
     return command
 
 
@@ -72,6 +79,7 @@ def _send(
     wire_payloads: list[dict[str, Any]],
     *,
     task_token: str | None = None,
+    context: dict[str, Any] | None = None,
 ) -> list[Command]:
     """Queue validated payloads, in order, and pump."""
     station = services.stations.get(charge_point_id)
@@ -81,7 +89,7 @@ def _send(
         raise StationNotConnected(charge_point_id)
     commands = []
     for position, wire in enumerate(wire_payloads):
-        shown, context = effects.prepare(action, wire)
+        shown, prepared = effects.prepare(action, wire)
         command = Command(
             command_id=str(uuid.uuid4()),
             charge_point_id=charge_point_id,
@@ -90,7 +98,7 @@ def _send(
             status=CommandStatus.QUEUED,
             created_at=services.clock.now(),
             task_token=task_token,
-            context=context,
+            context={**(prepared or {}), **(context or {})} or None,
         )
         services.commands.enqueue(command, wire, position=position)
         commands.append(command)

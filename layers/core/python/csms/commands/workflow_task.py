@@ -20,11 +20,15 @@ class WorkflowCommand(BaseModel):
     action: str
     payload: dict[str, Any] = Field(default_factory=dict)
     task_token: str = Field(alias="taskToken")
+    context: dict[str, Any] | None = None
+    """What the answer's effects need beyond the request (a reservation's, see reservations/answers.py)."""
 
 
 def send_for_workflow(event: WorkflowCommand, services: Services) -> dict[str, Any]:
     try:
-        command = send_command(services, event.charge_point_id, event.action, event.payload, task_token=event.task_token)
+        command = send_command(
+            services, event.charge_point_id, event.action, event.payload, task_token=event.task_token, context=event.context
+        )
     except (InvalidCommand, StationNotFound, StationNotConnected) as error:
         logger.info(
             "Workflow command refused",

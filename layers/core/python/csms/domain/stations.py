@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import Any
 
 from csms.domain import registration
+from csms.domain.reservations import Hold
 from csms.ocpp.v16.enums import ChargePointStatus as Status
 
 STATION_CONNECTOR = 0
@@ -114,6 +115,8 @@ class Connector:
     reported_at: datetime | None = None
     """The station's timestamp of its last StatusNotification."""
     session: ActiveSession | None = None
+    reservation: Hold | None = None
+    """The reservation the station holds on this connector (on connector 0: for any connector), while Accepted."""
 
     @property
     def occupied(self) -> bool:
@@ -177,6 +180,11 @@ class Station:
     @property
     def active_sessions(self) -> tuple[ActiveSession, ...]:
         return tuple(connector.session for connector in self.connectors if connector.session is not None)
+
+    @property
+    def holds(self) -> tuple[Hold, ...]:
+        """The reservations the station holds now, connector by connector."""
+        return tuple(connector.reservation for connector in self.connectors if connector.reservation is not None)
 
 
 @dataclass(frozen=True, kw_only=True)

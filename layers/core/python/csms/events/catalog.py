@@ -24,6 +24,11 @@ class EventType(StrEnum):
 
     UNMATCHED_STOP = "UnmatchedStop"
     CDR_ISSUED = "CdrIssued"
+    RESERVATION_CONFIRMED = "ReservationConfirmed"
+    RESERVATION_REFUSED = "ReservationRefused"
+    RESERVATION_CONSUMED = "ReservationConsumed"
+    RESERVATION_EXPIRED = "ReservationExpired"
+    RESERVATION_CANCELLED = "ReservationCancelled"
     SESSION_STARTED = "SessionStarted"
     THRESHOLD_REACHED = "ThresholdReached"
     SESSION_ENDED = "SessionEnded"
@@ -45,6 +50,11 @@ EVENT_KINDS: Mapping[EventType, EventKind] = MappingProxyType(
     {
         EventType.UNMATCHED_STOP: EventKind(Source.BILLING, "1.0"),
         EventType.CDR_ISSUED: EventKind(Source.BILLING, "1.0"),
+        EventType.RESERVATION_CONFIRMED: EventKind(Source.RESERVATIONS, "1.0"),
+        EventType.RESERVATION_REFUSED: EventKind(Source.RESERVATIONS, "1.0"),
+        EventType.RESERVATION_CONSUMED: EventKind(Source.RESERVATIONS, "1.0"),
+        EventType.RESERVATION_EXPIRED: EventKind(Source.RESERVATIONS, "1.0"),
+        EventType.RESERVATION_CANCELLED: EventKind(Source.RESERVATIONS, "1.0"),
         EventType.SESSION_STARTED: EventKind(Source.SESSIONS, "1.0"),
         EventType.THRESHOLD_REACHED: EventKind(Source.SESSIONS, "1.0"),
         EventType.SESSION_ENDED: EventKind(Source.SESSIONS, "1.0"),

@@ -16,7 +16,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from csms.ocpp.frames import decimal_to_json
 from csms.ocpp.json_limits import Problem, find_problem
-from csms.operator import cdrs, charge_points, commands, id_tags, tariffs, transactions
+from csms.operator import cdrs, charge_points, commands, id_tags, reservations, tariffs, transactions
 from csms.operator.errors import install_error_responses
 from csms.operator.models import ErrorBody
 from csms.runtime.observability import metrics
@@ -25,12 +25,13 @@ OPENAPI_INFO: dict[str, Any] = {
     "title": "CSMS operator API",
     "version": "1.0.0",
     "description": (
-        "Operate an OCPP 1.6J charging network: register charge points and idTags, follow transactions, and send "
+        "Operate an OCPP 1.6J charging network: register charge points and idTags, follow transactions, reserve "
+        "connectors for drivers, and send "
         "any central-system OCPP 1.6 command (Security Whitepaper included) to a connected charge point, its answer "
         "coming back in the response. Field names are camelCase, as in OCPP. Every error body is JSON with a "
         "`message`. On AWS the API is protected by IAM (or JWT) authorization on the HTTP API."
     ),
-    "tags": ["Charge points", "Id tags", "Tariffs", "Charge detail records", "Transactions", "Commands"],
+    "tags": ["Charge points", "Id tags", "Tariffs", "Charge detail records", "Transactions", "Reservations", "Commands"],
 }
 
 
@@ -45,7 +46,10 @@ def create_app() -> APIGatewayHttpResolver:
         # DynamoDB's Decimals as JSON numbers (energy, charging limits), never as strings.
         serializer=partial(json.dumps, separators=(",", ":"), default=decimal_to_json),
     )
-    for router in (charge_points.router, id_tags.router, tariffs.router, cdrs.router, transactions.router, commands.router):
+    for router in (
+        charge_points.router, id_tags.router, tariffs.router, cdrs.router, transactions.router, reservations.router,
+        commands.router,
+    ):  # fmt: skip
         app.include_router(router)
     app.use(middlewares=[count_request])
     install_error_responses(app)

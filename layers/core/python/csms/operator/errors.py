@@ -17,6 +17,7 @@ from csms.adapters.dynamodb.tariffs import AssignmentConflict, TariffInUse, Tari
 from csms.billing.service import NoTariffApplies, NotCorrectable
 from csms.commands.service import NOT_CONNECTED, InvalidCommand, StationNotConnected, StationNotFound
 from csms.domain.commands import Command
+from csms.domain.reservations import InvalidReservation, ReservationRefused
 from csms.domain.tariffs.validation import TariffRejected
 from csms.ocpp.frames import plain_json
 from csms.operator.models import ErrorBody, FieldError
@@ -47,10 +48,25 @@ class CommandFailed(Exception):
 class CommandNotAnswered(Exception):
     """No answer within the wait; the command stays recorded and a late answer is still stored."""
 
-    def __init__(self, command: Command, seconds: float):
+    def __init__(self, command: Command, seconds: float, *, outcome_at: str | None = None, reservation_id: int | None = None):
         super().__init__(command.command_id)
         self.command = command
         self.seconds = seconds
+        self.outcome_at = outcome_at or f"/commands/{command.command_id}"
+        """Where the late answer's outcome will show."""
+        self.reservation_id = reservation_id
+
+
+class StationDeclined(Exception):
+    """The station answered, but declined what was asked (ReserveNow Occupied, CancelReservation Rejected): its
+    answer goes back in the body. `status`: 409 when the request cannot be met as things are, 502 when the
+    station contradicts what the CSMS knows."""
+
+    def __init__(self, command: Command, status: HTTPStatus, message: str, *, reservation_id: int | None = None):
+        super().__init__(message)
+        self.command = command
+        self.status = status
+        self.reservation_id = reservation_id
 
 
 Describe = Callable[[Any], tuple[int, ErrorBody]]
@@ -91,11 +107,27 @@ def _command_not_answered(error: CommandNotAnswered) -> tuple[int, ErrorBody]:
     return HTTPStatus.GATEWAY_TIMEOUT, ErrorBody(
         message=(
             f"Charge point {command.charge_point_id} did not answer {command.action} within {error.seconds:g} s; "
-            f"the command stays recorded and a late answer is kept: GET /commands/{command.command_id}"
+            f"the command stays recorded and a late answer is kept: GET {error.outcome_at}"
         ),
         command_id=command.command_id,
         status=command.status,
+        reservation_id=error.reservation_id,
     )
+
+
+def _station_declined(error: StationDeclined) -> tuple[int, ErrorBody]:
+    command = error.command
+    return error.status, ErrorBody(
+        message=str(error),
+        command_id=command.command_id,
+        status=command.status,
+        response=plain_json(command.response),
+        reservation_id=error.reservation_id,
+    )
+
+
+def _invalid_reservation(error: InvalidReservation) -> tuple[int, ErrorBody]:
+    return _invalid_value(InvalidValue(error.field, str(error)))
 
 
 def _invalid_request(error: RequestValidationError) -> tuple[int, ErrorBody]:
@@ -146,6 +178,9 @@ ERROR_RESPONSES: Mapping[type[Exception], Describe] = {
     AssignmentConflict: lambda error: (HTTPStatus.CONFLICT, ErrorBody(message="Changed concurrently: try again")),
     CommandFailed: _command_failed,
     CommandNotAnswered: _command_not_answered,
+    StationDeclined: _station_declined,
+    InvalidReservation: _invalid_reservation,
+    ReservationRefused: lambda error: (HTTPStatus.CONFLICT, ErrorBody(message=str(error))),  # connector 0, not cancellable
     RequestValidationError: _invalid_request,
     NotFoundError: lambda error: (HTTPStatus.NOT_FOUND, ErrorBody(message="No such route: see GET /openapi.json")),
     ServiceError: lambda error: (error.status_code, ErrorBody(message=error.msg)),
@@ -173,11 +208,13 @@ def _responder(describe: Describe) -> Callable[[Exception], Response[dict[str, A
 
 _ERROR_DESCRIPTIONS: Mapping[int, str] = {
     400: "Bad request: an OCPP payload or action the central system cannot send, an invalid tariff (each OCPI path at "
-    "fault in `errors`), or a bad nextToken",
+    "fault in `errors`), a reservation time that cannot be (the field in `errors`), or a bad nextToken",
     404: "Not found",
-    409: "The charge point is not connected, the tariff is still assigned, or the CDR cannot be corrected",
+    409: "The charge point is not connected, the tariff is still assigned, the CDR cannot be corrected, or the "
+    "reservation cannot be made or cancelled (a station's refusal in `response`)",
     422: "The request does not match this API's schema",
-    502: "The charge point answered CALLERROR (code and description given) or an answer that breaks the 1.6 schema",
+    502: "The charge point answered CALLERROR (code and description given), an answer that breaks the 1.6 schema, or "
+    "refused to cancel a reservation the CSMS holds for it (its answer in `response`)",
     504: "The charge point did not answer in time; the command stays recorded (GET /commands/{commandId})",
 }
 

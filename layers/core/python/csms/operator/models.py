@@ -12,13 +12,26 @@ from enum import StrEnum
 from typing import Annotated, Any, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, SecretStr, StrictBool, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    SecretStr,
+    StrictBool,
+    StrictInt,
+    WithJsonSchema,
+)
 from pydantic.alias_generators import to_camel
 
+from csms.domain import station_identity
 from csms.domain.authorization import IdTagRecord
 from csms.domain.clock import to_iso
 from csms.domain.commands import Command, CommandStatus
+from csms.domain.limits import Money, SessionLimits
 from csms.domain.notifications import webhook_url_problem
+from csms.domain.reservations import Reservation, ReservationStatus
 from csms.domain.station_config import Configuration, InstalledProfile
 from csms.domain.stations import Connector, Station
 from csms.domain.transactions import Transaction, TransactionState
@@ -83,7 +96,53 @@ class ErrorBody(ApiModel):
     code: str | None = Field(None, description="The CallError code the station answered (OCPP-J 4.2.3)")
     description: str | None = Field(None, description="The CallError's errorDescription")
     details: Any = Field(None, description="The CallError's errorDetails")
+    response: JsonObject | None = Field(
+        None, description="The station's answer when it refused what was asked (e.g. ReserveNow `{status: Occupied}`)"
+    )
+    reservation_id: int | None = Field(None, description="The reservation concerned")
     errors: list[FieldError] | None = Field(None, description="What is wrong in the request, field by field")
+
+
+# --- session limits -------------------------------------------------------------------------------
+
+
+def _positive_amount(amount: str) -> str:
+    if Decimal(amount) <= 0:
+        raise ValueError("the amount must be above 0")
+    return amount
+
+
+class MoneyModel(ApiModel):
+    amount: Annotated[str, AfterValidator(_positive_amount)] = Field(
+        pattern=r"^[0-9]{1,9}(\.[0-9]{1,4})?$",
+        description="A decimal string, VAT included, e.g. \"30.00\"",
+        examples=["30.00"],
+    )
+    currency: str = Field(pattern=r"^[A-Z]{3}$", description="ISO 4217, the tariff's currency", examples=["EUR"])
+
+
+class SessionLimitsModel(ApiModel):
+    """When the CSMS stops a session by itself (issue 10 §3), in the shape OCPP 2.1 standardised for a transaction's
+    limit. A limit is reached when the value is at or past it. Given on a reservation, a session (POST /sessions)
+    or as an id tag's default; a session's or reservation's replaces the id tag's field by field."""
+
+    max_cost: MoneyModel | None = Field(None, description="Running cost including VAT, in the tariff's currency")
+    max_energy_wh: StrictInt | None = Field(None, gt=0, description="Energy delivered, Wh")
+    max_duration_seconds: StrictInt | None = Field(None, gt=0, description="From the StartTransaction timestamp")
+    max_soc: StrictInt | None = Field(None, alias="maxSoC", ge=1, le=100, description="State of charge, percent")
+
+    def to_limits(self) -> SessionLimits:
+        cost = self.max_cost
+        return SessionLimits(
+            max_cost=Money(Decimal(cost.amount), cost.currency) if cost else None,
+            max_energy_wh=self.max_energy_wh,
+            max_duration_seconds=self.max_duration_seconds,
+            max_soc=self.max_soc,
+        )
+
+    @classmethod
+    def from_limits(cls, limits: SessionLimits) -> SessionLimitsModel:
+        return cls.model_validate(limits.to_json())
 
 
 # --- charge points --------------------------------------------------------------------------------
@@ -129,6 +188,7 @@ class ConnectorStatus(ApiModel):
     vendor_error_code: str | None = None
     reported_at: Timestamp | None = Field(None, description="The station's timestamp of the notification")
     transaction_id: int | None = Field(None, description="The transaction in progress on the connector, if any")
+    reservation_id: int | None = Field(None, description="The reservation the station holds on it (0: for any connector)")
 
     @classmethod
     def from_connector(cls, connector: Connector) -> ConnectorStatus:
@@ -141,6 +201,7 @@ class ConnectorStatus(ApiModel):
             vendor_error_code=connector.vendor_error_code,
             reported_at=connector.reported_at,
             transaction_id=connector.session.transaction_id if connector.session else None,
+            reservation_id=connector.reservation.reservation_id if connector.reservation else None,
         )
 
 
@@ -444,6 +505,78 @@ class CommandView(ApiModel):
 
 class CommandList(ApiModel):
     items: list[CommandView]
+
+
+# --- reservations ---------------------------------------------------------------------------------
+
+
+class ReservationRequest(ApiModel):
+    """POST /reservations: a connector held for a driver, on the station's current day, until expiryDate."""
+
+    charge_point_id: str = Field(pattern=station_identity.PATTERN, max_length=station_identity.MAX_LENGTH)
+    connector_id: StrictInt = Field(ge=0, le=2**31 - 1, description="0: any connector of the station")
+    id_tag: str = Field(min_length=1, max_length=20, description="The driver's idTag (CiString20)")
+    parent_id_tag: str | None = Field(
+        None,
+        min_length=1,
+        max_length=20,
+        description="Group tag: an idTag sharing it may use the reservation too (default: the idTag's registered parent)",
+    )
+    expiry_date: UtcDateTime = Field(
+        description="Until when the connector is held: ahead, and within the station's current day in its time zone "
+        "(UTC if it has none). UTC if no offset"
+    )
+    start_at: UtcDateTime | None = Field(
+        None,
+        description="When the driver means to arrive, later the same day: the station is asked only "
+        "RESERVATION_LEAD_SECONDS (default 900) before (the reservation is Scheduled until then)",
+    )
+    limits: SessionLimitsModel | None = Field(None, description="Bound to the session that uses the reservation")
+
+
+class ReservationView(ApiModel):
+    reservation_id: int
+    status: ReservationStatus = Field(
+        description="Scheduled (startAt, not sent yet), Accepted (held), Consumed, Expired, Cancelled, or Refused (a "
+        "Scheduled one the station refused or could not be asked)"
+    )
+    charge_point_id: str
+    connector_id: int = Field(description="0: any connector of the station")
+    id_tag: str
+    parent_id_tag: str | None = None
+    expiry_date: Timestamp
+    start_at: Timestamp | None = None
+    limits: SessionLimitsModel | None = None
+    created_at: Timestamp
+    accepted_at: Timestamp | None = None
+    ended_at: Timestamp | None = Field(None, description="When it was consumed, expired, cancelled or refused")
+    transaction_id: int | None = Field(None, description="The transaction that consumed it")
+    refusal: str | None = Field(None, description="Refused: the station's answer, or why it could not be asked")
+
+    @classmethod
+    def from_reservation(cls, reservation: Reservation) -> ReservationView:
+        limits = reservation.limits
+        return cls(
+            reservation_id=reservation.reservation_id,
+            status=reservation.status,
+            charge_point_id=reservation.charge_point_id,
+            connector_id=reservation.connector_id,
+            id_tag=reservation.id_tag,
+            parent_id_tag=reservation.parent_id_tag,
+            expiry_date=reservation.expiry_date,
+            start_at=reservation.start_at,
+            limits=SessionLimitsModel.from_limits(limits) if limits and not limits.empty else None,
+            created_at=reservation.created_at,
+            accepted_at=reservation.accepted_at,
+            ended_at=reservation.ended_at,
+            transaction_id=reservation.transaction_id,
+            refusal=reservation.refusal,
+        )
+
+
+class ReservationList(ApiModel):
+    items: list[ReservationView]
+    next_token: NextPageToken = None
 
 
 # --- tariffs and charge detail records ---------------------------------------------------------------

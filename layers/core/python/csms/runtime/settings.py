@@ -54,6 +54,12 @@ class Settings(BaseModel):
     """The BillingHandOff workflow (set on the functions that start it)."""
     default_tariff_id: str | None = None
     """The tariff of sessions whose id tag and station name none."""
+    reservation_lead_seconds: int = Field(default=900, ge=0)
+    """How long before a reservation's startAt its ReserveNow goes out (the connector is held from then on)."""
+    reservation_expiry_state_machine_arn: str | None = None
+    """The ReservationExpiry workflow (set on the functions that start it)."""
+    reservation_start_state_machine_arn: str | None = None
+    """The ReservationStart workflow (set on the functions that start it)."""
     soc_thresholds: tuple[Annotated[Decimal, Field(gt=0, le=100)], ...] = (Decimal(80),)
     """States of charge (percent) whose upward crossing drivers are told of (ThresholdReached); the environment
     gives them comma-separated (`SOC_THRESHOLDS=80` or `50,80`), empty for none."""

@@ -12,6 +12,7 @@ from csms.adapters.connections import StationConnections
 from csms.adapters.dynamodb.commands import CommandRepository
 from csms.adapters.dynamodb.gauges import GaugeRepository
 from csms.adapters.dynamodb.id_tags import IdTagRepository
+from csms.adapters.dynamodb.reservations import ReservationRepository
 from csms.adapters.dynamodb.station_config import StationConfigRepository
 from csms.adapters.dynamodb.station_records import StationRecordRepository
 from csms.adapters.dynamodb.stations import StationRepository
@@ -73,6 +74,10 @@ class Services:
     @cached_property
     def commands(self) -> CommandRepository:
         return CommandRepository(self.table)
+
+    @cached_property
+    def reservations(self) -> ReservationRepository:
+        return ReservationRepository(self.table)
 
     @cached_property
     def tariffs(self) -> TariffRepository:

@@ -9,9 +9,16 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from csms.adapters.dynamodb.follow_ups import event_item, put_once
+from csms.adapters.dynamodb.keys import reservation_pk
+from csms.adapters.dynamodb.reservations import ReservationRepository
+from csms.adapters.dynamodb.transactions import OptionalWrite
 from csms.domain.authorization import Authorization, IdTagRecord, authorize
 from csms.domain.clock import to_iso
+from csms.domain.limits import SessionLimits
 from csms.domain.metering import energy_wh, import_register_wh, state_of_charge
+from csms.domain.reservations import Consumption, Hold, Mismatch, consumed_by_start
+from csms.domain.stations import Station
 from csms.domain.thresholds import session_crossings
 from csms.domain.transactions import Transaction, TransactionStart, TransactionStop
 from csms.events.sessions import session_started, threshold_reached
@@ -19,6 +26,7 @@ from csms.ocpp.router import ActionRouter
 from csms.ocpp.v16 import call, call_result, datatypes
 from csms.ocpp.v16.actions import Action, Initiator
 from csms.ocpp.v16.validation import dump
+from csms.reservations import events as reservation_events
 from csms.runtime.observability import logger, metrics
 from csms.station.context import StationContext
 
@@ -50,23 +58,81 @@ def authorize_id_tag(request: call.Authorize, ctx: StationContext) -> call_resul
     return call_result.Authorize(id_tag_info=_id_tag_info(_authorize(record, ctx)))
 
 
+def session_limits(*, reservation: Hold | None) -> SessionLimits | None:
+    """The limits bound to a transaction at its start (issue 10 §3): the consumed reservation's. The one place
+    where they are chosen (an id tag's defaults go under them, field by field: `SessionLimits.overriding`)."""
+    return reservation.limits if reservation is not None else None
+
+
+def _consumption(
+    request: call.StartTransaction, record: IdTagRecord | None, station: Station | None, ctx: StationContext
+) -> Consumption | None:
+    """The reservation this start consumes, if any (domain/reservations.py). A start that names a reservation of
+    another driver consumes nothing: the station should have refused it (§5.13), the reservation stays held."""
+    if station is None or not station.holds:
+        return None
+    found = consumed_by_start(
+        station.holds,
+        connector_id=request.connector_id,
+        id_tag=request.id_tag,
+        parent_id_tag=record.parent_id_tag if record else None,
+        reservation_id=request.reservation_id,
+    )
+    if isinstance(found, Mismatch):
+        logger.warning(
+            "A start names a reservation of another idTag: not consumed",
+            extra={"charge_point_id": ctx.charge_point_id, "reservation_id": found.hold.reservation_id},
+        )
+        metrics.add_metric(name="ReservationMismatches", unit=MetricUnit.Count, value=1)
+        return None
+    return found
+
+
+def _consumption_writes(
+    consumption: Consumption, request: call.StartTransaction, transaction_id: int, ctx: StationContext
+) -> dict[str, OptionalWrite]:
+    """The reservation marked Consumed and its event: both, or neither if it ended meanwhile."""
+    table_name = ctx.services.table.name
+    hold = consumption.hold
+    event = reservation_events.consumed(
+        hold,
+        charge_point_id=ctx.charge_point_id,
+        connector_id=request.connector_id,
+        transaction_id=transaction_id,
+        id_tag=request.id_tag,
+        at=ctx.received_at,
+    )
+    return {
+        "reservation": (
+            ReservationRepository.consume_part(table_name, hold, transaction_id=transaction_id, at=ctx.received_at),
+            put_once(table_name, event_item(reservation_pk(hold.reservation_id), event, now=ctx.received_at)),
+        )
+    }
+
+
 @router.action(Action.START_TRANSACTION)
 def start_transaction(request: call.StartTransaction, ctx: StationContext) -> call_result.StartTransaction:
     """Always recorded, whatever the idTag's status: the station may already be charging (offline start,
     §4.8); a status other than Accepted tells it to stop. A replayed start gets its original id and answer back:
-    by then its tag may be busy with a newer transaction, which must not turn an accepted start into a refused one."""
+    by then its tag may be busy with a newer transaction, which must not turn an accepted start into a refused one.
+
+    A start consumes the reservation it names, or that its idTag (or parent) holds on its connector or on connector
+    0 (§5.13), in the start's one write: the reservation Consumed, its hold released, its limits the transaction's."""
     services = ctx.services
-    record = services.id_tags.get(request.id_tag)
+    record, station = services.transactions.read_for_start(ctx.charge_point_id, request.id_tag)
     authorization = _authorize(record, ctx)
+    consumption = _consumption(request, record, station, ctx)
     transaction_id = services.transactions.next_transaction_id(now=ctx.received_at)
+    reserved = consumption.hold if consumption else None
     start = TransactionStart(
         charge_point_id=ctx.charge_point_id,
         connector_id=request.connector_id,
         id_tag=request.id_tag,
         meter_start=request.meter_start,
         started_at=request.timestamp,
-        reservation_id=request.reservation_id,
+        reservation_id=reserved.reservation_id if reserved else request.reservation_id,
         authorization_status=authorization.status,
+        limits=session_limits(reservation=reserved),
     )
     claim = record is not None and authorization.accepted
     # Its driver is told, card or app: the event goes with the start's one transaction (a replay writes neither).
@@ -77,7 +143,11 @@ def start_transaction(request: call.StartTransaction, ctx: StationContext) -> ca
         answer=authorization,
         claim_id_tag=claim,
         now=ctx.received_at,
-        optional_writes={"sessionStarted": services.transactions.event_write(transaction_id, started, now=ctx.received_at)},
+        optional_writes={
+            "sessionStarted": services.transactions.event_write(transaction_id, started, now=ctx.received_at),
+            **(_consumption_writes(consumption, request, transaction_id, ctx) if consumption else {}),
+        },
+        release_hold=reserved,
     )
     if outcome.replay:
         # A start record kept before answers were kept with it: its tag being busy with this very transaction

@@ -25,7 +25,7 @@ class IdTagRepository:
 
     def get(self, id_tag: str) -> IdTagRecord | None:
         item = self._table.get_item(Key=id_tag_key(id_tag)).get("Item")
-        return self._record(item) if item else None
+        return self.record_from_item(item) if item else None
 
     def webhook(self, id_tag: str) -> DriverWebhook | None:
         """The driver's webhook with its secret (what the notifications function signs with), if the tag has one."""
@@ -75,17 +75,17 @@ class IdTagRepository:
     def delete(self, id_tag: str) -> IdTagRecord | None:
         """Returns what the tag was, None if it did not exist."""
         old = self._table.delete_item(Key=id_tag_key(id_tag), ReturnValues="ALL_OLD").get("Attributes")
-        return self._record(old) if old else None
+        return self.record_from_item(old) if old else None
 
     def list_page(
         self, *, limit: int, start_key: dict[str, Any] | None = None
     ) -> tuple[list[IdTagRecord], dict[str, Any] | None]:
         """Tags in the order of their normalised form, `limit` at a time (the byKind index, then the items)."""
         items, next_key = list_by_index(self._table, KIND_INDEX, [ID_TAG_KIND], limit=limit, start_key=start_key)
-        return [self._record(item) for item in items], next_key
+        return [self.record_from_item(item) for item in items], next_key
 
     @staticmethod
-    def _record(item: dict[str, Any]) -> IdTagRecord:
+    def record_from_item(item: dict[str, Any]) -> IdTagRecord:
         active = item.get("activeTransactionId")
         return IdTagRecord(
             id_tag=item["idTag"],

@@ -15,7 +15,9 @@
 | transaction            | `TX#{id}`       | `TRANSACTION`                               | `CP#{station}`, `TX#{started}#{id}`  |
 | transaction meter value| `TX#{id}`       | `MV#{timestamp}#{connectorId}#{digest}`     |                                    |
 | command                | `CMD#{id}`      | `COMMAND`                                   | `CP#{station}`, `CMD#{created}#{id}` |
+| reservation            | `RES#{id}`      | `RESERVATION`                               | `CP#{station}`, `RES#{created}#{id}` |
 | transaction id counter | `COUNTER`       | `TRANSACTION`                               |                                    |
+| reservation id counter | `COUNTER`       | `RESERVATION`                               |                                    |
 | tariff (current)       | `TARIFFS`       | `TARIFF#{tariffId}`                         |                                    |
 | tariff version         | `TARIFF#{id}`   | `V#{effectiveAt}#{version:08d}`             |                                    |
 | CDR                    | `CDR#{cdrId}`   | `CDR`                                       | `CDRS`, `{end}#{cdrId}`            |
@@ -34,6 +36,7 @@ The operator's listings and the gauges read two sparse, keys-only indexes instea
 |             |                                                   |   while it has a connection                       |
 | id tag      | `IDTAG`, `{IDTAG}`                                |                                                   |
 | transaction | `TX#{yyyy-mm of createdAt}`, `{createdAt}#{id:010d}` | `ACTIVE#{id % 16}`, `{id:010d}` until its stop |
+| reservation | `RES#{IDTAG}`, `{createdAt}#{id:010d}`               | `RESERVED#{id % 16}`, `{id:010d}` while it is live |
 
 - byKind is written only when an item is created (registration, first connection or boot, StartTransaction):
   its key attributes never change afterwards, and a keys-only index is not written by an update that leaves
@@ -43,6 +46,9 @@ The operator's listings and the gauges read two sparse, keys-only indexes instea
   may be years off): a listing walks the months newest first, from now back to the counter's `firstMonth`,
   so each index partition holds one month and the walk knows where to end. Every start of a month writes
   the same index partition: about a thousand starts a second before it throttles, far beyond any network.
+- Reservations are listed by station (byStation), by driver (byKind: one partition per idTag, so a driver's app
+  reads only its own) and, network-wide, the live ones (live: those still to happen); an ended reservation of
+  the whole network is not listed without naming a station or an idTag (that would be a Scan).
 - live is where the counts come from (the gauges function Queries each shard with Select=COUNT) and where
   `GET /transactions?active=true` reads the active ones: set by the connection's or the start's write,
   removed by the disconnect's or the stop's, sharded so that reconnect storms and busy hours spread over
@@ -64,6 +70,7 @@ CONFIG_SK = "CONFIG"
 ID_TAG_SK = "IDTAG"
 TRANSACTION_SK = "TRANSACTION"
 COMMAND_SK = "COMMAND"
+RESERVATION_SK = "RESERVATION"
 
 PROFILE_PREFIX = "PROFILE#"
 OUTBOX_PREFIX = "OUTBOX#"
@@ -72,6 +79,7 @@ TRANSACTION_PREFIX = "TX#"
 STATION_PREFIX = "CP#"
 UNMATCHED_STOP_PREFIX = "STOP#"
 COMMAND_PREFIX = "CMD#"
+RESERVATION_PREFIX = "RES#"
 TARIFFS_PK = "TARIFFS"
 TARIFF_PREFIX = "TARIFF#"
 TARIFF_VERSION_PREFIX = "V#"
@@ -84,6 +92,7 @@ STATION_KIND = "STATION"
 ID_TAG_KIND = "IDTAG"
 CONNECTED_PREFIX = "CONNECTED#"
 ACTIVE_PREFIX = "ACTIVE#"
+RESERVED_PREFIX = "RESERVED#"
 
 Key = dict[str, str]
 
@@ -175,6 +184,22 @@ def transaction_counter_key() -> Key:
     return key("COUNTER", TRANSACTION_SK)
 
 
+def reservation_pk(reservation_id: int) -> str:
+    return f"{RESERVATION_PREFIX}{reservation_id}"
+
+
+def reservation_key(reservation_id: int) -> Key:
+    return key(reservation_pk(reservation_id), RESERVATION_SK)
+
+
+def reservation_index_keys(charge_point_id: str, created: str, reservation_id: int) -> Key:
+    return station_index_keys(charge_point_id, f"{RESERVATION_PREFIX}{created}#{reservation_id:010d}")
+
+
+def reservation_counter_key() -> Key:
+    return key("COUNTER", RESERVATION_SK)
+
+
 # --- tariffs and charge detail records -------------------------------------------------------------
 
 
@@ -230,6 +255,15 @@ def transaction_kind_keys(created: str, transaction_id: int) -> Key:
     return kind_keys(transaction_month_kind(created[:7]), f"{created}#{transaction_id:010d}")
 
 
+def id_tag_reservations_kind(id_tag: str) -> str:
+    """The byKind partition of one driver's reservations."""
+    return f"{RESERVATION_PREFIX}{normalize_id_tag(id_tag)}"
+
+
+def reservation_kind_keys(id_tag: str, created: str, reservation_id: int) -> Key:
+    return kind_keys(id_tag_reservations_kind(id_tag), f"{created}#{reservation_id:010d}")
+
+
 def live_keys(shard: str, live_key: str) -> Key:
     return {LIVE_INDEX.partition_key: shard, LIVE_INDEX.sort_key: live_key}
 
@@ -242,6 +276,10 @@ def active_shards() -> list[str]:
     return [f"{ACTIVE_PREFIX}{shard}" for shard in range(LIVE_SHARDS)]
 
 
+def reserved_shards() -> list[str]:
+    return [f"{RESERVED_PREFIX}{shard}" for shard in range(LIVE_SHARDS)]
+
+
 def connected_station_keys(charge_point_id: str) -> Key:
     """A stable shard per station (crc32: the same in every process, unlike `hash`)."""
     return live_keys(connected_shards()[zlib.crc32(charge_point_id.encode()) % LIVE_SHARDS], charge_point_id)
@@ -249,6 +287,10 @@ def connected_station_keys(charge_point_id: str) -> Key:
 
 def active_transaction_keys(transaction_id: int) -> Key:
     return live_keys(active_shards()[transaction_id % LIVE_SHARDS], f"{transaction_id:010d}")
+
+
+def live_reservation_keys(reservation_id: int) -> Key:
+    return live_keys(reserved_shards()[reservation_id % LIVE_SHARDS], f"{reservation_id:010d}")
 
 
 # --- follow-ups: an event to put, a workflow to start (follow_ups.py) -------------------------------

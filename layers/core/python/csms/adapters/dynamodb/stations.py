@@ -13,6 +13,9 @@ StatusNotification updates on it cost one write unit:
 - connectors     `connector_{n}` {status, errorCode, info?, vendorId?, vendorErrorCode?, reportedAt}
 - sessions       `session_{n}` {transactionId, idTag, startedAt}: the transaction in progress on connector n,
                  set by StartTransaction, removed by its StopTransaction
+- holds          `reservation_{n}` {reservationId, idTag, parentIdTag?, expiryDate, limits?}: the reservation the
+                 station accepted for connector n (0: any), set with its acceptance, removed with the write that
+                 consumes, expires or cancels it (see reservations.py), so StartTransaction reads it with the station
 - answers        `localListVersion`, `firmwareStatus`, `diagnosticsStatus`, `logStatus`
 - outbox slot    `outstandingCall` {commandId, expiresAt} (see commands.py)
 """
@@ -32,16 +35,24 @@ from csms.adapters.dynamodb.keys import (
 )
 from csms.adapters.dynamodb.operations import list_by_index, update_if
 from csms.adapters.dynamodb.schema import KIND_INDEX, LIVE_INDEX
+from csms.adapters.dynamodb.values import to_item_value
 from csms.domain.clock import from_iso, to_iso
+from csms.domain.limits import SessionLimits
+from csms.domain.reservations import Hold
 from csms.domain.stations import ActiveSession, Connector, Operation, OutstandingCall, Station, StatusChange
 from csms.ocpp.frames import plain_json
 
 CONNECTOR_ATTRIBUTE_PREFIX = "connector_"
 SESSION_ATTRIBUTE_PREFIX = "session_"
+HOLD_ATTRIBUTE_PREFIX = "reservation_"
 
 
 def session_attribute(connector_id: int) -> str:
     return f"{SESSION_ATTRIBUTE_PREFIX}{connector_id}"
+
+
+def hold_attribute(connector_id: int) -> str:
+    return f"{HOLD_ATTRIBUTE_PREFIX}{connector_id}"
 
 
 def _per_connector(item: Mapping[str, Any], prefix: str) -> dict[int, Any]:
@@ -90,9 +101,34 @@ def session_value(session: ActiveSession) -> dict[str, Any]:
     return {"transactionId": session.transaction_id, "idTag": session.id_tag, "startedAt": to_iso(session.started_at)}
 
 
+def hold_value(hold: Hold) -> dict[str, Any]:
+    value: dict[str, Any] = {
+        "reservationId": hold.reservation_id,
+        "idTag": hold.id_tag,
+        "expiryDate": to_iso(hold.expiry_date),
+    }
+    if hold.parent_id_tag is not None:
+        value["parentIdTag"] = hold.parent_id_tag
+    if hold.limits is not None and not hold.limits.empty:
+        value["limits"] = to_item_value(hold.limits.to_json())
+    return value
+
+
+def hold_from_value(connector_id: int, value: Mapping[str, Any]) -> Hold:
+    return Hold(
+        reservation_id=int(value["reservationId"]),
+        connector_id=connector_id,
+        id_tag=value["idTag"],
+        parent_id_tag=value.get("parentIdTag"),
+        expiry_date=from_iso(value["expiryDate"]),
+        limits=SessionLimits.from_json(plain_json(value["limits"])) if value.get("limits") else None,
+    )
+
+
 def station_from_item(item: Mapping[str, Any]) -> Station:
     statuses = _per_connector(item, CONNECTOR_ATTRIBUTE_PREFIX)
     sessions = _per_connector(item, SESSION_ATTRIBUTE_PREFIX)
+    holds = _per_connector(item, HOLD_ATTRIBUTE_PREFIX)
     connectors = tuple(
         Connector(
             connector_id=connector_id,
@@ -103,8 +139,9 @@ def station_from_item(item: Mapping[str, Any]) -> Station:
             vendor_error_code=statuses.get(connector_id, {}).get("vendorErrorCode"),
             reported_at=_moment(statuses.get(connector_id, {}).get("reportedAt")),
             session=session_from_value(connector_id, sessions[connector_id]) if connector_id in sessions else None,
+            reservation=hold_from_value(connector_id, holds[connector_id]) if connector_id in holds else None,
         )
-        for connector_id in sorted(statuses.keys() | sessions.keys())
+        for connector_id in sorted(statuses.keys() | sessions.keys() | holds.keys())
     )
     outstanding = item.get("outstandingCall")
     return Station(

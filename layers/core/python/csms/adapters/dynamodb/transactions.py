@@ -39,6 +39,7 @@ from csms.adapters.dynamodb.keys import (
     active_shards,
     active_transaction_keys,
     connector_meter_value_key,
+    id_tag_key,
     station_key,
     station_pk,
     transaction_counter_key,
@@ -51,7 +52,7 @@ from csms.adapters.dynamodb.keys import (
     transaction_start_key,
     unmatched_stop_key,
 )
-from csms.adapters.dynamodb.operations import cancellation_codes, collect_page, list_by_index, update_if
+from csms.adapters.dynamodb.operations import batch_get, cancellation_codes, collect_page, list_by_index, update_if
 from csms.adapters.dynamodb.schema import (
     KIND_INDEX,
     LIVE_INDEX,
@@ -60,13 +61,14 @@ from csms.adapters.dynamodb.schema import (
     STATION_INDEX,
     TTL_ATTRIBUTE,
 )
-from csms.adapters.dynamodb.stations import session_attribute, session_value
+from csms.adapters.dynamodb.stations import hold_attribute, session_attribute, session_value, station_from_item
 from csms.adapters.dynamodb.values import to_item_value
-from csms.domain.authorization import Authorization
+from csms.domain.authorization import Authorization, IdTagRecord
 from csms.domain.clock import from_iso, to_iso
 from csms.domain.limits import SessionLimits
 from csms.domain.metering import RecordedMeterValue
-from csms.domain.stations import ActiveSession
+from csms.domain.reservations import Hold
+from csms.domain.stations import ActiveSession, Station
 from csms.domain.transactions import (
     RecordedReading,
     SessionStatus,
@@ -82,6 +84,9 @@ from csms.ocpp.frames import plain_json
 from csms.ocpp.v16.enums import AuthorizationStatus
 
 START_RECORD_RETENTION = timedelta(days=30)  # replays come after a reboot, or days later from an offline queue
+
+OptionalWrite = dict[str, Any] | tuple[dict[str, Any], ...]
+"""One TransactWriteItems part, or parts that stand or fall together (a state change and the event it causes)."""
 
 
 def _answer_value(answer: Authorization) -> dict[str, Any]:
@@ -155,6 +160,15 @@ class TransactionRepository:
         )
         return transaction_id_from_counter(int(response["Attributes"]["value"]))
 
+    def read_for_start(self, charge_point_id: str, id_tag: str) -> tuple[IdTagRecord | None, Station | None]:
+        """What a StartTransaction decides on, in one request: the idTag (authorization, its parent) and the station
+        (the reservations its connectors hold). Consistent: a reservation accepted a moment ago is seen."""
+        tag_item, station_item = batch_get(self._table, [id_tag_key(id_tag), station_key(charge_point_id)], consistent=True)
+        return (
+            IdTagRepository.record_from_item(tag_item) if tag_item else None,
+            station_from_item(station_item) if station_item else None,
+        )
+
     def create(
         self,
         transaction_id: int,
@@ -163,7 +177,8 @@ class TransactionRepository:
         answer: Authorization,
         claim_id_tag: bool,
         now: datetime,
-        optional_writes: Mapping[str, dict[str, Any]] | None = None,
+        optional_writes: Mapping[str, OptionalWrite] | None = None,
+        release_hold: Hold | None = None,
     ) -> StartOutcome:
         """Store a started transaction, or find the one this same start already created.
 
@@ -173,7 +188,10 @@ class TransactionRepository:
         never conflict with it. A replay gets the id and the answer of the first time.
 
         `optional_writes`: more TransactWriteItems parts (by name) that belong with the start, such as its
-        follow-ups (follow_ups.py) or what it consumes; one whose condition fails is left out, the rest written.
+        follow-ups (follow_ups.py) or what it consumes; one whose condition fails is left out, the rest written. A
+        tuple of parts under one name stands or falls together (a reservation consumed and its event).
+        `release_hold`: the reservation hold the start consumes, removed from the station item by the same write
+        that sets the connector's session (one item is one part of a transaction), if it is still that one's.
         """
         started_at = to_iso(start.started_at)
         start_key = transaction_start_key(start.charge_point_id, start.fingerprint)
@@ -209,18 +227,20 @@ class TransactionRepository:
             ),
             "transaction": self._put_new(transaction_item),
             # A newer start on a connector replaces its session: the older one's stop was lost or is still queued.
-            "session": self._update(
-                station_key(start.charge_point_id),
-                "SET #session = :session",
-                {":session": session_value(session)},
-                {"#session": session_attribute(start.connector_id)},
-                condition="attribute_exists(chargePointId)",
-            ),
+            "session": self._session_update(start.charge_point_id, session, release_hold),
         }
         if claim_id_tag:
             writes["claim"] = IdTagRepository.claim_transaction_update(self._table.name, start.id_tag, transaction_id, started_at)
-        optional = {"claim", "session", *(optional_writes or {})}
-        writes.update(optional_writes or {})
+        groups: dict[str, set[str]] = {}
+        for name, parts in (optional_writes or {}).items():
+            if isinstance(parts, dict):
+                writes[name] = parts
+                groups[name] = {name}
+            else:
+                members = [f"{name}#{n}" for n in range(len(parts))]
+                writes.update(zip(members, parts, strict=True))
+                groups.update(dict.fromkeys(members, set(members)))
+        optional = {"claim", "session", *groups}
         while True:
             failed = self._transact(writes)
             if not failed:
@@ -231,10 +251,30 @@ class TransactionRepository:
                 return StartOutcome(int(existing["transactionId"]), replayed_answer=first_answer, replay=True)
             if not failed <= optional:
                 raise RuntimeError(f"StartTransaction write refused: {sorted(failed)}")
+            if "session" in failed and release_hold is not None:
+                # The hold changed since it was read (the reservation ended): the session is set all the same.
+                writes["session"] = self._session_update(start.charge_point_id, session, None)
+                failed.discard("session")
+                release_hold = None
             # The idTag was deleted since it was read, or the station by its operator while connected, or an optional
             # part found what it writes changed: the transaction is stored all the same, without what failed.
             for name in failed:
-                del writes[name]
+                for member in groups.get(name, {name}):
+                    writes.pop(member, None)
+
+    def _session_update(self, charge_point_id: str, session: ActiveSession, release_hold: Hold | None) -> dict[str, Any]:
+        names = {"#session": session_attribute(session.connector_id)}
+        values: dict[str, Any] = {":session": session_value(session)}
+        station = station_key(charge_point_id)
+        if release_hold is None:
+            return self._update(station, "SET #session = :session", values, names, condition="attribute_exists(chargePointId)")
+        return self._update(
+            station,
+            "SET #session = :session REMOVE #hold",
+            values | {":reservation": release_hold.reservation_id},
+            names | {"#hold": hold_attribute(release_hold.connector_id)},
+            condition="attribute_exists(chargePointId) AND #hold.reservationId = :reservation",
+        )
 
     def event_write(self, transaction_id: int, event: Event, *, now: datetime) -> dict[str, Any]:
         """The TransactWriteItems part that has `event` put about the transaction (once: a repeat finds it)."""

@@ -1,0 +1,83 @@
+"""Workflows waiting when the local runtime stops run again when it restarts (restartable ones only)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from csms.domain.clock import to_iso
+from csms.runtime.settings import get_settings
+from csms.runtime.wiring import get_services
+from infra.workflows import WorkflowSpec
+from local.aws import REGION, emulated_aws
+from local.runtime import LocalConfig, LocalRuntime
+from local.state import EXECUTIONS, LocalState
+from tests.fakes.clock import EPOCH, ManualClock
+
+DEFINITION = Path(__file__).resolve().parent / "wait_until.asl.json"  # absolute: the spec joins it as is
+WAITS = WorkflowSpec(name="Waits", definition=str(DEFINITION), description="test")
+SENDS = WorkflowSpec(name="Sends", definition=WAITS.definition, description="test", restartable=False)
+TABLE = "csms-restart"
+
+
+def run_once(state_dir: Path, scenario: Any, *, clock: ManualClock) -> Any:
+    get_settings.cache_clear()
+    get_services.cache_clear()
+    config = LocalConfig(ws_port=0, connections_port=0, api_port=0, table_name=TABLE)
+
+    async def main() -> Any:
+        async with LocalRuntime(config, state=state, workflows=(WAITS, SENDS), clock=clock) as runtime:
+            return await asyncio.wait_for(scenario(runtime), timeout=30)
+
+    try:
+        with emulated_aws(TABLE), LocalState(state_dir) as state:
+            return asyncio.run(main())
+    finally:
+        get_settings.cache_clear()
+        get_services.cache_clear()
+
+
+def executions(runtime: LocalRuntime, workflow: str) -> list[dict[str, Any]]:
+    client = boto3.client("stepfunctions", region_name=REGION)
+    return client.list_executions(stateMachineArn=runtime.workflows.arns[workflow])["executions"]
+
+
+async def settled(runtime: LocalRuntime, workflow: str, status: str) -> list[dict[str, Any]]:
+    for _ in range(500):
+        found = executions(runtime, workflow)
+        if found and all(execution["status"] == status for execution in found):
+            return found
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{workflow} executions never all {status}: {found}")
+
+
+def test_a_waiting_execution_starts_again_after_a_restart_and_finishes_when_its_time_comes(tmp_path):
+    state_dir = tmp_path / "state"
+    until = {"until": to_iso(EPOCH + timedelta(hours=1))}
+
+    async def before(runtime: LocalRuntime) -> None:
+        client = boto3.client("stepfunctions", region_name=REGION)
+        for workflow in ("Waits", "Sends"):
+            client.start_execution(stateMachineArn=runtime.workflows.arns[workflow], name="expiry-1", input=json.dumps(until))
+        await settled(runtime, "Waits", "RUNNING")
+
+    async def still_waiting(runtime: LocalRuntime) -> None:
+        (execution,) = await settled(runtime, "Waits", "RUNNING")
+        assert execution["name"] == "expiry-1"
+        assert executions(runtime, "Sends") == []  # not restartable: not run twice
+
+    async def after_its_time(runtime: LocalRuntime) -> None:
+        (execution,) = await settled(runtime, "Waits", "SUCCEEDED")
+        assert execution["name"] == "expiry-1"
+
+    run_once(state_dir, before, clock=ManualClock())
+    saved = json.loads((state_dir / EXECUTIONS).read_text())
+    assert saved == [{"workflow": "Waits", "name": "expiry-1", "input": json.dumps(until)}]
+    run_once(state_dir, still_waiting, clock=ManualClock(EPOCH + timedelta(minutes=30)))
+    run_once(state_dir, after_its_time, clock=ManualClock(EPOCH + timedelta(hours=2)))
+    assert json.loads((state_dir / EXECUTIONS).read_text()) == []  # done: not run again
