@@ -51,6 +51,7 @@ class LocalEventQueue:
         self._spec = spec
         self._bus_name = bus_name
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
         self.name = queue_name(spec.name)
 
     def create(self) -> None:
@@ -70,30 +71,43 @@ class LocalEventQueue:
         events.put_targets(Rule=rule, EventBusName=self._bus_name, Targets=[{"Id": "queue", "Arn": queue_arn(self.name)}])
 
     def start(self) -> None:
+        self._stopping = False
         self._task = asyncio.create_task(self._poll())
 
     async def stop(self) -> None:
+        """Ends polling after the batch in hand. The flag as well as the cancellation: Python 3.11's wait_for (the
+        invocation's timeout) can swallow a cancellation that arrives as the invocation completes."""
         if self._task is None:
             return
+        self._stopping = True
         self._task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
         self._task = None
 
     async def _poll(self) -> None:
-        while True:
-            records = await asyncio.to_thread(self._receive)
-            if not records:
-                await asyncio.sleep(IDLE_POLL_SECONDS)
-                continue
+        while not self._stopping:
             try:
-                result = await self._invoke(self._spec.name, {"Records": records})
-                failed = {failure["itemIdentifier"] for failure in (result or {}).get("batchItemFailures", [])}
-            except Exception:  # the whole batch comes back when its visibility ends, as on AWS
-                logger.exception("%s failed on a batch of %d messages", self._spec.name, len(records))
-                continue
-            done = [record["receiptHandle"] for record in records if record["messageId"] not in failed]
-            await asyncio.to_thread(self._delete, done)
+                busy = await self._poll_once()
+            except Exception:  # the poller never stops: a message not deleted comes back after its visibility
+                logger.exception("%s: polling its queue failed", self._spec.name)
+                busy = False
+            if not busy:
+                await asyncio.sleep(IDLE_POLL_SECONDS)
+
+    async def _poll_once(self) -> bool:
+        records = await asyncio.to_thread(self._receive)
+        if not records:
+            return False
+        try:
+            result = await self._invoke(self._spec.name, {"Records": records})
+            failed = {failure["itemIdentifier"] for failure in (result or {}).get("batchItemFailures", [])}
+        except Exception:  # the whole batch comes back when its visibility ends, as on AWS
+            logger.exception("%s failed on a batch of %d messages", self._spec.name, len(records))
+            return True
+        done = [record["receiptHandle"] for record in records if record["messageId"] not in failed]
+        await asyncio.to_thread(self._delete, done)
+        return True
 
     def _backend(self) -> Any:
         from moto.sqs.models import sqs_backends
@@ -101,8 +115,10 @@ class LocalEventQueue:
         return sqs_backends[ACCOUNT_ID][REGION]
 
     def _receive(self) -> list[dict[str, Any]]:
-        with MOTO_LOCK:
-            messages = self._backend().receive_message(self.name, BATCH_SIZE, 0, None)
+        with MOTO_LOCK:  # received messages stay invisible for the queue's visibility timeout, as the poller's are
+            backend = self._backend()
+            visibility = backend.get_queue(self.name).visibility_timeout
+            messages = backend.receive_message(self.name, BATCH_SIZE, 0, visibility)
         return [
             {
                 "messageId": message.id,
