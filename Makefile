@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-later lint bench sim synth deploy clean
+.PHONY: run test test-later lint bench sim synth deploy clean browser console-screenshots
 
 $(STAMP): requirements/runtime.txt requirements/dev.txt requirements/lock.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,12 +17,21 @@ run: $(STAMP)
 	$(BIN)/python -m local
 
 ## test: lint (ruff), type-check (mypy, strict on csms), then run the whole test suite
-test: lint
+test: lint browser
 	$(BIN)/python -m pytest
+
+## browser: Debian's chromium and its driver for the console's browser tests (tests/console), installed if missing
+browser:
+	command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver)
+
+## console-screenshots: the console's browser tests, saving a screenshot of each main page to docs/console/
+console-screenshots: $(STAMP) browser
+	CONSOLE_SCREENSHOTS=docs/console $(BIN)/python -m pytest -q tests/console
 
 ## test-later: the whole suite with the system clock three years ahead: no outcome may depend on the day
 ## (libfaketime, Debian package faketime: installed if missing)
-test-later: $(STAMP)
+test-later: $(STAMP) browser
 	command -v faketime >/dev/null || (apt-get update -qq && apt-get install -y -qq faketime)
 	faketime -f '+1095d' $(BIN)/python -m pytest
 
@@ -32,11 +41,14 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 ## bench: simulated stations against the local runtime; prints throughput, latency, AWS requests per action,
-## then how it scales with its data (make bench BENCH_ARGS=--quick for a short version of the second part)
+## how far past their energy limit sessions charge (with and without predicting the crossing), then how it scales
+## with its data (make bench BENCH_ARGS=--quick for a short version of the second part)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.imports
 	$(BIN)/python -m benchmarks.pricing
+	$(BIN)/python -m benchmarks.allocation
 	$(BIN)/python -m benchmarks.stations
+	$(BIN)/python -m benchmarks.limits
 	$(BIN)/python -m benchmarks.storage $(BENCH_ARGS)
 
 ## sim: simulated stations against the local runtime, e.g. make sim ARGS="--stations 5 --sessions"

@@ -8,12 +8,13 @@ A bad value fails the synth with a message naming the key, before anything is de
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from constructs import Node
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, ValidationError, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from csms.domain.start_links import check_start_link_template
 from csms.runtime.settings import UnknownStationPolicy
 
 
@@ -35,7 +36,7 @@ class PartnerEventBus(_ContextModel):
     name: str = Field(pattern=r"^[A-Za-z0-9]{1,40}$")
     event_bus_arn: str = Field(pattern=r"^arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus/.+$")
     detail_types: tuple[str, ...] = ()
-    """Only these event types (empty: all of them)."""
+    """Only these billing event types (empty: all of them; never the drivers' events)."""
 
 
 class PartnerApiDestination(_ContextModel):
@@ -125,6 +126,8 @@ class CsmsConfig(_ContextModel):
     ocpi_party_id: str = Field(default="CSM", min_length=1, max_length=3, description="The network's OCPI party_id (CPO)")
     default_tariff_id: str | None = Field(default=None, description="The tariff when neither id tag nor station names one")
     """0 keeps archived events forever."""
+    qr_url_template: Annotated[str, AfterValidator(check_start_link_template)] | None = None
+    """The start link the connectors' QR codes encode (csms.domain.start_links; unset: a placeholder domain)."""
     partner_event_buses: tuple[PartnerEventBus, ...] = ()
     partner_api_destinations: tuple[PartnerApiDestination, ...] = ()
 

@@ -17,6 +17,7 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from csms.events.catalog import Source
 from infra.config import PartnerApiDestination, PartnerEventBus
 
 DEAD_LETTER_RETENTION = Duration.days(14)
@@ -107,11 +108,9 @@ class CsmsEvents(Construct):
         return queue
 
     def _partner_rule(self, name: str, detail_types: Sequence[str]) -> events.Rule:
-        pattern = (
-            events.EventPattern(detail_type=list(detail_types))
-            if detail_types
-            else events.EventPattern(account=[Stack.of(self).account])
-        )
+        # Billing events only: the driver events on the same bus carry id tags, which are the drivers' business and
+        # reach them through their own rule (notifications), never a partner's.
+        pattern = events.EventPattern(source=[Source.BILLING.value], detail_type=list(detail_types) or None)
         rule = events.Rule(
             self, f"{name}Rule", event_bus=self.bus, event_pattern=pattern, description=f"CSMS events to partner {name}"
         )

@@ -134,10 +134,12 @@ GAUGES = FunctionSpec(
 
 TABLE_CHANGES = FunctionSpec(
     name="table_changes",
-    description="Table stream: a stopped transaction starts its BillingHandOff; events to put and workflows to start are done",
+    description="Table stream: a stopped transaction starts its BillingHandOff and ends its session (duration timer, "
+    "app session); events to put and workflows to start are done",
     timeout_seconds=30,
     publishes_events=True,
     consumes_table_stream=True,
+    table_actions=("dynamodb:UpdateItem",),  # the app session of a stopped transaction reads Stopped
 )
 BILLING = FunctionSpec(
     name="billing",
@@ -157,6 +159,15 @@ RESERVATIONS = FunctionSpec(
     table_actions=("dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"),
 )
 
+SESSION_LIMITS = FunctionSpec(
+    name="session_limits",
+    description="SessionLimit tasks: claim a session's limit marker, check it still runs, report a stop that failed",
+    timeout_seconds=10,
+    # Reads the transaction; the marker and its follow-ups are one TransactWriteItems (an UpdateItem and PutItems);
+    # SessionLimitStopFailed is a follow-up put on its own.
+    table_actions=("dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"),
+)
+
 NOTIFICATIONS = FunctionSpec(
     name="notifications",
     description="Driver events (sessions, reservations) POSTed, signed, to the webhook of the driver's id tag",
@@ -168,7 +179,7 @@ NOTIFICATIONS = FunctionSpec(
 
 FUNCTIONS: tuple[FunctionSpec, ...] = (
     AUTHORIZER, CONNECT, MESSAGE, DISCONNECT, OPERATOR_API, COMMAND, GAUGES, TABLE_CHANGES, BILLING, RESERVATIONS,
-    NOTIFICATIONS,
+    SESSION_LIMITS, NOTIFICATIONS,
 )
 
 WEBSOCKET_ROUTES: tuple[WebSocketRoute, ...] = (

@@ -2,10 +2,16 @@
 
 The function is a Powertools HTTP resolver serving every route and its OpenAPI description, so API
 Gateway only proxies: `ANY /{proxy+}` and `ANY /`, both behind the chosen authorization.
+
+The operator console (`/console`, static pages the same function serves) is reachable without a token when the
+API takes JWTs: a browser cannot present one before it has signed in, and the pages hold no data (every figure
+they show comes from the API, with the signed-in operator's token). With IAM authorization the console routes stay
+behind IAM like the rest: a browser cannot sign SigV4 requests, so the console needs JWT (e.g. Cognito) on AWS.
 """
 
 from __future__ import annotations
 
+from aws_cdk import Acknowledgment, Validations
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigatewayv2_integrations as integrations
@@ -15,6 +21,8 @@ from constructs import Construct
 
 from infra.access_logs import JsonAccessLogs
 from infra.config import OperatorApiAuthorization, Throttle
+
+CONSOLE_PATH = "/console"
 
 ACCESS_LOG_FIELDS = {
     "requestId": "$context.requestId",
@@ -70,6 +78,20 @@ class OperatorApi(Construct):
             *self.http_api.add_routes(path="/{proxy+}", methods=[apigwv2.HttpMethod.ANY], integration=integration),
             *self.http_api.add_routes(path="/", methods=[apigwv2.HttpMethod.ANY], integration=integration),
         ]
+        self.console_routes: list[apigwv2.HttpRoute] = []
+        if authorization.kind == "jwt":
+            for path in (CONSOLE_PATH, f"{CONSOLE_PATH}/{{proxy+}}"):
+                self.console_routes += self.http_api.add_routes(
+                    path=path, methods=[apigwv2.HttpMethod.GET], integration=integration, authorizer=apigwv2.HttpNoneAuthorizer()
+                )
+            for route in self.console_routes:
+                Validations.of(route).acknowledge(
+                    Acknowledgment(
+                        id="AwsSolutions-APIG4",
+                        reason="The console's static pages and sign-in settings: no data; every API call they make carries "
+                        "the signed-in operator's JWT, which the other routes require.",
+                    )
+                )
         access_logs = JsonAccessLogs(self, ACCESS_LOG_FIELDS, retention=log_retention)
         self.access_log_group = access_logs.log_group
         self.stage = apigwv2.HttpStage(
@@ -85,3 +107,8 @@ class OperatorApi(Construct):
     @property
     def url(self) -> str:
         return self.stage.url
+
+    @property
+    def console_url(self) -> str:
+        """Where an operator opens the console (the stage URL ends with a slash)."""
+        return f"{self.stage.url}{CONSOLE_PATH.lstrip('/')}/"

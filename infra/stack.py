@@ -36,7 +36,7 @@ from infra.manifest import (
 )
 from infra.monitoring import Monitoring
 from infra.operator_api import OperatorApi
-from infra.state_machines import Workflows, state_machine_arn
+from infra.state_machines import Workflows, state_machine_arn, state_machine_execution_arns, state_machine_name
 from infra.station_api import StationWebSocketApi
 from infra.table import CsmsTable
 from infra.workflows import WORKFLOWS, WorkflowSpec
@@ -111,6 +111,7 @@ class CsmsStack(Stack):
                 "OCPI_COUNTRY_CODE": config.ocpi_country_code,
                 "OCPI_PARTY_ID": config.ocpi_party_id,
                 **({"DEFAULT_TARIFF_ID": config.default_tariff_id} if config.default_tariff_id else {}),
+                **({"QR_URL_TEMPLATE": config.qr_url_template} if config.qr_url_template else {}),
             },
             log_retention=log_retention,
             reserved_concurrency=config.reserved_concurrency,
@@ -208,6 +209,7 @@ class CsmsStack(Stack):
                 throttle=config.operator_api_throttle,
                 log_retention=log_retention,
             )
+            self._configure_console(self.functions[operator_api_function], config)
 
         # Operations -----------------------------------------------------------------------------------
         self.monitoring = Monitoring(
@@ -241,6 +243,17 @@ class CsmsStack(Stack):
         CfnOutput(self, "AlarmTopicArn", value=self.monitoring.topic.topic_arn)
         if self.operator_api is not None:
             CfnOutput(self, "OperatorApiUrl", value=self.operator_api.url)
+            if self.operator_api.console_routes:
+                CfnOutput(self, "ConsoleUrl", value=self.operator_api.console_url, description="The operator console (sign in)")
+
+    def _configure_console(self, function: lambda_.Function, config: CsmsConfig) -> None:
+        """What the console's pages are told (`/console/config.json`): where stations connect and, with JWT, how to
+        sign in (the issuer's OpenID Connect code flow with PKCE, the first audience as the console's client)."""
+        function.add_environment("STATION_URL", self.front_door.station_url)
+        authorization = config.operator_api_authorization
+        if authorization.kind == "jwt":
+            function.add_environment("CONSOLE_JWT_ISSUER", str(authorization.jwt_issuer).rstrip("/"))
+            function.add_environment("CONSOLE_CLIENT_ID", authorization.jwt_audience[0])
 
     def _consume_table_stream(self, function: lambda_.IFunction) -> None:
         """Only a transaction's stop and an unmatched stop's insert invoke it (the same filter patterns the local
@@ -321,6 +334,21 @@ class CsmsStack(Stack):
             function = self.functions[name]
             function.add_to_role_policy(iam.PolicyStatement(actions=["states:StartExecution"], resources=[arn]))
             function.add_environment(spec.arn_environment_variable, arn)
+        for name in spec.stopped_by:
+            # StopExecution is authorised on the execution's ARN: this machine's executions, whose names are made
+            # at run time (one per session and limit).
+            function = self.functions[name]
+            executions = state_machine_execution_arns(self, spec)
+            function.add_to_role_policy(iam.PolicyStatement(actions=["states:StopExecution"], resources=[executions]))
+            if function.role is not None:
+                Validations.of(function.role).acknowledge(
+                    Acknowledgment(
+                        id="AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:"
+                        f"execution:{state_machine_name(self, spec)}:*]",
+                        reason=f"StopExecution of {spec.name} executions only: their names (one per session and limit) "
+                        "are made at run time.",
+                    )
+                )
 
     def _grant_table(self, grantee: iam.IGrantable, actions: Sequence[str]) -> iam.Grant:
         return iam.Grant.add_to_principal(

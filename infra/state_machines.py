@@ -27,6 +27,16 @@ def state_machine_arn(stack: Stack, spec: WorkflowSpec) -> str:
     )
 
 
+def state_machine_execution_arns(stack: Stack, spec: WorkflowSpec) -> str:
+    """Every execution of the machine (`arn:...:execution:<machine>:*`): what StopExecution is authorised on."""
+    return stack.format_arn(
+        service="states",
+        resource="execution",
+        resource_name=f"{state_machine_name(stack, spec)}:*",
+        arn_format=ArnFormat.COLON_RESOURCE_NAME,
+    )
+
+
 class Workflows(Construct):
     """One Standard state machine per spec, its definition file deployed as is with DefinitionSubstitutions
     (the local runtime fills the same placeholders), each logging to its own log group.

@@ -24,6 +24,7 @@ def banner(runtime: LocalRuntime, state: LocalState) -> str:
             f"  Stations connect to   {runtime.ws_url}/{{chargePointId}}   (subprotocol ocpp1.6, HTTP Basic auth)",
             f"  @connections API      {runtime.connections_url}/@connections/{{connectionId}}",
             f"  Operator API          {runtime.api_url}   (OpenAPI {runtime.api_url}/openapi.json, Swagger UI {runtime.api_url}/docs)",
+            f"  Operator console      {runtime.api_url}/console   (open it in a browser)",
             f"  Unknown stations      {config.unknown_station_policy}   (CSMS_UNKNOWN_STATION_POLICY)",
             (
                 f"  Quotas                connection {config.max_connection_seconds:g} s,"

@@ -117,7 +117,11 @@ class LocalConfig:
             "POWERTOOLS_METRICS_DISABLED": "false" if self.metrics else "true",
             "LOG_LEVEL": self.log_level,
             "EVENT_BUS_NAME": LOCAL_EVENT_BUS,
-        }
+        } | (
+            # Where stations connect, for the console's instructions: known only for a fixed port (port 0, as tests
+            # use, is chosen when the gateway listens, after the functions have read their settings).
+            {"STATION_URL": f"ws://{self.host}:{self.ws_port}{OCPP_PATH_PREFIX}"} if self.ws_port else {}
+        )
 
 
 class LocalRuntime:

@@ -40,6 +40,9 @@ class WorkflowSpec:
     started_by: tuple[str, ...] = ()
     """Manifest functions that start executions: they get `states:StartExecution` on this machine and its
     ARN in the environment variable `arn_environment_variable`."""
+    stopped_by: tuple[str, ...] = ()
+    """Manifest functions that stop its executions (`states:StopExecution` on this machine's executions); each
+    must also be in `started_by` (it finds the execution by its deterministic name under the machine's ARN)."""
     task_responses_from: tuple[str, ...] = ()
     """Manifest functions that complete its `.waitForTaskToken` tasks (SendTaskSuccess/Failure),
     e.g. the message function when a station's answer to a workflow's command arrives."""
@@ -109,8 +112,21 @@ RESERVATION_START = WorkflowSpec(
     # once it is no longer Scheduled its claim sends nothing.
 )
 
-WORKFLOWS: tuple[WorkflowSpec, ...] = (SEND_COMMAND, BILLING_HAND_OFF, RESERVATION_EXPIRY, RESERVATION_START)
-"""Session limits come with their issue."""
+SESSION_LIMIT = WorkflowSpec(
+    name="SessionLimit",
+    definition="session_limit.asl.json",
+    description="A session reached a limit (or its duration timer runs): wait until the stop, RemoteStopTransaction "
+    "with retries, SessionLimitStopFailed after the last",
+    invokes=("session_limits", "command"),
+    started_by=("table_changes",),
+    stopped_by=("table_changes",),  # a duration timer whose session ended first
+    # The station's answer to RemoteStopTransaction arrives on $default; a queued one whose station is gone fails in
+    # whichever function pumped the outbox.
+    task_responses_from=("message",),
+    task_failures_from=("command", "api"),
+)
+
+WORKFLOWS: tuple[WorkflowSpec, ...] = (SEND_COMMAND, BILLING_HAND_OFF, RESERVATION_EXPIRY, RESERVATION_START, SESSION_LIMIT)
 
 
 def function_arn_placeholder(function_name: str) -> str:

@@ -29,5 +29,16 @@ class OperatorApi:
             raw = error.read()
             return error.code, json.loads(raw) if raw else None
 
+    async def download(self, path: str) -> tuple[int, str, bytes]:
+        """GET a body that is not JSON (an image): status, Content-Type and the bytes as received."""
+        return await asyncio.to_thread(self._download, path)
+
+    def _download(self, path: str) -> tuple[int, str, bytes]:
+        try:
+            with urllib.request.urlopen(self.base_url + path, timeout=60) as response:
+                return response.status, response.headers["Content-Type"], response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.headers["Content-Type"], error.read()
+
     async def command(self, charge_point_id: str, action: str, payload: dict[str, Any], query: str = "") -> tuple[int, Any]:
         return await self.request("POST", f"/charge-points/{charge_point_id}/commands/{action}{query}", payload)

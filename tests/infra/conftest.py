@@ -112,6 +112,7 @@ FULL_CONTEXT: dict[str, Any] = {
             "apiKeyHeader": "x-hub-key",
         }
     ],
+    "qrUrlTemplate": "https://drive.example.com/start/{chargePointId}/{connectorId}",
     "alarmEmail": "operations@example.com",
     "authorizerDenialsThreshold": 20,
 }

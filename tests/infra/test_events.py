@@ -57,7 +57,7 @@ def test_a_partner_with_an_aws_account_gets_the_chosen_events_on_their_bus(full:
     (partner,) = FULL_CONTEXT["partnerEventBuses"]
     rule = rules(full)[f"CSMS events to partner {partner['name']}"]
     assert rule["EventBusName"] == {"Ref": full.logical_id(full.stack.events.bus)}
-    assert rule["EventPattern"] == {"detail-type": partner["detailTypes"]}
+    assert rule["EventPattern"] == {"source": ["csms.billing"], "detail-type": partner["detailTypes"]}
     (target,) = rule["Targets"]
     assert target["Arn"] == partner["eventBusArn"]
     own_queue = full.logical_id(full.stack.events.dead_letter_queues[partner["name"]])
@@ -66,7 +66,7 @@ def test_a_partner_with_an_aws_account_gets_the_chosen_events_on_their_bus(full:
     assert statements == [{"Action": "events:PutEvents", "Effect": "Allow", "Resource": partner["eventBusArn"]}]
 
 
-def test_a_partner_without_aws_gets_every_event_posted_to_their_https_endpoint(full: Synthesized):
+def test_a_partner_without_aws_gets_every_billing_event_posted_to_their_https_endpoint(full: Synthesized):
     (partner,) = FULL_CONTEXT["partnerApiDestinations"]
     (connection,) = full.resources("AWS::Events::Connection").values()
     assert connection["Properties"]["AuthorizationType"] == "API_KEY"
@@ -79,6 +79,7 @@ def test_a_partner_without_aws_gets_every_event_posted_to_their_https_endpoint(f
     assert destination["Properties"]["InvocationEndpoint"] == partner["endpoint"]
     assert destination["Properties"]["HttpMethod"] == "POST"
     rule = rules(full)[f"CSMS events to partner {partner['name']}"]
+    assert rule["EventPattern"]["source"] == ["csms.billing"]  # never the drivers' events (their id tags)
     (target,) = rule["Targets"]
     assert target["Arn"] == {"Fn::GetAtt": [destination_id, "Arn"]}
     dead_letters = full.logical_id(full.stack.events.dead_letter_queues[partner["name"]])

@@ -11,7 +11,7 @@ from csms.adapters.dynamodb.schema import GLOBAL_INDEXES, LIVE_INDEX
 from csms.runtime.settings import Settings, UnknownStationPolicy
 from infra import metrics
 from infra.functions import RUNTIME
-from infra.manifest import AUTHORIZER, FUNCTIONS, GAUGES, WEBSOCKET_AUTHORIZER
+from infra.manifest import AUTHORIZER, FUNCTIONS, GAUGES, OPERATOR_API, WEBSOCKET_AUTHORIZER
 from tests.infra.conftest import FULL_CONTEXT, Synthesized
 
 
@@ -77,6 +77,8 @@ def test_the_environment_is_settings_the_code_accepts_with_the_deployed_defaults
     assert chosen.heartbeat_interval_seconds == FULL_CONTEXT["heartbeatIntervalSeconds"]
     assert chosen.boot_retry_interval_seconds == FULL_CONTEXT["bootRetryIntervalSeconds"]
     assert chosen.allow_missing_subprotocol is False
+    api = Settings.from_environment({**literal_environment(full, OPERATOR_API.name), "TABLE_NAME": "t"})
+    assert api.qr_url_template == FULL_CONTEXT["qrUrlTemplate"]
 
 
 def test_only_the_authorizer_holds_the_origin_secret(deployed: Synthesized):

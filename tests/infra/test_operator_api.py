@@ -15,6 +15,7 @@ from infra.config import OperatorApiAuthorization, Throttle
 from infra.manifest import HTTP_API_FUNCTION
 from infra.operator_api import OperatorApi
 from tests.infra.conftest import FULL_CONTEXT, Synthesized
+from tests.infra.test_functions_and_table import function_properties
 
 ISSUER = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_example"
 
@@ -62,9 +63,20 @@ def test_jwt_for_example_a_cognito_user_pool_as_the_option(stand_in_code: Path):
     (authorizer_id, authorizer), = template.find_resources("AWS::ApiGatewayV2::Authorizer").items()
     assert authorizer["Properties"]["AuthorizerType"] == "JWT"
     assert authorizer["Properties"]["JwtConfiguration"] == {"Issuer": ISSUER, "Audience": ["operator-console"]}
-    for route in template.find_resources("AWS::ApiGatewayV2::Route").values():
-        assert route["Properties"]["AuthorizationType"] == "JWT"
-        assert route["Properties"]["AuthorizerId"] == {"Ref": authorizer_id}
+    routes = {route["Properties"]["RouteKey"]: route["Properties"] for route in template.find_resources("AWS::ApiGatewayV2::Route").values()}
+    for key in ("ANY /", "ANY /{proxy+}"):
+        assert routes[key]["AuthorizationType"] == "JWT"
+        assert routes[key]["AuthorizerId"] == {"Ref": authorizer_id}
+    # The console's pages only: a browser fetches them before it has signed in; their data calls carry the JWT.
+    assert {key: routes[key]["AuthorizationType"] for key in routes if "console" in key} == {
+        "GET /console": "NONE",
+        "GET /console/{proxy+}": "NONE",
+    }
+
+
+def test_with_iam_the_console_stays_behind_iam_like_every_route(iam_api: Template):
+    routes = iam_api.find_resources("AWS::ApiGatewayV2::Route").values()
+    assert not [route for route in routes if "console" in route["Properties"]["RouteKey"]]
 
 
 def test_the_stage_is_throttled_and_logged(iam_api: Template):
@@ -105,6 +117,20 @@ def test_the_stack_serves_the_manifests_http_api_function(deployed: Synthesized,
         if authorizer["Properties"]["AuthorizerType"] == "JWT"
     ]
     assert jwt["Properties"]["JwtConfiguration"]["Issuer"] == FULL_CONTEXT["operatorApiAuthorization"]["jwtIssuer"]
+
+
+def test_the_console_is_told_where_stations_connect_and_how_operators_sign_in(deployed: Synthesized, full: Synthesized):
+    variables = function_properties(full, HTTP_API_FUNCTION)["Environment"]["Variables"]
+    authorization = FULL_CONTEXT["operatorApiAuthorization"]
+    assert variables["CONSOLE_JWT_ISSUER"] == authorization["jwtIssuer"]
+    assert variables["CONSOLE_CLIENT_ID"] == authorization["jwtAudience"][0]
+    assert variables["STATION_URL"] == full.template.find_outputs("StationUrl")["StationUrl"]["Value"]
+    console_url = full.template.find_outputs("ConsoleUrl")["ConsoleUrl"]["Value"]["Fn::Join"][1]
+    assert console_url[-1] == "/console/"
+    # IAM (the default): no sign-in a browser could do, so no console output and no sign-in settings.
+    iam_variables = function_properties(deployed, HTTP_API_FUNCTION)["Environment"]["Variables"]
+    assert "CONSOLE_JWT_ISSUER" not in iam_variables and "STATION_URL" in iam_variables
+    assert not deployed.template.find_outputs("ConsoleUrl")
 
 
 def test_no_http_api_without_an_operator_function(tmp_path):

@@ -86,6 +86,8 @@ def test_bad_context_fails_before_anything_is_built():
         CsmsConfig.model_validate({"domainName": "ocpp.example.com"})
     with pytest.raises(ValueError, match="jwtIssuer"):
         CsmsConfig.model_validate({"operatorApiAuthorization": {"kind": "jwt"}})
+    with pytest.raises(ValueError, match="qrUrlTemplate"):  # stickers that would not say which connector
+        CsmsConfig.model_validate({"qrUrlTemplate": "https://app.example.com/start?cp={chargePointId}"})
 
 
 def test_app_py_is_the_cdk_entry_point(monkeypatch, tmp_path):

@@ -130,3 +130,19 @@ class TestDroppedIntoTheStack:
         (callbacks,) = [s for s in full.role_statements(role) if "states:SendTaskSuccess" in s["Action"]]
         assert sorted(callbacks["Action"]) == ["states:SendTaskFailure", "states:SendTaskSuccess"]
         assert callbacks["Resource"]["Fn::Join"][1][-1] == ":stateMachine:Csms-SessionLimits"
+
+
+def test_a_session_limit_stop_is_tried_again_and_reported_once_it_failed_every_time():
+    import json
+
+    from infra.workflows import SESSION_LIMIT
+
+    states = json.loads(SESSION_LIMIT.definition_path.read_text())["States"]
+    stop = states["StopSession"]
+    (retry,) = stop["Retry"]
+    assert retry["ErrorEquals"] == ["States.ALL"] and retry["MaxAttempts"] >= 2  # a refusal, no answer, not connected
+    (branch,) = stop["Branches"]
+    assert branch["States"]["Refused"] == {"Type": "Fail", "Error": "StopRefused", "Cause": branch["States"]["Refused"]["Cause"]}
+    assert branch["States"]["RemoteStop"]["Parameters"]["Payload"]["action"] == "RemoteStopTransaction"
+    (catch,) = stop["Catch"]
+    assert states[catch["Next"]]["Parameters"]["Payload"]["step"] == "stopFailed"

@@ -40,14 +40,14 @@ def effect(policy):
 @pytest.fixture
 def station_with_password(table):
     table.put_item(Item={**station_key("CP1"), "chargePointId": "CP1", "registered": True, "lenient": True,
-                         "bootStatus": "Accepted", "passwordHash": hash_password("0123456789abcdef")})
+                         "idTagSuffixSeparator": "_", "bootStatus": "Accepted", "passwordHash": hash_password("0123456789abcdef")})
 
 
 def test_right_credentials_are_allowed_with_the_station_context(services, station_with_password):
     policy = authorize_connection(authorizer_event(headers=basic("CP1", "0123456789abcdef")), services)
     assert effect(policy) == "Allow"
     assert policy["policyDocument"]["Statement"][0]["Resource"] == METHOD_ARN
-    assert policy["context"] == {"chargePointId": "CP1", "lenient": "true", "bootStatus": "Accepted"}
+    assert policy["context"] == {"chargePointId": "CP1", "lenient": "true", "bootStatus": "Accepted", "idTagSuffixSeparator": "_"}
 
 
 @pytest.mark.parametrize(
@@ -74,7 +74,7 @@ def test_unknown_station_may_connect_under_accept_and_pending(services, policy):
     services.settings = services.settings.model_copy(update={"unknown_station_policy": policy})
     answer = authorize_connection(authorizer_event("STRANGER"), services)
     assert effect(answer) == "Allow"
-    assert answer["context"] == {"chargePointId": "STRANGER", "lenient": "false", "bootStatus": ""}
+    assert answer["context"] == {"chargePointId": "STRANGER", "lenient": "false", "bootStatus": "", "idTagSuffixSeparator": ""}
 
 
 def test_missing_station_id_is_denied(services):

@@ -8,6 +8,7 @@ import base64
 import importlib.util
 import json
 import logging
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -24,7 +25,8 @@ from csms.ocpp.errors import ErrorCode
 from csms.ocpp.frames import CallError, CallResult
 from csms.ocpp.v16.actions import CENTRAL_SYSTEM_ACTIONS
 from csms.ocpp.v16.validation import parse_request
-from csms.operator.app import app
+from csms.operator import charge_points, console, id_tags, sites, transactions
+from csms.operator.app import ON_DEMAND_ROUTERS, OnDemandRouter, app, current_app
 from csms.operator.command_examples import COMMAND_EXAMPLES
 from csms.runtime.observability import logger as csms_logger
 from csms.runtime.observability import metrics
@@ -33,6 +35,7 @@ from infra.manifest import LAMBDAS_DIR, OPERATOR_API
 from local.aws import _serialised_moto as serialised_moto
 from local.lambdas import LambdaContext
 from tests.integration.stations import Station
+from tests.qr_reader import read_qr_codes
 
 PASSWORD = "correct-horse-battery"
 AUTHORIZATION_KEY = "0123456789abcdef0123"
@@ -83,7 +86,12 @@ class ScriptedStations:
 class Reply:
     status: int
     headers: dict[str, str]
-    text: str
+    body: bytes
+    """As the client receives it: a base64-encoded body (an image) decoded."""
+
+    @property
+    def text(self) -> str:
+        return self.body.decode()
 
     @property
     def json(self) -> Any:
@@ -145,10 +153,9 @@ class Client:
 
     def send(self, event: dict[str, Any]) -> Reply:
         result = self.handler(event, LambdaContext.for_function(OPERATOR_API))
-        body_text = result.get("body") or ""
-        if result.get("isBase64Encoded"):
-            body_text = base64.b64decode(body_text).decode()
-        return Reply(int(result["statusCode"]), {k.lower(): v for k, v in result.get("headers", {}).items()}, body_text)
+        body = result.get("body") or ""
+        raw = base64.b64decode(body) if result.get("isBase64Encoded") else body.encode()
+        return Reply(int(result["statusCode"]), {k.lower(): v for k, v in result.get("headers", {}).items()}, raw)
 
     def request_event(self, method: str, path: str, body: str, *, base64_encoded: bool) -> Reply:
         """A request whose body is given as API Gateway puts it in the event (base64 for a binary body)."""
@@ -268,6 +275,16 @@ def test_null_clears_a_registration_field(api, services):
     view = api.put("/charge-points/CP1", {"password": None, "description": None, "lenient": None}).json
     assert (view["passwordProtected"], view["description"], view["lenient"]) == (False, None, False)
     assert not {"passwordHash", "description", "lenient"} & set(item(services))
+
+
+def test_a_stations_id_tag_suffix_separator_is_set_shown_and_cleared(api, services):
+    view = api.put("/charge-points/CP1", {"idTagSuffixSeparator": "_"}).json
+    assert view["idTagSuffixSeparator"] == "_" and services.stations.get("CP1").id_tag_suffix_separator == "_"
+    assert api.get("/charge-points").json["items"][0]["idTagSuffixSeparator"] == "_"
+    assert api.put("/charge-points/CP1", {"idTagSuffixSeparator": None}).json["idTagSuffixSeparator"] is None
+    assert "idTagSuffixSeparator" not in item(services)
+    refused = api.put("/charge-points/CP1", {"idTagSuffixSeparator": ""})  # every tag would lose everything
+    assert refused.status == 422 and [error["location"] for error in refused.json["errors"]] == ["body.idTagSuffixSeparator"]
 
 
 def test_registering_a_connected_station_leaves_its_runtime_state_alone(api, services):
@@ -395,17 +412,63 @@ def test_a_body_that_is_not_json_is_422(api):
     assert answer.status == 422 and answer.json["message"].startswith("Invalid request")
 
 
+# --- QR codes ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("query", "content_type"), [({}, "image/svg+xml"), ({"format": "svg"}, "image/svg+xml"), ({"format": "png"}, "image/png")])
+def test_a_connectors_qr_code_opens_its_start_link(api, query, content_type):
+    identity = "CP&1=A+B:2"  # characters a URL would misread unless they are encoded
+    api.put(f"/charge-points/{identity}")
+    answer = api.get(f"/charge-points/{identity}/connectors/2/qr", **query)
+    assert answer.status == 200 and answer.headers["content-type"] == content_type
+    assert read_qr_codes(content_type, answer.body) == ["https://app.example.invalid/start?cp=CP%261%3DA%2BB%3A2&connector=2"]
+
+
+def test_a_png_goes_out_base64_encoded_and_an_svg_as_text(api):
+    api.put("/charge-points/CP1")
+    png = api.handler(api.event("GET", "/charge-points/CP1/connectors/1/qr", query={"format": "png"}), LambdaContext.for_function(OPERATOR_API))
+    svg = api.handler(api.event("GET", "/charge-points/CP1/connectors/1/qr"), LambdaContext.for_function(OPERATOR_API))
+    assert png["isBase64Encoded"] is True and base64.b64decode(png["body"]).startswith(b"\x89PNG\r\n\x1a\n")
+    assert svg["isBase64Encoded"] is False and "<svg" in svg["body"]
+
+
+def test_the_qr_code_encodes_the_deployments_template(api, services):
+    services.settings = services.settings.model_copy(update={"qr_url_template": "https://drive.example.com/c/{connectorId}/at/{chargePointId}"})
+    api.put("/charge-points/CP1")
+    answer = api.get("/charge-points/CP1/connectors/3/qr", format="png")
+    assert read_qr_codes("image/png", answer.body) == ["https://drive.example.com/c/3/at/CP1"]
+
+
+def test_no_qr_code_for_a_station_nobody_registered(api, services):
+    services.stations.record_connection("CP9", "conn-9", connected_at=services.clock.now(), source_ip=None)  # policy let it in
+    for charge_point_id in ("CP9", "NOWHERE"):
+        answer = api.get(f"/charge-points/{charge_point_id}/connectors/1/qr")
+        assert answer.status == 404 and charge_point_id in answer.json["message"]
+
+
+@pytest.mark.parametrize(("path", "query", "field"), [
+    ("/charge-points/CP1/connectors/0/qr", {}, "path.connectorId"),  # connector 0 is the station as a whole
+    ("/charge-points/CP1/connectors/-1/qr", {}, "path.connectorId"),
+    ("/charge-points/CP1/connectors/one/qr", {}, "path.connectorId"),
+    ("/charge-points/CP1/connectors/1/qr", {"format": "gif"}, "query.format"),
+])
+def test_a_bad_connector_or_format_is_refused_naming_the_field(api, path, query, field):
+    api.put("/charge-points/CP1")
+    answer = api.get(path, **query)
+    assert answer.status == 422 and [error["location"] for error in answer.json["errors"]] == [field]
+
+
 # --- id tags -----------------------------------------------------------------------------------------
 
 
 def test_an_id_tag_is_registered_read_replaced_and_case_insensitive(api):
     created = api.put("/id-tags/abc123", {"status": "Blocked", "expiryDate": "2027-01-01T00:00:00Z", "parentIdTag": "FLEET"})
     assert created.status == 201
-    assert created.json == {"idTag": "abc123", "status": "Blocked", "expiryDate": "2027-01-01T00:00:00.000Z", "parentIdTag": "FLEET", "tariffId": None, "notify": None, "activeTransactionId": None}
+    assert created.json == {"idTag": "abc123", "status": "Blocked", "expiryDate": "2027-01-01T00:00:00.000Z", "parentIdTag": "FLEET", "tariffId": None, "activeTransactionId": None, "priority": None, "limits": None, "notifyAtEnergyWh": None, "notify": None}
     assert api.get("/id-tags/ABC123").json["status"] == "Blocked"
     replaced = api.put("/id-tags/ABC123")
     assert replaced.status == 200
-    assert replaced.json == {"idTag": "ABC123", "status": "Accepted", "expiryDate": None, "parentIdTag": None, "tariffId": None, "notify": None, "activeTransactionId": None}
+    assert replaced.json == {"idTag": "ABC123", "status": "Accepted", "expiryDate": None, "parentIdTag": None, "tariffId": None, "activeTransactionId": None, "priority": None, "limits": None, "notifyAtEnergyWh": None, "notify": None}
 
 
 def test_replacing_an_id_tag_keeps_its_live_transaction(api, services):
@@ -800,6 +863,23 @@ def test_openapi_describes_each_action_and_its_request_body(api):
         parse_request(name, example["value"])  # each example is a valid 1.6 request of its action
 
 
+def test_each_router_loaded_on_demand_is_loaded_for_exactly_its_own_paths():
+    for on_demand in ON_DEMAND_ROUTERS:
+        router = importlib.import_module(on_demand.module).router
+        assert {rule for rule, *_ in router._routes} == set(on_demand.paths), on_demand.module
+
+
+def test_loading_a_router_on_demand_never_changes_which_route_answers():
+    # No path of an on-demand router is one a router of the cold start, or another on-demand router, also matches.
+    at_cold_start = (charge_points.router, id_tags.router, sites.router, transactions.router, console.router)
+    cold_start = OnDemandRouter("cold start", tuple(rule for router in at_cold_start for rule, *_ in router._routes))
+    for on_demand in ON_DEMAND_ROUTERS:
+        for template in on_demand.paths:
+            path = re.sub(r"<\w+>", "x", template)
+            assert not cold_start.serves(path), path
+            assert [other.module for other in ON_DEMAND_ROUTERS if other.serves(path)] == [on_demand.module]
+
+
 def test_swagger_ui_is_served_at_docs(api):
     answer = api.get("/docs")
     assert answer.status == 200 and answer.headers["content-type"].startswith("text/html")
@@ -871,3 +951,65 @@ def test_a_station_identity_outside_the_rule_cannot_be_registered(api, identity)
 
 def test_the_longest_identity_the_rule_allows_is_registered(api):
     assert api.put(f"/charge-points/{'A' * 48}", {}).status == 201
+
+
+# --- the operator console's pages -------------------------------------------------------------------------
+
+
+def test_the_console_is_served_beside_the_api_its_pages_confined_to_this_origin(api):
+    assert api.get("/console").status == 302 and api.get("/console").headers["location"] == "/console/"
+    page = api.get("/console/")
+    assert page.status == 200 and page.headers["content-type"].startswith("text/html")
+    assert '<script type="module" src="app.js">' in page.text
+    policy = page.headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "connect-src 'self';" in policy and "frame-ancestors 'none'" in policy
+    script = api.get("/console/app.js")
+    assert script.status == 200 and script.headers["content-type"].startswith("text/javascript")
+    assert script.headers["cache-control"] == "no-cache"  # a deploy is seen at the next load
+
+
+def test_the_console_serves_only_its_own_files(api):
+    for name in ("handler.py", "..%2Fapp.py", "missing.js"):
+        reply = api.get(f"/console/{name}")
+        assert reply.status == 404 and reply.json["message"].startswith("The console has no file")
+    assert not [path for path in api.get("/openapi.json").json["paths"] if path.startswith("/console")]
+
+
+def test_the_console_is_told_how_to_sign_in_and_where_stations_connect(api, services):
+    assert api.get("/console/config.json").json == {"signIn": None, "stationUrl": None}
+    issuer = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_example"
+    services.settings = services.settings.model_copy(
+        update={"console_jwt_issuer": issuer, "console_client_id": "console-client", "station_url": "wss://ocpp.example.com/ocpp/"}
+    )
+    assert api.get("/console/config.json").json == {
+        "signIn": {"issuer": issuer, "clientId": "console-client"},
+        "stationUrl": "wss://ocpp.example.com/ocpp/",
+    }
+    # The sign-in provider's discovery and token endpoints: the pages' only calls elsewhere.
+    assert "connect-src 'self' https:;" in api.get("/console/").headers["content-security-policy"]
+
+
+def test_every_module_a_console_page_imports_is_shipped():
+    from csms.operator.console import ASSETS_DIR
+
+    scripts = {path.name: path.read_text() for path in ASSETS_DIR.glob("*.js")}
+    imported = {name for text in scripts.values() for name in re.findall(r'from "\./([\w.-]+)"', text)}
+    assert imported and imported <= set(scripts)
+    assert re.findall(r'(?:src|href)="([\w.-]+\.\w+)"', (ASSETS_DIR / "index.html").read_text()) == ["icon.svg", "style.css", "app.js"]
+    assert {"icon.svg", "style.css", "app.js"} <= {path.name for path in ASSETS_DIR.iterdir()}
+
+
+def test_concurrent_requests_on_threads_never_cross(api, services):
+    """The local runtime resolves requests on worker threads of one process: each resolves with its own resolver."""
+    seen = []
+
+    def resolver() -> None:
+        seen.append(current_app())
+
+    threads = [threading.Thread(target=resolver) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len({id(found) for found in seen}) == 3 and app not in seen
+    assert current_app() is app  # the importing thread's (Lambda's only one)

@@ -368,6 +368,14 @@ def test_the_reserved_tag_consumes_it_without_naming_it(station, services, reser
     assert services.transactions.get(transaction_id).start.reservation_id == reserved["reservationId"]
 
 
+def test_the_reserved_card_sent_with_a_vendor_suffix_consumes_it(station, services, reserved):
+    payload = {"connectorId": 1, "idTag": "DRIVER_KC-P30", "meterStart": 100, "timestamp": "2026-11-24T10:05:00Z"}
+    transaction_id = Station(services, "CP1", id_tag_suffix_separator="_").result("StartTransaction", payload)["transactionId"]
+    assert station.get(f"/reservations/{reserved['reservationId']}").json["status"] == "Consumed"
+    assert event_as_delivered(follow_ups(services, reserved["reservationId"])["ReservationConsumed"])["detail"]["idTag"] == "DRIVER"
+    assert services.transactions.get(transaction_id).start.id_tag == "DRIVER"
+
+
 def test_tc053_a_tag_sharing_the_parent_consumes_it(station, services, reserved):
     transaction_id = start(services, id_tag="COLLEAGUE")["transactionId"]
     assert station.get(f"/reservations/{reserved['reservationId']}").json["status"] == "Consumed"

@@ -10,8 +10,12 @@ import pytest
 from boto3.dynamodb.conditions import Key
 
 from csms.adapters.dynamodb.keys import station_key, transaction_key
+from csms.gateway.authorizer import authorize_connection
+from csms.gateway.events import MessageEvent
+from csms.gateway.message import on_message
 from csms.runtime.settings import UnknownStationPolicy
 from tests.integration.stations import NOW, Station
+from tests.integration.test_connection_lifecycle import authorizer_event
 
 BOOT = {"chargePointVendor": "Acme", "chargePointModel": "Wallbox 22", "firmwareVersion": "1.2.3"}
 
@@ -135,6 +139,51 @@ def test_authorize_answers_the_id_tag_status(registered_station, id_tags):
     assert registered_station.result("Authorize", {"idTag": "BLOCKED"})["idTagInfo"] == {"status": "Blocked"}
     assert registered_station.result("Authorize", {"idTag": "OLD"})["idTagInfo"]["status"] == "Expired"
     assert registered_station.result("Authorize", {"idTag": "NOBODY"})["idTagInfo"] == {"status": "Invalid"}
+
+
+# --- vendor idTag suffixes --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def suffixing_station(services, table):
+    """A KEBA-style station: it sends the card 04A2B3C4 as 04A2B3C4_KC-P30, and its operator said so."""
+    services.stations.register("CP1", {"id_tag_suffix_separator": "_"})
+    table.update_item(Key=station_key("CP1"), UpdateExpression="SET bootStatus = :accepted", ExpressionAttributeValues={":accepted": "Accepted"})
+    return Station(services, id_tag_suffix_separator="_")  # as the authorizer's context hands it to the message path
+
+
+def test_a_suffixed_tag_is_authorized_as_its_card(suffixing_station, services, id_tags):
+    id_tags("04A2B3C4")
+    assert suffixing_station.result("Authorize", {"idTag": "04A2B3C4_KC-P30"})["idTagInfo"]["status"] == "Accepted"
+    without_the_option = Station(services)
+    assert without_the_option.result("Authorize", {"idTag": "04A2B3C4_KC-P30"})["idTagInfo"] == {"status": "Invalid"}
+
+
+def test_a_session_started_and_stopped_with_a_suffixed_tag_is_the_cards(suffixing_station, services, id_tags):
+    id_tags("04A2B3C4")
+    started = start(suffixing_station, id_tag="04A2B3C4_KC-P30")
+    assert started["idTagInfo"]["status"] == "Accepted"
+    transaction_id = started["transactionId"]
+    assert services.transactions.get(transaction_id).id_tag == "04A2B3C4"
+    assert services.stations.get("CP1").session_on(1).id_tag == "04A2B3C4"
+    # The card is busy: the same card on another connector, suffixed or not, is the same tag.
+    assert start(suffixing_station, id_tag="04A2B3C4", connector_id=2, timestamp="2026-11-24T10:01:00Z")["idTagInfo"]["status"] == "ConcurrentTx"
+    stop = {"transactionId": transaction_id, "meterStop": 5000, "timestamp": "2026-11-24T11:00:00Z", "idTag": "04A2B3C4_KC-P30"}
+    assert suffixing_station.result("StopTransaction", stop) == {"idTagInfo": {"status": "Accepted"}}
+    assert services.transactions.get(transaction_id).stop.id_tag == "04A2B3C4"
+
+
+def test_the_option_reaches_the_message_path_through_the_authorizers_context(services, id_tags):
+    id_tags("04A2B3C4")
+    services.stations.register("CP1", {"id_tag_suffix_separator": "_"})
+    services.stations.record_boot("CP1", boot=BOOT, status="Accepted", at=NOW, register=False)
+    policy = authorize_connection(authorizer_event("CP1"), services)
+    event = MessageEvent.model_validate({
+        "requestContext": {"connectionId": "c1", "eventType": "MESSAGE", "authorizer": {"principalId": "CP1", **policy["context"]}},
+        "isBase64Encoded": False,
+        "body": json.dumps([2, "m1", "Authorize", {"idTag": "04A2B3C4_KC-P30"}]),
+    })
+    assert json.loads(on_message(event, services)["body"]) == [3, "m1", {"idTagInfo": {"status": "Accepted"}}]
 
 
 # --- Transactions ------------------------------------------------------------------------------------------

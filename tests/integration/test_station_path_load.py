@@ -154,8 +154,15 @@ def test_one_item_every_start_writes_would_make_simultaneous_starts_fail(service
 # --- requests per action --------------------------------------------------------------------------------
 
 
+@pytest.fixture(params=[("DRIVER", None), ("DRIVER_KC-P30", "_")], ids=["a card's tag", "a tag with a vendor suffix"])
+def id_tag_sent(request) -> tuple[str, str | None]:
+    """The idTag the station sends, and the station's suffix separator: cutting a suffix costs no request (the
+    option comes with the authorizer's context)."""
+    return request.param
+
+
 @pytest.fixture
-def requests_per_action(aws, settings, clock):
+def requests_per_action(aws, settings, clock, id_tag_sent):
     """DynamoDB requests of each OCPP action, counted with botocore's `before-call` event on the services'
     session (as `make bench` counts them), on services built after the hook is in place."""
     from csms.runtime.wiring import Services
@@ -172,7 +179,7 @@ def requests_per_action(aws, settings, clock):
         services = Services(settings, clock=clock)
         services.table.put_item(Item={**station_key("CP1"), "chargePointId": "CP1", "registered": True})
         services.id_tags.register(IdTagRecord(id_tag="DRIVER", status="Accepted"))
-        station = Station(services, "CP1")
+        station = Station(services, "CP1", id_tag_suffix_separator=id_tag_sent[1])
 
         def measure(action: str, payload: dict[str, Any]) -> tuple[dict[str, Any], int]:
             counted.clear()
@@ -184,13 +191,15 @@ def requests_per_action(aws, settings, clock):
         session.events.unregister("before-call", on_call)
 
 
-def test_station_messages_stay_within_their_request_budget(requests_per_action):
+def test_station_messages_stay_within_their_request_budget(requests_per_action, id_tag_sent):
     measure = requests_per_action
+    id_tag = id_tag_sent[0]
     measure("BootNotification", {"chargePointVendor": "V", "chargePointModel": "M"})
     _, heartbeat = measure("Heartbeat", {})
     started, start = measure(
-        "StartTransaction", {"connectorId": 1, "idTag": "DRIVER", "meterStart": 0, "timestamp": "2026-11-24T10:00:00Z"}
+        "StartTransaction", {"connectorId": 1, "idTag": id_tag, "meterStart": 0, "timestamp": "2026-11-24T10:00:00Z"}
     )
+    assert started["idTagInfo"]["status"] == "Accepted"
     transaction_id = started["transactionId"]
     reading = {"timestamp": "2026-11-24T10:05:00Z", "sampledValue": [{"value": "1500", "unit": "Wh"}]}
     _, meter_values = measure("MeterValues", {"connectorId": 1, "transactionId": transaction_id, "meterValue": [reading]})
@@ -213,8 +222,9 @@ def test_station_messages_stay_within_their_request_budget(requests_per_action):
     assert heartbeat <= 1
     assert max(meter_values, meter_values_without_energy, outside_a_transaction, meter_values_with_soc) <= 2
     assert meter_values_crossing <= 3
-    stop = {"transactionId": transaction_id, "meterStop": 3000, "timestamp": "2026-11-24T10:30:00Z", "idTag": "DRIVER"}
-    _, stop_requests = measure("StopTransaction", stop)
+    stop = {"transactionId": transaction_id, "meterStop": 3000, "timestamp": "2026-11-24T10:30:00Z", "idTag": id_tag}
+    stopped, stop_requests = measure("StopTransaction", stop)
+    assert stopped["idTagInfo"]["status"] == "Accepted"
     assert stop_requests <= 4  # billing happens off the reply path (the table's stream)
 
 

@@ -38,7 +38,7 @@ def test_the_matcher_agrees_with_eventbridge(pattern, record):
 def test_each_record_reaches_only_the_reactions_meant_for_it():
     reached = {record["dynamodb"]["SequenceNumber"]: [r.name for r in REACTIONS if r.applies_to(record)] for record in RECORDS}
     assert reached == {
-        "1": [], "2": [], "3": ["billing hand-off"], "4": [], "5": ["unmatched stop"], "6": ["put event"], "7": [],
+        "1": [], "2": [], "3": ["billing hand-off", "session end"], "4": [], "5": ["unmatched stop"], "6": ["put event"], "7": [],
         "8": ["start workflow"], "9": [], "10": [],
     }  # fmt: skip
 

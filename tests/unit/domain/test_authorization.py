@@ -2,7 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from csms.domain.authorization import IdTagRecord, authorize, normalize_id_tag
+from csms.domain.authorization import IdTagRecord, authorize, normalize_id_tag, without_vendor_suffix
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 STALE = timedelta(hours=24)
@@ -51,3 +51,19 @@ def test_id_tags_are_case_insensitive_in_ascii_only():
 @pytest.mark.parametrize("lookalike", ["\u017fIGIL1", "S\u0131gil1", " SIGIL1", "SIGIL1\t", "SIGIL1 "])
 def test_a_lookalike_of_a_tag_is_another_tag(lookalike):
     assert normalize_id_tag(lookalike) != normalize_id_tag("SIGIL1")
+
+
+@pytest.mark.parametrize(
+    ("sent", "separator", "card"),
+    [
+        ("04A2B3C4_SERIAL42", "_", "04A2B3C4"),  # KEBA-style: the station's serial after the card
+        ("04A2B3C4_A_B", "_", "04A2B3C4"),  # cut at the first separator: the suffix may hold it too
+        ("04A2B3C4::X", "::", "04A2B3C4"),
+        ("04A2B3C4", "_", "04A2B3C4"),  # no suffix sent (a remote start's tag, an app's)
+        ("_SERIAL42", "_", "_SERIAL42"),  # nothing before the separator: no card would be left
+        ("04A2B3C4_SERIAL42", None, "04A2B3C4_SERIAL42"),  # a station without the option
+        ("04A2B3C4X1", "x", "04A2B3C4X1"),  # matched exactly, not case-insensitively
+    ],
+)
+def test_a_vendor_suffix_is_cut_at_the_stations_separator(sent, separator, card):
+    assert without_vendor_suffix(sent, separator) == card

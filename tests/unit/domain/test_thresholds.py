@@ -56,22 +56,22 @@ def test_energy_thresholds_count_the_energy_delivered_in_the_session():
     assert energy_crossings((D(5000),), previous_wh=D(5000), current_wh=D(6000)) == []
 
 
-def _transaction(**fields) -> Transaction:
+def _transaction(notify_at_energy_wh: tuple[int, ...] = (), **fields) -> Transaction:
     start = TransactionStart(
         charge_point_id="CP1", connector_id=1, id_tag="T", meter_start=100_000,
-        started_at=datetime(2026, 1, 1, tzinfo=UTC), authorization_status="Accepted",
+        started_at=datetime(2026, 1, 1, tzinfo=UTC), authorization_status="Accepted", notify_at_energy_wh=notify_at_energy_wh,
     )  # fmt: skip
     return Transaction(transaction_id=7, start=start, **fields)
 
 
 def test_a_session_s_crossings_come_from_the_transaction_before_the_reading():
-    before = _transaction(first_soc=D(60), last_soc=D(78), last_meter_wh=D(104_000), notify_at_energy_wh=(D(5000),))
+    before = _transaction(first_soc=D(60), last_soc=D(78), last_meter_wh=D(104_000), notify_at_energy_wh=(5000,))
     crossings = session_crossings(before, energy_register_wh=D(106_000), soc=D(81), soc_thresholds=EIGHTY)
     assert crossings == [Crossing("SoC", D(80), D(81)), Crossing("Energy.Active.Import.Register", D(5000), D(6000))]
 
 
 def test_without_a_previous_reading_energy_counts_from_the_start_and_soc_from_this_reading():
-    before = _transaction(notify_at_energy_wh=(D(1000),))
+    before = _transaction(notify_at_energy_wh=(1000,))
     crossings = session_crossings(before, energy_register_wh=D(101_500), soc=D(85), soc_thresholds=EIGHTY)
     assert crossings == [Crossing("Energy.Active.Import.Register", D(1000), D(1500))]
 

@@ -31,6 +31,7 @@ from pydantic import BaseModel
 import csms
 from csms.ocpp.errors import ErrorCode, OcppError
 from csms.ocpp.v16.actions import ACTIONS
+from csms.ocpp.v16.messages import MESSAGES
 from csms.ocpp.v16.types import OcppEnum, OcppModel
 from csms.ocpp.v16.validation import dump, parse_request, parse_response
 
@@ -314,8 +315,8 @@ def _assert_model_mirrors(schema: dict[str, Any], node: dict[str, Any], model: t
 @pytest.mark.parametrize("schema_name", SCHEMA_NAMES)
 def test_the_model_has_the_schema_properties_required_fields_and_enum_values(schema_name):
     action, is_response = action_of(schema_name)
-    spec = ACTIONS[action]
-    model = spec.response if is_response else spec.request
+    messages = MESSAGES[action]
+    model = messages.response if is_response else messages.request
     assert model.__name__ == action
     schema = load_schema(schema_name)
     _assert_model_mirrors(schema, schema, model, schema_name)

@@ -35,6 +35,7 @@ from csms.ocpp.v16.enums import (
     UnitOfMeasure,
     ValueFormat,
 )
+from csms.ocpp.v16.messages import MESSAGES
 from csms.ocpp.v16.validation import Parsed, dump, parse_request, parse_response
 
 
@@ -529,11 +530,13 @@ def test_the_catalog_sorts_actions_into_the_feature_profiles():
 
 
 def test_every_action_has_request_and_response_classes_named_like_the_action():
+    assert set(MESSAGES) == set(ACTIONS)
     for name, spec in ACTIONS.items():
+        messages = MESSAGES[name]
         assert spec.name == name
-        assert spec.request is getattr(call, name)
-        assert spec.response is getattr(call_result, name)
-        assert spec.request.__name__ == spec.response.__name__ == name
+        assert messages.request is getattr(call, name)
+        assert messages.response is getattr(call_result, name)
+        assert messages.request.__name__ == messages.response.__name__ == name
 
 
 def test_the_action_enum_names_every_message_of_the_official_schemas():

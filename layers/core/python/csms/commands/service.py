@@ -21,6 +21,7 @@ from csms.adapters.dynamodb.commands import QueueEntryGone, SlotTaken
 from csms.commands import effects
 from csms.domain.commands import Command, CommandStatus, QueuedCall
 from csms.domain.local_list import ListTooLarge, split_local_list
+from csms.domain.stations import StationNotFound
 from csms.ocpp.errors import OcppError
 from csms.ocpp.frames import Call, CallError, CallResult
 from csms.ocpp.v16.actions import ACTIONS, Action, Initiator, parse_action
@@ -34,10 +35,6 @@ MAX_DISPATCHES_PER_PUMP = 20  # a queue of commands to a gone station fails thro
 
 class InvalidCommand(ValueError):
     """The request is not one a central system can send (unknown action, or its payload breaks the 1.6 schema)."""
-
-
-class StationNotFound(LookupError):
-    pass
 
 
 class StationNotConnected(RuntimeError):

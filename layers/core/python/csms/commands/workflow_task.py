@@ -10,7 +10,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from csms.commands.service import InvalidCommand, StationNotConnected, StationNotFound, send_command
+from csms.commands.service import InvalidCommand, StationNotConnected, send_command
+from csms.domain.stations import StationNotFound
 from csms.runtime.observability import logger
 from csms.runtime.wiring import Services
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from csms.domain.limits import SessionLimits
+from csms.domain.sessions import PendingStart
 from csms.ocpp.v16.enums import AuthorizationStatus
 
 
@@ -22,6 +24,15 @@ class IdTagRecord:
     """Where its driver's events are POSTed (its secret is write-only: the repository alone hands it out)."""
     active_transaction_id: int | None = None
     active_transaction_started_at: datetime | None = None
+    priority: int | None = None
+    """Its sessions' priority on a shared site (domain/priorities.py), unless a session asks for its own."""
+    limits: SessionLimits | None = None
+    """The default limits of this tag's sessions (card sessions get them all; an app session's or a reservation's
+    replace them field by field)."""
+    notify_at_energy_wh: tuple[int, ...] = ()
+    """Energy thresholds (Wh delivered) for ThresholdReached events."""
+    pending_starts: tuple[PendingStart, ...] = ()
+    """App sessions accepted by a station, waiting for their StartTransaction."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +56,16 @@ def normalize_id_tag(id_tag: str) -> str:
     same tag as `SIGIL1`, and nothing is trimmed: ` SIGIL1` is another tag. A card is what it says, byte for byte,
     but for the case of a-z."""
     return id_tag.translate(_ASCII_UPPER)
+
+
+def without_vendor_suffix(id_tag: str, separator: str | None) -> str:
+    """The card's idTag, without the suffix some stations append to it from `separator` on (a KEBA sends
+    `TAG_SERIAL` for the card `TAG`, and blocks the card locally once the CSMS refuses the suffixed tag). Cut at
+    the first separator, matched exactly; a tag that starts with it is kept whole, as no card would be left."""
+    if not separator:
+        return id_tag
+    card, found, _ = id_tag.partition(separator)
+    return card if found and card else id_tag
 
 
 def authorize(

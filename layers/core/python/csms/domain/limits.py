@@ -78,3 +78,10 @@ class SessionLimits:
             max_duration_seconds=whole("maxDurationSeconds"),
             max_soc=whole("maxSoC"),
         )
+
+
+def session_limits(*, id_tag: SessionLimits | None, requested: SessionLimits | None = None) -> SessionLimits | None:
+    """The limits a session runs with: its id tag's defaults (all a card session gets), each replaced by the field
+    the app session or the reservation gave (issue 10 §5). None when nothing limits it."""
+    chosen = requested.overriding(id_tag) if requested is not None else id_tag
+    return None if chosen is None or chosen.empty else chosen

@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import Any
 
 from csms.domain import registration
+from csms.domain.priorities import DEFAULT_PRIORITY
 from csms.domain.reservations import Hold
 from csms.ocpp.v16.enums import ChargePointStatus as Status
 
@@ -93,6 +94,10 @@ def is_expected_transition(connector_id: int, previous: str | None, new: str) ->
     return source is not None and target in TRANSITIONS[source]
 
 
+class StationNotFound(LookupError):
+    """No station of that identity: never registered, or removed."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class ActiveSession:
     """The transaction in progress on a connector, as the station item points at it."""
@@ -101,6 +106,8 @@ class ActiveSession:
     connector_id: int
     id_tag: str
     started_at: datetime
+    priority: int = DEFAULT_PRIORITY
+    """Bound at its start: what a shared site's allocation reads without reading the transaction."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -140,7 +147,11 @@ class Station:
     tariff_id: str | None = None
     time_zone: str | None = None
     """IANA zone the station's tariff restrictions are evaluated in (None: UTC)."""
+    id_tag_suffix_separator: str | None = None
+    """Where the vendor suffix this station appends to idTags begins (see authorization.without_vendor_suffix)."""
     password_hash: str | None = None
+    site_id: str | None = None
+    """The site whose grid connection it shares (domain/sites.py), if any."""
     boot_status: str | None = None
     boot: dict[str, Any] | None = None
     """Its last BootNotification as sent (vendor, model, serial numbers, firmware)."""

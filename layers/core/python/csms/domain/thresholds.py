@@ -60,10 +60,10 @@ def session_crossings(
     if soc is not None:
         first = before.first_soc if before.first_soc is not None else soc
         found += soc_crossings(soc_thresholds, first=first, previous=before.last_soc, current=soc)
-    if energy_register_wh is not None and before.notify_at_energy_wh:
+    if energy_register_wh is not None and before.start.notify_at_energy_wh:
         meter_start = before.start.meter_start
         previous = before.last_meter_wh - meter_start if before.last_meter_wh is not None else Decimal(0)
         found += energy_crossings(
-            before.notify_at_energy_wh, previous_wh=previous, current_wh=energy_register_wh - meter_start
+            map(Decimal, before.start.notify_at_energy_wh), previous_wh=previous, current_wh=energy_register_wh - meter_start
         )
     return found

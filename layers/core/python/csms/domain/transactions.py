@@ -10,7 +10,8 @@ from enum import StrEnum
 
 from csms.domain.authorization import Authorization
 from csms.domain.clock import to_iso
-from csms.domain.limits import SessionLimits
+from csms.domain.limits import LimitKind, SessionLimits
+from csms.domain.priorities import DEFAULT_PRIORITY
 
 TRANSACTION_ID_MAX = 2**31 - 1  # transactionId is a JSON integer; stations store it as int32
 
@@ -53,6 +54,12 @@ class TransactionStart:
     authorization_status: str
     limits: SessionLimits | None = None
     """What stops the session by itself, bound at the start (domain/limits.py)."""
+    priority: int = DEFAULT_PRIORITY
+    """Who a shared site serves first, bound at the start (domain/priorities.py)."""
+    notify_at_energy_wh: tuple[int, ...] = ()
+    """Energy thresholds (Wh delivered) for ThresholdReached events, bound at the start."""
+    session_id: str | None = None
+    """The app session (POST /sessions) this transaction started, if any."""
 
     @property
     def fingerprint(self) -> str:
@@ -99,12 +106,12 @@ class Transaction:
     """When the CSMS accepted the StartTransaction (its clock): the tariff version in force then prices it."""
     cdr_id: str | None = None
     """Its charge detail record, once the billing hand-off stored it."""
+    limit_reached: LimitKind | None = None
+    """The limit that stops it (set once, by the first limit reached: the conditional marker)."""
     first_soc: Decimal | None = None
     """The vehicle's state of charge (percent) at the session's first reading of it: where the session started."""
     last_soc: Decimal | None = None
     """The newest state of charge reading, percent."""
-    notify_at_energy_wh: tuple[Decimal, ...] = ()
-    """Energy delivered (Wh) at which its driver is told (ThresholdReached), from the id tag or the app session."""
 
     @property
     def charge_point_id(self) -> str:

@@ -29,6 +29,8 @@ class EventType(StrEnum):
     RESERVATION_CONSUMED = "ReservationConsumed"
     RESERVATION_EXPIRED = "ReservationExpired"
     RESERVATION_CANCELLED = "ReservationCancelled"
+    SESSION_LIMIT_REACHED = "SessionLimitReached"
+    SESSION_LIMIT_STOP_FAILED = "SessionLimitStopFailed"
     SESSION_STARTED = "SessionStarted"
     THRESHOLD_REACHED = "ThresholdReached"
     SESSION_ENDED = "SessionEnded"
@@ -55,6 +57,8 @@ EVENT_KINDS: Mapping[EventType, EventKind] = MappingProxyType(
         EventType.RESERVATION_CONSUMED: EventKind(Source.RESERVATIONS, "1.0"),
         EventType.RESERVATION_EXPIRED: EventKind(Source.RESERVATIONS, "1.0"),
         EventType.RESERVATION_CANCELLED: EventKind(Source.RESERVATIONS, "1.0"),
+        EventType.SESSION_LIMIT_REACHED: EventKind(Source.SESSIONS, "1.0"),
+        EventType.SESSION_LIMIT_STOP_FAILED: EventKind(Source.SESSIONS, "1.0"),
         EventType.SESSION_STARTED: EventKind(Source.SESSIONS, "1.0"),
         EventType.THRESHOLD_REACHED: EventKind(Source.SESSIONS, "1.0"),
         EventType.SESSION_ENDED: EventKind(Source.SESSIONS, "1.0"),

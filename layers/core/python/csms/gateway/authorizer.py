@@ -55,6 +55,8 @@ def authorize_connection(event: AuthorizerEvent, services: Services) -> dict[str
         "chargePointId": charge_point_id,
         "lenient": str(station is not None and station.lenient).lower(),
         "bootStatus": (station.boot_status if station else None) or "",
+        # Read with the registration: the message path learns it from here, at no request of its own.
+        "idTagSuffixSeparator": (station.id_tag_suffix_separator if station else None) or "",
     }
     return _policy("Allow", charge_point_id, event.method_arn, context)
 

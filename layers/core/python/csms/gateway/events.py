@@ -24,6 +24,7 @@ class StationIdentity(BaseModel):
     charge_point_id: str = Field(alias="chargePointId")
     lenient: bool = False
     boot_status: str | None = Field(default=None, alias="bootStatus")
+    id_tag_suffix_separator: str | None = Field(default=None, alias="idTagSuffixSeparator")
 
 
 class Identity(BaseModel):

@@ -23,6 +23,7 @@ def on_message(event: MessageEvent, services: Services) -> dict[str, Any]:
         services=services,
         lenient=identity.lenient,
         boot_status=identity.boot_status or None,
+        id_tag_suffix_separator=identity.id_tag_suffix_separator or None,
         received_at=services.clock.now(),
     )
     reply = handle_frame(body, station)

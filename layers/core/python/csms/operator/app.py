@@ -1,25 +1,40 @@
 """The operator API: one Powertools HTTP API resolver (payload format 2.0) with request and response validation,
-a router per resource, the exception -> response table, `GET /openapi.json` and a Swagger UI at `/docs`."""
+a router per resource, the exception -> response table, `GET /openapi.json` and a Swagger UI at `/docs`.
+
+Routers whose imports are heavy (the OCPP message models for commands, reservations and app sessions, the tariff models and
+the pricing engine for tariffs and CDRs) are included by the first request to one of their paths, and all of them
+for the OpenAPI document: a cold start pays only for what its request uses (issue 7: under 250 ms of imports).
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import importlib
 import json
+import re
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 from csms.ocpp.frames import decimal_to_json
 from csms.ocpp.json_limits import Problem, find_problem
-from csms.operator import cdrs, charge_points, commands, id_tags, reservations, tariffs, transactions
+from csms.operator import charge_points, console, id_tags, sites, transactions
 from csms.operator.errors import install_error_responses
 from csms.operator.models import ErrorBody
 from csms.runtime.observability import metrics
+
+if TYPE_CHECKING:  # the OpenAPI models are imported when the document is asked for, not at every cold start
+    from aws_lambda_powertools.event_handler.openapi.models import OpenAPI
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 OPENAPI_INFO: dict[str, Any] = {
     "title": "CSMS operator API",
@@ -31,8 +46,80 @@ OPENAPI_INFO: dict[str, Any] = {
         "coming back in the response. Field names are camelCase, as in OCPP. Every error body is JSON with a "
         "`message`. On AWS the API is protected by IAM (or JWT) authorization on the HTTP API."
     ),
-    "tags": ["Charge points", "Id tags", "Tariffs", "Charge detail records", "Transactions", "Reservations", "Commands"],
+    "tags": [
+        "Charge points", "Id tags", "Sessions", "Reservations", "Sites", "Tariffs", "Charge detail records", "Transactions",
+        "Commands",
+    ],
 }
+
+
+@dataclass(frozen=True)
+class OnDemandRouter:
+    """A module's `router`, included when a request's path is one of `paths` (Powertools' `<name>` syntax; a test
+    checks they are exactly the router's)."""
+
+    module: str
+    paths: tuple[str, ...]
+    _pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # A path parameter never holds a `/`, as in Powertools' own matching.
+        alternatives = "|".join(re.sub(r"<\w+>", "[^/]+", re.escape(path)) for path in self.paths)
+        object.__setattr__(self, "_pattern", re.compile(f"(?:{alternatives})"))
+
+    def serves(self, path: str) -> bool:
+        return self._pattern.fullmatch(path) is not None
+
+
+ON_DEMAND_ROUTERS = (
+    OnDemandRouter(
+        "csms.operator.tariffs",
+        ("/tariffs", "/tariffs/<tariffId>", "/charge-points/<chargePointId>/tariff"),
+    ),
+    OnDemandRouter(
+        "csms.operator.cdrs",
+        ("/cdrs", "/cdrs/<cdrId>", "/cdrs/<cdrId>/corrections", "/transactions/<transactionId>/cdr"),
+    ),
+    OnDemandRouter(
+        "csms.operator.commands",
+        (
+            "/charge-points/<chargePointId>/commands",
+            "/charge-points/<chargePointId>/commands/<action>",
+            "/charge-points/<chargePointId>/connectors/<connectorId>/stop",
+            "/commands/<commandId>",
+        ),
+    ),
+    OnDemandRouter("csms.operator.reservations", ("/reservations", "/reservations/<reservationId>")),
+    OnDemandRouter("csms.operator.sessions", ("/sessions", "/sessions/<sessionId>")),
+)
+
+
+class OperatorApiResolver(APIGatewayHttpResolver):
+    """Powertools' HTTP API resolver, which includes the on-demand routers a request needs before resolving it,
+    and all of them before describing the API."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._included: set[str] = set()
+        self._including = threading.Lock()  # the local runtime serves requests on several threads
+
+    def include_on_demand(self, path: str | None) -> None:
+        """Include the on-demand routers that serve `path` (None: all of them), each once."""
+        for router in ON_DEMAND_ROUTERS:
+            if router.module in self._included or not (path is None or router.serves(path)):
+                continue
+            with self._including:
+                if router.module not in self._included:
+                    self.include_router(importlib.import_module(router.module).router)
+                    self._included.add(router.module)
+
+    def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
+        self.include_on_demand(APIGatewayProxyEventV2(dict(event)).path)  # the path Powertools matches routes on
+        return super().resolve(event, context)
+
+    def get_openapi_schema(self, **options: Any) -> OpenAPI:
+        self.include_on_demand(None)
+        return super().get_openapi_schema(**options)
 
 
 def count_request(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
@@ -40,17 +127,15 @@ def count_request(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) 
     return next_middleware(app)
 
 
-def create_app() -> APIGatewayHttpResolver:
-    app = APIGatewayHttpResolver(
+def create_app() -> OperatorApiResolver:
+    app = OperatorApiResolver(
         enable_validation=True,
         # DynamoDB's Decimals as JSON numbers (energy, charging limits), never as strings.
         serializer=partial(json.dumps, separators=(",", ":"), default=decimal_to_json),
     )
-    for router in (
-        charge_points.router, id_tags.router, tariffs.router, cdrs.router, transactions.router, reservations.router,
-        commands.router,
-    ):  # fmt: skip
+    for router in (charge_points.router, id_tags.router, sites.router, transactions.router):
         app.include_router(router)
+    app.include_router(console.router)  # the pages, served beside the API they call
     app.use(middlewares=[count_request])
     install_error_responses(app)
 
@@ -80,6 +165,19 @@ def create_app() -> APIGatewayHttpResolver:
 
 
 app = create_app()
+_thread = threading.local()
+_thread.app = app
+
+
+def current_app() -> OperatorApiResolver:
+    """This thread's resolver. Powertools keeps the request being resolved on the resolver (its `context`: the route,
+    the request): Lambda gives an instance one request at a time, but the local runtime resolves concurrent requests
+    on threads of one process, where a shared resolver crossed them (one request's route arguments in another's, or
+    "app.request is only available after route resolution"). The thread that imported this module uses `app`."""
+    resolver: OperatorApiResolver | None = getattr(_thread, "app", None)
+    if resolver is None:
+        resolver = _thread.app = create_app()
+    return resolver
 
 
 def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -94,7 +192,7 @@ def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
             return {"statusCode": 400, "headers": {"Content-Type": content_types.APPLICATION_JSON}, "body": json.dumps(body)}
         if not headers.get("content-type", "").lower().startswith("application/json"):
             event = {**event, "headers": {**headers, "content-type": "application/json"}}
-    return app.resolve(event, context)
+    return current_app().resolve(event, context)
 
 
 def _body_problem(body: str, *, base64_encoded: bool) -> str | None:

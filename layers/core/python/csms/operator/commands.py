@@ -16,15 +16,16 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import PlainValidator
 
-from csms.commands.service import StationNotFound, send_command, send_local_list, wait_for
+from csms.commands.service import send_command, send_local_list, wait_for
 from csms.domain.commands import Command, CommandStatus
+from csms.domain.stations import StationNotFound
 from csms.ocpp.v16 import call
 from csms.ocpp.v16.actions import CENTRAL_SYSTEM_ACTIONS, Action
 from csms.operator.command_examples import COMMAND_EXAMPLES
 from csms.operator.errors import CommandFailed, CommandNotAnswered, ResourceNotFound, documented
 from csms.operator.models import CommandList, CommandView
 from csms.operator.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
-from csms.operator.parameters import ChargePointId, ServicesDependency, Wait
+from csms.operator.parameters import ChargePointId, ConnectorId, ServicesDependency, Wait
 from csms.runtime.observability import logger, metrics
 from csms.runtime.wiring import Services
 
@@ -114,7 +115,7 @@ def send_to_charge_point(
 )
 def stop_connector(
     charge_point_id: ChargePointId,
-    connector_id: Annotated[int, Path(alias="connectorId", ge=1, description="The connector (1, 2, ...)")],
+    connector_id: ConnectorId,
     services: ServicesDependency,
     wait: Wait = True,
 ) -> CommandView:

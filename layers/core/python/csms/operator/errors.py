@@ -1,11 +1,18 @@
-"""Exceptions -> HTTP answers, as one table (Powertools looks handlers up along the exception's MRO, so the
-most specific entry wins). Every error body is an `ErrorBody` whose `message` says what went wrong."""
+"""Exceptions -> HTTP answers, as tables (Powertools looks handlers up along the exception's MRO, so the
+most specific entry wins). Every error body is an `ErrorBody` whose `message` says what went wrong.
+
+Two tables, for the cold start: `ERROR_RESPONSES` holds what any route may raise and is installed with the
+app; `on_demand_error_responses` holds the errors of the modules the API loads on demand (commands, app
+sessions, tariffs, billing), and is built (importing them) only when an exception that no entry of the first one names reaches its
+`Exception` entry: a request that raises none of them never pays for those imports.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import cache
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
@@ -13,16 +20,21 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.metrics import MetricUnit
 
-from csms.adapters.dynamodb.tariffs import AssignmentConflict, TariffInUse, TariffNotFound
-from csms.billing.service import NoTariffApplies, NotCorrectable
-from csms.commands.service import NOT_CONNECTED, InvalidCommand, StationNotConnected, StationNotFound
+from csms.adapters.dynamodb.sites import NotRegistered, SiteBusy
 from csms.domain.commands import Command
 from csms.domain.reservations import InvalidReservation, ReservationRefused
-from csms.domain.tariffs.validation import TariffRejected
+from csms.domain.sites import MembershipConflict, SiteRejected
+from csms.domain.stations import StationNotFound
 from csms.ocpp.frames import plain_json
 from csms.operator.models import ErrorBody, FieldError
 from csms.operator.pagination import InvalidPageToken
 from csms.runtime.observability import logger, metrics
+
+if TYPE_CHECKING:  # imported by on_demand_error_responses, when one of them is raised
+    from csms.adapters.dynamodb.tariffs import TariffNotFound
+    from csms.commands.service import StationNotConnected
+    from csms.domain.tariffs.validation import TariffRejected
+    from csms.sessions.service import CostLimitInapplicable, UnknownIdTag
 
 
 class ResourceNotFound(LookupError):
@@ -69,10 +81,21 @@ class StationDeclined(Exception):
         self.reservation_id = reservation_id
 
 
+class SessionStartNotAnswered(Exception):
+    """The station did not answer an app session's RemoteStartTransaction within the wait: the session stays
+    Requested (a late answer and its StartTransaction still start it)."""
+
+    def __init__(self, session_id: str, command: Command, seconds: float):
+        super().__init__(session_id)
+        self.session_id = session_id
+        self.command = command
+        self.seconds = seconds
+
+
 Describe = Callable[[Any], tuple[int, ErrorBody]]
 
 
-def _station_not_found(error: StationNotFound) -> tuple[int, ErrorBody]:
+def _station_not_found(error: StationNotFound | NotRegistered) -> tuple[int, ErrorBody]:
     message = f"Unknown charge point {error}: register it with PUT /charge-points/{error}"
     return HTTPStatus.NOT_FOUND, ErrorBody(message=message)
 
@@ -82,6 +105,8 @@ def _station_not_connected(error: StationNotConnected) -> tuple[int, ErrorBody]:
 
 
 def _command_failed(error: CommandFailed) -> tuple[int, ErrorBody]:
+    from csms.commands.service import NOT_CONNECTED  # loaded by the command that failed
+
     command, failure = error.command, error.command.error or {}
     code = failure.get("code", "")
     if code == NOT_CONNECTED:  # its connection was gone when the CALL went out
@@ -130,6 +155,29 @@ def _invalid_reservation(error: InvalidReservation) -> tuple[int, ErrorBody]:
     return _invalid_value(InvalidValue(error.field, str(error)))
 
 
+def _session_not_answered(error: SessionStartNotAnswered) -> tuple[int, ErrorBody]:
+    command = error.command
+    return HTTPStatus.GATEWAY_TIMEOUT, ErrorBody(
+        message=(
+            f"Charge point {command.charge_point_id} did not answer RemoteStartTransaction within {error.seconds:g} s; "
+            f"session {error.session_id} stays Requested and may still start: GET /sessions/{error.session_id}"
+        ),
+        command_id=command.command_id,
+        status=command.status,
+    )
+
+
+def _unknown_id_tag(error: UnknownIdTag) -> tuple[int, ErrorBody]:
+    problem = FieldError(location="body.idTag", message=f"Unknown idTag {error}", type="value_error")
+    message = f"Invalid request: body.idTag: unknown idTag {error}: register it with PUT /id-tags/{error}"
+    return HTTPStatus.BAD_REQUEST, ErrorBody(message=message, errors=[problem])
+
+
+def _cost_limit(error: CostLimitInapplicable) -> tuple[int, ErrorBody]:
+    problem = FieldError(location=error.location, message=str(error), type="value_error")
+    return HTTPStatus.BAD_REQUEST, ErrorBody(message=f"Invalid request: {error.location}: {error}", errors=[problem])
+
+
 def _invalid_request(error: RequestValidationError) -> tuple[int, ErrorBody]:
     # Never the offending input itself: it may be a password.
     problems = [
@@ -145,6 +193,10 @@ def _invalid_request(error: RequestValidationError) -> tuple[int, ErrorBody]:
 
 
 def _unexpected(error: Exception) -> tuple[int, ErrorBody]:
+    for kind in type(error).__mro__:
+        describe = on_demand_error_responses().get(kind)
+        if describe is not None:
+            return describe(error)
     logger.exception("Operator API request failed")
     return HTTPStatus.INTERNAL_SERVER_ERROR, ErrorBody(message="Internal server error")
 
@@ -159,33 +211,58 @@ def _invalid_value(error: InvalidValue) -> tuple[int, ErrorBody]:
     return HTTPStatus.BAD_REQUEST, ErrorBody(message=f"Invalid request: {error.location}: {error}", errors=[problem])
 
 
+def _site_rejected(error: SiteRejected) -> tuple[int, ErrorBody]:
+    return _invalid_value(InvalidValue(f"body.{error.location}", str(error)))
+
+
 def _unknown_tariff(error: TariffNotFound) -> tuple[int, ErrorBody]:
     return HTTPStatus.BAD_REQUEST, ErrorBody(message=f"Unknown tariff {error}: create it with PUT /tariffs/{error}")
 
 
 ERROR_RESPONSES: Mapping[type[Exception], Describe] = {
     StationNotFound: _station_not_found,
-    StationNotConnected: _station_not_connected,
-    InvalidCommand: lambda error: (HTTPStatus.BAD_REQUEST, ErrorBody(message=str(error))),
     InvalidPageToken: lambda error: (HTTPStatus.BAD_REQUEST, ErrorBody(message=str(error))),
     ResourceNotFound: lambda error: (HTTPStatus.NOT_FOUND, ErrorBody(message=str(error))),
-    TariffRejected: _tariff_rejected,
-    NotCorrectable: lambda error: (HTTPStatus.CONFLICT, ErrorBody(message=str(error))),
-    NoTariffApplies: lambda error: (HTTPStatus.CONFLICT, ErrorBody(message=str(error))),
     InvalidValue: _invalid_value,
-    TariffNotFound: _unknown_tariff,  # named by a charge point or id tag (a tariff route's own 404 is ResourceNotFound)
-    TariffInUse: lambda error: (HTTPStatus.CONFLICT, ErrorBody(message=str(error))),
-    AssignmentConflict: lambda error: (HTTPStatus.CONFLICT, ErrorBody(message="Changed concurrently: try again")),
+    SiteRejected: _site_rejected,
+    NotRegistered: _station_not_found,  # named by a site
+    MembershipConflict: lambda error: (HTTPStatus.CONFLICT, ErrorBody(message=str(error))),
+    SiteBusy: lambda error: (HTTPStatus.CONFLICT, ErrorBody(message=f"Site {error} is being changed by another request: retry")),
     CommandFailed: _command_failed,
     CommandNotAnswered: _command_not_answered,
     StationDeclined: _station_declined,
     InvalidReservation: _invalid_reservation,
     ReservationRefused: lambda error: (HTTPStatus.CONFLICT, ErrorBody(message=str(error))),  # connector 0, not cancellable
+    SessionStartNotAnswered: _session_not_answered,
     RequestValidationError: _invalid_request,
     NotFoundError: lambda error: (HTTPStatus.NOT_FOUND, ErrorBody(message="No such route: see GET /openapi.json")),
     ServiceError: lambda error: (error.status_code, ErrorBody(message=error.msg)),
     Exception: _unexpected,
 }
+
+
+@cache
+def on_demand_error_responses() -> Mapping[type[Exception], Describe]:
+    """The errors of commands, app sessions, tariffs and billing (see the module docstring)."""
+    from csms.adapters.dynamodb.tariffs import AssignmentConflict, TariffInUse, TariffNotFound
+    from csms.billing.service import NoTariffApplies, NotCorrectable
+    from csms.commands.service import InvalidCommand, StationNotConnected
+    from csms.domain.tariffs.validation import TariffRejected
+    from csms.sessions.service import CostLimitInapplicable, IdTagRefused, UnknownIdTag
+
+    return {
+        UnknownIdTag: _unknown_id_tag,
+        IdTagRefused: lambda error: (HTTPStatus.CONFLICT, ErrorBody(message=str(error))),
+        CostLimitInapplicable: _cost_limit,
+        StationNotConnected: _station_not_connected,
+        InvalidCommand: lambda error: (HTTPStatus.BAD_REQUEST, ErrorBody(message=str(error))),
+        TariffRejected: _tariff_rejected,
+        NotCorrectable: lambda error: (HTTPStatus.CONFLICT, ErrorBody(message=str(error))),
+        NoTariffApplies: lambda error: (HTTPStatus.CONFLICT, ErrorBody(message=str(error))),
+        TariffNotFound: _unknown_tariff,  # named by a charge point or id tag (a tariff route's own 404 is ResourceNotFound)
+        TariffInUse: lambda error: (HTTPStatus.CONFLICT, ErrorBody(message=str(error))),
+        AssignmentConflict: lambda error: (HTTPStatus.CONFLICT, ErrorBody(message="Changed concurrently: try again")),
+    }
 
 
 def install_error_responses(app: APIGatewayHttpResolver) -> None:
@@ -208,10 +285,12 @@ def _responder(describe: Describe) -> Callable[[Exception], Response[dict[str, A
 
 _ERROR_DESCRIPTIONS: Mapping[int, str] = {
     400: "Bad request: an OCPP payload or action the central system cannot send, an invalid tariff (each OCPI path at "
-    "fault in `errors`), a reservation time that cannot be (the field in `errors`), or a bad nextToken",
+    "fault in `errors`), a site definition or a reservation time at fault (the field in `errors`), an unknown idTag or a "
+    "cost limit in another currency than the tariff (the field in `errors`), or a bad nextToken",
     404: "Not found",
-    409: "The charge point is not connected, the tariff is still assigned, the CDR cannot be corrected, or the "
-    "reservation cannot be made or cancelled (a station's refusal in `response`)",
+    409: "The charge point is not connected, the tariff is still assigned, the CDR cannot be corrected, the "
+    "reservation cannot be made or cancelled (a station's refusal in `response`), a station would be in two "
+    "sites or circuits, or the idTag would be refused",
     422: "The request does not match this API's schema",
     502: "The charge point answered CALLERROR (code and description given), an answer that breaks the 1.6 schema, or "
     "refused to cancel a reservation the CSMS holds for it (its answer in `response`)",

@@ -19,19 +19,25 @@ from pydantic import (
     Field,
     PlainSerializer,
     SecretStr,
+    SerializerFunctionWrapHandler,
     StrictBool,
     StrictInt,
     WithJsonSchema,
+    model_serializer,
 )
 from pydantic.alias_generators import to_camel
 
 from csms.domain import station_identity
+from csms.domain.allocation import Bound, ConnectorAllocation, SiteAllocation
 from csms.domain.authorization import IdTagRecord
 from csms.domain.clock import to_iso
 from csms.domain.commands import Command, CommandStatus
-from csms.domain.limits import Money, SessionLimits
+from csms.domain.limits import LimitKind, Money, SessionLimits
 from csms.domain.notifications import webhook_url_problem
+from csms.domain.priorities import PRIORITY_MAX, PRIORITY_MIN
 from csms.domain.reservations import Reservation, ReservationStatus
+from csms.domain.sessions import AppSession, AppSessionStatus
+from csms.domain.sites import DEFAULT_SAFE_CURRENT_A, MIN_CHARGING_CURRENT_A, Circuit, ConnectorSetting, Phases, Site
 from csms.domain.station_config import Configuration, InstalledProfile
 from csms.domain.stations import Connector, Station
 from csms.domain.transactions import Transaction, TransactionState
@@ -64,6 +70,15 @@ def is_iana_zone(name: str) -> bool:
 
 UtcDateTime = Annotated[datetime, AfterValidator(_in_utc)]
 """A date-time taken in: no offset means UTC, and it must exist in UTC."""
+Priority = Annotated[
+    int,
+    Field(
+        strict=True,
+        ge=PRIORITY_MIN,
+        le=PRIORITY_MAX,
+        description=f"{PRIORITY_MIN} to {PRIORITY_MAX}, higher first (OCPP 2.1 chargingPriority): who a shared site serves first",
+    ),
+]
 NextPageToken = Annotated[str | None, Field(description="Pass as nextToken for the next page; null on the last one")]
 
 
@@ -131,6 +146,11 @@ class SessionLimitsModel(ApiModel):
     max_duration_seconds: StrictInt | None = Field(None, gt=0, description="From the StartTransaction timestamp")
     max_soc: StrictInt | None = Field(None, alias="maxSoC", ge=1, le=100, description="State of charge, percent")
 
+    @model_serializer(mode="wrap")
+    def _only_what_is_set(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        shown: dict[str, Any] = handler(self)
+        return {name: value for name, value in shown.items() if value is not None}
+
     def to_limits(self) -> SessionLimits:
         cost = self.max_cost
         return SessionLimits(
@@ -141,8 +161,8 @@ class SessionLimitsModel(ApiModel):
         )
 
     @classmethod
-    def from_limits(cls, limits: SessionLimits) -> SessionLimitsModel:
-        return cls.model_validate(limits.to_json())
+    def from_limits(cls, limits: SessionLimits | None) -> SessionLimitsModel | None:
+        return cls.model_validate(limits.to_json()) if limits is not None and not limits.empty else None
 
 
 # --- charge points --------------------------------------------------------------------------------
@@ -176,6 +196,15 @@ class ChargePointRegistration(ApiModel):
         max_length=64,
         description="IANA time zone (e.g. Europe/Paris) its tariff restrictions are evaluated in; UTC when not set. "
         "An unknown zone is a 400",
+    )
+    id_tag_suffix_separator: str | None = Field(
+        None,
+        min_length=1,
+        max_length=20,
+        description="For stations that append a suffix to the card's idTag (a KEBA sends `TAG_SERIAL` for the card "
+        "`TAG`, and blocks the card locally once the CSMS refuses it): the idTag is cut at the first occurrence of this "
+        "separator (e.g. `_`) before it is looked up and stored, in Authorize, StartTransaction and StopTransaction. "
+        "Taken into account from the station's next connection.",
     )
 
 
@@ -233,6 +262,7 @@ class ChargePointSummary(ApiModel):
     lenient: bool
     tariff_id: str | None = None
     time_zone: str | None = None
+    id_tag_suffix_separator: str | None = None
     password_protected: bool = Field(description="Whether the station must present an HTTP Basic password")
     connected: bool
     connected_at: Timestamp | None = None
@@ -291,6 +321,7 @@ def _summary_fields(station: Station) -> dict[str, Any]:
         "lenient": station.lenient,
         "tariff_id": station.tariff_id,
         "time_zone": station.time_zone,
+        "id_tag_suffix_separator": station.id_tag_suffix_separator,
         "password_protected": bool(station.password_hash),
         "connected": station.connected,
         "connected_at": station.connected_at,
@@ -312,6 +343,12 @@ def _summary_fields(station: Station) -> dict[str, Any]:
 class ChargePointList(ApiModel):
     items: list[ChargePointSummary]
     next_token: NextPageToken = None
+
+
+EnergyThresholds = Annotated[
+    list[Annotated[int, Field(gt=0)]],
+    Field(max_length=20, description="Energy delivered (Wh) at which ThresholdReached events are sent"),
+]
 
 
 # --- id tags --------------------------------------------------------------------------------------
@@ -359,6 +396,15 @@ class IdTagRegistration(ApiModel):
     tariff_id: str | None = Field(
         None, min_length=1, max_length=36, description="The tariff of this tag's sessions, over the station's (subscribers)"
     )
+    priority: Priority | None = Field(
+        None, description="Its sessions' priority on a shared site, unless a session asks for its own (0 when unset)"
+    )
+    limits: SessionLimitsModel | None = Field(
+        None,
+        description="Default limits of this tag's sessions: card sessions get them; an app session's or a "
+        "reservation's limits replace them field by field",
+    )
+    notify_at_energy_wh: EnergyThresholds | None = None
     notify: WebhookRegistration | None = Field(None, description="The driver's webhook for session and reservation events")
 
 
@@ -370,6 +416,9 @@ class IdTagView(ApiModel):
     tariff_id: str | None = None
     notify: WebhookView | None = None
     active_transaction_id: int | None = Field(None, description="The transaction the tag is in, if any")
+    priority: int | None = None
+    limits: SessionLimitsModel | None = None
+    notify_at_energy_wh: list[int] | None = None
 
     @classmethod
     def from_record(cls, record: IdTagRecord) -> IdTagView:
@@ -381,11 +430,192 @@ class IdTagView(ApiModel):
             tariff_id=record.tariff_id,
             notify=WebhookView(webhook_url=record.webhook_url) if record.webhook_url else None,
             active_transaction_id=record.active_transaction_id,
+            priority=record.priority,
+            limits=SessionLimitsModel.from_limits(record.limits),
+            notify_at_energy_wh=list(record.notify_at_energy_wh) or None,
         )
 
 
 class IdTagList(ApiModel):
     items: list[IdTagView]
+    next_token: NextPageToken = None
+
+
+# --- sites ----------------------------------------------------------------------------------------
+
+MAX_SITE_STATIONS = 500
+MAX_CURRENT_A = 10_000
+
+
+_TENTH = Decimal("0.1")
+_AS_NUMBER = PlainSerializer(decimal_to_json, when_used="json")  # never a string
+ChargingCurrent = Annotated[
+    Decimal,
+    Field(ge=MIN_CHARGING_CURRENT_A, le=MAX_CURRENT_A, multiple_of=_TENTH),
+    _AS_NUMBER,
+    WithJsonSchema({"type": "number", "minimum": 6, "maximum": MAX_CURRENT_A, "multipleOf": 0.1, "description": "A per phase"}),
+]
+"""A limit that must carry at least one session (6 A), with at most one decimal (OCPP 1.6 §7.7)."""
+SafeCurrent = Annotated[
+    Decimal,
+    Field(ge=0, le=MAX_CURRENT_A, multiple_of=_TENTH),
+    _AS_NUMBER,
+    WithJsonSchema({"type": "number", "minimum": 0, "maximum": MAX_CURRENT_A, "multipleOf": 0.1, "description": "A per phase"}),
+]
+Amperes = Annotated[Decimal, _AS_NUMBER, WithJsonSchema({"type": "number", "description": "A per phase"})]
+Volts = Annotated[
+    Decimal,
+    Field(gt=0, le=1000),
+    _AS_NUMBER,
+    WithJsonSchema({"type": "number", "exclusiveMinimum": 0, "maximum": 1000, "description": "V, phase-to-neutral"}),
+]
+StationIdentity = Annotated[str, Field(pattern=station_identity.PATTERN)]
+
+
+class CircuitDefinition(ApiModel):
+    circuit_id: str = Field(min_length=1, max_length=36, pattern=r"^[\x21-\x7e]+$")
+    max_current_a: ChargingCurrent = Field(description="The circuit's limit per phase; the site's applies too")
+    charge_points: list[StationIdentity] = Field(max_length=MAX_SITE_STATIONS, description="Its stations, all among the site's")
+
+
+class ConnectorDefinition(ApiModel):
+    charge_point_id: StationIdentity
+    connector_id: int = Field(
+        strict=True, ge=0, le=2**31 - 1, description="0: the station as a whole (its maximum over all its connectors)"
+    )
+    max_current_a: ChargingCurrent | None = Field(None, description="The most it may draw, per phase")
+    phases: Phases | None = Field(
+        None, description="1: a single-phase socket or car on a three-phase site (on connector 0: the station's default)"
+    )
+
+
+class SiteDefinition(ApiModel):
+    """PUT body: the whole definition, replacing the previous one."""
+
+    name: str = Field(min_length=1, max_length=200)
+    max_current_a: ChargingCurrent = Field(description="The grid connection's limit per phase (its main fuse)")
+    phases: Phases
+    voltage_v: Volts
+    charge_points: list[StationIdentity] = Field(
+        max_length=MAX_SITE_STATIONS, description="The site's stations (registered ones; a station belongs to one site)"
+    )
+    circuits: list[CircuitDefinition] = Field(default_factory=list, max_length=100)
+    connectors: list[ConnectorDefinition] = Field(
+        default_factory=list, max_length=4 * MAX_SITE_STATIONS, description="Per-connector settings, where they differ"
+    )
+    safe_current_a: SafeCurrent = Field(
+        DEFAULT_SAFE_CURRENT_A,
+        description="What a session may draw until the CSMS's allocation reaches its station: 0 or 6 A up to maxCurrentA",
+    )
+
+    def to_site(self, site_id: str) -> Site:
+        return Site(
+            site_id=site_id,
+            name=self.name,
+            max_current_a=self.max_current_a,
+            phases=self.phases,
+            voltage_v=self.voltage_v,
+            safe_current_a=self.safe_current_a,
+            charge_point_ids=tuple(self.charge_points),
+            circuits=tuple(
+                Circuit(circuit_id=c.circuit_id, max_current_a=c.max_current_a, charge_point_ids=tuple(c.charge_points))
+                for c in self.circuits
+            ),
+            connectors=tuple(
+                ConnectorSetting(
+                    charge_point_id=c.charge_point_id, connector_id=c.connector_id, max_current_a=c.max_current_a, phases=c.phases
+                )
+                for c in self.connectors
+            ),
+        )
+
+
+class SiteSummary(ApiModel):
+    site_id: str
+    name: str
+    max_current_a: Amperes
+    phases: int
+    voltage_v: Volts
+    safe_current_a: Amperes
+    charge_points: list[str]
+    circuits: list[CircuitDefinition]
+    connectors: list[ConnectorDefinition]
+    version: int = Field(description="One more with each PUT")
+    updated_at: Timestamp | None = None
+
+    @classmethod
+    def site_fields(cls, site: Site) -> dict[str, Any]:
+        return {
+            "site_id": site.site_id,
+            "name": site.name,
+            "max_current_a": site.max_current_a,
+            "phases": site.phases,
+            "voltage_v": site.voltage_v,
+            "safe_current_a": site.safe_current_a,
+            "charge_points": list(site.charge_point_ids),
+            "circuits": [
+                CircuitDefinition(circuit_id=c.circuit_id, max_current_a=c.max_current_a, charge_points=list(c.charge_point_ids))
+                for c in site.circuits
+            ],
+            "connectors": [
+                ConnectorDefinition(
+                    charge_point_id=c.charge_point_id, connector_id=c.connector_id, max_current_a=c.max_current_a, phases=c.phases
+                )
+                for c in site.connectors
+            ],
+            "version": site.version,
+            "updated_at": site.updated_at,
+        }
+
+    @classmethod
+    def from_site(cls, site: Site) -> Self:
+        return cls(**cls.site_fields(site))
+
+
+class ConnectorAllocationView(ApiModel):
+    charge_point_id: str
+    connector_id: int
+    transaction_id: int
+    priority: int
+    allocated_current_a: Amperes = Field(description="A per phase: 0 (paused) or at least 6")
+    measured_current_a: Amperes | None = Field(None, description="The current it last measured (Current.Import), A per phase")
+    paused: bool
+    phases: int = Field(description="The phases it draws on")
+    limited_by: Bound = Field(
+        description="What holds it where it is (for a paused session: which limit had no room for its 6 A): its "
+        "connector's maximum, its own measured use (the rest is lent), its station's, circuit's or site's limit, or "
+        "`ignored` (its station draws more than allocated)"
+    )
+    circuit_id: str | None = Field(None, description="The circuit, when limitedBy is circuit")
+
+    @classmethod
+    def from_allocation(cls, allocation: ConnectorAllocation) -> ConnectorAllocationView:
+        return cls(
+            charge_point_id=allocation.charge_point_id,
+            connector_id=allocation.connector_id,
+            transaction_id=allocation.transaction_id,
+            priority=allocation.priority,
+            allocated_current_a=allocation.current_a,
+            paused=allocation.paused,
+            phases=allocation.phases,
+            limited_by=allocation.bound,
+            circuit_id=allocation.circuit_id,
+        )
+
+
+class SiteView(SiteSummary):
+    allocations: list[ConnectorAllocationView] = Field(description="Each session in progress at the site's stations")
+
+    @classmethod
+    def build(cls, site: Site, allocation: SiteAllocation) -> SiteView:
+        return cls(
+            **cls.site_fields(site),
+            allocations=[ConnectorAllocationView.from_allocation(a) for a in allocation.allocations],
+        )
+
+
+class SiteList(ApiModel):
+    items: list[SiteSummary]
     next_token: NextPageToken = None
 
 
@@ -411,6 +641,9 @@ class TransactionView(ApiModel):
     energy_wh: WattHours | None = Field(
         None, description="Energy delivered, Wh: meterStop - meterStart once stopped, else the latest reading - meterStart"
     )
+    limits: SessionLimitsModel | None = Field(None, description="What stops it by itself, bound at its start")
+    limit_reached: LimitKind | None = Field(None, description="The limit that stopped it (the CSMS sent RemoteStopTransaction)")
+    session_id: str | None = Field(None, description="The app session (POST /sessions) it started")
 
     @classmethod
     def from_transaction(cls, transaction: Transaction, **extra: Any) -> Self:
@@ -432,6 +665,9 @@ class TransactionView(ApiModel):
             last_meter_wh=transaction.last_meter_wh,
             last_meter_at=transaction.last_meter_at,
             energy_wh=transaction.energy_wh,
+            limits=SessionLimitsModel.from_limits(start.limits),
+            limit_reached=transaction.limit_reached,
+            session_id=start.session_id,
             **extra,
         )
 
@@ -448,6 +684,61 @@ class TransactionDetail(TransactionView):
 
 class TransactionList(ApiModel):
     items: list[TransactionView]
+    next_token: NextPageToken = None
+
+
+# --- app sessions ---------------------------------------------------------------------------------
+
+
+class SessionRequest(ApiModel):
+    charge_point_id: str = Field(min_length=1, max_length=255)
+    connector_id: int = Field(ge=1, description="The connector asked for (a station may start on another one)")
+    id_tag: str = Field(min_length=1, max_length=20, description="A registered idTag: the driver's app identity")
+    limits: SessionLimitsModel | None = Field(None, description="Replace the id tag's default limits field by field")
+    notify_at_energy_wh: EnergyThresholds | None = None
+
+
+class SessionView(ApiModel):
+    session_id: str
+    charge_point_id: str
+    connector_id: int
+    id_tag: str
+    status: AppSessionStatus = Field(
+        description="Requested (the station accepted RemoteStartTransaction), Started, Stopped, Rejected, or Expired "
+        "(accepted, but no StartTransaction came within SESSION_START_WINDOW_SECONDS)"
+    )
+    requested_at: Timestamp
+    limits: SessionLimitsModel | None = Field(None, description="The limits it runs with (the id tag's included)")
+    notify_at_energy_wh: list[int] | None = None
+    command_id: str | None = Field(None, description="The RemoteStartTransaction (GET /commands/{commandId})")
+    response: JsonObject | None = Field(None, description="The station's answer to RemoteStartTransaction, or the error")
+    transaction_id: int | None = None
+    started_at: Timestamp | None = None
+    stopped_at: Timestamp | None = None
+    limit_reached: LimitKind | None = Field(None, description="The limit that stopped it")
+
+    @classmethod
+    def from_session(cls, session: AppSession, *, status: AppSessionStatus) -> SessionView:
+        return cls(
+            session_id=session.session_id,
+            charge_point_id=session.charge_point_id,
+            connector_id=session.connector_id,
+            id_tag=session.id_tag,
+            status=status,
+            requested_at=session.requested_at,
+            limits=SessionLimitsModel.from_limits(session.limits),
+            notify_at_energy_wh=list(session.notify_at_energy_wh) or None,
+            command_id=session.command_id,
+            response=session.response,
+            transaction_id=session.transaction_id,
+            started_at=session.started_at,
+            stopped_at=session.stopped_at,
+            limit_reached=session.limit_reached,
+        )
+
+
+class SessionList(ApiModel):
+    items: list[SessionView]
     next_token: NextPageToken = None
 
 

@@ -24,6 +24,9 @@ ChargePointId = Annotated[
         ),
     ),
 ]
+ConnectorId = Annotated[
+    int, Path(alias="connectorId", ge=1, description="The connector (1, 2, ...); 0 is the station as a whole, not a connector")
+]
 Wait = Annotated[
     bool,
     Query(

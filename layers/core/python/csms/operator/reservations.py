@@ -19,11 +19,11 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from csms.adapters.dynamodb.follow_ups import event_item
 from csms.adapters.dynamodb.keys import reservation_pk
-from csms.commands.service import StationNotFound, send_command, wait_for
+from csms.commands.service import send_command, wait_for
 from csms.domain import reservations as rules
 from csms.domain.commands import Command, CommandStatus
 from csms.domain.reservations import NotCancellable, Reservation, ReservationStatus
-from csms.domain.stations import Station
+from csms.domain.stations import Station, StationNotFound
 from csms.ocpp.v16.actions import Action
 from csms.operator.errors import (
     CommandFailed,

@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
 from csms.adapters.dynamodb.tariffs import StoredTariff, TariffNotFound
 from csms.billing.tariff_choice import choose_tariff
-from csms.commands.service import StationNotFound
+from csms.domain.stations import StationNotFound
 from csms.domain.tariffs.validation import FieldError, TariffRejected, parse_tariff
 from csms.operator.errors import ResourceNotFound, documented
 from csms.operator.models import TariffApplied, TariffList, TariffView

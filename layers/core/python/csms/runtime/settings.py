@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import timedelta
 from decimal import Decimal
 from enum import StrEnum
 from functools import lru_cache
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+from csms.domain.start_links import DEFAULT_START_LINK_TEMPLATE, check_start_link_template
 
 
 class UnknownStationPolicy(StrEnum):
@@ -54,12 +57,30 @@ class Settings(BaseModel):
     """The BillingHandOff workflow (set on the functions that start it)."""
     default_tariff_id: str | None = None
     """The tariff of sessions whose id tag and station name none."""
+    qr_url_template: Annotated[str, AfterValidator(check_start_link_template)] = DEFAULT_START_LINK_TEMPLATE
+    """The start link the QR code of a connector encodes (see csms.domain.start_links)."""
     reservation_lead_seconds: int = Field(default=900, ge=0)
     """How long before a reservation's startAt its ReserveNow goes out (the connector is held from then on)."""
     reservation_expiry_state_machine_arn: str | None = None
     """The ReservationExpiry workflow (set on the functions that start it)."""
     reservation_start_state_machine_arn: str | None = None
     """The ReservationStart workflow (set on the functions that start it)."""
+    station_url: str | None = None
+    """Where stations connect (ws(s)://.../ocpp/), for the operator console's instructions."""
+    console_jwt_issuer: str | None = None
+    """The OpenID Connect issuer the operator console signs in with (when the operator API takes JWTs)."""
+    console_client_id: str | None = None
+    """The console's OAuth 2.0 client at that issuer (authorization code with PKCE; its id token is the bearer)."""
+
+    session_limit_state_machine_arn: str | None = None
+    """The SessionLimit workflow (set on the functions that start or stop it)."""
+    session_start_window_seconds: int = Field(default=600, gt=0)
+    """How long an app session's RemoteStartTransaction, once accepted, waits for its StartTransaction: a later
+    start of that tag is a start of its own (the session shows Expired). Above stations' ConnectionTimeOut."""
+    predict_limit_crossing: bool = True
+    """Time a limit's stop for the moment the last two readings predict it is crossed (when that comes before the
+    next sample), rather than for the sample that shows it crossed: less overshoot."""
+
     soc_thresholds: tuple[Annotated[Decimal, Field(gt=0, le=100)], ...] = (Decimal(80),)
     """States of charge (percent) whose upward crossing drivers are told of (ThresholdReached); the environment
     gives them comma-separated (`SOC_THRESHOLDS=80` or `50,80`), empty for none."""
@@ -73,6 +94,10 @@ class Settings(BaseModel):
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
+
+    @property
+    def session_start_window(self) -> timedelta:
+        return timedelta(seconds=self.session_start_window_seconds)
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -1,4 +1,8 @@
-"""The composition root: builds the AWS adapters once per Lambda instance, on first use."""
+"""The composition root: builds the AWS adapters once per Lambda instance, on first use.
+
+Each adapter is imported by the property that builds it, so a function loads only those it uses (the
+authorizer reads stations, billing neither commands nor gauges): its cold start pays for nothing else.
+"""
 
 from __future__ import annotations
 
@@ -8,23 +12,25 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 
-from csms.adapters.connections import StationConnections
-from csms.adapters.dynamodb.commands import CommandRepository
-from csms.adapters.dynamodb.gauges import GaugeRepository
-from csms.adapters.dynamodb.id_tags import IdTagRepository
-from csms.adapters.dynamodb.reservations import ReservationRepository
-from csms.adapters.dynamodb.station_config import StationConfigRepository
-from csms.adapters.dynamodb.station_records import StationRecordRepository
-from csms.adapters.dynamodb.stations import StationRepository
-from csms.adapters.dynamodb.transactions import MeterValueRepository, TransactionRepository
-from csms.adapters.workflows import WorkflowCallbacks
 from csms.domain.clock import Clock, SystemClock
 from csms.runtime.settings import Settings, get_settings
 
-if TYPE_CHECKING:  # billing's adapters load the tariff models and pycountry: only the functions that bill import them
+if TYPE_CHECKING:
+    from csms.adapters.connections import StationConnections
     from csms.adapters.dynamodb.cdrs import CdrRepository
+    from csms.adapters.dynamodb.commands import CommandRepository
+    from csms.adapters.dynamodb.gauges import GaugeRepository
+    from csms.adapters.dynamodb.id_tags import IdTagRepository
+    from csms.adapters.dynamodb.reservations import ReservationRepository
+    from csms.adapters.dynamodb.sessions import AppSessionRepository
+    from csms.adapters.dynamodb.sites import SiteRepository
+    from csms.adapters.dynamodb.station_config import StationConfigRepository
+    from csms.adapters.dynamodb.station_records import StationRecordRepository
+    from csms.adapters.dynamodb.stations import StationRepository
     from csms.adapters.dynamodb.tariffs import TariffRepository
+    from csms.adapters.dynamodb.transactions import MeterValueRepository, TransactionRepository
     from csms.adapters.events import EventPublisher
+    from csms.adapters.workflows import WorkflowCallbacks
 
 
 @lru_cache(maxsize=1)
@@ -45,38 +51,68 @@ class Services:
 
     @cached_property
     def stations(self) -> StationRepository:
+        from csms.adapters.dynamodb.stations import StationRepository
+
         return StationRepository(self.table)
 
     @cached_property
     def id_tags(self) -> IdTagRepository:
+        from csms.adapters.dynamodb.id_tags import IdTagRepository
+
         return IdTagRepository(self.table)
 
     @cached_property
     def transactions(self) -> TransactionRepository:
+        from csms.adapters.dynamodb.transactions import TransactionRepository
+
         return TransactionRepository(self.table)
 
     @cached_property
     def meter_values(self) -> MeterValueRepository:
+        from csms.adapters.dynamodb.transactions import MeterValueRepository
+
         return MeterValueRepository(self.table)
 
     @cached_property
     def station_records(self) -> StationRecordRepository:
+        from csms.adapters.dynamodb.station_records import StationRecordRepository
+
         return StationRecordRepository(self.table)
 
     @cached_property
     def gauges(self) -> GaugeRepository:
+        from csms.adapters.dynamodb.gauges import GaugeRepository
+
         return GaugeRepository(self.table)
 
     @cached_property
+    def sites(self) -> SiteRepository:
+        from csms.adapters.dynamodb.sites import SiteRepository
+
+        return SiteRepository(self.table)
+
+    @cached_property
     def station_config(self) -> StationConfigRepository:
+        from csms.adapters.dynamodb.station_config import StationConfigRepository
+
         return StationConfigRepository(self.table)
 
     @cached_property
+    def app_sessions(self) -> AppSessionRepository:
+        from csms.adapters.dynamodb.sessions import AppSessionRepository
+
+        return AppSessionRepository(self.table)
+
+    @cached_property
     def commands(self) -> CommandRepository:
+        from csms.adapters.dynamodb.commands import CommandRepository
+
         return CommandRepository(self.table)
 
     @cached_property
     def reservations(self) -> ReservationRepository:
+        from csms.adapters.dynamodb.reservations import ReservationRepository
+
         return ReservationRepository(self.table)
 
     @cached_property
@@ -109,10 +145,14 @@ class Services:
 
     @cached_property
     def workflows(self) -> WorkflowCallbacks:
+        from csms.adapters.workflows import WorkflowCallbacks
+
         return WorkflowCallbacks(aws_session())
 
     @cached_property
     def connections(self) -> StationConnections:
+        from csms.adapters.connections import StationConnections
+
         return StationConnections(aws_session(), self.settings.connections_endpoint_url)
 
 

@@ -18,3 +18,5 @@ class StationContext:
     lenient: bool = False
     boot_status: str | None = None
     """The station's boot status when this connection opened (the authorizer read it)."""
+    id_tag_suffix_separator: str | None = None
+    """The station's vendor idTag suffix option when this connection opened (the authorizer read it)."""

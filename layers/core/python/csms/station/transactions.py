@@ -13,11 +13,11 @@ from csms.adapters.dynamodb.follow_ups import event_item, put_once
 from csms.adapters.dynamodb.keys import reservation_pk
 from csms.adapters.dynamodb.reservations import ReservationRepository
 from csms.adapters.dynamodb.transactions import OptionalWrite
-from csms.domain.authorization import Authorization, IdTagRecord, authorize
+from csms.domain.authorization import Authorization, IdTagRecord, authorize, without_vendor_suffix
 from csms.domain.clock import to_iso
-from csms.domain.limits import SessionLimits
 from csms.domain.metering import energy_wh, import_register_wh, state_of_charge
-from csms.domain.reservations import Consumption, Hold, Mismatch, consumed_by_start
+from csms.domain.priorities import session_priority
+from csms.domain.reservations import Consumption, Mismatch, consumed_by_start
 from csms.domain.stations import Station
 from csms.domain.thresholds import session_crossings
 from csms.domain.transactions import Transaction, TransactionStart, TransactionStop
@@ -28,6 +28,8 @@ from csms.ocpp.v16.actions import Action, Initiator
 from csms.ocpp.v16.validation import dump
 from csms.reservations import events as reservation_events
 from csms.runtime.observability import logger, metrics
+from csms.sessions.binding import bind, start_writes
+from csms.sessions.limits import check_reading
 from csms.station.context import StationContext
 
 router = ActionRouter(initiator=Initiator.STATION)
@@ -44,6 +46,11 @@ def _authorize(record: IdTagRecord | None, ctx: StationContext, *, ignoring: int
     )
 
 
+def _card(id_tag: str, ctx: StationContext) -> str:
+    """The idTag as the CSMS knows the card: without the vendor suffix this station appends, if it does."""
+    return without_vendor_suffix(id_tag, ctx.id_tag_suffix_separator)
+
+
 def _id_tag_info(authorization: Authorization) -> datatypes.IdTagInfo:
     return datatypes.IdTagInfo(
         status=authorization.status,
@@ -54,18 +61,12 @@ def _id_tag_info(authorization: Authorization) -> datatypes.IdTagInfo:
 
 @router.action(Action.AUTHORIZE)
 def authorize_id_tag(request: call.Authorize, ctx: StationContext) -> call_result.Authorize:
-    record = ctx.services.id_tags.get(request.id_tag)
+    record = ctx.services.id_tags.get(_card(request.id_tag, ctx))
     return call_result.Authorize(id_tag_info=_id_tag_info(_authorize(record, ctx)))
 
 
-def session_limits(*, reservation: Hold | None) -> SessionLimits | None:
-    """The limits bound to a transaction at its start (issue 10 §3): the consumed reservation's. The one place
-    where they are chosen (an id tag's defaults go under them, field by field: `SessionLimits.overriding`)."""
-    return reservation.limits if reservation is not None else None
-
-
 def _consumption(
-    request: call.StartTransaction, record: IdTagRecord | None, station: Station | None, ctx: StationContext
+    request: call.StartTransaction, id_tag: str, record: IdTagRecord | None, station: Station | None, ctx: StationContext
 ) -> Consumption | None:
     """The reservation this start consumes, if any (domain/reservations.py). A start that names a reservation of
     another driver consumes nothing: the station should have refused it (§5.13), the reservation stays held."""
@@ -74,7 +75,7 @@ def _consumption(
     found = consumed_by_start(
         station.holds,
         connector_id=request.connector_id,
-        id_tag=request.id_tag,
+        id_tag=id_tag,
         parent_id_tag=record.parent_id_tag if record else None,
         reservation_id=request.reservation_id,
     )
@@ -89,7 +90,7 @@ def _consumption(
 
 
 def _consumption_writes(
-    consumption: Consumption, request: call.StartTransaction, transaction_id: int, ctx: StationContext
+    consumption: Consumption, request: call.StartTransaction, id_tag: str, transaction_id: int, ctx: StationContext
 ) -> dict[str, OptionalWrite]:
     """The reservation marked Consumed and its event: both, or neither if it ended meanwhile."""
     table_name = ctx.services.table.name
@@ -99,7 +100,7 @@ def _consumption_writes(
         charge_point_id=ctx.charge_point_id,
         connector_id=request.connector_id,
         transaction_id=transaction_id,
-        id_tag=request.id_tag,
+        id_tag=id_tag,
         at=ctx.received_at,
     )
     return {
@@ -117,37 +118,44 @@ def start_transaction(request: call.StartTransaction, ctx: StationContext) -> ca
     by then its tag may be busy with a newer transaction, which must not turn an accepted start into a refused one.
 
     A start consumes the reservation it names, or that its idTag (or parent) holds on its connector or on connector
-    0 (§5.13), in the start's one write: the reservation Consumed, its hold released, its limits the transaction's."""
+    0 (§5.13), and binds the app session its tag was given for this connector (sessions/binding.py), in the start's
+    one write: the reservation Consumed, its hold released, the app session Started, the limits (the app session's
+    or the reservation's over the id tag's), thresholds and duration timer the transaction's."""
     services = ctx.services
-    record, station = services.transactions.read_for_start(ctx.charge_point_id, request.id_tag)
+    id_tag = _card(request.id_tag, ctx)
+    record, station = services.transactions.read_for_start(ctx.charge_point_id, id_tag)
     authorization = _authorize(record, ctx)
-    consumption = _consumption(request, record, station, ctx)
+    consumption = _consumption(request, id_tag, record, station, ctx)
     transaction_id = services.transactions.next_transaction_id(now=ctx.received_at)
     reserved = consumption.hold if consumption else None
     start = TransactionStart(
         charge_point_id=ctx.charge_point_id,
         connector_id=request.connector_id,
-        id_tag=request.id_tag,
+        id_tag=id_tag,
         meter_start=request.meter_start,
         started_at=request.timestamp,
         reservation_id=reserved.reservation_id if reserved else request.reservation_id,
         authorization_status=authorization.status,
-        limits=session_limits(reservation=reserved),
+        limits=reserved.limits if reserved else None,  # bind() puts the id tag's defaults under them
+        priority=session_priority(None, record.priority if record else None),
     )
     claim = record is not None and authorization.accepted
+    binding = bind(record, start, accepted=claim, now=ctx.received_at, window=services.settings.session_start_window)
     # Its driver is told, card or app: the event goes with the start's one transaction (a replay writes neither).
-    started = session_started(Transaction(transaction_id=transaction_id, start=start, created_at=ctx.received_at))
+    started = session_started(Transaction(transaction_id=transaction_id, start=binding.start, created_at=ctx.received_at))
     outcome = services.transactions.create(
         transaction_id,
-        start,
+        binding.start,
         answer=authorization,
         claim_id_tag=claim,
         now=ctx.received_at,
         optional_writes={
             "sessionStarted": services.transactions.event_write(transaction_id, started, now=ctx.received_at),
-            **(_consumption_writes(consumption, request, transaction_id, ctx) if consumption else {}),
+            **(_consumption_writes(consumption, request, id_tag, transaction_id, ctx) if consumption else {}),
+            **start_writes(services.table.name, transaction_id, binding, now=ctx.received_at),
         },
         release_hold=reserved,
+        consuming=binding.app_start,
     )
     if outcome.replay:
         # A start record kept before answers were kept with it: its tag being busy with this very transaction
@@ -169,14 +177,22 @@ def meter_values(request: call.MeterValues, ctx: StationContext) -> call_result.
             zip((meter_value.timestamp for meter_value in request.meter_value), values, strict=True), key=lambda pair: pair[0]
         )
         register_wh, soc = import_register_wh(latest["sampledValue"]), state_of_charge(latest["sampledValue"])
-        reading = ctx.services.transactions.record_reading(
+        recorded = ctx.services.transactions.record_reading(
             claimed, charge_point_id=ctx.charge_point_id, energy_wh=register_wh, read_at=read_at, state_of_charge=soc
         )
-        owned = reading.owned
+        owned = recorded.owned
         if not owned:
             _unmatched(ctx, Action.METER_VALUES, claimed)
-        if reading.before is not None:
-            _tell_thresholds(ctx, reading.before, register_wh=register_wh, soc=soc, read_at=read_at)
+        elif recorded.before is not None:
+            check_reading(
+                ctx.services,
+                recorded.before,
+                energy_wh=register_wh,
+                soc_percent=soc,
+                read_at=read_at,
+                received_at=ctx.received_at,
+            )
+            _tell_thresholds(ctx, recorded.before, register_wh=register_wh, soc=soc, read_at=read_at)
     ctx.services.meter_values.put_many(
         charge_point_id=ctx.charge_point_id,
         connector_id=request.connector_id,
@@ -211,11 +227,12 @@ def _unmatched(ctx: StationContext, action: Action, transaction_id: int) -> None
 def stop_transaction(request: call.StopTransaction, ctx: StationContext) -> call_result.StopTransaction:
     """Always answered, unknown transaction ids included (§4.10): the station would otherwise retry forever."""
     services = ctx.services
+    id_tag = _card(request.id_tag, ctx) if request.id_tag is not None else None
     stop = TransactionStop(
         meter_stop=request.meter_stop,
         stopped_at=request.timestamp,
         reason=request.reason or "Local",  # §7.39: reason absent means Local
-        id_tag=request.id_tag,
+        id_tag=id_tag,
     )
     outcome = services.transactions.stop(request.transaction_id, charge_point_id=ctx.charge_point_id, stop=stop)
     if request.transaction_data:
@@ -233,9 +250,9 @@ def stop_transaction(request: call.StopTransaction, ctx: StationContext) -> call
         )
     elif outcome.first_stop:
         metrics.add_metric(name="EnergyDeliveredWh", unit=MetricUnit.NoUnit, value=float(outcome.transaction.energy_wh or 0))
-    if request.id_tag is None:
+    if id_tag is None:
         return call_result.StopTransaction()
-    record = services.id_tags.get(request.id_tag)
+    record = services.id_tags.get(id_tag)
     return call_result.StopTransaction(
         id_tag_info=_id_tag_info(_authorize(record, ctx, ignoring=request.transaction_id))
     )

@@ -16,11 +16,13 @@
 | transaction meter value| `TX#{id}`       | `MV#{timestamp}#{connectorId}#{digest}`     |                                    |
 | command                | `CMD#{id}`      | `COMMAND`                                   | `CP#{station}`, `CMD#{created}#{id}` |
 | reservation            | `RES#{id}`      | `RESERVATION`                               | `CP#{station}`, `RES#{created}#{id}` |
+| app session            | `SESSION#{id}`  | `SESSION`                                   | `CP#{station}`, `SESSION#{req}#{id}` |
 | transaction id counter | `COUNTER`       | `TRANSACTION`                               |                                    |
 | reservation id counter | `COUNTER`       | `RESERVATION`                               |                                    |
 | tariff (current)       | `TARIFFS`       | `TARIFF#{tariffId}`                         |                                    |
 | tariff version         | `TARIFF#{id}`   | `V#{effectiveAt}#{version:08d}`             |                                    |
 | CDR                    | `CDR#{cdrId}`   | `CDR`                                       | `CDRS`, `{end}#{cdrId}`            |
+| site                   | `SITE#{siteId}` | `SITE`                                      |                                    |
 | event to put           | its subject's   | `EVENT#{eventId}`                           |                                    |
 | workflow to start      | its subject's   | `RUN#{executionName}`                       |                                    |
 
@@ -35,8 +37,10 @@ The operator's listings and the gauges read two sparse, keys-only indexes instea
 | station     | `STATION`, `{station}`                            | `CONNECTED#{crc32(station) % 16}`, `{station}`    |
 |             |                                                   |   while it has a connection                       |
 | id tag      | `IDTAG`, `{IDTAG}`                                |                                                   |
+| site        | `SITE`, `{siteId}`                                |                                                   |
 | transaction | `TX#{yyyy-mm of createdAt}`, `{createdAt}#{id:010d}` | `ACTIVE#{id % 16}`, `{id:010d}` until its stop |
 | reservation | `RES#{IDTAG}`, `{createdAt}#{id:010d}`               | `RESERVED#{id % 16}`, `{id:010d}` while it is live |
+| app session | `SESSION#{IDTAG}`, `{requestedAt}#{sessionId}`    |                                                   |
 
 - byKind is written only when an item is created (registration, first connection or boot, StartTransaction):
   its key attributes never change afterwards, and a keys-only index is not written by an update that leaves
@@ -54,8 +58,8 @@ The operator's listings and the gauges read two sparse, keys-only indexes instea
   removed by the disconnect's or the stop's, sharded so that reconnect storms and busy hours spread over
   sixteen index partitions. No item is written by every start of the network (the `STATS` counter was).
 
-Times in keys are `to_iso` (fixed width, so text order is time order). Each repository module draws the
-attributes of its items; only the adapters know keys and attribute names.
+`{req}`: the session's requestedAt. Times in keys are `to_iso` (fixed width, so text order is time order). Each
+repository module draws the attributes of its items; only the adapters know keys and attribute names.
 """
 
 from __future__ import annotations
@@ -71,6 +75,7 @@ ID_TAG_SK = "IDTAG"
 TRANSACTION_SK = "TRANSACTION"
 COMMAND_SK = "COMMAND"
 RESERVATION_SK = "RESERVATION"
+SESSION_SK = "SESSION"
 
 PROFILE_PREFIX = "PROFILE#"
 OUTBOX_PREFIX = "OUTBOX#"
@@ -80,16 +85,20 @@ STATION_PREFIX = "CP#"
 UNMATCHED_STOP_PREFIX = "STOP#"
 COMMAND_PREFIX = "CMD#"
 RESERVATION_PREFIX = "RES#"
+SESSION_PREFIX = "SESSION#"
 TARIFFS_PK = "TARIFFS"
 TARIFF_PREFIX = "TARIFF#"
 TARIFF_VERSION_PREFIX = "V#"
 CDR_SK = "CDR"
 CDR_PREFIX = "CDR#"
+SITE_SK = "SITE"
+SITE_PREFIX = "SITE#"
 EVENT_PREFIX = "EVENT#"
 WORKFLOW_START_PREFIX = "RUN#"
 
 STATION_KIND = "STATION"
 ID_TAG_KIND = "IDTAG"
+SITE_KIND = "SITE"
 CONNECTED_PREFIX = "CONNECTED#"
 ACTIVE_PREFIX = "ACTIVE#"
 RESERVED_PREFIX = "RESERVED#"
@@ -180,6 +189,14 @@ def command_index_keys(charge_point_id: str, created: str, command_id: str) -> K
     return station_index_keys(charge_point_id, f"{COMMAND_PREFIX}{created}#{command_id}")
 
 
+def session_key(session_id: str) -> Key:
+    return key(f"{SESSION_PREFIX}{session_id}", SESSION_SK)
+
+
+def session_index_keys(charge_point_id: str, requested: str, session_id: str) -> Key:
+    return station_index_keys(charge_point_id, f"{SESSION_PREFIX}{requested}#{session_id}")
+
+
 def transaction_counter_key() -> Key:
     return key("COUNTER", TRANSACTION_SK)
 
@@ -231,6 +248,17 @@ def station_index_keys(charge_point_id: str, sort_key: str) -> Key:
     return {STATION_INDEX.partition_key: station_pk(charge_point_id), STATION_INDEX.sort_key: sort_key}
 
 
+# --- sites (sites.py) -----------------------------------------------------------------------------------
+
+
+def site_key(site_id: str) -> Key:
+    return key(f"{SITE_PREFIX}{site_id}", SITE_SK)
+
+
+def site_kind_keys(site_id: str) -> Key:
+    return kind_keys(SITE_KIND, site_id)
+
+
 # --- the sparse indexes (byKind, live) -----------------------------------------------------------------
 
 
@@ -244,6 +272,15 @@ def station_kind_keys(charge_point_id: str) -> Key:
 
 def id_tag_kind_keys(id_tag: str) -> Key:
     return kind_keys(ID_TAG_KIND, normalize_id_tag(id_tag))
+
+
+def id_tag_sessions_kind(id_tag: str) -> str:
+    """The byKind partition of a driver's app sessions (what the driver's app lists)."""
+    return f"{SESSION_PREFIX}{normalize_id_tag(id_tag)}"
+
+
+def session_kind_keys(id_tag: str, requested: str, session_id: str) -> Key:
+    return kind_keys(id_tag_sessions_kind(id_tag), f"{requested}#{session_id}")
 
 
 def transaction_month_kind(month: str) -> str:

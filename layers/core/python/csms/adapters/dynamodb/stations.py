@@ -4,25 +4,27 @@ One item per station (pk `CP#{id}`, sk `STATION`), kept small so that the Heartb
 StatusNotification updates on it cost one write unit:
 
 - registration   `chargePointId`, `registered`, `description`, `lenient`, `tariffId` (see tariffs.py: assigned
-                 with its reference count), `timeZone`, `passwordHash`
+                 with its reference count), `timeZone`, `idTagSuffixSeparator`, `passwordHash`
 - connection     `connectionId` (absent when disconnected), `connectedAt`, `sourceIp`, `disconnectedAt`;
                  `liveShard`, `liveKey` (the live index) exactly while `connectionId` is there
 - kind           `kind`, `kindKey` (the byKind index): set by the writes that may create the item
                  (connection, boot, registration), never changed
 - boot           `boot` (the BootNotification as sent), `bootStatus`, `lastBootAt`, `lastSeenAt`
 - connectors     `connector_{n}` {status, errorCode, info?, vendorId?, vendorErrorCode?, reportedAt}
-- sessions       `session_{n}` {transactionId, idTag, startedAt}: the transaction in progress on connector n,
-                 set by StartTransaction, removed by its StopTransaction
+- sessions       `session_{n}` {transactionId, idTag, startedAt, priority}: the transaction in progress on
+                 connector n, set by StartTransaction, removed by its StopTransaction
 - holds          `reservation_{n}` {reservationId, idTag, parentIdTag?, expiryDate, limits?}: the reservation the
                  station accepted for connector n (0: any), set with its acceptance, removed with the write that
                  consumes, expires or cancels it (see reservations.py), so StartTransaction reads it with the station
 - answers        `localListVersion`, `firmwareStatus`, `diagnosticsStatus`, `logStatus`
 - outbox slot    `outstandingCall` {commandId, expiresAt} (see commands.py)
+- site           `siteId`: the site whose grid connection it shares, at most one (claimed and released by
+                 sites.py's conditional writes)
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -33,11 +35,12 @@ from csms.adapters.dynamodb.keys import (
     station_key,
     station_kind_keys,
 )
-from csms.adapters.dynamodb.operations import list_by_index, update_if
+from csms.adapters.dynamodb.operations import BATCH_GET_MAX_KEYS, batch_get, list_by_index, update_if
 from csms.adapters.dynamodb.schema import KIND_INDEX, LIVE_INDEX
 from csms.adapters.dynamodb.values import to_item_value
 from csms.domain.clock import from_iso, to_iso
 from csms.domain.limits import SessionLimits
+from csms.domain.priorities import DEFAULT_PRIORITY
 from csms.domain.reservations import Hold
 from csms.domain.stations import ActiveSession, Connector, Operation, OutstandingCall, Station, StatusChange
 from csms.ocpp.frames import plain_json
@@ -75,6 +78,7 @@ REGISTRATION_ATTRIBUTES: Mapping[str, str] = {
     "lenient": "lenient",
     "tariff_id": "tariffId",
     "time_zone": "timeZone",
+    "id_tag_suffix_separator": "idTagSuffixSeparator",
     "password_hash": "passwordHash",
 }
 """What an operator's registration sets (Station field -> attribute); the rest of the item is runtime state."""
@@ -94,11 +98,17 @@ def session_from_value(connector_id: int, value: Mapping[str, Any]) -> ActiveSes
         connector_id=connector_id,
         id_tag=value["idTag"],
         started_at=from_iso(value["startedAt"]),
+        priority=int(value.get("priority", DEFAULT_PRIORITY)),
     )
 
 
 def session_value(session: ActiveSession) -> dict[str, Any]:
-    return {"transactionId": session.transaction_id, "idTag": session.id_tag, "startedAt": to_iso(session.started_at)}
+    return {
+        "transactionId": session.transaction_id,
+        "idTag": session.id_tag,
+        "startedAt": to_iso(session.started_at),
+        "priority": session.priority,
+    }
 
 
 def hold_value(hold: Hold) -> dict[str, Any]:
@@ -151,7 +161,9 @@ def station_from_item(item: Mapping[str, Any]) -> Station:
         lenient=bool(item.get("lenient", False)),
         tariff_id=item.get("tariffId"),
         time_zone=item.get("timeZone"),
+        id_tag_suffix_separator=item.get("idTagSuffixSeparator"),
         password_hash=item.get("passwordHash"),
+        site_id=item.get("siteId"),
         boot_status=item.get("bootStatus"),
         boot=_optional_json(item.get("boot")),
         last_boot_at=_moment(item.get("lastBootAt")),
@@ -364,6 +376,16 @@ class StationRepository:
         """Remove the station item (registration and runtime state); returns what it held, None if nothing."""
         old = self._table.delete_item(Key=station_key(charge_point_id), ReturnValues="ALL_OLD").get("Attributes")
         return station_from_item(old) if old else None
+
+    def get_many(self, charge_point_ids: Sequence[str]) -> list[Station]:
+        """The stations of `charge_point_ids` that exist, in that order (BatchGetItem, read consistently)."""
+        keys = [station_key(charge_point_id) for charge_point_id in charge_point_ids]
+        items = [
+            item
+            for start in range(0, len(keys), BATCH_GET_MAX_KEYS)
+            for item in batch_get(self._table, keys[start : start + BATCH_GET_MAX_KEYS], consistent=True)
+        ]
+        return [station_from_item(item) for item in items if item is not None]
 
     def list_page(
         self, *, limit: int, start_key: dict[str, Any] | None = None

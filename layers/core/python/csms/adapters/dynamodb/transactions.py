@@ -3,12 +3,13 @@
 - counter      `value`: atomic ADD gives the next transactionId; `firstMonth` (`yyyy-mm`): where the
                listing of all transactions ends
 - transaction  `transactionId`, `chargePointId`, `connectorId`, `idTag`, `meterStart`, `startedAt`,
-               `authorizationStatus`, `reservationId`?, `limits`? (SessionLimits.to_json), `createdAt`; once
+               `authorizationStatus`, `reservationId`?, `limits`? (SessionLimits.to_json), `priority`,
+               `notifyAtEnergyWh`?, `sessionId`? (the app session it started), `createdAt`; once a limit is reached
+               `limitReached` (energy, cost, duration, soc: the conditional marker, set once) and `limitStopAt`; once
                stopped `meterStop`, `stoppedAt`, `stopReason`, `stopIdTag`?, `energyWh`; the newest reading
                `lastMeterWh`, `lastMeterAt`; the vehicle's state of charge `firstSoC`, `lastSoC`, `lastSoCAt`
-               (its threshold crossings are seen from the old values the reading's update returns);
-               `notifyAtEnergyWh`? (list of Wh: its driver's energy thresholds); once billed `cdrId`,
-               `tariffId`, `tariffVersion` (the version in force at `createdAt`).
+               (threshold crossings are seen from the old values the reading's update returns); once billed
+               `cdrId`, `tariffId`, `tariffVersion` (the version in force at `createdAt`).
                Indexed by station (newest last) and by the month it was recorded (byKind); in the live index
                (`liveShard`, `liveKey`) until its stop. Its connector's `session_{n}` entry on the station item
                points at it while it is active.
@@ -65,9 +66,11 @@ from csms.adapters.dynamodb.stations import hold_attribute, session_attribute, s
 from csms.adapters.dynamodb.values import to_item_value
 from csms.domain.authorization import Authorization, IdTagRecord
 from csms.domain.clock import from_iso, to_iso
-from csms.domain.limits import SessionLimits
+from csms.domain.limits import LimitKind, SessionLimits
 from csms.domain.metering import RecordedMeterValue
+from csms.domain.priorities import DEFAULT_PRIORITY
 from csms.domain.reservations import Hold
+from csms.domain.sessions import PendingStart
 from csms.domain.stations import ActiveSession, Station
 from csms.domain.transactions import (
     RecordedReading,
@@ -129,6 +132,9 @@ def transaction_from_item(item: dict[str, Any]) -> Transaction:
             reservation_id=optional_int("reservationId"),
             authorization_status=item.get("authorizationStatus", ""),
             limits=SessionLimits.from_json(item["limits"]) if item.get("limits") else None,
+            priority=int(item.get("priority", DEFAULT_PRIORITY)),
+            notify_at_energy_wh=tuple(int(wh) for wh in item.get("notifyAtEnergyWh", ())),
+            session_id=item.get("sessionId"),
         ),
         stop=stop,
         last_meter_wh=Decimal(item["lastMeterWh"]) if item.get("lastMeterWh") is not None else None,
@@ -138,9 +144,9 @@ def transaction_from_item(item: dict[str, Any]) -> Transaction:
         ),
         created_at=from_iso(item["createdAt"]) if item.get("createdAt") else None,
         cdr_id=item.get("cdrId"),
+        limit_reached=LimitKind(item["limitReached"]) if item.get("limitReached") else None,
         first_soc=Decimal(item["firstSoC"]) if item.get("firstSoC") is not None else None,
         last_soc=Decimal(item["lastSoC"]) if item.get("lastSoC") is not None else None,
-        notify_at_energy_wh=tuple(Decimal(wh) for wh in item.get("notifyAtEnergyWh") or ()),
     )
 
 
@@ -179,6 +185,7 @@ class TransactionRepository:
         now: datetime,
         optional_writes: Mapping[str, OptionalWrite] | None = None,
         release_hold: Hold | None = None,
+        consuming: PendingStart | None = None,
     ) -> StartOutcome:
         """Store a started transaction, or find the one this same start already created.
 
@@ -192,6 +199,8 @@ class TransactionRepository:
         tuple of parts under one name stands or falls together (a reservation consumed and its event).
         `release_hold`: the reservation hold the start consumes, removed from the station item by the same write
         that sets the connector's session (one item is one part of a transaction), if it is still that one's.
+        follow-ups (follow_ups.py) or what it consumes; one whose condition fails is left out, the rest written.
+        `consuming`: the app session's pending start it binds, removed from the tag by its claim (one item, one part).
         """
         started_at = to_iso(start.started_at)
         start_key = transaction_start_key(start.charge_point_id, start.fingerprint)
@@ -207,14 +216,23 @@ class TransactionRepository:
             "meterStart": start.meter_start,
             "startedAt": started_at,
             "authorizationStatus": start.authorization_status,
+            "priority": start.priority,
             "createdAt": to_iso(now),
         }
         if start.reservation_id is not None:
             transaction_item["reservationId"] = start.reservation_id
         if start.limits is not None and not start.limits.empty:
             transaction_item["limits"] = to_item_value(start.limits.to_json())
+        if start.notify_at_energy_wh:
+            transaction_item["notifyAtEnergyWh"] = list(start.notify_at_energy_wh)
+        if start.session_id is not None:
+            transaction_item["sessionId"] = start.session_id
         session = ActiveSession(
-            transaction_id=transaction_id, connector_id=start.connector_id, id_tag=start.id_tag, started_at=start.started_at
+            transaction_id=transaction_id,
+            connector_id=start.connector_id,
+            id_tag=start.id_tag,
+            started_at=start.started_at,
+            priority=start.priority,
         )
         writes: dict[str, dict[str, Any]] = {
             "start": self._put_new(
@@ -230,7 +248,9 @@ class TransactionRepository:
             "session": self._session_update(start.charge_point_id, session, release_hold),
         }
         if claim_id_tag:
-            writes["claim"] = IdTagRepository.claim_transaction_update(self._table.name, start.id_tag, transaction_id, started_at)
+            writes["claim"] = IdTagRepository.claim_transaction_update(
+                self._table.name, start.id_tag, transaction_id, started_at, binding=consuming
+            )
         groups: dict[str, set[str]] = {}
         for name, parts in (optional_writes or {}).items():
             if isinstance(parts, dict):
@@ -422,12 +442,11 @@ class TransactionRepository:
         its newest import register reading (what limits and live views read) and state of charge (its first one
         too: where the session started) when given. One request: a late, older reading changes nothing; a
         transaction of another station or none is never written. The transaction as it was before comes back
-        with the same request (threshold crossings are judged from it)."""
+        with the same request (limits and threshold crossings are judged from it, with no read of their own)."""
         if energy_wh is None and state_of_charge is None:
-            item = self._table.get_item(
-                Key=transaction_key(transaction_id), ProjectionExpression="chargePointId"
-            ).get("Item")
-            return RecordedReading(owned=item is not None and item.get("chargePointId") == charge_point_id)
+            item = self._table.get_item(Key=transaction_key(transaction_id)).get("Item")
+            owned = item is not None and item.get("chargePointId") == charge_point_id
+            return RecordedReading(owned=owned, before=transaction_from_item(item) if owned and item else None)
         assignments, conditions = [], ["chargePointId = :station"]
         values: dict[str, Any] = {":at": to_iso(read_at), ":station": charge_point_id}
         if energy_wh is not None:
@@ -452,6 +471,30 @@ class TransactionRepository:
             owner: str | None = existing.get("chargePointId", {}).get("S")
             return RecordedReading(owned=owner == charge_point_id)  # owned, and the reading is older
         return RecordedReading(owned=True, before=transaction_from_item(response["Attributes"]))
+
+    def reach_limit(
+        self, transaction_id: int, kind: LimitKind, *, stop_at: datetime, follow_ups: list[dict[str, Any]]
+    ) -> bool:
+        """Set the transaction's one limit marker (`limitReached`, and when to stop for it) with the follow-ups that
+        stop it (the SessionLimit execution to start, the SessionLimitReached event), in one TransactWriteItems.
+        False when a limit was reached before or the transaction stopped: then nothing is written, so a session is
+        stopped once whatever its limits and however many meter values cross them."""
+        writes = {
+            "marker": self._update(
+                transaction_key(transaction_id),
+                "SET #limit = :kind, limitStopAt = :at",
+                {":kind": kind.value, ":at": to_iso(stop_at)},
+                {"#limit": "limitReached"},
+                condition="attribute_exists(pk) AND attribute_not_exists(#limit) AND attribute_not_exists(stoppedAt)",
+            ),
+            **{f"followUp{position}": put_once(self._table.name, item) for position, item in enumerate(follow_ups)},
+        }
+        failed = self._transact(writes)
+        if not failed:
+            return True
+        if "marker" in failed:
+            return False
+        raise RuntimeError(f"limit marker write refused: {sorted(failed)}")
 
     def list_page(
         self,

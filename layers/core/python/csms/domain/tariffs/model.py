@@ -91,7 +91,7 @@ CiString36 = Annotated[str, Field(min_length=1, max_length=36), AfterValidator(_
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=False, defer_build=True)
 
 
 class TariffDimensionType(StrEnum):

@@ -1,6 +1,7 @@
 """The catalog of OCPP 1.6 actions: the single source of truth of what exists, who sends it, and
 which feature profile it belongs to (OCPP 1.6 §3.3 feature profiles, §4/§5 who initiates, and the
-OCPP 1.6 Security Whitepaper).
+OCPP 1.6 Security Whitepaper). Each action's request and response models are in `messages.py`: what only
+needs the names (commands, their records, the operator API's listings) does not build them.
 """
 
 from __future__ import annotations
@@ -9,9 +10,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
-
-from csms.ocpp.v16 import call, call_result
-from csms.ocpp.v16.types import OcppModel
 
 
 class Initiator(StrEnum):
@@ -81,8 +79,6 @@ class Action(StrEnum):
 @dataclass(frozen=True, slots=True)
 class ActionSpec:
     name: Action
-    request: type[OcppModel]
-    response: type[OcppModel]
     initiated_by: frozenset[Initiator]
     profile: Profile
 
@@ -91,8 +87,7 @@ _STATION = frozenset({Initiator.STATION})
 _CENTRAL_SYSTEM = frozenset({Initiator.CENTRAL_SYSTEM})
 _BOTH = frozenset(Initiator)
 
-# (action, initiated by, profile). The request and response classes are looked up by the action name,
-# so a class named differently from its action cannot be registered by mistake.
+# (action, initiated by, profile).
 _CATALOG: tuple[tuple[Action, frozenset[Initiator], Profile], ...] = (
     # Core
     (Action.AUTHORIZE, _STATION, Profile.CORE),
@@ -144,7 +139,7 @@ _CATALOG: tuple[tuple[Action, frozenset[Initiator], Profile], ...] = (
 
 ACTIONS: Mapping[Action, ActionSpec] = MappingProxyType(
     {
-        name: ActionSpec(name, getattr(call, name), getattr(call_result, name), initiated_by, profile)
+        name: ActionSpec(name, initiated_by, profile)
         for name, initiated_by, profile in _CATALOG
     }
 )

@@ -27,7 +27,8 @@ from csms.ocpp.errors import (
     ProtocolError,
     TypeConstraintViolationError,
 )
-from csms.ocpp.v16.actions import ACTIONS, Action, ActionSpec
+from csms.ocpp.v16.actions import Action
+from csms.ocpp.v16.messages import MESSAGES, ActionMessages
 from csms.ocpp.v16.types import OcppModel
 
 __all__ = ["Parsed", "dump", "parse_request", "parse_response"]
@@ -91,12 +92,12 @@ _LENIENT = {"lenient": True}
 
 def parse_request(action: Action, payload: dict[str, Any], *, lenient: bool = False) -> Parsed:
     """Validate the payload of a CALL for ``action``; raise the OcppError to answer with if invalid."""
-    return _parse(_spec(action).request, payload, lenient)
+    return _parse(_messages(action).request, payload, lenient)
 
 
 def parse_response(action: Action, payload: dict[str, Any], *, lenient: bool = False) -> Parsed:
     """Validate the payload of the CALLRESULT answering a CALL of ``action``."""
-    return _parse(_spec(action).response, payload, lenient)
+    return _parse(_messages(action).response, payload, lenient)
 
 
 def dump(message: OcppModel) -> dict[str, Any]:
@@ -104,9 +105,9 @@ def dump(message: OcppModel) -> dict[str, Any]:
     return message.model_dump(mode="json", by_alias=True, exclude_none=True)
 
 
-def _spec(action: Action) -> ActionSpec:
+def _messages(action: Action) -> ActionMessages:
     try:
-        return ACTIONS[action]
+        return MESSAGES[action]
     except KeyError:
         raise ActionNotImplementedError(f"Unknown action {action!r}") from None
 

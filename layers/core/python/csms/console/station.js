@@ -1,0 +1,245 @@
+// Station: identity and boot, connectors with their sessions (power, energy), commands, configuration, charging
+// profiles and the command history.
+import { api, enc, get, withQuery } from "./api.js";
+import { answerText, commandActions, commandForm } from "./command-form.js";
+import { latestPower } from "./meter.js";
+import { REFRESH_MS } from "./network.js";
+import { act, ago, badge, confirmDialog, empty, field, h, keepFocus, kW, kWh, notify, rememberZone, replace, table, time, zoneName } from "./ui.js";
+
+// The usual commands, each a button opening the OpenAPI-built form with that action chosen.
+const USUAL = ["Reset", "ChangeAvailability", "TriggerMessage", "UnlockConnector", "UpdateFirmware", "GetDiagnostics", "ClearCache", "GetConfiguration"];
+
+function facts(pairs) {
+  return h("dl", { class: "facts" }, pairs.filter(([, value]) => value !== undefined && value !== null && value !== "")
+    .map(([name, value]) => h("div", {}, h("dt", {}, name), h("dd", {}, value))));
+}
+
+async function sessionsOf(station) {
+  const ids = station.connectors.map((connector) => connector.transactionId).filter(Boolean);
+  const details = await Promise.all(ids.map((id) => get(`/transactions/${id}`).catch(() => null)));
+  return new Map(details.filter(Boolean).map((transaction) => [transaction.transactionId, transaction]));
+}
+
+export async function render(main, [chargePointId]) {
+  const path = `/charge-points/${enc(chargePointId)}`;
+  const header = h("div", {});
+  const connectorsBox = h("section", { "aria-labelledby": "connectors-title" });
+  const commandBox = h("section", { "aria-labelledby": "commands-title" });
+  const configurationBox = h("section", { "aria-labelledby": "configuration-title" });
+  const profilesBox = h("section", { "aria-labelledby": "profiles-title" });
+  const historyBox = h("section", { "aria-labelledby": "history-title" });
+  const registrationBox = h("section", { "aria-labelledby": "registration-title" });
+  replace(main,
+    h("p", { class: "crumbs" }, h("a", { href: "#/network" }, "Network"), " / ", chargePointId),
+    header, connectorsBox, commandBox, registrationBox, configurationBox, profilesBox, historyBox);
+
+  let station = null;
+
+  function drawHeader() {
+    const boot = station.boot || {};
+    const zone = station.timeZone;
+    replace(header,
+      h("div", { class: "heading" }, h("h1", {}, station.chargePointId), badge(station.connected ? "Online" : "Offline"),
+        station.bootStatus ? badge(station.bootStatus, `Boot ${station.bootStatus}`) : null),
+      station.description ? h("p", {}, station.description) : null,
+      facts([
+        ["Vendor", boot.chargePointVendor], ["Model", boot.chargePointModel], ["Serial", boot.chargePointSerialNumber || boot.chargeBoxSerialNumber],
+        ["Firmware", boot.firmwareVersion], ["Meter", [boot.meterType, boot.meterSerialNumber].filter(Boolean).join(" ")],
+        ["Last seen", station.lastSeenAt ? h("span", {}, time(station.lastSeenAt, zone), ` (${ago(station.lastSeenAt)})`) : "never"],
+        ["Connected since", station.connected ? time(station.connectedAt, zone) : null],
+        ["Disconnected at", station.connected ? null : time(station.disconnectedAt, zone)],
+        ["Last boot", time(station.lastBootAt, zone)],
+        ["Time zone", zoneName(zone)],
+        ["Tariff", station.tariffId],
+        ["Registered", station.registered ? "yes" : "no (connected unregistered)"],
+        ["Password", station.passwordProtected ? "required" : "none"],
+        ["Lenient", station.lenient ? "yes" : null],
+        ["Local list version", station.localListVersion],
+        ["Firmware status", station.firmwareStatus?.status],
+        ["Diagnostics status", station.diagnosticsStatus?.status],
+      ]));
+  }
+
+  async function stop(connector, transactionId) {
+    if (!(await confirmDialog(`Stop the session ${transactionId} on connector ${connector}?`, "Stop session"))) return;
+    await act(() => api("POST", `${path}/connectors/${connector}/stop`), (command) => answerText("RemoteStopTransaction", command));
+    refresh();
+  }
+
+  function startForm(connectorId) {
+    const idTag = h("input", { name: "idTag", required: true, maxlength: 20, autocomplete: "off" });
+    return h("form", {
+      class: "inline",
+      onsubmit: async (event) => {
+        event.preventDefault();
+        await act(() => api("POST", `${path}/commands/RemoteStartTransaction`, { connectorId, idTag: idTag.value.trim() }),
+          (command) => answerText("RemoteStartTransaction", command));
+        refresh();
+      },
+    }, field(`Id tag for connector ${connectorId}`, idTag), h("button", { type: "submit" }, "Start"));
+  }
+
+  function drawConnectors(sessions) {
+    const zone = station.timeZone;
+    const connectors = station.connectors.filter((connector) => connector.connectorId > 0);
+    const rows = connectors.map((connector) => {
+      const transaction = sessions.get(connector.transactionId);
+      return h("tr", { "data-connector": connector.connectorId },
+        h("th", { scope: "row" }, String(connector.connectorId)),
+        h("td", {}, badge(connector.status), connector.errorCode && connector.errorCode !== "NoError" ? h("div", { class: "error" }, connector.errorCode) : null,
+          connector.info ? h("div", { class: "muted" }, connector.info) : null),
+        h("td", {}, time(connector.reportedAt, zone)),
+        h("td", {}, connector.transactionId
+          ? h("span", {}, h("a", { href: `#/sessions/${connector.transactionId}` }, `Session ${connector.transactionId}`),
+            transaction ? h("div", { class: "muted" }, `${transaction.idTag}, since ${time(transaction.startedAt, zone).textContent}`) : null)
+          : h("span", { class: "muted" }, "none")),
+        h("td", { "data-power": "" }, transaction ? kW(latestPower(transaction.meterValues)) : "—"),
+        h("td", { "data-energy": "" }, transaction ? kWh(transaction.energyWh) : "—"),
+        h("td", {}, connector.transactionId
+          ? h("button", { type: "button", class: "danger", onclick: () => stop(connector.connectorId, connector.transactionId) }, `Stop connector ${connector.connectorId}`)
+          : station.connected ? startForm(connector.connectorId) : null));
+    });
+    keepFocus(connectorsBox, () => replace(connectorsBox, h("h2", { id: "connectors-title" }, "Connectors"),
+      connectors.length
+        ? table(["Connector", "Status", "Reported", "Session", "Power", "Energy", ""], rows)
+        : empty("The station has not reported its connectors yet (StatusNotification).", station.connected
+          ? h("button", { type: "button", onclick: () => openCommand("TriggerMessage", { requestedMessage: "StatusNotification" }) }, "Ask for its statuses")
+          : "It will once it connects.")));
+  }
+
+  const formBox = h("div", { class: "command-box" });
+  const offline = h("p", { class: "muted" }, "The station is offline: commands are refused until it connects.");
+  async function openCommand(action, values = {}) {
+    replace(formBox, h("h3", {}, action), await commandForm(chargePointId, action, { values, onAnswered: () => refresh() }));
+    formBox.querySelector("input, select, textarea, button")?.focus();
+  }
+
+  async function drawCommands() {
+    const actions = await commandActions();
+    const other = h("select", { name: "action" }, actions.map((action) => h("option", { value: action }, action)));
+    replace(commandBox, h("h2", { id: "commands-title" }, "Commands"),
+      offline,
+      h("div", { class: "buttons" }, USUAL.filter((action) => actions.includes(action))
+        .map((action) => h("button", { type: "button", onclick: () => openCommand(action) }, action))),
+      h("form", { class: "inline", onsubmit: (event) => { event.preventDefault(); openCommand(other.value); } },
+        field("Any other action", other), h("button", { type: "submit" }, "Open form")),
+      formBox);
+  }
+
+  function drawConfiguration() {
+    const snapshot = station.configuration;
+    const read = h("button", { type: "button", onclick: () => act(() => api("POST", `${path}/commands/GetConfiguration`, {}),
+      "Configuration read from the station.").then(() => refresh({ configuration: true })) }, "Read configuration from the station");
+    if (!snapshot || !Object.keys(snapshot.keys).length) {
+      replace(configurationBox, h("h2", { id: "configuration-title" }, "Configuration"),
+        empty("The CSMS has not read this station's configuration yet.", station.connected ? read : "Read it once the station connects."));
+      return;
+    }
+    const rows = Object.entries(snapshot.keys).sort(([a], [b]) => a.localeCompare(b)).map(([key, entry]) => {
+      if (entry.readonly) {
+        return h("tr", {}, h("th", { scope: "row" }, key), h("td", {}, entry.value ?? ""), h("td", { class: "muted" }, "read-only"));
+      }
+      const value = h("input", { name: key, value: entry.value ?? "", "aria-label": `Value of ${key}`, maxlength: 500 });
+      const save = h("button", { type: "submit" }, "Change");
+      return h("tr", {}, h("th", { scope: "row" }, key),
+        h("td", {}, h("form", {
+          class: "inline", id: `config-${key}`,
+          onsubmit: async (event) => {
+            event.preventDefault();
+            await act(() => api("POST", `${path}/commands/ChangeConfiguration`, { key, value: value.value }),
+              (command) => `ChangeConfiguration of ${key}: the station answered ${command.response?.status}.`);
+            refresh({ configuration: true });
+          },
+        }, value)),
+        h("td", {}, save));
+    });
+    // Each row's button submits that row's form.
+    rows.forEach((row) => {
+      const form = row.querySelector("form");
+      const button = row.querySelector("button[type=submit]");
+      if (form && button) button.setAttribute("form", form.id);
+    });
+    replace(configurationBox, h("h2", { id: "configuration-title" }, "Configuration"),
+      h("p", { class: "muted" }, "As last read ", time(snapshot.updatedAt, station.timeZone), ". ", read),
+      table(["Key", "Value", ""], rows),
+      snapshot.unknownKeys.length ? h("p", { class: "muted" }, `Unknown to the station: ${snapshot.unknownKeys.join(", ")}`) : null);
+  }
+
+  function drawProfiles() {
+    const profiles = station.chargingProfiles;
+    replace(profilesBox, h("h2", { id: "profiles-title" }, "Charging profiles"),
+      profiles.length
+        ? table(["Connector", "Profile", "Purpose", "Stack level", "Schedule", "Installed"], profiles.map((installed) => {
+          const profile = installed.chargingProfile;
+          const schedule = profile.chargingSchedule || {};
+          const periods = (schedule.chargingSchedulePeriod || []).map((period) => `${period.startPeriod} s: ${period.limit} ${schedule.chargingRateUnit}`).join(", ");
+          return h("tr", {}, h("td", {}, String(installed.connectorId)), h("td", {}, String(profile.chargingProfileId)),
+            h("td", {}, profile.chargingProfilePurpose), h("td", {}, String(profile.stackLevel)), h("td", {}, periods),
+            h("td", {}, time(installed.installedAt, station.timeZone)));
+        }))
+        : empty("No charging profile installed through the CSMS.", "SetChargingProfile installs one (Commands above)."));
+  }
+
+  async function drawHistory() {
+    const history = await get(withQuery(`${path}/commands`, { limit: 20 }));
+    replace(historyBox, h("h2", { id: "history-title" }, "Command history"),
+      history.items.length
+        ? table(["Sent", "Action", "Status", "Answer"], history.items.map((command) => h("tr", {},
+          h("td", {}, time(command.createdAt, station.timeZone)), h("td", {}, command.action), h("td", {}, badge(command.status)),
+          h("td", {}, command.error ? `${command.error.code}${command.error.description ? `: ${command.error.description}` : ""}`
+            : command.response ? h("code", {}, JSON.stringify(command.response)) : h("span", { class: "muted" }, "—")))), "The 20 newest")
+        : empty("No command sent to this station yet."));
+  }
+
+  // PUT /charge-points/{id}: fields sent are changed, the others kept (the password is never shown, nor sent here).
+  async function drawRegistration() {
+    const tariffs = await get(withQuery("/tariffs", { limit: 100 })).catch(() => ({ items: [] }));
+    const description = h("input", { name: "description", value: station.description || "", maxlength: 500 });
+    const zone = h("input", { name: "timeZone", value: station.timeZone || "", placeholder: "Europe/Paris", maxlength: 64 });
+    const tariff = h("select", { name: "tariffId" }, h("option", { value: "" }, "— the network's default"),
+      tariffs.items.map((item) => h("option", { value: item.tariffId, selected: item.tariffId === station.tariffId }, item.tariffId)));
+    const lenient = h("select", { name: "lenient" }, [["false", "no"], ["true", "yes"]]
+      .map(([value, label]) => h("option", { value, selected: String(station.lenient) === value }, label)));
+    const form = h("form", {
+      class: "card grid-form",
+      onsubmit: async (event) => {
+        event.preventDefault();
+        const body = {
+          description: description.value.trim() || null, timeZone: zone.value.trim() || null, tariffId: tariff.value || null,
+          lenient: lenient.value === "true",
+        };
+        if (await act(() => api("PUT", path, body), `Registration of ${chargePointId} saved.`)) refresh();
+      },
+    },
+    h("h2", { id: "registration-title" }, "Registration"),
+    field("Description", description), field("Time zone (IANA)", zone, "Times on these pages and tariff hours follow it; UTC when empty"),
+    field("Tariff", tariff, "Unless the driver's id tag names one"), field("Lenient", lenient, "Answer schema violations instead of refusing them"),
+    h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "Save registration")));
+    replace(registrationBox, form);
+  }
+
+  let first = true;
+  async function refresh({ configuration = false } = {}) {
+    try {
+      station = await get(path);
+    } catch (error) {
+      if (first) throw error;
+      notify(`Not updated: ${error.message}`, "error");
+      return;
+    }
+    rememberZone(chargePointId, station.timeZone);
+    drawHeader();
+    drawConnectors(await sessionsOf(station));
+    offline.hidden = station.connected;
+    if (first) await Promise.all([drawCommands(), drawRegistration()]);
+    if (first || configuration) drawConfiguration();
+    drawProfiles();
+    await drawHistory();
+    first = false;
+  }
+
+  await refresh();
+  // Live parts refresh by themselves; the configuration table only on demand, not to undo an edit being typed.
+  const timer = setInterval(() => { if (!document.hidden) refresh(); }, REFRESH_MS);
+  return () => clearInterval(timer);
+}

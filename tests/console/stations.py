@@ -1,0 +1,98 @@
+"""A charging station for the browser tests: the `ocpp` package's ChargePoint over websockets, on the runtime's loop.
+
+It answers RemoteStopTransaction as a real station does: Accepted, then its StopTransaction (OCPP 1.6 §5.12) and
+its connector becoming Available again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import websockets
+from ocpp.routing import after, on
+from ocpp.v16 import ChargePoint, call, call_result
+from ocpp.v16.enums import Action, RemoteStartStopStatus
+
+from tests.console.conftest import LiveRuntime
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+class Station(ChargePoint):
+    def __init__(self, charge_point_id: str, connection: Any) -> None:
+        super().__init__(charge_point_id, connection)
+        self.transaction_id: int | None = None
+        self.meter_wh = 10_000
+
+    @on(Action.remote_stop_transaction)
+    def remote_stop(self, transaction_id: int) -> call_result.RemoteStopTransaction:
+        accepted = transaction_id == self.transaction_id
+        return call_result.RemoteStopTransaction(
+            status=RemoteStartStopStatus.accepted if accepted else RemoteStartStopStatus.rejected
+        )
+
+    @after(Action.remote_stop_transaction)
+    async def stop_after_remote_stop(self, transaction_id: int) -> None:
+        if transaction_id == self.transaction_id:
+            await self.stop_charging(reason="Remote")
+
+    async def boot(self, connectors: int = 2) -> None:
+        await self.call(call.BootNotification(charge_point_vendor="Acme", charge_point_model="Wallbox 22"))
+        for connector_id in range(1, connectors + 1):
+            await self.status(connector_id, "Available")
+
+    async def status(self, connector_id: int, status: str) -> None:
+        await self.call(call.StatusNotification(connector_id=connector_id, error_code="NoError", status=status))
+
+    async def authorize(self, id_tag: str) -> str:
+        answer = await self.call(call.Authorize(id_tag=id_tag))
+        return str(answer.id_tag_info["status"])
+
+    async def start_charging(self, id_tag: str, started_at: datetime | None = None, connector_id: int = 1) -> int:
+        await self.status(connector_id, "Preparing")
+        answer = await self.call(call.StartTransaction(
+            connector_id=connector_id, id_tag=id_tag, meter_start=self.meter_wh, timestamp=iso(started_at or datetime.now(UTC))
+        ))
+        assert answer.id_tag_info["status"] == "Accepted", answer
+        self.transaction_id = answer.transaction_id
+        await self.status(connector_id, "Charging")
+        return int(answer.transaction_id)
+
+    async def meter(self, at: datetime, *, energy_wh: int, power_w: int, soc: int | None = None, connector_id: int = 1) -> None:
+        sampled = [
+            {"value": str(energy_wh), "unit": "Wh", "measurand": "Energy.Active.Import.Register", "context": "Sample.Periodic"},
+            {"value": str(power_w), "unit": "W", "measurand": "Power.Active.Import", "context": "Sample.Periodic"},
+        ]
+        if soc is not None:
+            sampled.append({"value": str(soc), "unit": "Percent", "measurand": "SoC", "location": "EV"})
+        self.meter_wh = energy_wh
+        await self.call(call.MeterValues(
+            connector_id=connector_id, transaction_id=self.transaction_id,
+            meter_value=[{"timestamp": iso(at), "sampledValue": sampled}],
+        ))
+
+    async def stop_charging(self, reason: str = "Local", at: datetime | None = None, connector_id: int = 1) -> None:
+        await self.call(call.StopTransaction(
+            meter_stop=self.meter_wh, timestamp=iso(at or datetime.now(UTC)), transaction_id=self.transaction_id, reason=reason
+        ))
+        self.transaction_id = None
+        await self.status(connector_id, "Available")
+
+
+async def _connect(runtime: LiveRuntime, charge_point_id: str) -> Station:
+    socket = await websockets.connect(runtime.runtime.station_url(charge_point_id), subprotocols=["ocpp1.6"])
+    station = Station(charge_point_id, socket)
+    station.task = asyncio.get_running_loop().create_task(station.start())  # type: ignore[attr-defined]
+    return station
+
+
+def connect(live: LiveRuntime, charge_point_id: str) -> Station:
+    return live.run(_connect(live, charge_point_id))
+
+
+def minutes_ago(minutes: float) -> datetime:
+    return datetime.now(UTC) - timedelta(minutes=minutes)
