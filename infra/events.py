@@ -8,7 +8,8 @@ queue, which raises an alarm.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from aws_cdk import Acknowledgment, Duration, SecretValue, Stack, Validations
 from aws_cdk import aws_events as events
@@ -47,6 +48,8 @@ class CsmsEvents(Construct):
         self.dead_letter_queues: dict[str, sqs.Queue] = {}
         """Per partner: what its target could not take, so one partner's outage is told apart from another's."""
 
+        self.function_rules: dict[str, events.Rule] = {}
+        """Per function that receives events (`queue_for`): the rule feeding its queue."""
         self.partner_rules: dict[str, events.Rule] = {}
         for partner in partner_event_buses:
             rule = self._partner_rule(partner.name, partner.detail_types)
@@ -87,17 +90,21 @@ class CsmsEvents(Construct):
             )
 
     def _dead_letter_queue(self, partner: str) -> sqs.Queue:
+        queue = self._new_dead_letter_queue(partner, f"partner {partner}'s target")
+        self.dead_letter_queues[partner] = queue
+        return queue
+
+    def _new_dead_letter_queue(self, name: str, of_what: str) -> sqs.Queue:
         queue = sqs.Queue(
             self,
-            f"{partner}DeadLetters",
+            f"{name}DeadLetters",
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
             retention_period=DEAD_LETTER_RETENTION,
         )
         Validations.of(queue).acknowledge(
-            Acknowledgment(id="AwsSolutions-SQS3", reason=f"This queue is the dead-letter queue of partner {partner}'s target.")
+            Acknowledgment(id="AwsSolutions-SQS3", reason=f"This queue is the dead-letter queue of {of_what}.")
         )
-        self.dead_letter_queues[partner] = queue
         return queue
 
     def _partner_rule(self, name: str, detail_types: Sequence[str]) -> events.Rule:
@@ -109,3 +116,33 @@ class CsmsEvents(Construct):
         )
         self.partner_rules[name] = rule
         return rule
+
+    def queue_for(
+        self, name: str, *, event_pattern: Mapping[str, Any], max_receives: int, visibility_timeout: Duration
+    ) -> tuple[sqs.Queue, sqs.Queue]:
+        """A rule sending the bus's events that match `event_pattern` (only `source` is used) to a queue of their
+        own, which moves a message received `max_receives` times to its dead-letter queue; what EventBridge
+        cannot put on the queue lands there too. Returns (queue, dead-letter queue); the stack lets a function
+        consume the queue."""
+        unsupported = set(event_pattern) - {"source"}
+        if unsupported:
+            raise ValueError(f"event patterns of function queues use `source` only, not {sorted(unsupported)}")
+        dead_letters = self._new_dead_letter_queue(name, f"the {name} function's queue")
+        queue = sqs.Queue(
+            self,
+            f"{name}Queue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            visibility_timeout=visibility_timeout,
+            dead_letter_queue=sqs.DeadLetterQueue(queue=dead_letters, max_receive_count=max_receives),
+        )
+        rule = events.Rule(
+            self,
+            f"{name}Rule",
+            event_bus=self.bus,
+            event_pattern=events.EventPattern(source=list(event_pattern["source"])),
+            description=f"CSMS events to the {name} function's queue",
+        )
+        rule.add_target(targets.SqsQueue(queue, dead_letter_queue=dead_letters))
+        self.function_rules[name] = rule
+        return queue, dead_letters

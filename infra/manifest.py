@@ -5,10 +5,14 @@ Pure data, no CDK import, so the local runtime can read it without loading the C
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from csms.adapters.dynamodb.schema import KIND_INDEX, LIVE_INDEX, STATION_INDEX
+from csms.domain.notifications import MAX_ATTEMPTS
+from csms.notifications.delivery import EVENT_PATTERN as DRIVER_EVENTS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 LAMBDAS_DIR = REPO_ROOT / "lambdas"
@@ -39,6 +43,12 @@ class FunctionSpec:
     are `csms.changes.reactions.FILTER_PATTERNS` (the local runtime applies the same)."""
     schedule_minutes: int | None = None
     """Invoked every so many minutes by an EventBridge schedule (locally: by the runtime), if set."""
+    receives_events: Mapping[str, Any] | None = None
+    """The CSMS bus events it takes, if any (an EventBridge pattern): a rule sends them to its own SQS queue,
+    which invokes it (ReportBatchItemFailures); a message is tried `max_receives` times (its visibility set
+    by the function: backoff), then moved to the queue's dead-letter queue, which is alarmed."""
+    max_receives: int = 1
+    """With `receives_events`: the queue's maxReceiveCount."""
 
     @property
     def code_dir(self) -> Path:
@@ -158,9 +168,18 @@ SESSION_LIMITS = FunctionSpec(
     table_actions=("dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"),
 )
 
+NOTIFICATIONS = FunctionSpec(
+    name="notifications",
+    description="Driver events (sessions, reservations) POSTed, signed, to the webhook of the driver's id tag",
+    timeout_seconds=60,  # a batch of 10, each POST at most 5 s
+    table_actions=("dynamodb:GetItem",),  # the id tag's webhook
+    receives_events=DRIVER_EVENTS,
+    max_receives=MAX_ATTEMPTS,
+)
+
 FUNCTIONS: tuple[FunctionSpec, ...] = (
     AUTHORIZER, CONNECT, MESSAGE, DISCONNECT, OPERATOR_API, COMMAND, GAUGES, TABLE_CHANGES, BILLING, RESERVATIONS,
-    SESSION_LIMITS,
+    SESSION_LIMITS, NOTIFICATIONS,
 )
 
 WEBSOCKET_ROUTES: tuple[WebSocketRoute, ...] = (

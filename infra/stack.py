@@ -82,6 +82,9 @@ class CsmsStack(Stack):
         log_retention = retention(config.log_retention_days)
 
         self.table = CsmsTable(self, "Data").table
+        self.function_queues: dict[str, sqs.Queue] = {}
+        self.function_dead_letters: dict[str, sqs.Queue] = {}
+        """Per function that receives events: its queue and the dead-letter queue behind it (alarmed)."""
         self.events = CsmsEvents(
             self,
             "Events",
@@ -170,6 +173,8 @@ class CsmsStack(Stack):
                 function.add_environment("EVENT_BUS_NAME", self.events.bus.event_bus_name)
             if spec.consumes_table_stream:
                 self._consume_table_stream(function)
+            if spec.receives_events is not None:
+                self._receive_events(spec, function)
             if spec.schedule_minutes is not None:
                 events.Rule(
                     self,
@@ -216,6 +221,7 @@ class CsmsStack(Stack):
             dead_letter_queues={
                 **{f"events-{partner}": queue for partner, queue in self.events.dead_letter_queues.items()},
                 "table-changes": self.table_changes_failures,
+                **self.function_dead_letters,
             },
             authorizer_denials_threshold=config.authorizer_denials_threshold,
             operator_api=self.operator_api,
@@ -284,6 +290,22 @@ class CsmsStack(Stack):
                     "reading records is granted on this table's stream only.",
                 )
             )
+
+    def _receive_events(self, spec: FunctionSpec, function: lambda_.Function) -> None:
+        """Its events through its own queue; only the messages it reports failed are tried again (after the
+        visibility it set), and after `max_receives` tries they wait in the dead-letter queue."""
+        assert spec.receives_events is not None
+        queue, dead_letters = self.events.queue_for(
+            spec.name,
+            event_pattern=spec.receives_events,
+            max_receives=spec.max_receives,
+            visibility_timeout=Duration.seconds(6 * spec.timeout_seconds),  # what Lambda recommends for a queue it polls
+        )
+        function.add_event_source(
+            lambda_event_sources.SqsEventSource(queue, batch_size=10, report_batch_item_failures=True)
+        )
+        self.function_queues[spec.name] = queue
+        self.function_dead_letters[spec.name] = dead_letters
 
     def _grant_workflow(self, spec: WorkflowSpec) -> None:
         machine = self.workflows[spec.name]

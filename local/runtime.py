@@ -31,6 +31,7 @@ from infra.workflows import WORKFLOWS, WorkflowSpec
 from local.aws import ACCOUNT_ID, REGION
 from local.connections import ConnectionsEndpoint
 from local.event_bus import DEFAULT_EVENTS_FILE, LocalEventBus
+from local.event_queues import LocalEventQueue
 from local.events import ApiStage, new_api_id, scheduled_event
 from local.gateway import Gateway, Quotas
 from local.http_api import HttpApi
@@ -165,6 +166,11 @@ class LocalRuntime:
             for spec in FUNCTIONS
             if spec.consumes_table_stream
         ]
+        self.event_queues = [
+            LocalEventQueue(self.functions.invoke, spec=spec, bus_name=LOCAL_EVENT_BUS)
+            for spec in FUNCTIONS
+            if spec.receives_events is not None
+        ]
         self._lambda_tasks: contextlib.ExitStack | None = None
         self._schedules: list[asyncio.Task[None]] = []
         self._api_port: int | None = None
@@ -207,6 +213,9 @@ class LocalRuntime:
                 for stream in self.table_streams:
                     self._lambda_tasks.enter_context(stream.capturing(asyncio.get_running_loop()))
                     stream.start()
+                for queue in self.event_queues:
+                    queue.create()
+                    queue.start()
             if self.state is not None and self.workflows.arns:
                 lost_executions, self.state.lost_executions = self.state.lost_executions, []
                 self.workflows.restart(lost_executions)
@@ -234,6 +243,8 @@ class LocalRuntime:
         await self.gateway.stop()
         for stream in self.table_streams:  # what the stations' last messages changed is still delivered
             await stream.stop()
+        for queue in self.event_queues:
+            await queue.stop()
         await self._connections.stop()
         if self.workflows.arns:
             if self.state is not None:  # what is running now is what the next start runs again

@@ -128,6 +128,9 @@ def required_permissions(service: str, operation: str, body: dict[str, Any], url
             return [("states:StartExecution", body["stateMachineArn"])]
         if operation in ("DescribeExecution", "StopExecution"):
             return [(f"states:{operation}", body["executionArn"])]
+    if service == "sqs" and operation in ("ChangeMessageVisibility", "DeleteMessage", "ReceiveMessage"):
+        account, name = urlparse(body["QueueUrl"]).path.strip("/").split("/")
+        return [(f"sqs:{operation}", f"arn:aws:sqs:{REGION}:{account}:{name}")]
     if service == "events" and operation == "PutEvents":
         buses = {entry.get("EventBusName", "default") for entry in body["Entries"]}
         return [("events:PutEvents", bus if bus.startswith("arn:") else f"arn:aws:events:{REGION}:{ACCOUNT_ID}:event-bus/{bus}") for bus in buses]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from infra.manifest import FUNCTIONS
 from tests.infra.conftest import BILLING_EXPORT, FULL_CONTEXT, Synthesized
+from tests.infra.iam_enforcement import as_list
 
 
 def rules(synthesized: Synthesized) -> dict[str, dict[str, Any]]:
@@ -41,8 +43,13 @@ def test_each_partner_has_its_own_dead_letter_queue_encrypted_and_tls_only(deplo
 
 
 def test_no_partner_routes_unless_the_operator_configures_them(deployed: Synthesized):
-    # Only schedules remain (they live on the default bus and have no event pattern).
-    assert all("EventPattern" not in rule["Properties"] for rule in deployed.resources("AWS::Events::Rule").values())
+    # Only schedules remain (they live on the default bus and have no event pattern), and the functions' own rules.
+    own = {deployed.logical_id(rule) for rule in deployed.stack.events.function_rules.values()}
+    assert all(
+        "EventPattern" not in rule["Properties"]
+        for logical_id, rule in deployed.resources("AWS::Events::Rule").items()
+        if logical_id not in own
+    )
     assert not deployed.resources("AWS::Events::ApiDestination")
 
 
@@ -100,3 +107,57 @@ def test_only_functions_that_publish_may_put_events(deployed: Synthesized, full:
         for name in synthesized.stack.functions.roles:
             actions = [statement["Action"] for statement in synthesized.function_statements(name)]
             assert ("events:PutEvents" in actions) == (name in PUBLISHERS or name == BILLING_EXPORT), name
+
+
+# --- driver notifications: rule -> queue -> function, retried, dead-lettered, alarmed ----------------------
+
+
+def test_driver_events_reach_the_notifications_function_through_its_own_queue(deployed: Synthesized):
+    from csms.domain.notifications import MAX_ATTEMPTS
+    from csms.notifications.delivery import EVENT_PATTERN
+
+    stack = deployed.stack
+    rule = deployed.json["Resources"][deployed.logical_id(stack.events.function_rules["notifications"])]["Properties"]
+    assert rule["EventBusName"] == {"Ref": deployed.logical_id(stack.events.bus)}
+    assert rule["EventPattern"] == EVENT_PATTERN == {"source": ["csms.sessions", "csms.reservations"]}
+    queue = deployed.logical_id(stack.function_queues["notifications"])
+    dead_letters = deployed.logical_id(stack.function_dead_letters["notifications"])
+    (target,) = rule["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": [queue, "Arn"]}
+    assert target["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": [dead_letters, "Arn"]}}
+    properties = deployed.json["Resources"][queue]["Properties"]
+    assert properties["RedrivePolicy"] == {"deadLetterTargetArn": {"Fn::GetAtt": [dead_letters, "Arn"]}, "maxReceiveCount": MAX_ATTEMPTS}
+    assert properties["SqsManagedSseEnabled"] is True
+    assert properties["VisibilityTimeout"] >= 6 * next(s for s in FUNCTIONS if s.name == "notifications").timeout_seconds
+    # Only EventBridge, for this rule, may send to it.
+    (policy,) = [p for p in deployed.resources("AWS::SQS::QueuePolicy").values() if {"Ref": queue} in p["Properties"]["Queues"]]
+    (send,) = [s for s in policy["Properties"]["PolicyDocument"]["Statement"] if s["Effect"] == "Allow"]
+    assert send["Principal"] == {"Service": "events.amazonaws.com"}
+    assert send["Condition"]["ArnEquals"]["aws:SourceArn"] == {"Fn::GetAtt": [deployed.logical_id(stack.events.function_rules["notifications"]), "Arn"]}
+    (mapping,) = [
+        m["Properties"] for m in deployed.resources("AWS::Lambda::EventSourceMapping").values()
+        if m["Properties"]["EventSourceArn"] == {"Fn::GetAtt": [queue, "Arn"]}
+    ]  # fmt: skip
+    assert mapping["FunctionName"] == {"Ref": deployed.logical_id(stack.functions["notifications"])}
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["BatchSize"] == 10
+
+
+def test_undelivered_driver_events_raise_an_alarm(deployed: Synthesized):
+    alarm = deployed.stack.monitoring.alarms["notifications-dead-letters"]
+    properties = deployed.json["Resources"][deployed.logical_id(alarm)]["Properties"]
+    dead_letters = deployed.logical_id(deployed.stack.function_dead_letters["notifications"])
+    assert properties["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": [dead_letters, "QueueName"]}}]
+    assert properties["MetricName"] == "ApproximateNumberOfMessagesVisible" and properties["Threshold"] == 1
+
+
+def test_the_notifications_function_may_read_items_and_consume_its_queue_only(deployed: Synthesized):
+    statements = deployed.function_statements("notifications")
+    queue = {"Fn::GetAtt": [deployed.logical_id(deployed.stack.function_queues["notifications"]), "Arn"]}
+    table = {"Fn::GetAtt": [deployed.logical_id(deployed.stack.table), "Arn"]}
+    granted = {(action, json.dumps(statement["Resource"], sort_keys=True)) for statement in statements for action in as_list(statement["Action"])}
+    non_log = {(action, resource) for action, resource in granted if not action.startswith("logs:")}
+    assert non_log == {("dynamodb:GetItem", json.dumps(table, sort_keys=True))} | {
+        (action, json.dumps(queue, sort_keys=True))
+        for action in ("sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
+    }

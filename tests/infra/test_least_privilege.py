@@ -28,11 +28,13 @@ from infra.stack import STAGE_NAME
 from infra.state_machines import state_machine_name
 from infra.workflows import WORKFLOWS
 from local.aws import ACCOUNT_ID, REGION, emulated_aws
+from local.event_queues import dead_letter_queue_name, queue_arn, queue_name
 from local.events import scheduled_event
 from local.runtime import LocalConfig, LocalRuntime
 from local.workflows import LOCAL_EVENT_BUS
 from tests.e2e.operator_client import OperatorApi
 from tests.e2e.test_operator_commands import started_station, stopped
+from tests.fakes.webhook import webhook_server
 from tests.infra.conftest import Synthesized
 from tests.infra.iam_enforcement import Enforcement, as_list, enforced, resolve, table_arn, unused_grants
 
@@ -42,8 +44,9 @@ TABLE_NAME = "csms-iam"
 STATION = "CP100"
 
 # Granted for the Lambda service, which writes the function's output to its log group, polls the table's
-# stream for the function (its event source mapping) and sends the records it gives up on to the mapping's
-# on-failure queue: no handler calls them (no handler uses SQS).
+# stream and the notifications queue for the functions (their event source mappings) and sends the records it
+# gives up on to the stream mapping's on-failure queue: no handler calls them. (The one SQS request a handler
+# makes, the notifications function's ChangeMessageVisibility, is judged like any other: the day makes it.)
 NOT_THE_HANDLERS = (
     "logs:", "dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:ListStreams", "sqs:",
 )  # fmt: skip
@@ -78,6 +81,9 @@ def function_policies(deployed: Synthesized, runtime: LocalRuntime) -> dict[str,
         deployed.logical_id(stack.events.bus): f"arn:aws:events:{REGION}:{ACCOUNT_ID}:event-bus/{LOCAL_EVENT_BUS}",
         deployed.logical_id(stack.table_changes_failures): f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:table-changes-failures",
     }
+    for name, queue in stack.function_queues.items():
+        arns[deployed.logical_id(queue)] = queue_arn(queue_name(name))
+        arns[deployed.logical_id(stack.function_dead_letters[name])] = queue_arn(dead_letter_queue_name(name))
     for name, log_group in stack.functions.log_groups.items():
         arns[deployed.logical_id(log_group)] = f"arn:aws:logs:{REGION}:{ACCOUNT_ID}:log-group:/aws/lambda/{name}"
     # Physical names that differ by deployment: the stack names its machines `<stack>-<workflow>`.
@@ -120,13 +126,22 @@ async def until(api: OperatorApi, path: str, check: Any, timeout: float = 20) ->
 async def a_day_of_the_network(runtime: LocalRuntime, operator_sfn: Any) -> None:
     """What each function is for, once: registrations, a station's session started and stopped remotely,
     listings, the gauges, workflow commands (answered, refused, for a station that is gone), reservations that
-    expire (one scheduled), a ghost connection replaced, and the station removed."""
+    expire (one scheduled), the driver told by webhook, a ghost connection replaced, and the station removed."""
+    with webhook_server() as webhook:
+        await _the_day(runtime, operator_sfn, webhook)
+
+
+async def _the_day(runtime: LocalRuntime, operator_sfn: Any, webhook: Any) -> None:
     api = OperatorApi(runtime.api_url)
     flat = {"currency": "EUR", "elements": [{"price_components": [{"type": "FLAT", "price": 1, "step_size": 1}]}]}
     assert (await api.request("PUT", "/tariffs/DAY", flat))[0] == 201
     assert (await api.request("PUT", f"/charge-points/{STATION}", {"tariffId": "DAY"}))[0] == 201
     # Its sessions may last an hour: a duration timer starts with each and is stopped when the session ends first.
-    assert (await api.request("PUT", "/id-tags/DRIVER1", {"status": "Accepted", "limits": {"maxDurationSeconds": 3600}}))[0] == 201
+    # Its driver's webhook refuses the first event: the notifications function sets the message's backoff.
+    webhook.answers = [503]
+    notify = {"webhookUrl": webhook.url, "webhookSecret": "the-day-s-driver-secret"}
+    driver = {"status": "Accepted", "limits": {"maxDurationSeconds": 3600}, "notify": notify}
+    assert (await api.request("PUT", "/id-tags/DRIVER1", driver))[0] == 201
     station, running = await started_station(runtime, STATION, failures={"Reset": "InternalError"}, connectors=3)
 
     status, answer = await api.command(STATION, "RemoteStartTransaction", {"idTag": "DRIVER1", "connectorId": 1})
@@ -175,6 +190,16 @@ async def a_day_of_the_network(runtime: LocalRuntime, operator_sfn: Any) -> None
     status, corrected = await api.request("POST", f"/cdrs/{cdr['id']}/corrections", {})
     assert status == 201 and corrected["credit"]["credit_reference_id"] == cdr["id"], corrected
 
+    def told_and_retried() -> bool:  # the session's start and end reached the driver, one event tried twice
+        event_ids = {post.json["eventId"] for post in webhook.received}
+        return bool(webhook.posts_of("SessionStarted") and webhook.posts_of("SessionEnded")) and len(webhook.received) > len(event_ids)
+
+    for _ in range(400):
+        if told_and_retried():
+            break
+        await asyncio.sleep(0.05)
+    assert told_and_retried(), [(post.headers["X-CSMS-Event-Type"], post.json["eventId"]) for post in webhook.received]
+
     # A driver's app session limited to a second: the SessionLimit workflow stops it when the time is up.
     assert (await api.request("PUT", "/id-tags/DRIVER2", {"status": "Accepted"}))[0] == 201
     status, session = await api.request(
@@ -204,6 +229,8 @@ async def a_day_of_the_network(runtime: LocalRuntime, operator_sfn: Any) -> None
 
 RESERVATION_LEAD = {"RESERVATION_LEAD_SECONDS": "1"}
 """A scheduled reservation's ReserveNow goes out a second before its startAt (the day's run sets it)."""
+WEBHOOK_RETRIES = {"WEBHOOK_RETRY_SECONDS": "0"}
+"""A webhook delivery the driver refused is tried again at once (the day's run sets it)."""
 
 
 def a_zone_where_the_day_goes_on(now: datetime) -> str:
@@ -259,8 +286,8 @@ def run_with_template_policies(deployed: Synthesized, *, without: tuple[str, int
                     if not refused:
                         raise
 
-    saved = {name: os.environ.get(name) for name in RESERVATION_LEAD}
-    os.environ.update(RESERVATION_LEAD)
+    saved = {name: os.environ.get(name) for name in RESERVATION_LEAD | WEBHOOK_RETRIES}
+    os.environ.update(RESERVATION_LEAD | WEBHOOK_RETRIES)
     with emulated_aws(TABLE_NAME):
         try:
             asyncio.run(main())
@@ -310,3 +337,8 @@ def test_without_any_one_of_its_statements_a_function_is_refused(deployed: Synth
     index = next(i for i, s in enumerate(day.policies[function]) if any(a.startswith("dynamodb:") for a in as_list(s["Action"])))
     refused = run_with_template_policies(deployed, without=(function, index)).denied()
     assert refused and {decision.function for decision in refused} == {function}
+
+
+def test_the_notifications_function_backs_off_a_refused_delivery_under_its_own_role(day: Enforcement):
+    assert ("sqs:ChangeMessageVisibility", queue_arn(queue_name("notifications"))) in day.used("notifications")
+    assert ("dynamodb:GetItem", table_arn(TABLE_NAME)) in day.used("notifications")

@@ -464,11 +464,11 @@ def test_a_bad_connector_or_format_is_refused_naming_the_field(api, path, query,
 def test_an_id_tag_is_registered_read_replaced_and_case_insensitive(api):
     created = api.put("/id-tags/abc123", {"status": "Blocked", "expiryDate": "2027-01-01T00:00:00Z", "parentIdTag": "FLEET"})
     assert created.status == 201
-    assert created.json == {"idTag": "abc123", "status": "Blocked", "expiryDate": "2027-01-01T00:00:00.000Z", "parentIdTag": "FLEET", "tariffId": None, "activeTransactionId": None, "priority": None, "limits": None, "notifyAtEnergyWh": None}
+    assert created.json == {"idTag": "abc123", "status": "Blocked", "expiryDate": "2027-01-01T00:00:00.000Z", "parentIdTag": "FLEET", "tariffId": None, "activeTransactionId": None, "priority": None, "limits": None, "notifyAtEnergyWh": None, "notify": None}
     assert api.get("/id-tags/ABC123").json["status"] == "Blocked"
     replaced = api.put("/id-tags/ABC123")
     assert replaced.status == 200
-    assert replaced.json == {"idTag": "ABC123", "status": "Accepted", "expiryDate": None, "parentIdTag": None, "tariffId": None, "activeTransactionId": None, "priority": None, "limits": None, "notifyAtEnergyWh": None}
+    assert replaced.json == {"idTag": "ABC123", "status": "Accepted", "expiryDate": None, "parentIdTag": None, "tariffId": None, "activeTransactionId": None, "priority": None, "limits": None, "notifyAtEnergyWh": None, "notify": None}
 
 
 def test_replacing_an_id_tag_keeps_its_live_transaction(api, services):

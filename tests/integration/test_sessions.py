@@ -56,10 +56,14 @@ def meter(station: Station, transaction_id: int, at: str, wh: int | None = None,
 
 
 def follow_ups(table, transaction_id: int) -> dict[str, list[dict[str, Any]]]:
+    """The transaction's workflow starts and limit events (the session's driver notifications, SessionStarted and
+    ThresholdReached, are tests/integration/test_session_events.py's)."""
     items = table.query(KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": transaction_pk(transaction_id)})["Items"]
     found: dict[str, list[dict[str, Any]]] = {"RUN": [], "EVENT": []}
     for item in items:
         kind = item["sk"].split("#")[0]
+        if kind == "EVENT" and not item["eventType"].startswith("SessionLimit"):
+            continue
         if kind in found:
             found[kind].append(item)
     return found

@@ -208,9 +208,20 @@ def test_station_messages_stay_within_their_request_budget(requests_per_action, 
         "MeterValues", {"connectorId": 1, "transactionId": transaction_id, "meterValue": [power]}
     )
     _, outside_a_transaction = measure("MeterValues", {"connectorId": 1, "meterValue": [reading]})
+    with_soc = [{"value": "1600", "unit": "Wh"}, {"value": "79", "measurand": "SoC", "unit": "Percent", "location": "EV"}]
+    _, meter_values_with_soc = measure(
+        "MeterValues",
+        {"connectorId": 1, "transactionId": transaction_id, "meterValue": [{"timestamp": "2026-11-24T10:07:00Z", "sampledValue": with_soc}]},
+    )
+    with_soc[1]["value"] = "81"  # past 80 %: its ThresholdReached is one more write
+    _, meter_values_crossing = measure(
+        "MeterValues",
+        {"connectorId": 1, "transactionId": transaction_id, "meterValue": [{"timestamp": "2026-11-24T10:08:00Z", "sampledValue": with_soc}]},
+    )
     assert start <= 3
     assert heartbeat <= 1
-    assert max(meter_values, meter_values_without_energy, outside_a_transaction) <= 2
+    assert max(meter_values, meter_values_without_energy, outside_a_transaction, meter_values_with_soc) <= 2
+    assert meter_values_crossing <= 3
     stop = {"transactionId": transaction_id, "meterStop": 3000, "timestamp": "2026-11-24T10:30:00Z", "idTag": id_tag}
     stopped, stop_requests = measure("StopTransaction", stop)
     assert stopped["idTagInfo"]["status"] == "Accepted"

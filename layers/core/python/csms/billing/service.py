@@ -6,19 +6,30 @@ between the stop's write and the workflow's start. The stop is one conditional U
 batch until the consumer succeeded (ReportBatchItemFailures: only the failed records again; an on-failure
 destination keeps what still fails). The consumer starts `BillingHandOff` named after the transaction,
 so a retried start is the same execution, never a second CDR.
+
+The session's driver hears of its end here, once it is priced: `SessionEnded` (energy, duration, cost including
+VAT) is a follow-up item in the transaction's partition, put by the stream. Written by `store` with the CDR's
+cost, or by `price` with no cost when no tariff applies: the execution then still fails for the operator (who
+sets a tariff and redrives it), but the driver is not kept waiting for that. Both write the same item (its key is
+the event's id, derived from the session), created only once: one SessionEnded per session whichever comes
+first, and a redriven execution's store finds it written.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from csms.adapters.dynamodb.cdrs import cdr_json
 from csms.billing.cdrs import build_cdr, corrected_cdr_id, credit_cdr_id
 from csms.billing.tariff_choice import choose_tariff
 from csms.domain.clock import to_iso
+from csms.domain.limits import Money
 from csms.domain.tariffs.cdr import credit_cdr
+from csms.domain.transactions import Transaction
 from csms.events.catalog import EVENT_KINDS, Event, EventType
+from csms.events.sessions import session_ended
 from csms.runtime.wiring import Services
 
 
@@ -63,6 +74,8 @@ def price(
     if stored is None and named and tariff_id is not None:  # a correction may name a tariff made since
         stored = services.tariffs.get(tariff_id)
     if tariff_id is None or stored is None:
+        if replacing is None:  # the hand-off of a session that ended: its driver still hears of it, with no cost
+            _tell_session_ended(services, transaction, cost=None)
         raise NoTariffApplies(f"no tariff was in force for transaction {transaction_id} at {to_iso(accepted_at)}")
     cdr = build_cdr(
         transaction=transaction,
@@ -81,10 +94,24 @@ def store(services: Services, priced: dict[str, Any], *, transaction_id: int, ch
     """Store the CDR once (a re-run gets the one stored first) and say on the transaction which tariff version
     priced it; returns the `CdrIssued` detail for the workflow's PutEvents."""
     cdr, _ = services.cdrs.store(priced["cdr"], charge_point_id=charge_point_id, transaction_id=transaction_id)
-    services.transactions.record_billing(
+    billed = services.transactions.record_billing(
         transaction_id, cdr_id=cdr["id"], tariff_id=priced["tariffId"], tariff_version=int(priced["tariffVersion"])
     )
+    _tell_session_ended(services, billed, cost=total_cost(cdr))
     return {"eventId": cdr["id"], "schemaVersion": EVENT_KINDS[EventType.CDR_ISSUED].schema_version, "cdr": cdr}
+
+
+def total_cost(cdr: dict[str, Any]) -> Money:
+    """What the session cost its driver: including VAT (excluding it only for a tariff that states no VAT)."""
+    price = cdr["total_cost"]
+    amount = price.get("incl_vat", price["excl_vat"])
+    return Money(Decimal(str(amount)), cdr["currency"])
+
+
+def _tell_session_ended(services: Services, transaction: Transaction, *, cost: Money | None) -> None:
+    services.transactions.put_event(
+        transaction.transaction_id, session_ended(transaction, cost=cost), now=services.clock.now()
+    )
 
 
 class NotCorrectable(ValueError):

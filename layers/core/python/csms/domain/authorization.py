@@ -20,6 +20,8 @@ class IdTagRecord:
     parent_id_tag: str | None = None
     tariff_id: str | None = None
     """The tariff of this tag's sessions (subscribers, staff): over the station's."""
+    webhook_url: str | None = None
+    """Where its driver's events are POSTed (its secret is write-only: the repository alone hands it out)."""
     active_transaction_id: int | None = None
     active_transaction_started_at: datetime | None = None
     priority: int | None = None

@@ -50,20 +50,6 @@ def import_register_wh(sampled_values: list[dict[str, Any]]) -> Decimal | None:
     return None
 
 
-def state_of_charge(sampled_values: list[dict[str, Any]]) -> Decimal | None:
-    """The vehicle's state of charge in percent, if the meter value carries one (measurand SoC, unit Percent,
-    location EV: in practice only DC chargers send it)."""
-    for sampled in sampled_values:
-        if sampled.get("measurand") == "SoC" and (sampled.get("unit") or "Percent") == "Percent":
-            try:
-                percent = Decimal(str(sampled["value"]).strip())
-            except (InvalidOperation, KeyError):
-                continue
-            if percent.is_finite() and 0 <= percent <= 100:
-                return percent
-    return None
-
-
 @dataclass(frozen=True, kw_only=True)
 class RecordedMeterValue:
     """One MeterValue of a transaction as the station sent it, each energy reading also given in Wh (`energyWh`)."""
@@ -72,3 +58,27 @@ class RecordedMeterValue:
     """As the station sent it."""
     connector_id: int
     sampled_value: list[dict[str, Any]]
+
+
+SOC_MEASURAND = "SoC"
+_SOC_UNIT = "Percent"
+_SOC_LOCATION = "EV"
+
+
+def state_of_charge(sampled_values: list[dict[str, Any]]) -> Decimal | None:
+    """The vehicle's state of charge in percent (0 to 100) of one meter value, if present.
+
+    It arrives as measurand `SoC`, unit `Percent`, location `EV` (§7.31, §7.45; in practice only from DC
+    chargers): a value naming another unit or location is not the battery's, and none outside 0-100 is."""
+    for sampled in sampled_values:
+        if sampled.get("measurand") != SOC_MEASURAND or sampled.get("format") == SIGNED_DATA:
+            continue
+        if (sampled.get("unit") or _SOC_UNIT) != _SOC_UNIT or (sampled.get("location") or _SOC_LOCATION) != _SOC_LOCATION:
+            continue
+        try:
+            percent = Decimal(str(sampled["value"]).strip())
+        except (InvalidOperation, KeyError):
+            continue
+        if percent.is_finite() and 0 <= percent <= 100:
+            return percent + 0  # no negative zero
+    return None

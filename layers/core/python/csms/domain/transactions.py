@@ -108,6 +108,10 @@ class Transaction:
     """Its charge detail record, once the billing hand-off stored it."""
     limit_reached: LimitKind | None = None
     """The limit that stops it (set once, by the first limit reached: the conditional marker)."""
+    first_soc: Decimal | None = None
+    """The vehicle's state of charge (percent) at the session's first reading of it: where the session started."""
+    last_soc: Decimal | None = None
+    """The newest state of charge reading, percent."""
 
     @property
     def charge_point_id(self) -> str:
@@ -142,6 +146,16 @@ class StartOutcome:
     transaction_id: int
     replayed_answer: Authorization | None = None
     replay: bool = False
+
+
+@dataclass(frozen=True)
+class RecordedReading:
+    """What recording a MeterValues' newest reading on its transaction did."""
+
+    owned: bool
+    """The transaction is one of the station's: only then do its meter values go with it."""
+    before: Transaction | None = None
+    """The transaction as it was before this reading, when the reading was newer and kept (else None)."""
 
 
 @dataclass(frozen=True)

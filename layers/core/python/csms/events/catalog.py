@@ -31,6 +31,9 @@ class EventType(StrEnum):
     RESERVATION_CANCELLED = "ReservationCancelled"
     SESSION_LIMIT_REACHED = "SessionLimitReached"
     SESSION_LIMIT_STOP_FAILED = "SessionLimitStopFailed"
+    SESSION_STARTED = "SessionStarted"
+    THRESHOLD_REACHED = "ThresholdReached"
+    SESSION_ENDED = "SessionEnded"
 
 
 class Source(StrEnum):
@@ -56,6 +59,9 @@ EVENT_KINDS: Mapping[EventType, EventKind] = MappingProxyType(
         EventType.RESERVATION_CANCELLED: EventKind(Source.RESERVATIONS, "1.0"),
         EventType.SESSION_LIMIT_REACHED: EventKind(Source.SESSIONS, "1.0"),
         EventType.SESSION_LIMIT_STOP_FAILED: EventKind(Source.SESSIONS, "1.0"),
+        EventType.SESSION_STARTED: EventKind(Source.SESSIONS, "1.0"),
+        EventType.THRESHOLD_REACHED: EventKind(Source.SESSIONS, "1.0"),
+        EventType.SESSION_ENDED: EventKind(Source.SESSIONS, "1.0"),
     }
 )
 

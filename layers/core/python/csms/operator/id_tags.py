@@ -34,7 +34,8 @@ IdTag = Annotated[str, Path(alias="idTag", min_length=1, max_length=20, descript
     description="A field left out is cleared; status defaults to Accepted. The tag's live transaction is kept. "
     "`limits` are the default limits of its sessions (card sessions get them; an app session's or a reservation's "
     "replace them field by field); a maxCost in another currency than the tag's tariff (or the network default) is a "
-    "400. `notifyAtEnergyWh`: energy thresholds for ThresholdReached events.",
+    "400. `notifyAtEnergyWh`: energy thresholds for ThresholdReached events. `notify`: the driver's webhook; its "
+    "`webhookSecret` is write-only: no answer ever shows it.",
     tags=TAGS,
     responses=documented(
         200, "Replaced", extra={201: {"description": "Registered", "content": {"application/json": {"model": IdTagView}}}}
@@ -48,6 +49,7 @@ def register_id_tag(
     registration = registration or IdTagRegistration()
     limits = registration.limits.to_limits() if registration.limits else None
     check_cost_limit(services, limits, registration.tariff_id, "body.limits.maxCost")
+    notify = registration.notify
     created = services.id_tags.register(
         IdTagRecord(
             id_tag=id_tag,
@@ -57,7 +59,9 @@ def register_id_tag(
             priority=registration.priority,
             limits=limits,
             notify_at_energy_wh=tuple(registration.notify_at_energy_wh or ()),
-        )
+            webhook_url=notify.webhook_url if notify else None,
+        ),
+        webhook_secret=notify.webhook_secret.get_secret_value() if notify else None,
     )
     services.tariffs.assign(id_tag_key(id_tag), registration.tariff_id)
     logger.info("IdTag registered" if created else "IdTag replaced", extra={"status": registration.status.value})

@@ -33,6 +33,7 @@ from csms.domain.authorization import IdTagRecord
 from csms.domain.clock import to_iso
 from csms.domain.commands import Command, CommandStatus
 from csms.domain.limits import LimitKind, Money, SessionLimits
+from csms.domain.notifications import webhook_url_problem
 from csms.domain.priorities import PRIORITY_MAX, PRIORITY_MIN
 from csms.domain.reservations import Reservation, ReservationStatus
 from csms.domain.sessions import AppSession, AppSessionStatus
@@ -362,6 +363,30 @@ class IdTagStatus(StrEnum):
     INVALID = "Invalid"
 
 
+def _webhook_url(url: str) -> str:
+    problem = webhook_url_problem(url)
+    if problem is not None:
+        raise ValueError(f"the webhook URL {problem}")
+    return url
+
+
+class WebhookRegistration(ApiModel):
+    """Where the driver's events go: each POSTed as JSON (the event's detail), signed with the secret."""
+
+    webhook_url: Annotated[str, AfterValidator(_webhook_url)] = Field(
+        max_length=2048, description="https (http only for localhost or 127.0.0.1, for development)"
+    )
+    webhook_secret: SecretStr = Field(
+        min_length=16,
+        max_length=256,
+        description="Write-only: signs every POST (X-CSMS-Signature: sha256=<hex HMAC-SHA256 of the body>); never shown again",
+    )
+
+
+class WebhookView(ApiModel):
+    webhook_url: str = Field(description="Its secret is write-only: never shown")
+
+
 class IdTagRegistration(ApiModel):
     """PUT body: replaces what is known of the tag (a field left out is cleared; status defaults to Accepted)."""
 
@@ -380,6 +405,7 @@ class IdTagRegistration(ApiModel):
         "reservation's limits replace them field by field",
     )
     notify_at_energy_wh: EnergyThresholds | None = None
+    notify: WebhookRegistration | None = Field(None, description="The driver's webhook for session and reservation events")
 
 
 class IdTagView(ApiModel):
@@ -388,6 +414,7 @@ class IdTagView(ApiModel):
     expiry_date: Timestamp | None = None
     parent_id_tag: str | None = None
     tariff_id: str | None = None
+    notify: WebhookView | None = None
     active_transaction_id: int | None = Field(None, description="The transaction the tag is in, if any")
     priority: int | None = None
     limits: SessionLimitsModel | None = None
@@ -401,6 +428,7 @@ class IdTagView(ApiModel):
             expiry_date=record.expiry_date,
             parent_id_tag=record.parent_id_tag,
             tariff_id=record.tariff_id,
+            notify=WebhookView(webhook_url=record.webhook_url) if record.webhook_url else None,
             active_transaction_id=record.active_transaction_id,
             priority=record.priority,
             limits=SessionLimitsModel.from_limits(record.limits),

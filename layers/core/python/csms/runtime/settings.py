@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from datetime import timedelta
+from decimal import Decimal
 from enum import StrEnum
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from csms.domain.start_links import DEFAULT_START_LINK_TEMPLATE, check_start_link_template
 
@@ -64,7 +65,6 @@ class Settings(BaseModel):
     """The ReservationExpiry workflow (set on the functions that start it)."""
     reservation_start_state_machine_arn: str | None = None
     """The ReservationStart workflow (set on the functions that start it)."""
-
     station_url: str | None = None
     """Where stations connect (ws(s)://.../ocpp/), for the operator console's instructions."""
     console_jwt_issuer: str | None = None
@@ -80,6 +80,20 @@ class Settings(BaseModel):
     predict_limit_crossing: bool = True
     """Time a limit's stop for the moment the last two readings predict it is crossed (when that comes before the
     next sample), rather than for the sample that shows it crossed: less overshoot."""
+
+    soc_thresholds: tuple[Annotated[Decimal, Field(gt=0, le=100)], ...] = (Decimal(80),)
+    """States of charge (percent) whose upward crossing drivers are told of (ThresholdReached); the environment
+    gives them comma-separated (`SOC_THRESHOLDS=80` or `50,80`), empty for none."""
+
+    webhook_retry_seconds: int = Field(default=30, ge=0, le=3600)
+    """A driver's webhook that failed is tried again after this long, doubling each time (at most an hour)."""
+
+    @field_validator("soc_thresholds", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
 
     @property
     def session_start_window(self) -> timedelta:

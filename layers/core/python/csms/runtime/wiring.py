@@ -139,6 +139,11 @@ class Services:
         return EventPublisher(aws_session(), self.settings.event_bus_name)
 
     @cached_property
+    def sqs(self) -> Any:
+        """The SQS client: a queue consumer sets when a failed message is tried again."""
+        return aws_session().client("sqs")
+
+    @cached_property
     def workflows(self) -> WorkflowCallbacks:
         from csms.adapters.workflows import WorkflowCallbacks
 

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -18,7 +19,9 @@ from csms.domain.metering import energy_wh, import_register_wh, state_of_charge
 from csms.domain.priorities import session_priority
 from csms.domain.reservations import Consumption, Mismatch, consumed_by_start
 from csms.domain.stations import Station
-from csms.domain.transactions import TransactionStart, TransactionStop
+from csms.domain.thresholds import session_crossings
+from csms.domain.transactions import Transaction, TransactionStart, TransactionStop
+from csms.events.sessions import session_started, threshold_reached
 from csms.ocpp.router import ActionRouter
 from csms.ocpp.v16 import call, call_result, datatypes
 from csms.ocpp.v16.actions import Action, Initiator
@@ -138,6 +141,8 @@ def start_transaction(request: call.StartTransaction, ctx: StationContext) -> ca
     )
     claim = record is not None and authorization.accepted
     binding = bind(record, start, accepted=claim, now=ctx.received_at, window=services.settings.session_start_window)
+    # Its driver is told, card or app: the event goes with the start's one transaction (a replay writes neither).
+    started = session_started(Transaction(transaction_id=transaction_id, start=binding.start, created_at=ctx.received_at))
     outcome = services.transactions.create(
         transaction_id,
         binding.start,
@@ -145,6 +150,7 @@ def start_transaction(request: call.StartTransaction, ctx: StationContext) -> ca
         claim_id_tag=claim,
         now=ctx.received_at,
         optional_writes={
+            "sessionStarted": services.transactions.event_write(transaction_id, started, now=ctx.received_at),
             **(_consumption_writes(consumption, request, id_tag, transaction_id, ctx) if consumption else {}),
             **start_writes(services.table.name, transaction_id, binding, now=ctx.received_at),
         },
@@ -170,9 +176,9 @@ def meter_values(request: call.MeterValues, ctx: StationContext) -> call_result.
         read_at, latest = max(
             zip((meter_value.timestamp for meter_value in request.meter_value), values, strict=True), key=lambda pair: pair[0]
         )
-        register_wh = import_register_wh(latest["sampledValue"])
+        register_wh, soc = import_register_wh(latest["sampledValue"]), state_of_charge(latest["sampledValue"])
         recorded = ctx.services.transactions.record_reading(
-            claimed, charge_point_id=ctx.charge_point_id, energy_wh=register_wh, read_at=read_at
+            claimed, charge_point_id=ctx.charge_point_id, energy_wh=register_wh, read_at=read_at, state_of_charge=soc
         )
         owned = recorded.owned
         if not owned:
@@ -182,10 +188,11 @@ def meter_values(request: call.MeterValues, ctx: StationContext) -> call_result.
                 ctx.services,
                 recorded.before,
                 energy_wh=register_wh,
-                soc_percent=state_of_charge(latest["sampledValue"]),
+                soc_percent=soc,
                 read_at=read_at,
                 received_at=ctx.received_at,
             )
+            _tell_thresholds(ctx, recorded.before, register_wh=register_wh, soc=soc, read_at=read_at)
     ctx.services.meter_values.put_many(
         charge_point_id=ctx.charge_point_id,
         connector_id=request.connector_id,
@@ -194,6 +201,18 @@ def meter_values(request: call.MeterValues, ctx: StationContext) -> call_result.
         unmatched_transaction_id=None if owned else claimed,
     )
     return call_result.MeterValues()
+
+
+def _tell_thresholds(
+    ctx: StationContext, before: Transaction, *, register_wh: Decimal | None, soc: Decimal | None, read_at: datetime
+) -> None:
+    """A threshold this reading crossed becomes its ThresholdReached event (one write, rarely: most readings
+    cross none; a repeat of the crossing finds the event written and writes nothing)."""
+    for crossing in session_crossings(
+        before, energy_register_wh=register_wh, soc=soc, soc_thresholds=ctx.services.settings.soc_thresholds
+    ):
+        event = threshold_reached(before, crossing, read_at=read_at)
+        ctx.services.transactions.put_event(before.transaction_id, event, now=ctx.received_at)
 
 
 def _unmatched(ctx: StationContext, action: Action, transaction_id: int) -> None:

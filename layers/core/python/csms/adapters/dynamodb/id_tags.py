@@ -4,6 +4,8 @@
                  reference count, see tariffs.py), `limits`? (SessionLimits.to_json), `notifyAtEnergyWh`? (list of
                  Wh); `kind`, `kindKey` (the byKind index)
 - load sharing   `priority`? (−9..9, see domain/priorities.py)
+- notifications  `webhookUrl`?, `webhookSecret`? (the driver's webhook, csms.notifications): the secret is
+                 write-only, never part of a record read for the API or authorization; `webhook` alone reads it
 - live           `activeTransactionId`, `activeTransactionStartedAt` while the tag is in a transaction
 - pending starts `pendingStart#{station}#{connectorId}`: {`sessionId`, `chargePointId`, `connectorId`,
                  `requestedAt`, `limits`?, `notifyAtEnergyWh`?} per app session a station accepted, until the
@@ -21,6 +23,7 @@ from csms.adapters.dynamodb.values import to_item_value
 from csms.domain.authorization import IdTagRecord
 from csms.domain.clock import from_iso, to_iso
 from csms.domain.limits import SessionLimits
+from csms.domain.notifications import DriverWebhook
 from csms.domain.sessions import PendingStart
 
 PENDING_START_PREFIX = "pendingStart#"
@@ -63,10 +66,19 @@ class IdTagRepository:
         item = self._table.get_item(Key=id_tag_key(id_tag)).get("Item")
         return self.record_from_item(item) if item else None
 
-    def register(self, record: IdTagRecord) -> bool:
-        """The operator's data of a tag (status, expiryDate, parentIdTag, limits, notifyAtEnergyWh) replaced in one
-        UpdateItem, leaving the tag's live transaction and pending starts alone (a put would drop them). Returns True
-        when the tag was new."""
+    def webhook(self, id_tag: str) -> DriverWebhook | None:
+        """The driver's webhook with its secret (what the notifications function signs with), if the tag has one."""
+        item = self._table.get_item(Key=id_tag_key(id_tag), ProjectionExpression="webhookUrl, webhookSecret").get("Item")
+        if not item or not item.get("webhookUrl") or not item.get("webhookSecret"):
+            return None
+        return DriverWebhook(url=item["webhookUrl"], secret=item["webhookSecret"])
+
+    def register(self, record: IdTagRecord, *, webhook_secret: str | None = None) -> bool:
+        """The operator's data of a tag (status, expiryDate, parentIdTag, limits, notifyAtEnergyWh, its webhook and
+        `webhook_secret`) replaced in one UpdateItem, leaving the tag's live transaction and pending starts alone (a
+        put would drop them). Returns True when the tag was new."""
+        if (record.webhook_url is None) != (webhook_secret is None):
+            raise ValueError("a webhook takes its URL and its secret together")
         kind = id_tag_kind_keys(record.id_tag)
         values: dict[str, Any] = {
             ":idTag": record.id_tag,
@@ -82,6 +94,8 @@ class IdTagRepository:
             ("priority", record.priority),
             ("limits", to_item_value(record.limits.to_json()) if record.limits and not record.limits.empty else None),
             ("notifyAtEnergyWh", list(record.notify_at_energy_wh) or None),
+            ("webhookUrl", record.webhook_url),
+            ("webhookSecret", webhook_secret),
         ):
             if value is None:
                 removals.append(name)
@@ -121,6 +135,7 @@ class IdTagRepository:
             expiry_date=from_iso(item["expiryDate"]) if item.get("expiryDate") else None,
             parent_id_tag=item.get("parentIdTag"),
             tariff_id=item.get("tariffId"),
+            webhook_url=item.get("webhookUrl"),
             active_transaction_id=int(active) if active is not None else None,
             active_transaction_started_at=(
                 from_iso(item["activeTransactionStartedAt"]) if item.get("activeTransactionStartedAt") else None

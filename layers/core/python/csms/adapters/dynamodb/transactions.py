@@ -7,8 +7,9 @@
                `notifyAtEnergyWh`?, `sessionId`? (the app session it started), `createdAt`; once a limit is reached
                `limitReached` (energy, cost, duration, soc: the conditional marker, set once) and `limitStopAt`; once
                stopped `meterStop`, `stoppedAt`, `stopReason`, `stopIdTag`?, `energyWh`; the newest reading
-               `lastMeterWh`, `lastMeterAt`; once billed `cdrId`, `tariffId`, `tariffVersion` (the version in
-               force at `createdAt`).
+               `lastMeterWh`, `lastMeterAt`; the vehicle's state of charge `firstSoC`, `lastSoC`, `lastSoCAt`
+               (threshold crossings are seen from the old values the reading's update returns); once billed
+               `cdrId`, `tariffId`, `tariffVersion` (the version in force at `createdAt`).
                Indexed by station (newest last) and by the month it was recorded (byKind); in the live index
                (`liveShard`, `liveKey`) until its stop. Its connector's `session_{n}` entry on the station item
                points at it while it is active.
@@ -25,14 +26,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.conditions import Attr, Key
 
-from csms.adapters.dynamodb.follow_ups import put_once
+from csms.adapters.dynamodb.follow_ups import FollowUps, event_item, put_once
 from csms.adapters.dynamodb.id_tags import IdTagRepository
 from csms.adapters.dynamodb.keys import (
     METER_VALUE_PREFIX,
@@ -73,6 +73,7 @@ from csms.domain.reservations import Hold
 from csms.domain.sessions import PendingStart
 from csms.domain.stations import ActiveSession, Station
 from csms.domain.transactions import (
+    RecordedReading,
     SessionStatus,
     StartOutcome,
     StopOutcome,
@@ -81,17 +82,9 @@ from csms.domain.transactions import (
     TransactionStop,
     transaction_id_from_counter,
 )
+from csms.events.catalog import Event
 from csms.ocpp.frames import plain_json
 from csms.ocpp.v16.enums import AuthorizationStatus
-
-
-@dataclass(frozen=True)
-class RecordedReading:
-    owned: bool
-    """The transaction is this station's: its meter values go with it."""
-    before: Transaction | None
-    """The transaction as it was before this reading (None when the reading changed nothing)."""
-
 
 START_RECORD_RETENTION = timedelta(days=30)  # replays come after a reboot, or days later from an offline queue
 
@@ -152,6 +145,8 @@ def transaction_from_item(item: dict[str, Any]) -> Transaction:
         created_at=from_iso(item["createdAt"]) if item.get("createdAt") else None,
         cdr_id=item.get("cdrId"),
         limit_reached=LimitKind(item["limitReached"]) if item.get("limitReached") else None,
+        first_soc=Decimal(item["firstSoC"]) if item.get("firstSoC") is not None else None,
+        last_soc=Decimal(item["lastSoC"]) if item.get("lastSoC") is not None else None,
     )
 
 
@@ -301,6 +296,14 @@ class TransactionRepository:
             condition="attribute_exists(chargePointId) AND #hold.reservationId = :reservation",
         )
 
+    def event_write(self, transaction_id: int, event: Event, *, now: datetime) -> dict[str, Any]:
+        """The TransactWriteItems part that has `event` put about the transaction (once: a repeat finds it)."""
+        return put_once(self._table.name, event_item(transaction_pk(transaction_id), event, now=now))
+
+    def put_event(self, transaction_id: int, event: Event, *, now: datetime) -> bool:
+        """Have `event` put about the transaction, on its own; False when it was written before (a repeat)."""
+        return FollowUps(self._table).put(event_item(transaction_pk(transaction_id), event, now=now))
+
     def get(self, transaction_id: int) -> Transaction | None:
         item = self._table.get_item(Key=transaction_key(transaction_id)).get("Item")
         return transaction_from_item(item) if item else None
@@ -353,13 +356,16 @@ class TransactionRepository:
             },
         )
 
-    def record_billing(self, transaction_id: int, *, cdr_id: str, tariff_id: str, tariff_version: int) -> None:
-        """The CDR a stopped transaction got and the tariff version that priced it (issue 9 §6)."""
-        self._table.update_item(
+    def record_billing(self, transaction_id: int, *, cdr_id: str, tariff_id: str, tariff_version: int) -> Transaction:
+        """The CDR a stopped transaction got and the tariff version that priced it (issue 9 §6); returns the
+        transaction so billed."""
+        response = self._table.update_item(
             Key=transaction_key(transaction_id),
             UpdateExpression="SET cdrId = :cdr, tariffId = :tariff, tariffVersion = :version",
             ExpressionAttributeValues={":cdr": cdr_id, ":tariff": tariff_id, ":version": tariff_version},
+            ReturnValues="ALL_NEW",
         )
+        return transaction_from_item(response["Attributes"])
 
     def _end_session(self, transaction: Transaction) -> None:
         """One TransactWriteItems in the usual case. Each part is conditioned on still pointing at this
@@ -424,31 +430,47 @@ class TransactionRepository:
         )
 
     def record_reading(
-        self, transaction_id: int, *, charge_point_id: str, energy_wh: Decimal | None, read_at: datetime
+        self,
+        transaction_id: int,
+        *,
+        charge_point_id: str,
+        energy_wh: Decimal | None,
+        read_at: datetime,
+        state_of_charge: Decimal | None = None,
     ) -> RecordedReading:
         """Whether the transaction is one of this station's (only then may its meter values go with it), keeping
-        its newest import register reading (what limits and live views read) when one is given. One request, which
-        also returns the transaction as it was before (the previous reading, its limits: what the limit check
-        needs, with no read of its own): a late, older reading changes nothing; a transaction of another station or
-        none is never written."""
-        if energy_wh is None:
+        its newest import register reading (what limits and live views read) and state of charge (its first one
+        too: where the session started) when given. One request: a late, older reading changes nothing; a
+        transaction of another station or none is never written. The transaction as it was before comes back
+        with the same request (limits and threshold crossings are judged from it, with no read of their own)."""
+        if energy_wh is None and state_of_charge is None:
             item = self._table.get_item(Key=transaction_key(transaction_id)).get("Item")
             owned = item is not None and item.get("chargePointId") == charge_point_id
-            return RecordedReading(owned, transaction_from_item(item) if owned and item else None)
+            return RecordedReading(owned=owned, before=transaction_from_item(item) if owned and item else None)
+        assignments, conditions = [], ["chargePointId = :station"]
+        values: dict[str, Any] = {":at": to_iso(read_at), ":station": charge_point_id}
+        if energy_wh is not None:
+            assignments += ["lastMeterWh = :wh", "lastMeterAt = :at"]
+            conditions.append("(attribute_not_exists(lastMeterAt) OR lastMeterAt < :at)")
+            values[":wh"] = energy_wh
+        if state_of_charge is not None:
+            assignments += ["lastSoC = :soc", "lastSoCAt = :at", "firstSoC = if_not_exists(firstSoC, :soc)"]
+            conditions.append("(attribute_not_exists(lastSoCAt) OR lastSoCAt < :at)")
+            values[":soc"] = state_of_charge
         try:
             response = self._table.update_item(
                 Key=transaction_key(transaction_id),
-                UpdateExpression="SET lastMeterWh = :wh, lastMeterAt = :at",
-                ConditionExpression="chargePointId = :station AND (attribute_not_exists(lastMeterAt) OR lastMeterAt < :at)",
-                ExpressionAttributeValues={":wh": energy_wh, ":at": to_iso(read_at), ":station": charge_point_id},
+                UpdateExpression="SET " + ", ".join(assignments),
+                ConditionExpression=" AND ".join(conditions),
+                ExpressionAttributeValues=values,
                 ReturnValues="ALL_OLD",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except self._client.exceptions.ConditionalCheckFailedException as refused:
             existing: dict[str, Any] = refused.response.get("Item") or {}
             owner: str | None = existing.get("chargePointId", {}).get("S")
-            return RecordedReading(owner == charge_point_id, None)  # owned, and the reading is older
-        return RecordedReading(True, transaction_from_item(response["Attributes"]))
+            return RecordedReading(owned=owner == charge_point_id)  # owned, and the reading is older
+        return RecordedReading(owned=True, before=transaction_from_item(response["Attributes"]))
 
     def reach_limit(
         self, transaction_id: int, kind: LimitKind, *, stop_at: datetime, follow_ups: list[dict[str, Any]]
