@@ -59,6 +59,8 @@ class TransactionStart:
     notify_at_energy_wh: tuple[int, ...] = ()
     """Energy thresholds (Wh delivered) for ThresholdReached events, bound at the start."""
     session_id: str | None = None
+    site_id: str | None = None
+    """The site its station shared at the start: whose load control its stop runs again."""
     """The app session (POST /sessions) this transaction started, if any."""
 
     @property

@@ -31,12 +31,16 @@ class EventType(StrEnum):
     RESERVATION_CANCELLED = "ReservationCancelled"
     SESSION_LIMIT_REACHED = "SessionLimitReached"
     SESSION_LIMIT_STOP_FAILED = "SessionLimitStopFailed"
+    ALLOCATION_CHANGED = "AllocationChanged"
+    ALLOCATION_IGNORED = "AllocationIgnored"
 
 
 class Source(StrEnum):
     BILLING = "csms.billing"
     SESSIONS = "csms.sessions"
     RESERVATIONS = "csms.reservations"
+    ENERGY = "csms.energy"
+    """Load management (the operator's: partner rules never match it)."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,8 @@ EVENT_KINDS: Mapping[EventType, EventKind] = MappingProxyType(
         EventType.RESERVATION_CANCELLED: EventKind(Source.RESERVATIONS, "1.0"),
         EventType.SESSION_LIMIT_REACHED: EventKind(Source.SESSIONS, "1.0"),
         EventType.SESSION_LIMIT_STOP_FAILED: EventKind(Source.SESSIONS, "1.0"),
+        EventType.ALLOCATION_CHANGED: EventKind(Source.ENERGY, "1.0"),
+        EventType.ALLOCATION_IGNORED: EventKind(Source.ENERGY, "1.0"),
     }
 )
 

@@ -668,6 +668,7 @@ class SessionRequest(ApiModel):
     id_tag: str = Field(min_length=1, max_length=20, description="A registered idTag: the driver's app identity")
     limits: SessionLimitsModel | None = Field(None, description="Replace the id tag's default limits field by field")
     notify_at_energy_wh: EnergyThresholds | None = None
+    priority: Priority | None = Field(None, description="This session's priority on a shared site, over the id tag's")
 
 
 class SessionView(ApiModel):
@@ -688,6 +689,7 @@ class SessionView(ApiModel):
     started_at: Timestamp | None = None
     stopped_at: Timestamp | None = None
     limit_reached: LimitKind | None = Field(None, description="The limit that stopped it")
+    priority: int | None = Field(None, description="Asked for this session (else its id tag's binds at the start)")
 
     @classmethod
     def from_session(cls, session: AppSession, *, status: AppSessionStatus) -> SessionView:
@@ -706,6 +708,7 @@ class SessionView(ApiModel):
             started_at=session.started_at,
             stopped_at=session.stopped_at,
             limit_reached=session.limit_reached,
+            priority=session.priority,
         )
 
 

@@ -10,6 +10,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from csms.adapters.dynamodb.follow_ups import event_item, put_once
 from csms.adapters.dynamodb.keys import reservation_pk
+from csms.adapters.dynamodb.load_control import run_item
 from csms.adapters.dynamodb.reservations import ReservationRepository
 from csms.adapters.dynamodb.transactions import OptionalWrite
 from csms.domain.authorization import Authorization, IdTagRecord, authorize, without_vendor_suffix
@@ -134,7 +135,8 @@ def start_transaction(request: call.StartTransaction, ctx: StationContext) -> ca
         reservation_id=reserved.reservation_id if reserved else request.reservation_id,
         authorization_status=authorization.status,
         limits=reserved.limits if reserved else None,  # bind() puts the id tag's defaults under them
-        priority=session_priority(None, record.priority if record else None),
+        priority=session_priority(None, record.priority if record else None),  # an app session's wins: bind()
+        site_id=station.site_id if station else None,
     )
     claim = record is not None and authorization.accepted
     binding = bind(record, start, accepted=claim, now=ctx.received_at, window=services.settings.session_start_window)
@@ -147,6 +149,7 @@ def start_transaction(request: call.StartTransaction, ctx: StationContext) -> ca
         optional_writes={
             **(_consumption_writes(consumption, request, id_tag, transaction_id, ctx) if consumption else {}),
             **start_writes(services.table.name, transaction_id, binding, now=ctx.received_at),
+            **_load_control_writes(binding.start, transaction_id, ctx),
         },
         release_hold=reserved,
         consuming=binding.app_start,
@@ -156,6 +159,15 @@ def start_transaction(request: call.StartTransaction, ctx: StationContext) -> ca
         # is no reason to refuse it.
         authorization = outcome.replayed_answer or _authorize(record, ctx, ignoring=outcome.transaction_id)
     return call_result.StartTransaction(id_tag_info=_id_tag_info(authorization), transaction_id=outcome.transaction_id)
+
+
+def _load_control_writes(start: TransactionStart, transaction_id: int, ctx: StationContext) -> dict[str, OptionalWrite]:
+    """A start at a site runs its load control (the stream does it, csms/energy/control.py: nothing computed here).
+    The session may draw the site's safe current until its profile comes (its TxDefaultProfile): the run counts it."""
+    if start.site_id is None:
+        return {}
+    run = run_item(start.site_id, f"START#{transaction_id}", now=ctx.received_at)
+    return {"loadControl": put_once(ctx.services.table.name, run)}
 
 
 @router.action(Action.METER_VALUES)

@@ -4,7 +4,8 @@
                listing of all transactions ends
 - transaction  `transactionId`, `chargePointId`, `connectorId`, `idTag`, `meterStart`, `startedAt`,
                `authorizationStatus`, `reservationId`?, `limits`? (SessionLimits.to_json), `priority`,
-               `notifyAtEnergyWh`?, `sessionId`? (the app session it started), `createdAt`; once a limit is reached
+               `notifyAtEnergyWh`?, `sessionId`? (the app session it started), `siteId`? (its station's site at the start),
+               `createdAt`; once a limit is reached
                `limitReached` (energy, cost, duration, soc: the conditional marker, set once) and `limitStopAt`; once
                stopped `meterStop`, `stoppedAt`, `stopReason`, `stopIdTag`?, `energyWh`; the newest reading
                `lastMeterWh`, `lastMeterAt`; once billed `cdrId`, `tariffId`, `tariffVersion` (the version in
@@ -142,6 +143,7 @@ def transaction_from_item(item: dict[str, Any]) -> Transaction:
             priority=int(item.get("priority", DEFAULT_PRIORITY)),
             notify_at_energy_wh=tuple(int(wh) for wh in item.get("notifyAtEnergyWh", ())),
             session_id=item.get("sessionId"),
+            site_id=item.get("siteId"),
         ),
         stop=stop,
         last_meter_wh=Decimal(item["lastMeterWh"]) if item.get("lastMeterWh") is not None else None,
@@ -232,6 +234,8 @@ class TransactionRepository:
             transaction_item["notifyAtEnergyWh"] = list(start.notify_at_energy_wh)
         if start.session_id is not None:
             transaction_item["sessionId"] = start.session_id
+        if start.site_id is not None:
+            transaction_item["siteId"] = start.site_id
         session = ActiveSession(
             transaction_id=transaction_id,
             connector_id=start.connector_id,
