@@ -179,3 +179,36 @@ def test_a_station_that_rejects_every_profile_is_flagged_and_the_others_make_roo
     assert [(p["stack_level"], p["charging_schedule"]["charging_rate_unit"]) for p in tx_offers] == [(0, "A"), (0, "W")]
     (ignored,) = events_of(events_file, EventType.ALLOCATION_IGNORED)
     assert ignored["detail"]["chargePointId"] == "CP2" and ignored["detail"]["reason"] == "rejected"
+
+
+def test_a_station_that_draws_above_its_profile_is_flagged_and_its_draw_counts_as_used(run_local, tmp_path):
+    events_file = tmp_path / "events.jsonl"
+
+    async def scenario(runtime):
+        api = OperatorApi(runtime.api_url)
+        await define(api, ["CP1", "CP2"], {"A": 0, "B": 0})
+        site = Site()
+        cp1 = await booted(runtime, api, site, "CP1")
+        greedy = await booted(runtime, api, site, "CP2")
+        await cp1.start_session("A")
+        await greedy.start_session("B")
+        await eventually(lambda: (cp1.limit(), greedy.limit()) == (Decimal(8), Decimal(8)), timeout=20)
+        for minute in range(3):  # it accepted 8 A and keeps drawing 16 A
+            await greedy.call(call.MeterValues(connector_id=1, transaction_id=greedy.transaction_id, meter_value=[{
+                "timestamp": f"2026-11-24T10:0{minute}:00Z",
+                "sampledValue": [
+                    {"value": str(1000 * (minute + 1)), "unit": "Wh", "measurand": "Energy.Active.Import.Register"},
+                    *({"value": "16", "unit": "A", "measurand": "Current.Import", "phase": phase} for phase in ("L1", "L2", "L3")),
+                ],
+            }]))  # fmt: skip
+        await eventually(lambda: events_of(events_file, EventType.ALLOCATION_IGNORED), timeout=20)
+        # Its 16 A count as used: nothing is left for CP1's 6 A, which is paused.
+        await eventually(lambda: cp1.limit() == 0, timeout=20)
+
+    run_local(scenario, events_file=events_file)
+    (ignored,) = events_of(events_file, EventType.ALLOCATION_IGNORED)
+    assert ignored["detail"] | {"eventId": None, "occurredAt": None} == {
+        "eventId": None, "schemaVersion": "1.0", "occurredAt": None, "siteId": "depot", "chargePointId": "CP2",
+        "connectorId": 1, "transactionId": ignored["detail"]["transactionId"], "allocatedCurrentA": 8,
+        "measuredCurrentA": 16, "reason": "measured",
+    }  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -12,14 +13,15 @@ from csms.domain.load_control import (
     InFlight,
     Variant,
     command_id,
+    ignores_allocation,
     plan,
     tx_default_profile,
     tx_profile,
     variants,
 )
+from csms.ocpp.v16.actions import Action
 from csms.ocpp.v16.enums import ChargingRateUnitType
 from csms.ocpp.v16.validation import parse_request
-from csms.ocpp.v16.actions import Action
 
 A, W = ChargingRateUnitType.AMPERE, ChargingRateUnitType.WATT
 SAFE = Decimal(6)
@@ -108,3 +110,21 @@ def test_nothing_is_sent_for_what_the_station_has_or_will_have():
 
 def test_command_ids_are_deterministic_per_version_and_connector():
     assert command_id("depot", 3, "CP1", 1) == command_id("depot", 3, "CP1", 1) != command_id("depot", 4, "CP1", 1)
+
+
+@pytest.mark.parametrize(
+    ("samples", "flagged"),
+    [
+        ((Decimal(16), Decimal(16), Decimal(16)), True),
+        ((Decimal(16), Decimal(16)), False),  # two samples: a ramp, not yet a station ignoring its limit
+        ((Decimal(16), Decimal("8.8"), Decimal(16)), False),  # within 10 %
+        ((Decimal("9.5"), Decimal("9.5"), Decimal("9.5")), False),  # above by 10 % but not 1 A
+    ],
+)
+def test_a_station_is_flagged_after_three_samples_above_its_limit_by_10_percent_and_1_a(samples, flagged):
+    assert ignores_allocation(Decimal(8), samples) is flagged
+
+
+def test_a_station_measured_above_its_limit_is_sent_nothing_more():
+    measured = replace(control("CP1", "6", "8"), measured_a=(Decimal(16),) * 3)
+    assert plan([measured], safe_current_a=SAFE, reachable={"CP1"}) == []

@@ -128,6 +128,13 @@ class ConnectorControl:
     """The variant the next profile is sent as."""
     refused: bool = False
     """Its station rejected every variant: it cannot be steered (flagged, its bound counts as used)."""
+    measured_a: tuple[Decimal, ...] = ()
+    """Set when its measured current stayed above its limit (`ignores_allocation`): those samples, oldest first.
+    Its draw counts as used and its limit is kept (nothing more is sent to it) until its transaction ends."""
+
+    @property
+    def steerable(self) -> bool:
+        return not self.refused and not self.measured_a
 
     @property
     def key(self) -> tuple[str, int]:
@@ -174,7 +181,7 @@ def plan(controls: Iterable[ConnectorControl], *, safe_current_a: Decimal, reach
     """The profiles to send now, decreases first: every change that does not raise its connector's bound, and the
     increases only when no other connector's bound is above its target (its decrease is accepted). `reachable`: the
     stations connected now (the others get theirs when they reconnect); a refused connector is sent nothing."""
-    steerable = [control for control in controls if not control.refused]
+    steerable = [control for control in controls if control.steerable]
     changes = [c for c in steerable if c.charge_point_id in reachable and c.last_sent_a != c.target_a]
     decreases = [c for c in changes if c.target_a <= c.bound(safe_current_a)]
     increases = [c for c in changes if c.target_a > c.bound(safe_current_a)]
@@ -184,6 +191,21 @@ def plan(controls: Iterable[ConnectorControl], *, safe_current_a: Decimal, reach
     if not waiting:
         sends += [Send(control=c, limit_a=c.target_a, increase=True) for c in sorted(increases, key=lambda c: c.key)]
     return sends
+
+
+FLAG_SAMPLES = 3
+FLAG_RATIO = Decimal("0.1")
+FLAG_MARGIN_A = Decimal(1)
+
+
+def ignores_allocation(allocated_a: Decimal, samples: tuple[Decimal, ...]) -> bool:
+    """Whether a station ignores its limit: its last `FLAG_SAMPLES` measured currents all above it by more than 10 %
+    and 1 A (a meter reads to a few %, a car regulates within about 1 A of its pilot signal; three samples, not a
+    ramp or a spike)."""
+    recent = samples[-FLAG_SAMPLES:]
+    return len(recent) == FLAG_SAMPLES and all(
+        sample > allocated_a * (1 + FLAG_RATIO) and sample - allocated_a > FLAG_MARGIN_A for sample in recent
+    )
 
 
 def command_id(site_id: str, version: int, charge_point_id: str, connector_id: int) -> str:

@@ -110,6 +110,10 @@ class Transaction:
     """Its charge detail record, once the billing hand-off stored it."""
     limit_reached: LimitKind | None = None
     """The limit that stops it (set once, by the first limit reached: the conditional marker)."""
+    recent_current_a: tuple[Decimal, ...] = ()
+    """Its last measured Current.Import samples (the highest phase's, A), oldest first: at most three."""
+    allocated_current_a: Decimal | None = None
+    """The limit its station last accepted for it from its site's load control, if any."""
 
     @property
     def charge_point_id(self) -> str:

@@ -50,25 +50,36 @@ from csms.ocpp.v16.actions import Action
 from csms.runtime.observability import logger, metrics, site_current
 from csms.runtime.wiring import Services
 
+ALLOCATION_IGNORED = "AllocationIgnored"
 ALLOCATED_CURRENT_A = "AllocatedCurrentA"
 SITE_LIMIT_A = "SiteLimitA"
 RUN_ATTEMPTS = 3
 """Runs after a stale read before the stream's retry takes over (only a retried batch overlapping its first try)."""
 
 
-def run(services: Services, site_id: str, *, cause: str, booted: str | None = None) -> None:
+def run(
+    services: Services,
+    site_id: str,
+    *,
+    cause: str,
+    booted: str | None = None,
+    measured: tuple[int, tuple[Decimal, ...]] | None = None,
+) -> None:
     """Bring the site's profiles in line with its sessions. `booted`: a station that just (re)booted: its profiles
-    may be lost (it gets them again) and it gets the TxDefaultProfile at the site's safe current."""
+    may be lost (it gets them again) and it gets the TxDefaultProfile at the site's safe current. `measured`: a
+    transaction whose station draws more than its limit (issue 11 §5), with the samples that show it."""
     for _ in range(RUN_ATTEMPTS):
         try:
-            _run_once(services, site_id, cause=cause, booted=booted)
+            _run_once(services, site_id, cause=cause, booted=booted, measured=measured)
             return
         except StaleControl:
             logger.info("Load control changed meanwhile: run again", extra={"site_id": site_id, "cause": cause})
     raise StaleControl(site_id)
 
 
-def _run_once(services: Services, site_id: str, *, cause: str, booted: str | None) -> None:
+def _run_once(
+    services: Services, site_id: str, *, cause: str, booted: str | None, measured: tuple[int, tuple[Decimal, ...]] | None
+) -> None:
     now = services.clock.now()
     stored = services.load_control.get(site_id)
     site = services.sites.get(site_id)
@@ -79,6 +90,7 @@ def _run_once(services: Services, site_id: str, *, cause: str, booted: str | Non
     stations = {station.charge_point_id: station for station in services.stations.get_many(site.charge_point_ids)}
     configs = _Configurations(services)
     controls, flagged = _reconcile(services, stored.controls, configs, booted=booted)
+    controls, ignoring = _ignoring(controls, measured)
     by_key = {control.key: control for control in controls}
     allocation = allocate(site, [_steered(session, by_key, site) for session in charging_sessions(site, stations.values())])
     followed = follow(controls, allocation)
@@ -94,7 +106,11 @@ def _run_once(services: Services, site_id: str, *, cause: str, booted: str | Non
         follow_ups.append(event_item(site_pk(site_id), events.allocation_changed(site, allocation, version, cause, now), now=now))
     for control in flagged:
         follow_ups.append(event_item(site_pk(site_id), events.allocation_ignored(site_id, control, now), now=now))
-        metrics.add_metric(name="AllocationIgnored", unit=MetricUnit.Count, value=1)
+    for control in ignoring:
+        event = events.allocation_ignored(site_id, control, now, reason="measured", measured_a=max(control.measured_a))
+        follow_ups.append(event_item(site_pk(site_id), event, now=now))
+    if flagged or ignoring:
+        metrics.add_metric(name=ALLOCATION_IGNORED, unit=MetricUnit.Count, value=len(flagged) + len(ignoring))
     services.load_control.save(
         SiteControl(site_id=site_id, version=version, controls=tuple(followed)),
         read_version=stored.version,
@@ -147,8 +163,27 @@ def _reconcile(
             updated = _answered(updated, sent, commands.get(sent.command_id), configs)
         if updated.refused and not control.refused:
             flagged.append(updated)
+        if updated.confirmed_a is not None and updated.confirmed_a != control.confirmed_a:
+            # What its measured current is checked against, on the transaction MeterValues update anyway.
+            services.transactions.record_allocation(control.transaction_id, updated.confirmed_a)
         reconciled.append(updated)
     return reconciled, flagged
+
+
+def _ignoring(
+    controls: list[ConnectorControl], measured: tuple[int, tuple[Decimal, ...]] | None
+) -> tuple[list[ConnectorControl], list[ConnectorControl]]:
+    """The session whose station was measured above its limit: flagged (once), its limit kept from now on."""
+    if measured is None:
+        return controls, []
+    transaction_id, samples = measured
+    result, flagged = [], []
+    for control in controls:
+        if control.transaction_id == transaction_id and control.steerable:
+            control = replace(control, measured_a=samples)
+            flagged.append(control)
+        result.append(control)
+    return result, flagged
 
 
 def _answered(control: ConnectorControl, sent: InFlight, command: Command | None, configs: _Configurations) -> ConnectorControl:
@@ -178,6 +213,8 @@ def _steered(session: ChargingSession, controls: dict[tuple[str, int], Connector
         return session
     if control.refused:
         return replace(session, ignores_limit=True, allocated_current_a=control.bound(site.safe_current_a))
+    if control.measured_a:
+        return replace(session, ignores_limit=True, allocated_current_a=control.target_a, measured_current_a=control.measured_a)
     return replace(session, allocated_current_a=control.confirmed_a)
 
 

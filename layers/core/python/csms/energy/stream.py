@@ -4,6 +4,8 @@ stop run its site's (the very pattern billing reacts to)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from csms.adapters.dynamodb.follow_ups import FollowUps
 from csms.adapters.dynamodb.load_control import run_item
 from csms.billing.stream import TRANSACTION_STOPPED
@@ -19,7 +21,10 @@ def run_load_control(change: Change, services: Services) -> None:
     booted = str(item["chargePointId"]) if cause.startswith(BOOT_CAUSE) else None
     from csms.energy import control  # the outbox and the allocation: loaded by the first run, not every cold start
 
-    control.run(services, str(item["siteId"]), cause=cause, booted=booted)
+    measured = None
+    if item.get("measuredA"):
+        measured = (int(item["transactionId"]), tuple(Decimal(str(sample)) for sample in item["measuredA"]))
+    control.run(services, str(item["siteId"]), cause=cause, booted=booted, measured=measured)
 
 
 def stopped(change: Change, services: Services) -> None:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -15,11 +16,12 @@ from csms.adapters.dynamodb.reservations import ReservationRepository
 from csms.adapters.dynamodb.transactions import OptionalWrite
 from csms.domain.authorization import Authorization, IdTagRecord, authorize, without_vendor_suffix
 from csms.domain.clock import to_iso
-from csms.domain.metering import energy_wh, import_register_wh, state_of_charge
+from csms.domain.load_control import FLAG_SAMPLES, ignores_allocation
+from csms.domain.metering import current_import_a, energy_wh, import_register_wh, state_of_charge
 from csms.domain.priorities import session_priority
 from csms.domain.reservations import Consumption, Mismatch, consumed_by_start
 from csms.domain.stations import Station
-from csms.domain.transactions import TransactionStart, TransactionStop
+from csms.domain.transactions import Transaction, TransactionStart, TransactionStop
 from csms.ocpp.router import ActionRouter
 from csms.ocpp.v16 import call, call_result, datatypes
 from csms.ocpp.v16.actions import Action, Initiator
@@ -178,13 +180,15 @@ def meter_values(request: call.MeterValues, ctx: StationContext) -> call_result.
     values = [_annotated(meter_value) for meter_value in request.meter_value]
     claimed = request.transaction_id or None
     owned = False
+    follow_ups: list[dict[str, Any]] = []
     if claimed is not None:
         read_at, latest = max(
             zip((meter_value.timestamp for meter_value in request.meter_value), values, strict=True), key=lambda pair: pair[0]
         )
         register_wh = import_register_wh(latest["sampledValue"])
+        current_a = current_import_a(latest["sampledValue"])
         recorded = ctx.services.transactions.record_reading(
-            claimed, charge_point_id=ctx.charge_point_id, energy_wh=register_wh, read_at=read_at
+            claimed, charge_point_id=ctx.charge_point_id, energy_wh=register_wh, read_at=read_at, current_a=current_a
         )
         owned = recorded.owned
         if not owned:
@@ -198,14 +202,31 @@ def meter_values(request: call.MeterValues, ctx: StationContext) -> call_result.
                 read_at=read_at,
                 received_at=ctx.received_at,
             )
+            follow_ups = _allocation_check(recorded.before, current_a, ctx)
     ctx.services.meter_values.put_many(
         charge_point_id=ctx.charge_point_id,
         connector_id=request.connector_id,
         transaction_id=claimed if owned else None,
         meter_values=values,
         unmatched_transaction_id=None if owned else claimed,
+        follow_ups=follow_ups,
     )
     return call_result.MeterValues()
+
+
+def _allocation_check(before: Transaction, current_a: Decimal | None, ctx: StationContext) -> list[dict[str, Any]]:
+    """Issue 11 §5: a session at a site whose measured current stayed above the limit its station accepted is
+    flagged, from the samples the reading's own write returned (no read of its own); its site's load control then
+    counts its draw as used (a run written with the meter values, in their one BatchWriteItem)."""
+    site_id, allocated = before.start.site_id, before.allocated_current_a
+    if current_a is None or site_id is None or allocated is None:
+        return []
+    samples = (*before.recent_current_a, current_a)
+    if not ignores_allocation(allocated, samples):
+        return []
+    measured = (before.transaction_id, samples[-FLAG_SAMPLES:])
+    cause = f"IGNORED#{before.transaction_id}"
+    return [run_item(site_id, cause, now=ctx.received_at, charge_point_id=ctx.charge_point_id, measured=measured)]
 
 
 def _unmatched(ctx: StationContext, action: Action, transaction_id: int) -> None:

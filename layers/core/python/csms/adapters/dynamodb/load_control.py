@@ -2,10 +2,11 @@
 
 - load control  `siteId`, `version` (counts each stored change: written only if it is still the version read),
                 `connectors` [{chargePointId, connectorId, transactionId, targetA, confirmedA?, attempt, refused,
-                inFlight: [{commandId, limitA, attempt}]}] (domain/load_control.py says what each means), `updatedAt`
+                measuredA, inFlight: [{commandId, limitA, attempt}]}] (domain/load_control.py says what each means), `updatedAt`
 - run           `siteId`, `cause` (`START#{tx}`, `STOP#{tx}`, `STATUS#{station}#{connector}#{at}`, `SITE#{version}`,
-                `BOOT#{station}#{at}`, `ANSWER#{commandId}`, `IGNORED#{tx}#{at}`), `chargePointId`?: the stream runs the
-                site's load control once for it (csms/energy/stream.py); written once per cause, expires like every
+                `BOOT#{station}#{at}`, `ANSWER#{commandId}#{status}`, `IGNORED#{tx}`, `DELETED#{version}`),
+                `chargePointId`?, `transactionId` and `measuredA` (IGNORED: the samples above its limit): the stream
+                runs the site's load control once for it (csms/energy/stream.py); written once per cause, expires like every
                 follow-up
 
 A run lives in its site's partition, so the table's stream delivers a site's runs in order to one invocation at a
@@ -25,13 +26,22 @@ from csms.domain.clock import to_iso
 from csms.domain.load_control import ConnectorControl, InFlight, SiteControl
 
 
-def run_item(site_id: str, cause: str, *, now: datetime, charge_point_id: str | None = None) -> dict[str, Any]:
-    """A follow-up that runs the site's load control (put with `put_once`, or `FollowUps.put`)."""
+def run_item(
+    site_id: str,
+    cause: str,
+    *,
+    now: datetime,
+    charge_point_id: str | None = None,
+    measured: tuple[int, tuple[Decimal, ...]] | None = None,
+) -> dict[str, Any]:
+    """A follow-up that runs the site's load control (put with `put_once`, or `FollowUps.put`). `measured`: the
+    transaction whose station ignores its limit, and the samples that show it."""
     return {
         **load_control_run_key(site_id, cause),
         "siteId": site_id,
         "cause": cause,
         **({"chargePointId": charge_point_id} if charge_point_id else {}),
+        **({"transactionId": measured[0], "measuredA": list(measured[1])} if measured else {}),
         TTL_ATTRIBUTE: int((now + FOLLOW_UP_RETENTION).timestamp()),
     }
 
@@ -44,6 +54,7 @@ def _control_value(control: ConnectorControl) -> dict[str, Any]:
         "targetA": control.target_a,
         "attempt": control.attempt,
         "refused": control.refused,
+        "measuredA": list(control.measured_a),
         "inFlight": [
             {"commandId": sent.command_id, "limitA": sent.limit_a, "attempt": sent.attempt} for sent in control.in_flight
         ],
@@ -62,6 +73,7 @@ def _control(value: dict[str, Any]) -> ConnectorControl:
         confirmed_a=Decimal(value["confirmedA"]) if value.get("confirmedA") is not None else None,
         attempt=int(value.get("attempt", 0)),
         refused=bool(value.get("refused", False)),
+        measured_a=tuple(Decimal(sample) for sample in value.get("measuredA", ())),
         in_flight=tuple(
             InFlight(command_id=sent["commandId"], limit_a=Decimal(sent["limitA"]), attempt=int(sent["attempt"]))
             for sent in value.get("inFlight", ())

@@ -8,7 +8,9 @@
                `createdAt`; once a limit is reached
                `limitReached` (energy, cost, duration, soc: the conditional marker, set once) and `limitStopAt`; once
                stopped `meterStop`, `stoppedAt`, `stopReason`, `stopIdTag`?, `energyWh`; the newest reading
-               `lastMeterWh`, `lastMeterAt`; once billed `cdrId`, `tariffId`, `tariffVersion` (the version in
+               `lastMeterWh`, `lastMeterAt`, with the last three Current.Import samples
+               `currentA0` (newest), `currentA1`, `currentA2`; at a site, `allocatedA` (the limit its station last
+               accepted); once billed `cdrId`, `tariffId`, `tariffVersion` (the version in
                force at `createdAt`).
                Indexed by station (newest last) and by the month it was recorded (byKind); in the live index
                (`liveShard`, `liveKey`) until its stop. Its connector's `session_{n}` entry on the station item
@@ -85,6 +87,9 @@ from csms.domain.transactions import (
 from csms.ocpp.frames import plain_json
 from csms.ocpp.v16.enums import AuthorizationStatus
 
+CURRENT_SAMPLES = ("currentA0", "currentA1", "currentA2")
+"""The transaction's last measured currents, newest first."""
+
 
 @dataclass(frozen=True)
 class RecordedReading:
@@ -154,6 +159,10 @@ def transaction_from_item(item: dict[str, Any]) -> Transaction:
         created_at=from_iso(item["createdAt"]) if item.get("createdAt") else None,
         cdr_id=item.get("cdrId"),
         limit_reached=LimitKind(item["limitReached"]) if item.get("limitReached") else None,
+        recent_current_a=tuple(
+            Decimal(item[name]) for name in reversed(CURRENT_SAMPLES) if item.get(name) is not None
+        ),
+        allocated_current_a=Decimal(item["allocatedA"]) if item.get("allocatedA") is not None else None,
     )
 
 
@@ -342,6 +351,16 @@ class TransactionRepository:
         self._end_session(stopped)
         return StopOutcome(stopped, first_stop=True)
 
+    def record_allocation(self, transaction_id: int, current_a: Decimal) -> None:
+        """The limit its station accepted from its site's load control: what its measured current is checked against."""
+        update_if(
+            self._table,
+            Key=transaction_key(transaction_id),
+            UpdateExpression="SET allocatedA = :amps",
+            ConditionExpression="attribute_exists(pk) AND attribute_not_exists(stoppedAt)",
+            ExpressionAttributeValues={":amps": current_a},
+        )
+
     def record_status(self, transaction_id: int, *, charge_point_id: str, status: str, at: datetime) -> None:
         """A status the station reported for the transaction's connector while it ran, appended (§4.9). Once the
         transaction stopped, or for another station's transaction, nothing is written."""
@@ -428,7 +447,13 @@ class TransactionRepository:
         )
 
     def record_reading(
-        self, transaction_id: int, *, charge_point_id: str, energy_wh: Decimal | None, read_at: datetime
+        self,
+        transaction_id: int,
+        *,
+        charge_point_id: str,
+        energy_wh: Decimal | None,
+        read_at: datetime,
+        current_a: Decimal | None = None,
     ) -> RecordedReading:
         """Whether the transaction is one of this station's (only then may its meter values go with it), keeping
         its newest import register reading (what limits and live views read) when one is given. One request, which
@@ -439,12 +464,22 @@ class TransactionRepository:
             item = self._table.get_item(Key=transaction_key(transaction_id)).get("Item")
             owned = item is not None and item.get("chargePointId") == charge_point_id
             return RecordedReading(owned, transaction_from_item(item) if owned and item else None)
+        expression = "SET lastMeterWh = :wh, lastMeterAt = :at"
+        values: dict[str, Any] = {":wh": energy_wh, ":at": to_iso(read_at), ":station": charge_point_id}
+        if current_a is not None:
+            # The samples shift by one in the same write (each operand is read from the item as it was): what the
+            # check of a site's allocation needs, with no item of its own (issue 11 §5).
+            newest, middle, oldest = CURRENT_SAMPLES
+            expression += (
+                f", {oldest} = if_not_exists({middle}, :none), {middle} = if_not_exists({newest}, :none), {newest} = :amps"
+            )
+            values |= {":amps": current_a, ":none": None}
         try:
             response = self._table.update_item(
                 Key=transaction_key(transaction_id),
-                UpdateExpression="SET lastMeterWh = :wh, lastMeterAt = :at",
+                UpdateExpression=expression,
                 ConditionExpression="chargePointId = :station AND (attribute_not_exists(lastMeterAt) OR lastMeterAt < :at)",
-                ExpressionAttributeValues={":wh": energy_wh, ":at": to_iso(read_at), ":station": charge_point_id},
+                ExpressionAttributeValues=values,
                 ReturnValues="ALL_OLD",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
@@ -559,11 +594,15 @@ class MeterValueRepository:
         transaction_id: int | None,
         meter_values: list[dict[str, Any]],
         unmatched_transaction_id: int | None = None,
+        follow_ups: list[dict[str, Any]] | None = None,
     ) -> None:
         """Store meter values; a retransmitted message writes the same keys again (idempotent). Values that name
         a transaction that is not the station's (`unmatched_transaction_id`) stay with the station's connector,
-        that id noted, for the operator to look into: never with the transaction they name."""
+        that id noted, for the operator to look into: never with the transaction they name. `follow_ups` ride in
+        the same BatchWriteItem: a repeat rewrites one (a MODIFY, which no reaction takes: it acts once)."""
         with self._table.batch_writer(overwrite_by_pkeys=["pk", "sk"]) as batch:
+            for follow_up in follow_ups or ():
+                batch.put_item(Item=follow_up)
             for meter_value in meter_values:
                 item = self._item(charge_point_id, connector_id, transaction_id, meter_value)
                 if unmatched_transaction_id:
