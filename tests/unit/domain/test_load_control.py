@@ -118,7 +118,7 @@ def test_command_ids_are_deterministic_per_version_and_connector():
         ((Decimal(16), Decimal(16), Decimal(16)), True),
         ((Decimal(16), Decimal(16)), False),  # two samples: a ramp, not yet a station ignoring its limit
         ((Decimal(16), Decimal("8.8"), Decimal(16)), False),  # within 10 %
-        ((Decimal("9.5"), Decimal("9.5"), Decimal("9.5")), False),  # above by 10 % but not 1 A
+        ((Decimal("8.9"), Decimal("8.9"), Decimal("8.9")), False),  # above by 10 % but not by 1 A
     ],
 )
 def test_a_station_is_flagged_after_three_samples_above_its_limit_by_10_percent_and_1_a(samples, flagged):
