@@ -98,7 +98,8 @@ class SimulatedChargePoint(CentralSystemCommands, ChargePoint):
         meter_interval (MeterValueSampleInterval), sessions (start charging sessions on its own, with one of
         `id_tags`, lasting about `session_seconds`), ev_power_w / max_current (what the car draws and the
         connector can give), ignores_profiles (it accepts charging profiles and draws what the car takes all the
-        same: a station a CSMS must flag from its measured current), time_scale (see the module), response_timeout (for the station's own CALLs),
+        same: a station a CSMS must flag from its measured current), time_scale (see the module), response_timeout
+        (for the station's own CALLs),
         reconnect_delay (first and largest backoff, real seconds), report (progress lines), seed (randomness).
 
         Test hooks, per action name, changeable at any time:
@@ -693,10 +694,8 @@ class SimulatedChargePoint(CentralSystemCommands, ChargePoint):
             if measurand == "Current.Import":
                 # Per phase (each carries its share: the car draws evenly), as a CSMS compares it with per-phase limits.
                 value, unit, location = readings[measurand]
-                values.extend(
-                    {"value": value, "context": context, "measurand": measurand, "location": location, "unit": unit, "phase": phase}
-                    for phase in ("L1", "L2", "L3")[: self.electrical.phases]
-                )
+                sample = {"value": value, "context": context, "measurand": measurand, "location": location, "unit": unit}
+                values.extend(sample | {"phase": phase} for phase in ("L1", "L2", "L3")[: self.electrical.phases])
             elif measurand in readings:
                 value, unit, location = readings[measurand]
                 values.append({"value": value, "context": context, "measurand": measurand, "location": location, "unit": unit})
