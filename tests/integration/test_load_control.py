@@ -20,7 +20,7 @@ from csms.domain.load_control import SiteControl
 from csms.domain.sites import Site
 from csms.energy import control
 from csms.energy.stream import stopped
-from csms.ocpp.frames import CallResult
+from csms.ocpp.frames import CallError, CallResult
 from tests.fakes.stream import stream_record
 from tests.integration.stations import Station
 
@@ -39,6 +39,7 @@ class Fleet:
         self.accepted: dict[tuple[str, int], tuple[int, Decimal]] = {}
         self.sessions: dict[tuple[str, int], int] = {}
         self.rejecting: dict[str, int] = {}
+        self.erring: dict[str, str] = {}
         self.peak = Decimal(0)
         self.received: list[dict[str, Any]] = []
 
@@ -66,6 +67,10 @@ class Fleet:
             assert action == "SetChargingProfile"
             self.received.append({"chargePointId": charge_point_id, **payload})
             profile = payload["csChargingProfiles"]
+            if charge_point_id in self.erring:
+                error = CallError(message_id, self.erring[charge_point_id], "no smart charging here", {})
+                service.handle_answer(self.services, charge_point_id, error)
+                continue
             if self.rejecting.get(charge_point_id, 0) > 0:
                 self.rejecting[charge_point_id] -= 1
                 status = "Rejected"
@@ -237,3 +242,21 @@ def test_a_stale_write_is_refused_and_writes_nothing(services, site, clock):
     repository.save(SiteControl(site_id="depot", version=1), read_version=0, now=clock.now(), follow_ups=[])
     with pytest.raises(StaleControl):
         repository.save(SiteControl(site_id="depot", version=1), read_version=0, now=clock.now(), follow_ups=[])
+
+
+def test_a_station_without_smart_charging_is_flagged_once_not_sent_profiles_in_a_loop(services, fleet, stream, id_tags, table):
+    id_tags("A")
+    id_tags("B")
+    fleet.erring["CP2"] = "NotImplemented"
+    start(services, fleet, "CP1", id_tag="A", minute=0)
+    start(services, fleet, "CP2", id_tag="B", minute=1)
+    stream.drain(fleet)
+    to_cp2 = [r for r in fleet.received if r["chargePointId"] == "CP2" and r["csChargingProfiles"]["chargingProfilePurpose"] == "TxProfile"]
+    assert len(to_cp2) == 1
+    (control,) = [c for c in services.load_control.get("depot").controls if c.charge_point_id == "CP2"]
+    assert control.refused
+    assert fleet.accepted[("CP1", 1)][1] == LIMIT - SAFE  # CP2 may draw its safe current: it counts as used
+    events = table.query(
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :event)", ExpressionAttributeValues={":pk": "SITE#depot", ":event": "EVENT#"}
+    )["Items"]
+    assert [e["detail"]["reason"] for e in events if e["eventType"] == "AllocationIgnored"] == ["rejected"]

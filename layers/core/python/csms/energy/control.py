@@ -28,7 +28,7 @@ from botocore.exceptions import ClientError
 from csms.adapters.dynamodb.follow_ups import event_item
 from csms.adapters.dynamodb.keys import site_pk
 from csms.adapters.dynamodb.load_control import StaleControl
-from csms.commands.service import LOAD_CONTROL_CONTEXT, StationNotConnected, send_command
+from csms.commands.service import LOAD_CONTROL_CONTEXT, NOT_CONNECTED, StationNotConnected, send_command
 from csms.domain.allocation import ChargingSession, SiteAllocation, allocate, charging_sessions
 from csms.domain.commands import Command, CommandStatus
 from csms.domain.load_control import (
@@ -186,23 +186,30 @@ def _ignoring(
     return result, flagged
 
 
+NOT_SMART = frozenset({"NotImplemented", "NotSupported"})
+"""CALLERROR codes of a station without Smart Charging (OCPP-J §4.2.3): no variant will do."""
+
+
 def _answered(control: ConnectorControl, sent: InFlight, command: Command | None, configs: _Configurations) -> ConnectorControl:
+    """What came of one profile in flight. Accepted: the station's limit. Rejected, or a CALLERROR: the next
+    variant, then refused (so a station that always refuses is never sent the same profile in a loop). Superseded,
+    never queued (a run that stopped after storing) or never reached (not connected): the plan sends the target
+    again. Unanswered (timed out): it may have been applied, so the bound keeps it; sent again if it was a decrease."""
     if command is not None and command.status in (CommandStatus.QUEUED, CommandStatus.SENT):
         return control  # still on its way
     others = tuple(entry for entry in control.in_flight if entry.command_id != sent.command_id)
-    if command is None or command.status is not CommandStatus.ANSWERED:
-        # Never queued (a run that stopped after storing), failed, unanswered or superseded: the plan sends the
-        # target again, and its bound stays as high as it may be (the station may have applied it).
-        kept = max(control.confirmed_a or Decimal(0), sent.limit_a) if command is not None and command.sent_at else None
-        return replace(control, in_flight=others, confirmed_a=kept if kept is not None else control.confirmed_a)
-    status = (command.response or {}).get("status")
+    error = (command.error or {}).get("code") if command is not None else None
+    if command is None or command.status is CommandStatus.SUPERSEDED or error == NOT_CONNECTED:
+        return replace(control, in_flight=others)
+    if command.status is CommandStatus.TIMED_OUT:
+        return replace(control, in_flight=others, confirmed_a=max(control.confirmed_a or Decimal(0), sent.limit_a))
+    status = (command.response or {}).get("status") if command.status is CommandStatus.ANSWERED else None
     if status == "Accepted":
         return replace(control, in_flight=others, confirmed_a=sent.limit_a)
+    options = len(configs.variants(control.charge_point_id))
     attempt = sent.attempt + 1
-    refused = status == "NotSupported" or attempt >= len(configs.variants(control.charge_point_id))
-    return replace(
-        control, in_flight=others, attempt=min(attempt, len(configs.variants(control.charge_point_id)) - 1), refused=refused
-    )
+    refused = status == "NotSupported" or error in NOT_SMART or attempt >= options
+    return replace(control, in_flight=others, attempt=min(attempt, options - 1), refused=refused)
 
 
 def _steered(session: ChargingSession, controls: dict[tuple[str, int], ConnectorControl], site: Site) -> ChargingSession:
