@@ -204,6 +204,10 @@ def test_a_station_that_draws_above_its_profile_is_flagged_and_its_draw_counts_a
         await eventually(lambda: events_of(events_file, EventType.ALLOCATION_IGNORED), timeout=20)
         # Its 16 A count as used: nothing is left for CP1's 6 A, which is paused.
         await eventually(lambda: cp1.limit() == 0, timeout=20)
+        status, view = await api.request("GET", "/sites/depot")
+        assert status == 200
+        shown = {a["chargePointId"]: (a["allocatedCurrentA"], a["measuredCurrentA"], a["limitedBy"]) for a in view["allocations"]}
+        assert shown == {"CP1": (0, None, "site"), "CP2": (8, 16, "ignored")}
 
     run_local(scenario, events_file=events_file)
     (ignored,) = events_of(events_file, EventType.ALLOCATION_IGNORED)

@@ -26,7 +26,9 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
-from csms.domain.allocation import SiteAllocation, charging_rate_limit
+from csms.domain.allocation import ChargingSession, SiteAllocation, charging_rate_limit, charging_sessions
+from csms.domain.sites import Site
+from csms.domain.stations import Station
 from csms.ocpp.v16.enums import ChargingRateUnitType
 
 TX_PROFILE_ID_BASE = 9_000_000
@@ -158,6 +160,27 @@ class Send:
     control: ConnectorControl
     limit_a: Decimal
     increase: bool
+
+
+def steered_sessions(
+    site: Site, stations: Iterable[Station], controls: Mapping[tuple[str, int], ConnectorControl]
+) -> list[ChargingSession]:
+    """The sessions in progress as the allocation must see them: one whose station refused its profiles cannot be
+    steered and may draw its bound; one measured above its limit draws what was measured (allocation.py, rule 1)."""
+    steered = []
+    for session in charging_sessions(site, stations):
+        control = controls.get((session.charge_point_id, session.connector_id))
+        if control is None or control.transaction_id != session.transaction_id:
+            steered.append(session)
+        elif control.refused:
+            steered.append(replace(session, ignores_limit=True, allocated_current_a=control.bound(site.safe_current_a)))
+        elif control.measured_a:
+            steered.append(
+                replace(session, ignores_limit=True, allocated_current_a=control.target_a, measured_current_a=control.measured_a)
+            )
+        else:
+            steered.append(replace(session, allocated_current_a=control.confirmed_a))
+    return steered
 
 
 def follow(controls: Iterable[ConnectorControl], allocation: SiteAllocation) -> list[ConnectorControl]:

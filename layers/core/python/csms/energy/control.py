@@ -29,7 +29,7 @@ from csms.adapters.dynamodb.follow_ups import event_item
 from csms.adapters.dynamodb.keys import site_pk
 from csms.adapters.dynamodb.load_control import StaleControl
 from csms.commands.service import LOAD_CONTROL_CONTEXT, NOT_CONNECTED, StationNotConnected, send_command
-from csms.domain.allocation import ChargingSession, SiteAllocation, allocate, charging_sessions
+from csms.domain.allocation import SiteAllocation, allocate
 from csms.domain.commands import Command, CommandStatus
 from csms.domain.load_control import (
     ConnectorControl,
@@ -40,6 +40,7 @@ from csms.domain.load_control import (
     command_id,
     follow,
     plan,
+    steered_sessions,
     tx_default_profile,
     tx_profile,
     variants,
@@ -92,7 +93,7 @@ def _run_once(
     controls, flagged = _reconcile(services, stored.controls, configs, booted=booted)
     controls, ignoring = _ignoring(controls, measured)
     by_key = {control.key: control for control in controls}
-    allocation = allocate(site, [_steered(session, by_key, site) for session in charging_sessions(site, stations.values())])
+    allocation = allocate(site, steered_sessions(site, stations.values(), by_key))
     followed = follow(controls, allocation)
     reachable = {charge_point_id for charge_point_id, station in stations.items() if station.connected}
     sends = plan(followed, safe_current_a=site.safe_current_a, reachable=reachable)
@@ -210,19 +211,6 @@ def _answered(control: ConnectorControl, sent: InFlight, command: Command | None
     attempt = sent.attempt + 1
     refused = status == "NotSupported" or error in NOT_SMART or attempt >= options
     return replace(control, in_flight=others, attempt=min(attempt, options - 1), refused=refused)
-
-
-def _steered(session: ChargingSession, controls: dict[tuple[str, int], ConnectorControl], site: Site) -> ChargingSession:
-    """A session as the allocation sees it: one whose station refused its profiles cannot be steered, and may draw
-    what it may draw now (its bound)."""
-    control = controls.get((session.charge_point_id, session.connector_id))
-    if control is None or control.transaction_id != session.transaction_id:
-        return session
-    if control.refused:
-        return replace(session, ignores_limit=True, allocated_current_a=control.bound(site.safe_current_a))
-    if control.measured_a:
-        return replace(session, ignores_limit=True, allocated_current_a=control.target_a, measured_current_a=control.measured_a)
-    return replace(session, allocated_current_a=control.confirmed_a)
 
 
 def _superseding(

@@ -6,6 +6,7 @@ command answers) are passed through as the station sent them, as plain JSON numb
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -561,8 +562,9 @@ class ConnectorAllocationView(ApiModel):
     circuit_id: str | None = Field(None, description="The circuit, when limitedBy is circuit")
 
     @classmethod
-    def from_allocation(cls, allocation: ConnectorAllocation) -> ConnectorAllocationView:
+    def from_allocation(cls, allocation: ConnectorAllocation, *, measured_a: Decimal | None = None) -> ConnectorAllocationView:
         return cls(
+            measured_current_a=measured_a,
             charge_point_id=allocation.charge_point_id,
             connector_id=allocation.connector_id,
             transaction_id=allocation.transaction_id,
@@ -579,10 +581,14 @@ class SiteView(SiteSummary):
     allocations: list[ConnectorAllocationView] = Field(description="Each session in progress at the site's stations")
 
     @classmethod
-    def build(cls, site: Site, allocation: SiteAllocation) -> SiteView:
+    def build(cls, site: Site, allocation: SiteAllocation, *, measured: Mapping[int, Decimal] | None = None) -> SiteView:
+        """`measured`: each session's last measured current, by transaction id."""
         return cls(
             **cls.site_fields(site),
-            allocations=[ConnectorAllocationView.from_allocation(a) for a in allocation.allocations],
+            allocations=[
+                ConnectorAllocationView.from_allocation(a, measured_a=(measured or {}).get(a.transaction_id))
+                for a in allocation.allocations
+            ],
         )
 
 

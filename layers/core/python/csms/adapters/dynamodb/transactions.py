@@ -318,6 +318,17 @@ class TransactionRepository:
         item = self._table.get_item(Key=transaction_key(transaction_id)).get("Item")
         return transaction_from_item(item) if item else None
 
+    def get_many(self, transaction_ids: list[int]) -> dict[int, Transaction]:
+        """The transactions that exist among `transaction_ids`, by id (BatchGetItem, 100 at a time)."""
+        found: dict[int, Transaction] = {}
+        for start in range(0, len(transaction_ids), 100):
+            keys = [transaction_key(transaction_id) for transaction_id in transaction_ids[start : start + 100]]
+            for item in batch_get(self._table, keys):
+                if item is not None:
+                    transaction = transaction_from_item(item)
+                    found[transaction.transaction_id] = transaction
+        return found
+
     def stop(self, transaction_id: int, *, charge_point_id: str, stop: TransactionStop) -> StopOutcome | None:
         """Record the stop of a known transaction of this station (it leaves the live index with the same write)
         and end its session (the connector's pointer, the idTag's claim). A repeated stop changes nothing.
