@@ -47,6 +47,7 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.imports
 	$(BIN)/python -m benchmarks.pricing
 	$(BIN)/python -m benchmarks.allocation
+	$(BIN)/python -m benchmarks.load_management
 	$(BIN)/python -m benchmarks.stations
 	$(BIN)/python -m benchmarks.limits
 	$(BIN)/python -m benchmarks.storage $(BENCH_ARGS)

@@ -135,11 +135,22 @@ GAUGES = FunctionSpec(
 TABLE_CHANGES = FunctionSpec(
     name="table_changes",
     description="Table stream: a stopped transaction starts its BillingHandOff and ends its session (duration timer, "
-    "app session); events to put and workflows to start are done",
+    "app session); events to put, workflows to start and sites' load control runs are done",
     timeout_seconds=30,
     publishes_events=True,
     consumes_table_stream=True,
-    table_actions=("dynamodb:UpdateItem",),  # the app session of a stopped transaction reads Stopped
+    posts_to_connections=True,  # a site's TxProfiles go out through the outbox (energy/control.py)
+    table_actions=(
+        "dynamodb:UpdateItem",  # the app session of a stopped transaction reads Stopped; the outbox's slot
+        # Load control: reads the site, its control, its stations (BatchGetItem), their configuration and the
+        # commands in flight; stores its next version with its events and runs (Put), queues and supersedes
+        # profiles in the outbox (Put, Query, Delete).
+        "dynamodb:GetItem",
+        "dynamodb:BatchGetItem",
+        "dynamodb:PutItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:Query",
+    ),
 )
 BILLING = FunctionSpec(
     name="billing",

@@ -29,6 +29,15 @@ ACTION_DIMENSION = "action"
 ENERGY_DELIVERED_WH = "EnergyDeliveredWh"
 """Energy of each stopped transaction (meterStop - meterStart), in Wh."""
 
+# Emitted by csms.energy.control, each load-control run (csms.runtime.observability.site_current):
+SITE_DIMENSION = "siteId"
+ALLOCATED_CURRENT_A = "AllocatedCurrentA"
+"""Per site (dimensions {service, siteId}): what its sessions may draw per phase together after the run."""
+SITE_LIMIT_A = "SiteLimitA"
+"""Per site: its grid connection's limit per phase, beside the allocated current."""
+ALLOCATION_IGNORED = "AllocationIgnored"
+"""Sessions flagged: their station rejected every profile or drew above its limit (dimension service)."""
+
 # Gauges published every minute by the scheduled `gauges` function (csms.monitoring.gauges):
 CONNECTED_STATIONS = "ConnectedStations"
 """Gauge: stations with a current connection."""

@@ -242,6 +242,23 @@ class Monitoring(Construct):
                 width=8,
             ),
         )
+        per_site = f"{{{metrics.METRICS_NAMESPACE},service,{metrics.SITE_DIMENSION}}}"
+        self.dashboard.add_widgets(
+            cloudwatch.GraphWidget(
+                title="Load management: allocated current and limit per site (A per phase)",
+                left=[
+                    cloudwatch.MathExpression(
+                        expression=f"SEARCH('{per_site} MetricName=\"{name}\"', 'Maximum', {int(PERIOD.to_seconds())})",
+                        using_metrics={},
+                        period=PERIOD,
+                        label="",
+                    )
+                    for name in (metrics.ALLOCATED_CURRENT_A, metrics.SITE_LIMIT_A)
+                ],
+                right=[_csms_metric(metrics.ALLOCATION_IGNORED, label="Sessions flagged: limit ignored")],
+                width=24,
+            ),
+        )
         self.dashboard.add_widgets(
             cloudwatch.GraphWidget(
                 title="Function duration p99 (ms)",

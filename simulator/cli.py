@@ -40,6 +40,13 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--id-tag", action="append", dest="id_tags", help="idTag used by automatic sessions (repeatable; default SIM-TAG-1)"
     )
+    parser.add_argument(
+        "--ignore-profiles",
+        action="append",
+        default=[],
+        metavar="STATION_ID",
+        help="this station accepts charging profiles and draws what its car takes all the same (repeatable)",
+    )
     parser.add_argument("--duration", type=float, help="stop after this many seconds (default: until Ctrl-C)")
     parser.add_argument("--vendor-id", help="vendorId whose DataTransfer the stations accept")
     parser.add_argument("--stagger", type=float, default=0.05, help="seconds between two station starts (default 0.05)")
@@ -85,6 +92,7 @@ def build_stations(arguments: argparse.Namespace) -> list[SimulatedChargePoint]:
             id_tags=arguments.id_tags or ["SIM-TAG-1"],
             session_seconds=arguments.session_seconds,
             time_scale=arguments.time_scale,
+            ignores_profiles=f"{arguments.prefix}{number:03d}" in arguments.ignore_profiles,
             report=report,
             seed=None if arguments.seed is None else arguments.seed + number,
         )

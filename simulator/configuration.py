@@ -66,7 +66,7 @@ def default_keys(*, connectors: int, heartbeat_interval: int, meter_interval: in
         Key("LocalAuthorizeOffline", "true", boolean),
         Key("LocalPreAuthorize", "false", boolean),
         *measurands("MeterValuesAlignedData", "Energy.Active.Import.Register"),
-        *measurands("MeterValuesSampledData", "Energy.Active.Import.Register,Power.Active.Import,SoC"),
+        *measurands("MeterValuesSampledData", "Energy.Active.Import.Register,Power.Active.Import,Current.Import,SoC"),
         Key("MeterValueSampleInterval", str(meter_interval), integer),
         Key("MinimumStatusDuration", "0", integer),
         Key("NumberOfConnectors", str(connectors), integer, readonly=True),

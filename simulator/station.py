@@ -81,6 +81,7 @@ class SimulatedChargePoint(CentralSystemCommands, ChargePoint):
         session_seconds: float = 600,
         ev_power_w: int = 11_000,
         max_current: int = 32,
+        ignores_profiles: bool = False,
         time_scale: float = 1.0,
         response_timeout: float = 30,
         reconnect_delay: tuple[float, float] = (1.0, 60.0),
@@ -96,7 +97,9 @@ class SimulatedChargePoint(CentralSystemCommands, ChargePoint):
         (initial values of configuration keys), heartbeat_interval (until the boot answer sets it),
         meter_interval (MeterValueSampleInterval), sessions (start charging sessions on its own, with one of
         `id_tags`, lasting about `session_seconds`), ev_power_w / max_current (what the car draws and the
-        connector can give), time_scale (see the module), response_timeout (for the station's own CALLs),
+        connector can give), ignores_profiles (it accepts charging profiles and draws what the car takes all the
+        same: a station a CSMS must flag from its measured current), time_scale (see the module), response_timeout
+        (for the station's own CALLs),
         reconnect_delay (first and largest backoff, real seconds), report (progress lines), seed (randomness).
 
         Test hooks, per action name, changeable at any time:
@@ -115,6 +118,7 @@ class SimulatedChargePoint(CentralSystemCommands, ChargePoint):
         self.session_seconds = session_seconds
         self.ev_power_w = Decimal(ev_power_w)
         self.electrical = Electrical(max_current=Decimal(max_current))
+        self.ignores_profiles = ignores_profiles
         self.time_scale = time_scale
         self.reconnect_delay = reconnect_delay
         self.delays: dict[str, float] = dict(delays or {})
@@ -646,7 +650,8 @@ class SimulatedChargePoint(CentralSystemCommands, ChargePoint):
         limit = self.charging_profiles.limit_at(
             connector.id, clock.now(), electrical=self.electrical, transaction_start=session.started_at
         )
-        session.power_w = Decimal(0) if session.soc >= 100 else min(self.ev_power_w, limit.watts)
+        drawn = self.ev_power_w if self.ignores_profiles else min(self.ev_power_w, limit.watts)
+        session.power_w = Decimal(0) if session.soc >= 100 else drawn
 
     async def _send_meter_values(self, connector: Connector, session: Session | None, context: str) -> None:
         await self._send_call(
@@ -686,7 +691,12 @@ class SimulatedChargePoint(CentralSystemCommands, ChargePoint):
         key = "StopTxnSampledData" if stop_txn else "MeterValuesSampledData"
         values = []
         for measurand in self.configuration.items(key):
-            if measurand in readings:
+            if measurand == "Current.Import":
+                # Per phase (each carries its share: the car draws evenly), as a CSMS compares it with per-phase limits.
+                value, unit, location = readings[measurand]
+                sample = {"value": value, "context": context, "measurand": measurand, "location": location, "unit": unit}
+                values.extend(sample | {"phase": phase} for phase in ("L1", "L2", "L3")[: self.electrical.phases])
+            elif measurand in readings:
                 value, unit, location = readings[measurand]
                 values.append({"value": value, "context": context, "measurand": measurand, "location": location, "unit": unit})
         return {"timestamp": clock.iso(clock.now()), "sampled_value": values}

@@ -163,3 +163,9 @@ def test_the_driver_app_guide_lists_every_driver_event_and_reservation_route():
     spec = json.loads(app.get_openapi_json_schema(**OPENAPI_INFO))
     routes = {(method.upper(), path) for path, operations in spec["paths"].items() if path.startswith("/reservations") for method in operations}
     assert set(re.findall(r"^\| `(GET|POST|PUT|DELETE) (/[^`?]+)", guide, flags=re.MULTILINE)) == routes
+
+
+def test_the_load_management_guide_lists_every_energy_event():
+    guide = (manifest.REPO_ROOT / "docs" / "load-management.md").read_text()
+    assert _event_rows(guide) == _events_of(Source.ENERGY)
+    assert "layers/core/python/csms/events/schemas/<detail-type>.json" in guide

@@ -179,3 +179,19 @@ def test_a_session_no_tariff_applies_to_still_ends_for_its_driver_with_no_cost(s
     services.clock.advance(minutes=1)
     _hand_off(services, transaction_id)
     assert [event.detail["cost"] for event in ended(services, table, transaction_id)] == [None]
+
+
+def test_one_reading_keeps_energy_soc_and_current_at_once_and_a_late_one_changes_none(station, table):
+    transaction_id = station.result("StartTransaction", START)["transactionId"]
+    amps = {"value": "16", "unit": "A", "measurand": "Current.Import", "phase": "L1"}
+    for minute, current in ((2, "16"), (4, "15.5")):
+        newest = reading(minute, soc=str(50 + minute), wh=str(10_000 + minute * 1000))
+        newest["sampledValue"].append(amps | {"value": current})
+        send(station, transaction_id, newest)
+    late = reading(3, soc="99", wh="99000")
+    late["sampledValue"].append(amps | {"value": "40"})
+    send(station, transaction_id, late)
+    send(station, transaction_id, {"timestamp": "2026-11-24T10:01:00Z", "sampledValue": [amps | {"value": "40"}]})
+    item = table.get_item(Key=transaction_key(transaction_id))["Item"]
+    assert (item["lastMeterWh"], item["lastSoC"], item["firstSoC"]) == (14_000, 54, 52)
+    assert (item["currentA0"], item["currentA1"], item.get("currentA2")) == (Decimal("15.5"), 16, None)

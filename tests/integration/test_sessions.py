@@ -109,6 +109,21 @@ def test_a_station_that_starts_on_another_connector_binds_the_session_all_the_sa
     assert api.get(f"/sessions/{session['sessionId']}").json["transactionId"] == transaction_id
 
 
+def test_the_sessions_priority_wins_over_its_id_tags_and_binds_at_the_start(api, station, services):
+    api.put("/id-tags/DRIVER", {"priority": 2})
+    session = api.post("/sessions", {"chargePointId": "CP1", "connectorId": 1, "idTag": "DRIVER", "priority": 7}).json
+    assert session["priority"] == 7
+    transaction_id = start(station)
+    assert services.transactions.get(transaction_id).start.priority == 7
+    assert services.stations.get("CP1").session_on(1).priority == 7  # what a site's allocation reads
+    assert api.post("/sessions", {"chargePointId": "CP1", "connectorId": 2, "idTag": "DRIVER", "priority": 10}).status == 422
+
+
+def test_a_card_session_takes_its_id_tags_priority(api, station, services):
+    api.put("/id-tags/DRIVER", {"priority": -3})
+    assert services.transactions.get(start(station)).start.priority == -3
+
+
 def test_a_session_whose_start_never_comes_expires_and_binds_nothing(api, station, clock):
     session = api.post("/sessions", {"chargePointId": "CP1", "connectorId": 1, "idTag": "DRIVER", "limits": {"maxEnergyWh": 5}}).json
     clock.advance(minutes=10)  # SESSION_START_WINDOW_SECONDS: 600 by default

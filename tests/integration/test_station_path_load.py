@@ -247,3 +247,23 @@ def test_a_start_that_consumes_a_reservation_stays_within_the_start_budget(reque
     )
     assert requests <= 3
     assert services.reservations.get(9).transaction_id == started["transactionId"]
+
+
+def test_a_site_members_messages_stay_within_their_budgets_and_compute_no_allocation(requests_per_action, services):
+    """A station of a site: its start and its suspension write their load control's run in the writes they make
+    anyway or in one more put; the allocation is computed from the stream, never here (issue 11 §4)."""
+    services.table.update_item(Key=station_key("CP1"), UpdateExpression="SET siteId = :site", ExpressionAttributeValues={":site": "depot"})
+    _, boot = requests_per_action("BootNotification", {"chargePointVendor": "V", "chargePointModel": "M"})
+    started, start = requests_per_action(
+        "StartTransaction", {"connectorId": 1, "idTag": "DRIVER", "meterStart": 0, "timestamp": "2026-11-24T10:00:00Z"}
+    )
+    _, charging = requests_per_action("StatusNotification", {"connectorId": 1, "errorCode": "NoError", "status": "Charging"})
+    _, suspended = requests_per_action("StatusNotification", {"connectorId": 1, "errorCode": "NoError", "status": "SuspendedEV"})
+    stop = {"transactionId": started["transactionId"], "meterStop": 3000, "timestamp": "2026-11-24T10:30:00Z"}
+    _, stop_requests = requests_per_action("StopTransaction", stop)
+    assert (boot, start, stop_requests) == (3, 3, 2)  # the boot's run: one put of its own; the stop's comes from the stream
+    assert suspended == charging + 1  # entering SuspendedEV: the run's put
+    runs = services.table.query(
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :run)", ExpressionAttributeValues={":pk": "SITE#depot", ":run": "ALLOC#"}
+    )["Items"]
+    assert sorted(run["sk"].split("#")[1] for run in runs) == ["BOOT", "START", "STATUS"]

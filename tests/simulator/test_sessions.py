@@ -190,3 +190,25 @@ def test_a_reservation_holds_the_connector_for_its_driver_and_expires(run):
                 assert (await csms.call(past)).status == "Rejected"
 
     run(scenario)
+
+
+def test_a_station_reports_the_current_its_profile_allows_per_phase_unless_it_ignores_profiles(run):
+    profile = {
+        "chargingProfileId": 7, "stackLevel": 1, "chargingProfilePurpose": "TxProfile", "chargingProfileKind": "Relative",
+        "chargingSchedule": {"chargingRateUnit": "A", "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 10.0}]},
+    }  # fmt: skip
+
+    async def current_drawn(**options) -> list[dict]:
+        async with CentralSystem() as central:
+            async with connected(central, meter_interval=5, **options) as (_, csms):
+                await csms.call(call.RemoteStartTransaction(id_tag="D", connector_id=1, charging_profile=profile))
+                values = await central.wait_for("MeterValues", lambda p: p.get("transaction_id"))
+        return [s for s in values["meter_value"][0]["sampled_value"] if s["measurand"] == "Current.Import"]
+
+    async def scenario():
+        obeying = await current_drawn()
+        assert [(s["phase"], s["value"], s["unit"]) for s in obeying] == [("L1", "10.0", "A"), ("L2", "10.0", "A"), ("L3", "10.0", "A")]
+        ignoring = await current_drawn(ignores_profiles=True)
+        assert {s["value"] for s in ignoring} == {"15.9"}  # the car's 11 kW, its profile accepted and ignored
+
+    run(scenario)

@@ -26,6 +26,8 @@ RECORDS = [
     stream_record("8", "INSERT", {"pk": "TX#7", "sk": "RUN#tx-7", "workflow": "W"}),
     stream_record("9", "MODIFY", {"pk": "CP#CP1", "sk": "STATION", "stoppedAt": "x"}, {"pk": "CP#CP1", "sk": "STATION"}),
     stream_record("10", "INSERT", {"pk": "COUNTER", "sk": "TRANSACTION", "value": 1}),
+    stream_record("11", "INSERT", {"pk": "SITE#depot", "sk": "ALLOC#START#7", "siteId": "depot"}),
+    stream_record("12", "INSERT", {"pk": "SITE#depot", "sk": "ALLOCATION", "version": 1}),
 ]
 
 
@@ -38,8 +40,9 @@ def test_the_matcher_agrees_with_eventbridge(pattern, record):
 def test_each_record_reaches_only_the_reactions_meant_for_it():
     reached = {record["dynamodb"]["SequenceNumber"]: [r.name for r in REACTIONS if r.applies_to(record)] for record in RECORDS}
     assert reached == {
-        "1": [], "2": [], "3": ["billing hand-off", "session end"], "4": [], "5": ["unmatched stop"], "6": ["put event"], "7": [],
-        "8": ["start workflow"], "9": [], "10": [],
+        "1": [], "2": [], "3": ["billing hand-off", "session end", "load control after a stop"], "4": [],
+        "5": ["unmatched stop"], "6": ["follow-up"], "7": [], "8": ["follow-up"], "9": [], "10": [], "11": ["follow-up"],
+        "12": [],
     }  # fmt: skip
 
 

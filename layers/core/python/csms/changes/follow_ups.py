@@ -1,4 +1,8 @@
-"""Reactions to follow-up items (adapters/dynamodb/follow_ups.py): put the event, start the workflow."""
+"""Reactions to follow-up items (adapters/dynamodb/follow_ups.py): put the event, start the workflow, run a site's
+load control (adapters/dynamodb/load_control.py).
+
+Every kind is matched by one filter pattern (an insert whose sort key starts with one of their prefixes) and told
+apart here by that prefix: the stream's filters are few (reactions.MAX_FILTERS), a new kind of follow-up needs none."""
 
 from __future__ import annotations
 
@@ -6,18 +10,19 @@ import contextlib
 import json
 import re
 
-from csms.adapters.dynamodb.keys import EVENT_PREFIX, WORKFLOW_START_PREFIX
+from csms.adapters.dynamodb.keys import EVENT_PREFIX, LOAD_CONTROL_RUN_PREFIX, WORKFLOW_START_PREFIX
 from csms.adapters.dynamodb.schema import SORT_KEY
 from csms.changes.stream import Change, Reaction
 from csms.domain.clock import from_iso
+from csms.energy.stream import run_load_control
 from csms.events.catalog import Event, EventType
 from csms.ocpp.frames import plain_json
 from csms.runtime.observability import logger
 from csms.runtime.wiring import Services
 
 
-def _inserted(prefix: str) -> dict[str, object]:
-    return {"eventName": ["INSERT"], "dynamodb": {"Keys": {SORT_KEY: {"S": [{"prefix": prefix}]}}}}
+def _inserted(*prefixes: str) -> dict[str, object]:
+    return {"eventName": ["INSERT"], "dynamodb": {"Keys": {SORT_KEY: {"S": [{"prefix": prefix} for prefix in prefixes]}}}}
 
 
 def put_event(change: Change, services: Services) -> None:
@@ -52,7 +57,16 @@ def state_machine_arn(services: Services, workflow: str) -> str:
     return str(arn)
 
 
-REACTIONS: tuple[Reaction, ...] = (
-    Reaction("put event", (_inserted(EVENT_PREFIX),), put_event),
-    Reaction("start workflow", (_inserted(WORKFLOW_START_PREFIX),), start_workflow),
-)
+_BY_PREFIX = {EVENT_PREFIX: put_event, WORKFLOW_START_PREFIX: start_workflow, LOAD_CONTROL_RUN_PREFIX: run_load_control}
+FOLLOW_UP_INSERTED = _inserted(*_BY_PREFIX)
+
+
+def follow_up(change: Change, services: Services) -> None:
+    sort_key = str(change.item[SORT_KEY])
+    for prefix, handle in _BY_PREFIX.items():
+        if sort_key.startswith(prefix):
+            handle(change, services)
+            return
+
+
+REACTIONS: tuple[Reaction, ...] = (Reaction("follow-up", (FOLLOW_UP_INSERTED,), follow_up),)

@@ -9,11 +9,12 @@ from typing import Any
 from csms.billing import stream as billing
 from csms.changes import follow_ups
 from csms.changes.stream import Reaction
+from csms.energy import stream as energy
 from csms.sessions import stream as sessions
 
 MAX_FILTERS = 5
 
-REACTIONS: tuple[Reaction, ...] = (*billing.REACTIONS, *sessions.REACTIONS, *follow_ups.REACTIONS)
+REACTIONS: tuple[Reaction, ...] = (*billing.REACTIONS, *sessions.REACTIONS, *energy.REACTIONS, *follow_ups.REACTIONS)
 
 
 def _distinct(patterns: list[dict[str, Any]]) -> tuple[dict[str, Any], ...]:

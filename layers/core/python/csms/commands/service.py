@@ -30,6 +30,8 @@ from csms.runtime.observability import logger
 from csms.runtime.wiring import Services
 
 NOT_CONNECTED = "StationNotConnected"
+LOAD_CONTROL_CONTEXT = "loadControlSite"
+"""In a command's context: the site whose load control sent it (its answer makes the site's control run again)."""
 MAX_DISPATCHES_PER_PUMP = 20  # a queue of commands to a gone station fails through in one pump, boundedly
 
 
@@ -49,14 +51,21 @@ def send_command(
     *,
     task_token: str | None = None,
     context: dict[str, Any] | None = None,
+    command_id: str | None = None,
+    supersede_key: str | None = None,
 ) -> Command:
     """Validate and queue one command; it goes out now if the station has no other call outstanding.
     `action` is the name an operator or a workflow gave: anything but a central-system action is refused.
-    `context`: what the answer's effects need beyond the request (e.g. a reservation's limits, effects.py)."""
+    `context`: what the answer's effects need beyond the request (e.g. a reservation's limits, effects.py).
+    `command_id`: a deterministic id makes a repeated send queue it once (a second enqueue is refused);
+    `supersede_key`: what a newer command may take its place by while it is unsent (CommandRepository.drop_queued)."""
     known = parse_action(action)
     if known is None:
         raise InvalidCommand(f"{action} is not an OCPP 1.6 action a central system sends")
-    (command,) = _send(services, charge_point_id, known, [_validate(known, payload)], task_token=task_token, context=context)
+    (command,) = _send(
+        services, charge_point_id, known, [_validate(known, payload)],
+        task_token=task_token, context=context, command_id=command_id, supersede_key=supersede_key,
+    )  # fmt: skip
     return command
 
 
@@ -77,6 +86,8 @@ def _send(
     *,
     task_token: str | None = None,
     context: dict[str, Any] | None = None,
+    command_id: str | None = None,
+    supersede_key: str | None = None,
 ) -> list[Command]:
     """Queue validated payloads, in order, and pump."""
     station = services.stations.get(charge_point_id)
@@ -88,7 +99,7 @@ def _send(
     for position, wire in enumerate(wire_payloads):
         shown, prepared = effects.prepare(action, wire)
         command = Command(
-            command_id=str(uuid.uuid4()),
+            command_id=command_id or str(uuid.uuid4()),
             charge_point_id=charge_point_id,
             action=action,
             request=shown,
@@ -97,7 +108,7 @@ def _send(
             task_token=task_token,
             context={**(prepared or {}), **(context or {})} or None,
         )
-        services.commands.enqueue(command, wire, position=position)
+        services.commands.enqueue(command, wire, position=position, supersede_key=supersede_key)
         commands.append(command)
     pump(services, charge_point_id)
     return commands
@@ -156,6 +167,7 @@ def _time_out(services: Services, command_id: str) -> None:
     )
     if timed_out is not None:
         _notify_workflow(services, timed_out)
+        _notify_owner(services, timed_out)
 
 
 def _post(services: Services, connection_id: str, queued: QueuedCall) -> bool:
@@ -218,8 +230,17 @@ def _complete(
     services.commands.release_slot(charge_point_id, command_id)
     if not late:
         _notify_workflow(services, completed)
+    _notify_owner(services, completed)
     if pump_next:
         pump(services, charge_point_id)
+
+
+def _notify_owner(services: Services, command: Command) -> None:
+    """A site's profile answered (or not): its site's load control looks again (energy/answers.py)."""
+    if command.context and command.context.get(LOAD_CONTROL_CONTEXT):
+        from csms.energy.answers import profile_done  # only for load control: no import at every cold start
+
+        profile_done(services, command)
 
 
 def _notify_workflow(services: Services, command: Command) -> None:

@@ -16,6 +16,7 @@ class CommandStatus(StrEnum):
     ANSWERED = "Answered"  # CALLRESULT received and valid
     FAILED = "Failed"  # CALLERROR received, an answer that broke the schema, or the station was not reachable
     TIMED_OUT = "TimedOut"  # unanswered past its timeout: the next call went out; a late answer is still kept
+    SUPERSEDED = "Superseded"  # taken from the queue unsent: a newer command made it stale (e.g. a newer allocation)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -39,7 +40,9 @@ class Command:
     @property
     def done(self) -> bool:
         """Nothing more to wait for (a TimedOut command may still get a late answer, recorded when it comes)."""
-        return self.status in (CommandStatus.ANSWERED, CommandStatus.FAILED, CommandStatus.TIMED_OUT)
+        return self.status in (
+            CommandStatus.ANSWERED, CommandStatus.FAILED, CommandStatus.TIMED_OUT, CommandStatus.SUPERSEDED
+        )
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -50,6 +50,25 @@ def import_register_wh(sampled_values: list[dict[str, Any]]) -> Decimal | None:
     return None
 
 
+def current_import_a(sampled_values: list[dict[str, Any]]) -> Decimal | None:
+    """The highest phase's Current.Import (A) of one meter value, if it carries any: per phase, like the limits of a
+    site (a value without a phase is the station's per-phase figure). Phase-to-neutral and neutral readings
+    (`N`) are not a phase's draw."""
+    readings = []
+    for sampled in sampled_values:
+        if sampled.get("measurand") != "Current.Import" or sampled.get("format") == SIGNED_DATA:
+            continue
+        if sampled.get("phase") == "N" or (sampled.get("unit") or "A") != "A":
+            continue
+        try:
+            amperes = Decimal(str(sampled["value"]).strip())
+        except (InvalidOperation, KeyError):
+            continue
+        if amperes.is_finite() and amperes >= 0:
+            readings.append(amperes)
+    return max(readings) if readings else None
+
+
 @dataclass(frozen=True, kw_only=True)
 class RecordedMeterValue:
     """One MeterValue of a transaction as the station sent it, each energy reading also given in Wh (`energyWh`)."""

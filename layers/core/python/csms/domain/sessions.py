@@ -37,6 +37,8 @@ class PendingStart:
     requested_at: datetime
     limits: SessionLimits | None = None
     notify_at_energy_wh: tuple[int, ...] = ()
+    priority: int | None = None
+    """Asked for the session itself: wins over the id tag's (priorities.session_priority)."""
 
     def live(self, now: datetime, window: timedelta) -> bool:
         return now - self.requested_at < window
@@ -52,6 +54,8 @@ class AppSession:
     status: AppSessionStatus
     limits: SessionLimits | None = None
     notify_at_energy_wh: tuple[int, ...] = ()
+    priority: int | None = None
+    """Asked for this session (a paid fast charge): wins over the id tag's on a shared site."""
     command_id: str | None = None
     response: dict[str, object] | None = field(default=None)
     """The station's answer to RemoteStartTransaction (or the error when it could not be reached)."""

@@ -207,6 +207,8 @@ class StatusChange:
     current: str
     session: ActiveSession | None = None
     """The session in progress on the connector when the status was reported, if any."""
+    site_id: str | None = None
+    """The site the station belongs to, if any."""
 
     @property
     def expected(self) -> bool:

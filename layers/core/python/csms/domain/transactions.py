@@ -59,6 +59,8 @@ class TransactionStart:
     notify_at_energy_wh: tuple[int, ...] = ()
     """Energy thresholds (Wh delivered) for ThresholdReached events, bound at the start."""
     session_id: str | None = None
+    site_id: str | None = None
+    """The site its station shared at the start: whose load control its stop runs again."""
     """The app session (POST /sessions) this transaction started, if any."""
 
     @property
@@ -112,6 +114,10 @@ class Transaction:
     """The vehicle's state of charge (percent) at the session's first reading of it: where the session started."""
     last_soc: Decimal | None = None
     """The newest state of charge reading, percent."""
+    recent_current_a: tuple[Decimal, ...] = ()
+    """Its last measured Current.Import samples (the highest phase's, A), oldest first: at most three."""
+    allocated_current_a: Decimal | None = None
+    """The limit its station last accepted for it from its site's load control, if any."""
 
     @property
     def charge_point_id(self) -> str:

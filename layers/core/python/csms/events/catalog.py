@@ -34,12 +34,16 @@ class EventType(StrEnum):
     SESSION_STARTED = "SessionStarted"
     THRESHOLD_REACHED = "ThresholdReached"
     SESSION_ENDED = "SessionEnded"
+    ALLOCATION_CHANGED = "AllocationChanged"
+    ALLOCATION_IGNORED = "AllocationIgnored"
 
 
 class Source(StrEnum):
     BILLING = "csms.billing"
     SESSIONS = "csms.sessions"
     RESERVATIONS = "csms.reservations"
+    ENERGY = "csms.energy"
+    """Load management (the operator's: partner rules never match it)."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,8 @@ EVENT_KINDS: Mapping[EventType, EventKind] = MappingProxyType(
         EventType.SESSION_STARTED: EventKind(Source.SESSIONS, "1.0"),
         EventType.THRESHOLD_REACHED: EventKind(Source.SESSIONS, "1.0"),
         EventType.SESSION_ENDED: EventKind(Source.SESSIONS, "1.0"),
+        EventType.ALLOCATION_CHANGED: EventKind(Source.ENERGY, "1.0"),
+        EventType.ALLOCATION_IGNORED: EventKind(Source.ENERGY, "1.0"),
     }
 )
 

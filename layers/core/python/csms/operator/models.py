@@ -6,6 +6,7 @@ command answers) are passed through as the station sent them, as plain JSON numb
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -589,8 +590,9 @@ class ConnectorAllocationView(ApiModel):
     circuit_id: str | None = Field(None, description="The circuit, when limitedBy is circuit")
 
     @classmethod
-    def from_allocation(cls, allocation: ConnectorAllocation) -> ConnectorAllocationView:
+    def from_allocation(cls, allocation: ConnectorAllocation, *, measured_a: Decimal | None = None) -> ConnectorAllocationView:
         return cls(
+            measured_current_a=measured_a,
             charge_point_id=allocation.charge_point_id,
             connector_id=allocation.connector_id,
             transaction_id=allocation.transaction_id,
@@ -607,10 +609,14 @@ class SiteView(SiteSummary):
     allocations: list[ConnectorAllocationView] = Field(description="Each session in progress at the site's stations")
 
     @classmethod
-    def build(cls, site: Site, allocation: SiteAllocation) -> SiteView:
+    def build(cls, site: Site, allocation: SiteAllocation, *, measured: Mapping[int, Decimal] | None = None) -> SiteView:
+        """`measured`: each session's last measured current, by transaction id."""
         return cls(
             **cls.site_fields(site),
-            allocations=[ConnectorAllocationView.from_allocation(a) for a in allocation.allocations],
+            allocations=[
+                ConnectorAllocationView.from_allocation(a, measured_a=(measured or {}).get(a.transaction_id))
+                for a in allocation.allocations
+            ],
         )
 
 
@@ -696,6 +702,7 @@ class SessionRequest(ApiModel):
     id_tag: str = Field(min_length=1, max_length=20, description="A registered idTag: the driver's app identity")
     limits: SessionLimitsModel | None = Field(None, description="Replace the id tag's default limits field by field")
     notify_at_energy_wh: EnergyThresholds | None = None
+    priority: Priority | None = Field(None, description="This session's priority on a shared site, over the id tag's")
 
 
 class SessionView(ApiModel):
@@ -716,6 +723,7 @@ class SessionView(ApiModel):
     started_at: Timestamp | None = None
     stopped_at: Timestamp | None = None
     limit_reached: LimitKind | None = Field(None, description="The limit that stopped it")
+    priority: int | None = Field(None, description="Asked for this session (else its id tag's binds at the start)")
 
     @classmethod
     def from_session(cls, session: AppSession, *, status: AppSessionStatus) -> SessionView:
@@ -734,6 +742,7 @@ class SessionView(ApiModel):
             started_at=session.started_at,
             stopped_at=session.stopped_at,
             limit_reached=session.limit_reached,
+            priority=session.priority,
         )
 
 

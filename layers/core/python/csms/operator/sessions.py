@@ -76,6 +76,7 @@ def post_session(request: Annotated[SessionRequest, Body()], services: ServicesD
         id_tag=request.id_tag,
         requested=request.limits.to_limits() if request.limits else None,
         notify_at_energy_wh=tuple(request.notify_at_energy_wh or ()),
+        priority=request.priority,
     )
     view = _view(services, outcome.session)
     logger.info("App session requested", extra={"session_id": view.session_id, "status": view.status})

@@ -10,7 +10,10 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
-from csms.domain.allocation import allocate, charging_sessions
+from csms.adapters.dynamodb.follow_ups import FollowUps
+from csms.adapters.dynamodb.load_control import run_item
+from csms.domain.allocation import allocate
+from csms.domain.load_control import steered_sessions
 from csms.domain.sites import Site, validate_site
 from csms.operator.errors import ResourceNotFound, documented
 from csms.operator.models import SiteDefinition, SiteList, SiteSummary, SiteView
@@ -53,6 +56,7 @@ def put_site(site_id: SiteId, services: ServicesDependency, definition: Annotate
     site = definition.to_site(site_id)
     validate_site(site)
     stored, created = services.sites.put(site, now=services.clock.now())
+    _run_load_control(services, site_id, f"SITE#{stored.version}")
     logger.info(
         "Site defined" if created else "Site replaced",
         extra={"site_id": site_id, "version": stored.version, "stations": len(stored.charge_point_ids)},
@@ -101,14 +105,30 @@ def list_sites(services: ServicesDependency, limit: Limit = DEFAULT_PAGE_SIZE, n
     responses=documented(204, "Removed", 404, 409, extra={204: {"description": "Removed", "content": {}}}),
 )
 def delete_site(site_id: SiteId, services: ServicesDependency) -> None:
-    if services.sites.delete(site_id, now=services.clock.now()) is None:
+    removed = services.sites.delete(site_id, now=services.clock.now())
+    if removed is None:
         raise ResourceNotFound(f"Unknown site {site_id}")
+    _run_load_control(services, site_id, f"DELETED#{removed.version}")
     logger.info("Site removed", extra={"site_id": site_id})
     return Response(status_code=HTTPStatus.NO_CONTENT, content_type=None, body="")  # type: ignore[return-value]
 
 
+def _run_load_control(services: Services, site_id: str, cause: str) -> None:
+    """The site's stations get profiles for the new definition (from the stream: csms/energy/control.py)."""
+    FollowUps(services.table).put(run_item(site_id, cause, now=services.clock.now()))
+
+
 def _view(services: Services, site: Site) -> SiteView:
-    """The site with the allocation its sessions would get now, computed from the sessions its stations' items
-    point at (one BatchGetItem per 100 stations)."""
+    """The site with the allocation its sessions get now, computed from the sessions its stations' items point at
+    (one BatchGetItem per 100 stations) as its load control sees them (stations flagged count as used), with each
+    session's last measured current (its transaction's, one BatchGetItem per 100 sessions)."""
     stations = services.stations.get_many(site.charge_point_ids)
-    return SiteView.build(site, allocate(site, charging_sessions(site, stations)))
+    controls = {control.key: control for control in services.load_control.get(site.site_id).controls}
+    sessions = steered_sessions(site, stations, controls)
+    transactions = services.transactions.get_many([session.transaction_id for session in sessions])
+    measured = {
+        transaction_id: transaction.recent_current_a[-1]
+        for transaction_id, transaction in transactions.items()
+        if transaction.recent_current_a
+    }
+    return SiteView.build(site, allocate(site, sessions), measured=measured)

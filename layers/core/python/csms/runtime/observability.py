@@ -38,3 +38,12 @@ def count_per_action(name: str, action: str) -> None:
         return
     with single_metric(name=name, unit=MetricUnit.Count, value=1, default_dimensions=metrics.default_dimensions) as metric:
         metric.add_dimension(name="action", value=action)
+
+
+def site_current(name: str, site_id: str, amperes: float) -> None:
+    """A site's current (allocated or measured, A per phase) with a `siteId` dimension, in its own EMF record: one
+    series per site, as the dashboard graphs it beside the site's limit. Sites are few and operator-defined."""
+    if is_metrics_disabled():
+        return
+    with single_metric(name=name, unit=MetricUnit.NoUnit, value=amperes, default_dimensions=metrics.default_dimensions) as metric:
+        metric.add_dimension(name="siteId", value=site_id)

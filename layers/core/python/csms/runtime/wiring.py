@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from csms.adapters.dynamodb.commands import CommandRepository
     from csms.adapters.dynamodb.gauges import GaugeRepository
     from csms.adapters.dynamodb.id_tags import IdTagRepository
+    from csms.adapters.dynamodb.load_control import LoadControlRepository
     from csms.adapters.dynamodb.reservations import ReservationRepository
     from csms.adapters.dynamodb.sessions import AppSessionRepository
     from csms.adapters.dynamodb.sites import SiteRepository
@@ -90,6 +91,12 @@ class Services:
         from csms.adapters.dynamodb.sites import SiteRepository
 
         return SiteRepository(self.table)
+
+    @cached_property
+    def load_control(self) -> LoadControlRepository:
+        from csms.adapters.dynamodb.load_control import LoadControlRepository
+
+        return LoadControlRepository(self.table)
 
     @cached_property
     def station_config(self) -> StationConfigRepository:

@@ -16,6 +16,7 @@ from csms.adapters.dynamodb.sessions import AppSessionRepository
 from csms.domain.authorization import IdTagRecord
 from csms.domain.clock import to_iso
 from csms.domain.limits import SessionLimits, session_limits
+from csms.domain.priorities import session_priority
 from csms.domain.sessions import PendingStart, pending_start_for
 from csms.domain.transactions import TransactionStart
 from csms.sessions.limits import duration_timer
@@ -32,7 +33,7 @@ class Binding:
 def bind(record: IdTagRecord | None, start: TransactionStart, *, accepted: bool, now: datetime, window: timedelta) -> Binding:
     """Only an accepted start binds (any other is told to stop, OCPP 1.6 §4.8). Card sessions get their tag's
     default limits; an app session's, or else the consumed reservation's (already on `start`), replace them field
-    by field."""
+    by field. The app session's priority wins over the tag's (already on `start`)."""
     if record is None or not accepted:
         return Binding(start, None)
     app_start = pending_start_for(
@@ -43,6 +44,7 @@ def bind(record: IdTagRecord | None, start: TransactionStart, *, accepted: bool,
         limits=session_limits(id_tag=record.limits, requested=_requested(app_start, reserved=start.limits)),
         notify_at_energy_wh=(app_start.notify_at_energy_wh if app_start else ()) or record.notify_at_energy_wh,
         session_id=app_start.session_id if app_start else None,
+        priority=session_priority(app_start.priority if app_start else None, record.priority),
     )
     return Binding(bound, app_start)
 

@@ -75,6 +75,7 @@ def start_session(
     id_tag: str,
     requested: SessionLimits | None,
     notify_at_energy_wh: tuple[int, ...],
+    priority: int | None = None,
 ) -> StartOutcome:
     station = services.stations.get(charge_point_id)
     if station is None:
@@ -110,6 +111,7 @@ def start_session(
         status=AppSessionStatus.REQUESTED,
         limits=limits,
         notify_at_energy_wh=notify_at_energy_wh or record.notify_at_energy_wh,
+        priority=priority,
     )
     services.app_sessions.create(session)
     # Left on the tag before the command goes: the StartTransaction may follow the station's answer at once.
@@ -120,6 +122,7 @@ def start_session(
         requested_at=now,
         limits=limits,
         notify_at_energy_wh=session.notify_at_energy_wh,
+        priority=priority,
     )
     stale = tuple(start for start in record.pending_starts if not start.live(now, window))
     services.id_tags.add_pending_start(id_tag, pending, stale=stale)

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from csms.adapters.dynamodb.follow_ups import FollowUps
+from csms.adapters.dynamodb.load_control import run_item
 from csms.commands.service import pump
 from csms.domain import registration
+from csms.domain.clock import to_iso
+from csms.domain.stations import StatusChange
 from csms.ocpp.router import ActionRouter
 from csms.ocpp.v16 import call, call_result
 from csms.ocpp.v16.actions import Action, Initiator
@@ -26,15 +30,31 @@ def boot_notification(request: call.BootNotification, ctx: StationContext) -> ca
     registered = station is not None and station.registered
     status = registration.boot_status(registered=registered, policy=settings.unknown_station_policy)
     auto_register = not registered and settings.unknown_station_policy is UnknownStationPolicy.ACCEPT
-    ctx.services.stations.record_boot(
+    site_id = ctx.services.stations.record_boot(
         ctx.charge_point_id, boot=dump(request), status=status, at=ctx.received_at, register=auto_register
     )
+    if site_id is not None and status == registration.ACCEPTED:
+        # Its site's load control sends it the TxDefaultProfile and its sessions' profiles again (§4.2: it may have
+        # rebooted without them), from the stream: the boot answers at once.
+        _run_load_control(ctx, site_id, f"BOOT#{ctx.charge_point_id}#{to_iso(ctx.received_at)}")
     interval = (
         settings.heartbeat_interval_seconds
         if status == registration.ACCEPTED
         else settings.boot_retry_interval_seconds
     )
     return call_result.BootNotification(current_time=ctx.received_at, interval=interval, status=status)
+
+
+SUSPENDED = frozenset({"SuspendedEV", "SuspendedEVSE"})
+
+
+def _suspension_changed(change: StatusChange) -> bool:
+    """Entering or leaving SuspendedEV/SuspendedEVSE (§4.9): the car stopped or resumed drawing."""
+    return (change.previous in SUSPENDED) != (change.current in SUSPENDED)
+
+
+def _run_load_control(ctx: StationContext, site_id: str, cause: str) -> None:
+    FollowUps(ctx.services.table).put(run_item(site_id, cause, now=ctx.received_at, charge_point_id=ctx.charge_point_id))
 
 
 @router.action(Action.HEARTBEAT)
@@ -73,6 +93,9 @@ def status_notification(request: call.StatusNotification, ctx: StationContext) -
             status=change.current,
             at=request.timestamp or ctx.received_at,
         )
+    if change is not None and change.session is not None and change.site_id is not None and _suspension_changed(change):
+        # Capacity lending follows what a session draws: a car that stopped or resumed drawing shares anew.
+        _run_load_control(ctx, change.site_id, f"STATUS#{ctx.charge_point_id}#{change.connector_id}#{to_iso(ctx.received_at)}")
     if change is not None and not change.expected:
         # The station is the authority on its connectors: recorded all the same, and made visible (§4.9).
         logger.warning(

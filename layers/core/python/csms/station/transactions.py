@@ -11,11 +11,13 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from csms.adapters.dynamodb.follow_ups import event_item, put_once
 from csms.adapters.dynamodb.keys import reservation_pk
+from csms.adapters.dynamodb.load_control import run_item
 from csms.adapters.dynamodb.reservations import ReservationRepository
 from csms.adapters.dynamodb.transactions import OptionalWrite
 from csms.domain.authorization import Authorization, IdTagRecord, authorize, without_vendor_suffix
 from csms.domain.clock import to_iso
-from csms.domain.metering import energy_wh, import_register_wh, state_of_charge
+from csms.domain.load_control import FLAG_SAMPLES, ignores_allocation
+from csms.domain.metering import current_import_a, energy_wh, import_register_wh, state_of_charge
 from csms.domain.priorities import session_priority
 from csms.domain.reservations import Consumption, Mismatch, consumed_by_start
 from csms.domain.stations import Station
@@ -137,7 +139,8 @@ def start_transaction(request: call.StartTransaction, ctx: StationContext) -> ca
         reservation_id=reserved.reservation_id if reserved else request.reservation_id,
         authorization_status=authorization.status,
         limits=reserved.limits if reserved else None,  # bind() puts the id tag's defaults under them
-        priority=session_priority(None, record.priority if record else None),
+        priority=session_priority(None, record.priority if record else None),  # an app session's wins: bind()
+        site_id=station.site_id if station else None,
     )
     claim = record is not None and authorization.accepted
     binding = bind(record, start, accepted=claim, now=ctx.received_at, window=services.settings.session_start_window)
@@ -153,6 +156,7 @@ def start_transaction(request: call.StartTransaction, ctx: StationContext) -> ca
             "sessionStarted": services.transactions.event_write(transaction_id, started, now=ctx.received_at),
             **(_consumption_writes(consumption, request, id_tag, transaction_id, ctx) if consumption else {}),
             **start_writes(services.table.name, transaction_id, binding, now=ctx.received_at),
+            **_load_control_writes(binding.start, transaction_id, ctx),
         },
         release_hold=reserved,
         consuming=binding.app_start,
@@ -164,6 +168,15 @@ def start_transaction(request: call.StartTransaction, ctx: StationContext) -> ca
     return call_result.StartTransaction(id_tag_info=_id_tag_info(authorization), transaction_id=outcome.transaction_id)
 
 
+def _load_control_writes(start: TransactionStart, transaction_id: int, ctx: StationContext) -> dict[str, OptionalWrite]:
+    """A start at a site runs its load control (the stream does it, csms/energy/control.py: nothing computed here).
+    The session may draw the site's safe current until its profile comes (its TxDefaultProfile): the run counts it."""
+    if start.site_id is None:
+        return {}
+    run = run_item(start.site_id, f"START#{transaction_id}", now=ctx.received_at)
+    return {"loadControl": put_once(ctx.services.table.name, run)}
+
+
 @router.action(Action.METER_VALUES)
 def meter_values(request: call.MeterValues, ctx: StationContext) -> call_result.MeterValues:
     """Every sampled value is kept as sent, energy annotated in Wh; transactionId 0 or absent means the
@@ -172,13 +185,20 @@ def meter_values(request: call.MeterValues, ctx: StationContext) -> call_result.
     values = [_annotated(meter_value) for meter_value in request.meter_value]
     claimed = request.transaction_id or None
     owned = False
+    follow_ups: list[dict[str, Any]] = []
     if claimed is not None:
         read_at, latest = max(
             zip((meter_value.timestamp for meter_value in request.meter_value), values, strict=True), key=lambda pair: pair[0]
         )
-        register_wh, soc = import_register_wh(latest["sampledValue"]), state_of_charge(latest["sampledValue"])
+        sampled = latest["sampledValue"]
+        register_wh, soc, current_a = import_register_wh(sampled), state_of_charge(sampled), current_import_a(sampled)
         recorded = ctx.services.transactions.record_reading(
-            claimed, charge_point_id=ctx.charge_point_id, energy_wh=register_wh, read_at=read_at, state_of_charge=soc
+            claimed,
+            charge_point_id=ctx.charge_point_id,
+            energy_wh=register_wh,
+            read_at=read_at,
+            state_of_charge=soc,
+            current_a=current_a,
         )
         owned = recorded.owned
         if not owned:
@@ -193,12 +213,14 @@ def meter_values(request: call.MeterValues, ctx: StationContext) -> call_result.
                 received_at=ctx.received_at,
             )
             _tell_thresholds(ctx, recorded.before, register_wh=register_wh, soc=soc, read_at=read_at)
+            follow_ups = _allocation_check(recorded.before, current_a, ctx)
     ctx.services.meter_values.put_many(
         charge_point_id=ctx.charge_point_id,
         connector_id=request.connector_id,
         transaction_id=claimed if owned else None,
         meter_values=values,
         unmatched_transaction_id=None if owned else claimed,
+        follow_ups=follow_ups,
     )
     return call_result.MeterValues()
 
@@ -213,6 +235,21 @@ def _tell_thresholds(
     ):
         event = threshold_reached(before, crossing, read_at=read_at)
         ctx.services.transactions.put_event(before.transaction_id, event, now=ctx.received_at)
+
+
+def _allocation_check(before: Transaction, current_a: Decimal | None, ctx: StationContext) -> list[dict[str, Any]]:
+    """Issue 11 §5: a session at a site whose measured current stayed above the limit its station accepted is
+    flagged, from the samples the reading's own write returned (no read of its own); its site's load control then
+    counts its draw as used (a run written with the meter values, in their one BatchWriteItem)."""
+    site_id, allocated = before.start.site_id, before.allocated_current_a
+    if current_a is None or site_id is None or allocated is None:
+        return []
+    samples = (*before.recent_current_a, current_a)
+    if not ignores_allocation(allocated, samples):
+        return []
+    measured = (before.transaction_id, samples[-FLAG_SAMPLES:])
+    cause = f"IGNORED#{before.transaction_id}"
+    return [run_item(site_id, cause, now=ctx.received_at, charge_point_id=ctx.charge_point_id, measured=measured)]
 
 
 def _unmatched(ctx: StationContext, action: Action, transaction_id: int) -> None:

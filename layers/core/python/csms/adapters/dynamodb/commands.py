@@ -3,17 +3,20 @@
 - command   `commandId`, `chargePointId`, `action`, `request`, `status`, `createdAt`, `sentAt`?, `answeredAt`?,
             `response`?, `error`?, `taskToken`?, `context`?: what was asked, its state and the station's answer;
             indexed by station, newest last
-- queued    `commandId`, `action`, `payload`: waiting for its turn in the station's partition (deleted when sent)
+- queued    `commandId`, `action`, `payload`, `supersedeKey`?: waiting for its turn in the station's partition
+            (deleted when sent); a newer command with the same `supersedeKey` takes an unsent one's place
+            (`drop_queued`: the command reads Superseded), so stale ones never pile up behind a busy station
 - slot      station item attribute `outstandingCall` {commandId, expiresAt}: the one CALL a station may have
             outstanding (OCPP-J 4.1.1)
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from boto3.dynamodb.conditions import Key
+from boto3.dynamodb.conditions import Attr, Key
 
 from csms.adapters.dynamodb.keys import (
     COMMAND_PREFIX,
@@ -25,7 +28,7 @@ from csms.adapters.dynamodb.keys import (
     station_key,
     station_pk,
 )
-from csms.adapters.dynamodb.operations import cancellation_codes, update_if
+from csms.adapters.dynamodb.operations import batch_get, cancellation_codes, update_if
 from csms.adapters.dynamodb.schema import PARTITION_KEY, SORT_KEY, STATION_INDEX, TTL_ATTRIBUTE
 from csms.adapters.dynamodb.values import to_item_value
 from csms.domain.clock import from_iso, to_iso
@@ -60,7 +63,9 @@ class CommandRepository:
         self._table = table
         self._client = table.meta.client
 
-    def enqueue(self, command: Command, payload: dict[str, Any], *, position: int = 0) -> None:
+    def enqueue(
+        self, command: Command, payload: dict[str, Any], *, position: int = 0, supersede_key: str | None = None
+    ) -> None:
         """Store the command and its place in the station's queue, together. `position` orders the commands
         one request queues at once (the parts of a split SendLocalList), which may share a millisecond."""
         created = to_iso(command.created_at)
@@ -85,6 +90,8 @@ class CommandRepository:
             "action": command.action,
             "payload": to_item_value(payload),
         }
+        if supersede_key is not None:
+            queued["supersedeKey"] = supersede_key
         self._client.transact_write_items(
             TransactItems=[
                 {"Put": {"TableName": self._table.name, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}},
@@ -95,6 +102,52 @@ class CommandRepository:
     def get(self, command_id: str) -> Command | None:
         item = self._table.get_item(Key=command_key(command_id), ConsistentRead=True).get("Item")
         return command_from_item(item) if item else None
+
+    def get_many(self, command_ids: Sequence[str]) -> dict[str, Command]:
+        """The commands that exist among `command_ids` (at most 100), by id."""
+        items = batch_get(self._table, [command_key(command_id) for command_id in command_ids], consistent=True)
+        return {item["commandId"]: command_from_item(item) for item in items if item is not None}
+
+    def drop_queued(self, charge_point_id: str, supersede_key: str, *, at: datetime) -> list[str]:
+        """Take the station's unsent commands with this key out of its queue (each reads Superseded); returns their
+        ids. One already handed over (sent meanwhile) stays: its answer will come."""
+        items = self._table.query(
+            KeyConditionExpression=Key(PARTITION_KEY).eq(station_pk(charge_point_id)) & Key(SORT_KEY).begins_with(OUTBOX_PREFIX),
+            FilterExpression=Attr("supersedeKey").eq(supersede_key),
+            ConsistentRead=True,
+        )["Items"]
+        dropped = []
+        for entry in items:
+            try:
+                self._client.transact_write_items(
+                    TransactItems=[
+                        {
+                            "Delete": {
+                                "TableName": self._table.name,
+                                "Key": outbox_key(charge_point_id, entry[SORT_KEY]),
+                                "ConditionExpression": "attribute_exists(pk)",
+                            }
+                        },
+                        {
+                            "Update": {
+                                "TableName": self._table.name,
+                                "Key": command_key(entry["commandId"]),
+                                "UpdateExpression": "SET #status = :superseded, answeredAt = :at",
+                                "ConditionExpression": "#status = :queued",
+                                "ExpressionAttributeNames": {"#status": "status"},
+                                "ExpressionAttributeValues": {
+                                    ":superseded": CommandStatus.SUPERSEDED.value,
+                                    ":queued": CommandStatus.QUEUED.value,
+                                    ":at": to_iso(at),
+                                },
+                            }
+                        },
+                    ]
+                )
+            except self._client.exceptions.TransactionCanceledException:
+                continue  # handed over first: it is on its way
+            dropped.append(entry["commandId"])
+        return dropped
 
     def next_queued(self, charge_point_id: str) -> QueuedCall | None:
         items = self._table.query(

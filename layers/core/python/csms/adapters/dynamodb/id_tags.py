@@ -8,7 +8,7 @@
                  write-only, never part of a record read for the API or authorization; `webhook` alone reads it
 - live           `activeTransactionId`, `activeTransactionStartedAt` while the tag is in a transaction
 - pending starts `pendingStart#{station}#{connectorId}`: {`sessionId`, `chargePointId`, `connectorId`,
-                 `requestedAt`, `limits`?, `notifyAtEnergyWh`?} per app session a station accepted, until the
+                 `requestedAt`, `limits`?, `notifyAtEnergyWh`?, `priority`?} per app session a station accepted, until the
                  StartTransaction that binds it removes it (StartTransaction reads this item anyway: no extra read)
 """
 
@@ -44,6 +44,8 @@ def _pending_start_value(start: PendingStart) -> dict[str, Any]:
         value["limits"] = to_item_value(start.limits.to_json())
     if start.notify_at_energy_wh:
         value["notifyAtEnergyWh"] = list(start.notify_at_energy_wh)
+    if start.priority is not None:
+        value["priority"] = start.priority
     return value
 
 
@@ -55,6 +57,7 @@ def _pending_start(value: dict[str, Any]) -> PendingStart:
         requested_at=from_iso(value["requestedAt"]),
         limits=SessionLimits.from_json(value["limits"]) if value.get("limits") else None,
         notify_at_energy_wh=tuple(int(wh) for wh in value.get("notifyAtEnergyWh", ())),
+        priority=int(value["priority"]) if value.get("priority") is not None else None,
     )
 
 

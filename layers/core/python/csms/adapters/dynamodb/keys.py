@@ -23,8 +23,10 @@
 | tariff version         | `TARIFF#{id}`   | `V#{effectiveAt}#{version:08d}`             |                                    |
 | CDR                    | `CDR#{cdrId}`   | `CDR`                                       | `CDRS`, `{end}#{cdrId}`            |
 | site                   | `SITE#{siteId}` | `SITE`                                      |                                    |
+| site's load control    | `SITE#{siteId}` | `ALLOCATION`                                |                                    |
 | event to put           | its subject's   | `EVENT#{eventId}`                           |                                    |
 | workflow to start      | its subject's   | `RUN#{executionName}`                       |                                    |
+| load control to run    | `SITE#{siteId}` | `ALLOC#{cause}`                             |                                    |
 
 An event to put and a workflow to start live in the partition of what they are about (`TX#{id}`, ...), so the
 write that changes the subject can create them in the same transaction (follow_ups.py).
@@ -95,6 +97,8 @@ SITE_SK = "SITE"
 SITE_PREFIX = "SITE#"
 EVENT_PREFIX = "EVENT#"
 WORKFLOW_START_PREFIX = "RUN#"
+LOAD_CONTROL_RUN_PREFIX = "ALLOC#"
+ALLOCATION_SK = "ALLOCATION"
 
 STATION_KIND = "STATION"
 ID_TAG_KIND = "IDTAG"
@@ -252,7 +256,20 @@ def station_index_keys(charge_point_id: str, sort_key: str) -> Key:
 
 
 def site_key(site_id: str) -> Key:
-    return key(f"{SITE_PREFIX}{site_id}", SITE_SK)
+    return key(site_pk(site_id), SITE_SK)
+
+
+def site_pk(site_id: str) -> str:
+    return f"{SITE_PREFIX}{site_id}"
+
+
+def site_allocation_key(site_id: str) -> Key:
+    return key(site_pk(site_id), ALLOCATION_SK)
+
+
+def load_control_run_key(site_id: str, cause: str) -> Key:
+    """In the site's partition: the stream hands a site's records to one invocation at a time, in order."""
+    return key(site_pk(site_id), f"{LOAD_CONTROL_RUN_PREFIX}{cause}")
 
 
 def site_kind_keys(site_id: str) -> Key:

@@ -1,7 +1,7 @@
 """App session items (pk `SESSION#{sessionId}`, sk `SESSION`; keys in keys.py).
 
 - session  `sessionId`, `chargePointId`, `connectorId`, `idTag`, `requestedAt`, `status` (Requested, Started,
-           Stopped, Rejected), `limits`? (SessionLimits.to_json), `notifyAtEnergyWh`?, `commandId`?, `response`? (the
+           Stopped, Rejected), `limits`? (SessionLimits.to_json), `notifyAtEnergyWh`?, `priority`?, `commandId`?, `response`? (the
            station's answer to RemoteStartTransaction, or the error), once started `transactionId`, `startedAt`,
            once stopped `stoppedAt`, `limitReached`?
            Indexed by station (byStation, newest last) and by id tag (byKind `SESSION#{IDTAG}`): the operator lists a
@@ -51,6 +51,7 @@ def session_from_item(item: dict[str, Any]) -> AppSession:
         started_at=from_iso(item["startedAt"]) if item.get("startedAt") else None,
         stopped_at=from_iso(item["stoppedAt"]) if item.get("stoppedAt") else None,
         limit_reached=LimitKind(item["limitReached"]) if item.get("limitReached") else None,
+        priority=int(item["priority"]) if item.get("priority") is not None else None,
     )
 
 
@@ -75,6 +76,8 @@ class AppSessionRepository:
             item["limits"] = to_item_value(session.limits.to_json())
         if session.notify_at_energy_wh:
             item["notifyAtEnergyWh"] = list(session.notify_at_energy_wh)
+        if session.priority is not None:
+            item["priority"] = session.priority
         self._table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
 
     def get(self, session_id: str) -> AppSession | None:

@@ -39,13 +39,14 @@ from typing import Any
 from csms.adapters.dynamodb.keys import SITE_KIND, site_key, site_kind_keys, station_key
 from csms.adapters.dynamodb.operations import list_by_index, update_if
 from csms.adapters.dynamodb.schema import KIND_INDEX
+from csms.adapters.dynamodb.stations import SITE_ATTRIBUTE
 from csms.domain.clock import from_iso, to_iso
 from csms.domain.sites import Circuit, ConnectorSetting, MembershipConflict, Phases, Site
 
 LEASE = timedelta(seconds=60)
 """How long a writer holds a site: longer than any request can run (the API function's timeout is 29 s)."""
 
-MEMBERSHIP_ATTRIBUTE = "siteId"
+MEMBERSHIP_ATTRIBUTE = SITE_ATTRIBUTE
 """On the station item: the site it belongs to."""
 
 

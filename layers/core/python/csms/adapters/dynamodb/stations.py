@@ -50,6 +50,10 @@ SESSION_ATTRIBUTE_PREFIX = "session_"
 HOLD_ATTRIBUTE_PREFIX = "reservation_"
 
 
+SITE_ATTRIBUTE = "siteId"
+"""The site the station belongs to (claimed and released by sites.py)."""
+
+
 def session_attribute(connector_id: int) -> str:
     return f"{SESSION_ATTRIBUTE_PREFIX}{connector_id}"
 
@@ -163,7 +167,7 @@ def station_from_item(item: Mapping[str, Any]) -> Station:
         time_zone=item.get("timeZone"),
         id_tag_suffix_separator=item.get("idTagSuffixSeparator"),
         password_hash=item.get("passwordHash"),
-        site_id=item.get("siteId"),
+        site_id=item.get(SITE_ATTRIBUTE),
         boot_status=item.get("bootStatus"),
         boot=_optional_json(item.get("boot")),
         last_boot_at=_moment(item.get("lastBootAt")),
@@ -263,7 +267,8 @@ class StationRepository:
 
     def record_boot(
         self, charge_point_id: str, *, boot: dict[str, Any], status: str, at: datetime, register: bool
-    ) -> None:
+    ) -> str | None:
+        """Returns the site the station belongs to (read for free from the same write), if any."""
         expression = (
             "SET chargePointId = :id, boot = :boot, bootStatus = :status, lastBootAt = :at, lastSeenAt = :at, "
             + _KIND_ASSIGNMENTS
@@ -274,12 +279,15 @@ class StationRepository:
         if register:
             expression += ", registered = :true"
             values[":true"] = True
-        self._table.update_item(
+        response = self._table.update_item(
             Key=station_key(charge_point_id),
             UpdateExpression=expression,
             ExpressionAttributeNames=_KIND_NAMES,
             ExpressionAttributeValues=values,
+            ReturnValues="ALL_NEW",
         )
+        site_id = response["Attributes"].get(SITE_ATTRIBUTE)
+        return str(site_id) if site_id else None
 
     def record_heartbeat(self, charge_point_id: str, connection_id: str, *, at: datetime) -> Heartbeat:
         """One write, which also tells (read for free from it) when the station's outstanding central-system call
@@ -335,6 +343,7 @@ class StationRepository:
             previous=old.get(attribute, {}).get("status"),
             current=status["status"],
             session=session_from_value(connector_id, session) if session else None,
+            site_id=old.get(SITE_ATTRIBUTE),
         )
 
     def record_operation_status(self, charge_point_id: str, operation: Operation, notification: dict[str, Any]) -> None:

@@ -4,12 +4,15 @@
                listing of all transactions ends
 - transaction  `transactionId`, `chargePointId`, `connectorId`, `idTag`, `meterStart`, `startedAt`,
                `authorizationStatus`, `reservationId`?, `limits`? (SessionLimits.to_json), `priority`,
-               `notifyAtEnergyWh`?, `sessionId`? (the app session it started), `createdAt`; once a limit is reached
+               `notifyAtEnergyWh`?, `sessionId`? (the app session it started), `siteId`? (its station's site at the start),
+               `createdAt`; once a limit is reached
                `limitReached` (energy, cost, duration, soc: the conditional marker, set once) and `limitStopAt`; once
                stopped `meterStop`, `stoppedAt`, `stopReason`, `stopIdTag`?, `energyWh`; the newest reading
                `lastMeterWh`, `lastMeterAt`; the vehicle's state of charge `firstSoC`, `lastSoC`, `lastSoCAt`
-               (threshold crossings are seen from the old values the reading's update returns); once billed
-               `cdrId`, `tariffId`, `tariffVersion` (the version in force at `createdAt`).
+               (threshold crossings are seen from the old values the reading's update returns); the last three
+               Current.Import samples `currentA0` (newest), `currentA1`, `currentA2` and `lastCurrentAt`; at a site,
+               `allocatedA` (the limit its station last accepted); once billed `cdrId`, `tariffId`, `tariffVersion`
+               (the version in force at `createdAt`).
                Indexed by station (newest last) and by the month it was recorded (byKind); in the live index
                (`liveShard`, `liveKey`) until its stop. Its connector's `session_{n}` entry on the station item
                points at it while it is active.
@@ -86,6 +89,10 @@ from csms.events.catalog import Event
 from csms.ocpp.frames import plain_json
 from csms.ocpp.v16.enums import AuthorizationStatus
 
+CURRENT_SAMPLES = ("currentA0", "currentA1", "currentA2")
+"""The transaction's last measured currents, newest first."""
+
+
 START_RECORD_RETENTION = timedelta(days=30)  # replays come after a reboot, or days later from an offline queue
 
 OptionalWrite = dict[str, Any] | tuple[dict[str, Any], ...]
@@ -135,6 +142,7 @@ def transaction_from_item(item: dict[str, Any]) -> Transaction:
             priority=int(item.get("priority", DEFAULT_PRIORITY)),
             notify_at_energy_wh=tuple(int(wh) for wh in item.get("notifyAtEnergyWh", ())),
             session_id=item.get("sessionId"),
+            site_id=item.get("siteId"),
         ),
         stop=stop,
         last_meter_wh=Decimal(item["lastMeterWh"]) if item.get("lastMeterWh") is not None else None,
@@ -147,6 +155,10 @@ def transaction_from_item(item: dict[str, Any]) -> Transaction:
         limit_reached=LimitKind(item["limitReached"]) if item.get("limitReached") else None,
         first_soc=Decimal(item["firstSoC"]) if item.get("firstSoC") is not None else None,
         last_soc=Decimal(item["lastSoC"]) if item.get("lastSoC") is not None else None,
+        recent_current_a=tuple(
+            Decimal(item[name]) for name in reversed(CURRENT_SAMPLES) if item.get(name) is not None
+        ),
+        allocated_current_a=Decimal(item["allocatedA"]) if item.get("allocatedA") is not None else None,
     )
 
 
@@ -227,6 +239,8 @@ class TransactionRepository:
             transaction_item["notifyAtEnergyWh"] = list(start.notify_at_energy_wh)
         if start.session_id is not None:
             transaction_item["sessionId"] = start.session_id
+        if start.site_id is not None:
+            transaction_item["siteId"] = start.site_id
         session = ActiveSession(
             transaction_id=transaction_id,
             connector_id=start.connector_id,
@@ -308,6 +322,17 @@ class TransactionRepository:
         item = self._table.get_item(Key=transaction_key(transaction_id)).get("Item")
         return transaction_from_item(item) if item else None
 
+    def get_many(self, transaction_ids: list[int]) -> dict[int, Transaction]:
+        """The transactions that exist among `transaction_ids`, by id (BatchGetItem, 100 at a time)."""
+        found: dict[int, Transaction] = {}
+        for start in range(0, len(transaction_ids), 100):
+            keys = [transaction_key(transaction_id) for transaction_id in transaction_ids[start : start + 100]]
+            for item in batch_get(self._table, keys):
+                if item is not None:
+                    transaction = transaction_from_item(item)
+                    found[transaction.transaction_id] = transaction
+        return found
+
     def stop(self, transaction_id: int, *, charge_point_id: str, stop: TransactionStop) -> StopOutcome | None:
         """Record the stop of a known transaction of this station (it leaves the live index with the same write)
         and end its session (the connector's pointer, the idTag's claim). A repeated stop changes nothing.
@@ -340,6 +365,16 @@ class TransactionRepository:
         stopped = transaction_from_item(response["Attributes"])
         self._end_session(stopped)
         return StopOutcome(stopped, first_stop=True)
+
+    def record_allocation(self, transaction_id: int, current_a: Decimal) -> None:
+        """The limit its station accepted from its site's load control: what its measured current is checked against."""
+        update_if(
+            self._table,
+            Key=transaction_key(transaction_id),
+            UpdateExpression="SET allocatedA = :amps",
+            ConditionExpression="attribute_exists(pk) AND attribute_not_exists(stoppedAt)",
+            ExpressionAttributeValues={":amps": current_a},
+        )
 
     def record_status(self, transaction_id: int, *, charge_point_id: str, status: str, at: datetime) -> None:
         """A status the station reported for the transaction's connector while it ran, appended (§4.9). Once the
@@ -437,13 +472,15 @@ class TransactionRepository:
         energy_wh: Decimal | None,
         read_at: datetime,
         state_of_charge: Decimal | None = None,
+        current_a: Decimal | None = None,
     ) -> RecordedReading:
         """Whether the transaction is one of this station's (only then may its meter values go with it), keeping
-        its newest import register reading (what limits and live views read) and state of charge (its first one
-        too: where the session started) when given. One request: a late, older reading changes nothing; a
-        transaction of another station or none is never written. The transaction as it was before comes back
-        with the same request (limits and threshold crossings are judged from it, with no read of their own)."""
-        if energy_wh is None and state_of_charge is None:
+        its newest import register reading (what limits and live views read), state of charge (its first one
+        too: where the session started) and Current.Import (what a site's load control checks) when given. One
+        request: a late, older reading changes nothing; a transaction of another station or none is never written.
+        The transaction as it was before comes back with the same request (limits, threshold crossings and the
+        allocation check are judged from it, with no read of their own)."""
+        if energy_wh is None and state_of_charge is None and current_a is None:
             item = self._table.get_item(Key=transaction_key(transaction_id)).get("Item")
             owned = item is not None and item.get("chargePointId") == charge_point_id
             return RecordedReading(owned=owned, before=transaction_from_item(item) if owned and item else None)
@@ -457,6 +494,18 @@ class TransactionRepository:
             assignments += ["lastSoC = :soc", "lastSoCAt = :at", "firstSoC = if_not_exists(firstSoC, :soc)"]
             conditions.append("(attribute_not_exists(lastSoCAt) OR lastSoCAt < :at)")
             values[":soc"] = state_of_charge
+        if current_a is not None:
+            # The samples shift by one in the same write (each operand is read from the item as it was): what the
+            # check of a site's allocation needs, with no item of its own (issue 11 §5).
+            newest, middle, oldest = CURRENT_SAMPLES
+            assignments += [
+                f"{oldest} = if_not_exists({middle}, :none)",
+                f"{middle} = if_not_exists({newest}, :none)",
+                f"{newest} = :amps",
+                "lastCurrentAt = :at",
+            ]
+            conditions.append("(attribute_not_exists(lastCurrentAt) OR lastCurrentAt < :at)")
+            values |= {":amps": current_a, ":none": None}
         try:
             response = self._table.update_item(
                 Key=transaction_key(transaction_id),
@@ -577,11 +626,15 @@ class MeterValueRepository:
         transaction_id: int | None,
         meter_values: list[dict[str, Any]],
         unmatched_transaction_id: int | None = None,
+        follow_ups: list[dict[str, Any]] | None = None,
     ) -> None:
         """Store meter values; a retransmitted message writes the same keys again (idempotent). Values that name
         a transaction that is not the station's (`unmatched_transaction_id`) stay with the station's connector,
-        that id noted, for the operator to look into: never with the transaction they name."""
+        that id noted, for the operator to look into: never with the transaction they name. `follow_ups` ride in
+        the same BatchWriteItem: a repeat rewrites one (a MODIFY, which no reaction takes: it acts once)."""
         with self._table.batch_writer(overwrite_by_pkeys=["pk", "sk"]) as batch:
+            for follow_up in follow_ups or ():
+                batch.put_item(Item=follow_up)
             for meter_value in meter_values:
                 item = self._item(charge_point_id, connector_id, transaction_id, meter_value)
                 if unmatched_transaction_id:

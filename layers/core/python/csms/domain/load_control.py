@@ -1,0 +1,246 @@
+"""Applying a site's allocation to its stations (issue 11 §4): which TxProfiles to send now, which must wait.
+
+The site's limit must hold at every moment, not only once every station has its new profile. A connector may draw
+up to its *bound*: the largest of the limit its station last accepted (before any, the TxDefaultProfile's
+`safeCurrentA`: what a session starts with while the CSMS has not reached its station) and every limit sent to it
+and not yet answered (the station may apply it any moment). An allocation keeps every limit within its site, its
+circuits and its stations, so:
+
+- a change that does not raise a connector's bound (a decrease, or a return to a limit at or below it) is safe to
+  send at once;
+- a change that raises it (an increase) is sent only once no connector of the site has a bound above its target:
+  every decrease the increase could depend on was accepted. Then every bound is at or below its target, and the
+  sum of targets is within every limit. A decrease refused or unanswered keeps its connector's bound high, so the
+  increases wait (and the decrease is sent again).
+
+A station that rejects a profile is offered what stations most often accept instead (OCPP 1.6 §9.1.3: some accept
+only stack level 0; some take only W): its variants, in order, then it is flagged as `refused` and its bound counts
+as used capacity (allocation.py, rule 1).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from typing import Any
+
+from csms.domain.allocation import ChargingSession, SiteAllocation, charging_rate_limit, charging_sessions
+from csms.domain.sites import Site
+from csms.domain.stations import Station
+from csms.ocpp.v16.enums import ChargingRateUnitType
+
+TX_PROFILE_ID_BASE = 9_000_000
+"""A connector's TxProfile has the id `TX_PROFILE_ID_BASE + connectorId`, the station's TxDefaultProfile (connector 0)
+`TX_PROFILE_ID_BASE`: stable, so each new limit replaces the previous profile (OCPP 1.6 §3.13.2: a profile with the
+id of an installed one replaces it) and profiles never pile up on a station; high, away from operators' own ids."""
+
+MAX_STACK_LEVEL_KEY = "ChargeProfileMaxStackLevel"
+ALLOWED_UNITS_KEY = "ChargingScheduleAllowedChargingRateUnit"
+_COMMAND_IDS = uuid.UUID("5b0e7c1e-3c55-4c1f-9f55-2d5c3a1e7a10")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Variant:
+    """How a profile is expressed for a station: the stack level and the unit it takes."""
+
+    stack_level: int
+    unit: ChargingRateUnitType
+
+
+def variants(configuration: Mapping[str, str | None]) -> tuple[Variant, ...]:
+    """What to offer a station, in order: its highest stack level (ours above an operator's lower profiles) in the
+    unit it prefers (A unless it lists only Power), then level 0, then level 0 in the other unit."""
+    try:
+        level = max(0, int(configuration.get(MAX_STACK_LEVEL_KEY) or 0))
+    except ValueError:
+        level = 0
+    allowed = (configuration.get(ALLOWED_UNITS_KEY) or "Current").replace(" ", "").split(",")
+    unit = ChargingRateUnitType.WATT if "Current" not in allowed and "Power" in allowed else ChargingRateUnitType.AMPERE
+    other = ChargingRateUnitType.AMPERE if unit is ChargingRateUnitType.WATT else ChargingRateUnitType.WATT
+    ordered = [Variant(stack_level=level, unit=unit), Variant(stack_level=0, unit=unit), Variant(stack_level=0, unit=other)]
+    return tuple(dict.fromkeys(ordered))
+
+
+def charging_schedule(limit_a: Decimal, variant: Variant, *, voltage_v: Decimal, phases: int) -> dict[str, Any]:
+    limit = charging_rate_limit(limit_a, variant.unit, voltage_v=voltage_v, phases=phases)
+    return {
+        "chargingRateUnit": variant.unit.value,
+        "chargingSchedulePeriod": [{"startPeriod": 0, "limit": float(limit), "numberPhases": phases}],
+    }
+
+
+def tx_profile(
+    connector_id: int, transaction_id: int, limit_a: Decimal, variant: Variant, *, voltage_v: Decimal, phases: int
+) -> dict[str, Any]:
+    """SetChargingProfile for one transaction (OCPP 1.6 §5.16, §7.8): a TxProfile naming it, Relative (from the
+    transaction's start, so no clock of the station matters), one period with no end; 0 A pauses it."""
+    return {
+        "connectorId": connector_id,
+        "csChargingProfiles": {
+            "chargingProfileId": TX_PROFILE_ID_BASE + connector_id,
+            "transactionId": transaction_id,
+            "stackLevel": variant.stack_level,
+            "chargingProfilePurpose": "TxProfile",
+            "chargingProfileKind": "Relative",
+            "chargingSchedule": charging_schedule(limit_a, variant, voltage_v=voltage_v, phases=phases),
+        },
+    }
+
+
+def tx_default_profile(limit_a: Decimal, variant: Variant, *, voltage_v: Decimal, phases: int) -> dict[str, Any]:
+    """SetChargingProfile at boot: a TxDefaultProfile on connector 0 (every connector, §3.13.2) at the site's
+    `safeCurrentA`, so a session that starts while the CSMS cannot reach the station starts low."""
+    return {
+        "connectorId": 0,
+        "csChargingProfiles": {
+            "chargingProfileId": TX_PROFILE_ID_BASE,
+            "stackLevel": variant.stack_level,
+            "chargingProfilePurpose": "TxDefaultProfile",
+            "chargingProfileKind": "Relative",
+            "chargingSchedule": charging_schedule(limit_a, variant, voltage_v=voltage_v, phases=phases),
+        },
+    }
+
+
+@dataclass(frozen=True, kw_only=True)
+class InFlight:
+    """A profile sent (or queued) and not answered yet."""
+
+    command_id: str
+    limit_a: Decimal
+    attempt: int
+    """The variant it was sent as (its index in `variants`)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConnectorControl:
+    """What the CSMS knows of one session's profile."""
+
+    charge_point_id: str
+    connector_id: int
+    transaction_id: int
+    target_a: Decimal
+    """The latest allocation's limit."""
+    confirmed_a: Decimal | None = None
+    """The last limit the station accepted for this transaction (None: none yet, its TxDefaultProfile applies)."""
+    in_flight: tuple[InFlight, ...] = ()
+    attempt: int = 0
+    """The variant the next profile is sent as."""
+    refused: bool = False
+    """Its station rejected every variant: it cannot be steered (flagged, its bound counts as used)."""
+    measured_a: tuple[Decimal, ...] = ()
+    """Set when its measured current stayed above its limit (`ignores_allocation`): those samples, oldest first.
+    Its draw counts as used and its limit is kept (nothing more is sent to it) until its transaction ends."""
+
+    @property
+    def steerable(self) -> bool:
+        return not self.refused and not self.measured_a
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.charge_point_id, self.connector_id)
+
+    def bound(self, safe_current_a: Decimal) -> Decimal:
+        """The most it may draw now (see the module's docstring)."""
+        standing = self.confirmed_a if self.confirmed_a is not None else safe_current_a
+        return max((standing, *(sent.limit_a for sent in self.in_flight)))
+
+    @property
+    def last_sent_a(self) -> Decimal | None:
+        """What the station has, or will have once its queue is through."""
+        return self.in_flight[-1].limit_a if self.in_flight else self.confirmed_a
+
+
+@dataclass(frozen=True, kw_only=True)
+class Send:
+    """A profile to send now."""
+
+    control: ConnectorControl
+    limit_a: Decimal
+    increase: bool
+
+
+def steered_sessions(
+    site: Site, stations: Iterable[Station], controls: Mapping[tuple[str, int], ConnectorControl]
+) -> list[ChargingSession]:
+    """The sessions in progress as the allocation must see them: one whose station refused its profiles cannot be
+    steered and may draw its bound; one measured above its limit draws what was measured (allocation.py, rule 1)."""
+    steered = []
+    for session in charging_sessions(site, stations):
+        control = controls.get((session.charge_point_id, session.connector_id))
+        if control is None or control.transaction_id != session.transaction_id:
+            steered.append(session)
+        elif control.refused:
+            steered.append(replace(session, ignores_limit=True, allocated_current_a=control.bound(site.safe_current_a)))
+        elif control.measured_a:
+            steered.append(
+                replace(session, ignores_limit=True, allocated_current_a=control.target_a, measured_current_a=control.measured_a)
+            )
+        else:
+            steered.append(replace(session, allocated_current_a=control.confirmed_a))
+    return steered
+
+
+def follow(controls: Iterable[ConnectorControl], allocation: SiteAllocation) -> list[ConnectorControl]:
+    """The controls with the allocation's targets: a new transaction on a connector starts afresh, a session that
+    ended is dropped (its TxProfile ends with it, §3.13.2)."""
+    known = {(c.charge_point_id, c.connector_id, c.transaction_id): c for c in controls}
+    followed = []
+    for share in allocation.allocations:
+        key = (share.charge_point_id, share.connector_id, share.transaction_id)
+        existing = known.get(key) or ConnectorControl(
+            charge_point_id=share.charge_point_id,
+            connector_id=share.connector_id,
+            transaction_id=share.transaction_id,
+            target_a=share.current_a,
+        )
+        followed.append(replace(existing, target_a=share.current_a))
+    return followed
+
+
+def plan(controls: Iterable[ConnectorControl], *, safe_current_a: Decimal, reachable: set[str]) -> list[Send]:
+    """The profiles to send now, decreases first: every change that does not raise its connector's bound, and the
+    increases only when no other connector's bound is above its target (its decrease is accepted). `reachable`: the
+    stations connected now (the others get theirs when they reconnect); a refused connector is sent nothing."""
+    steerable = [control for control in controls if control.steerable]
+    changes = [c for c in steerable if c.charge_point_id in reachable and c.last_sent_a != c.target_a]
+    decreases = [c for c in changes if c.target_a <= c.bound(safe_current_a)]
+    increases = [c for c in changes if c.target_a > c.bound(safe_current_a)]
+    rising = {c.key for c in increases}
+    waiting = [c for c in steerable if c.key not in rising and c.bound(safe_current_a) > c.target_a]
+    sends = [Send(control=c, limit_a=c.target_a, increase=False) for c in sorted(decreases, key=lambda c: c.key)]
+    if not waiting:
+        sends += [Send(control=c, limit_a=c.target_a, increase=True) for c in sorted(increases, key=lambda c: c.key)]
+    return sends
+
+
+FLAG_SAMPLES = 3
+FLAG_RATIO = Decimal("0.1")
+FLAG_MARGIN_A = Decimal(1)
+
+
+def ignores_allocation(allocated_a: Decimal, samples: tuple[Decimal, ...]) -> bool:
+    """Whether a station ignores its limit: its last `FLAG_SAMPLES` measured currents all above it by more than 10 %
+    and 1 A (a meter reads to a few %, a car regulates within about 1 A of its pilot signal; three samples, not a
+    ramp or a spike)."""
+    recent = samples[-FLAG_SAMPLES:]
+    return len(recent) == FLAG_SAMPLES and all(
+        sample > allocated_a * (1 + FLAG_RATIO) and sample - allocated_a > FLAG_MARGIN_A for sample in recent
+    )
+
+
+def command_id(site_id: str, version: int, charge_point_id: str, connector_id: int) -> str:
+    """Deterministic: a repeated run of the same allocation version queues the same command, once."""
+    return str(uuid.uuid5(_COMMAND_IDS, f"{site_id}\n{version}\n{charge_point_id}\n{connector_id}"))
+
+
+@dataclass(frozen=True, kw_only=True)
+class SiteControl:
+    """A site's load control as last stored: one writer per site at a time (a version with conditional writes)."""
+
+    site_id: str
+    version: int = 0
+    """0: never stored; each stored change counts up."""
+    controls: tuple[ConnectorControl, ...] = ()

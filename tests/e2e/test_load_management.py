@@ -1,0 +1,218 @@
+"""Load management end to end (issue 11 §4, §6): three `ocpp` charge points share a small site; their starts get
+TxProfiles that keep the site within its limit at every moment (decreases accepted before increases go out), a
+higher priority gets more, a start that does not fit is paused, a stop gives its share back, and a station that
+rejects every profile is flagged (AllocationIgnored) while the others are cut to make room for its draw."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+import websockets
+from ocpp.routing import on
+from ocpp.v16 import ChargePoint, call, call_result
+from ocpp.v16.enums import Action
+
+from csms.events.catalog import EventType, schema
+from tests.e2e.conftest import eventually
+from tests.e2e.operator_client import OperatorApi
+
+pytestmark = pytest.mark.e2e
+
+LIMIT = Decimal(16)
+
+
+class Site:
+    """What the site's stations draw: each session what its accepted TxProfile allows, else its TxDefaultProfile's
+    limit; the peak is checked whenever a station applies a profile or starts a session."""
+
+    def __init__(self) -> None:
+        self.stations: dict[str, SharingStation] = {}
+        self.peak = Decimal(0)
+
+    def draw(self) -> Decimal:
+        return sum((station.draw() for station in self.stations.values()), Decimal(0))
+
+    def observe(self) -> None:
+        self.peak = max(self.peak, self.draw())
+
+
+class SharingStation(ChargePoint):
+    def __init__(self, charge_point_id: str, connection: Any, site: Site, *, rejects: bool = False):
+        super().__init__(charge_point_id, connection)
+        self.site = site
+        self.rejects = rejects
+        self.transaction_id: int | None = None
+        self.default_limit: Decimal | None = None
+        self.tx_limits: dict[int, Decimal] = {}
+        self.offered: list[dict[str, Any]] = []
+        site.stations[charge_point_id] = self
+
+    def limit(self) -> Decimal | None:
+        """The limit it applies to its session now (None: none received)."""
+        if self.transaction_id is not None and self.transaction_id in self.tx_limits:
+            return self.tx_limits[self.transaction_id]
+        return self.default_limit
+
+    def draw(self) -> Decimal:
+        if self.transaction_id is None:
+            return Decimal(0)
+        if self.rejects:
+            return Decimal(10)  # it ignores the CSMS: draws what its car takes
+        return self.limit() or Decimal(0)
+
+    @on(Action.set_charging_profile)
+    def on_set_charging_profile(self, connector_id: int, cs_charging_profiles: dict[str, Any], **_: Any):
+        self.offered.append(cs_charging_profiles)
+        if self.rejects:
+            return call_result.SetChargingProfile(status="Rejected")
+        limit = Decimal(str(cs_charging_profiles["charging_schedule"]["charging_schedule_period"][0]["limit"]))
+        if cs_charging_profiles["charging_profile_purpose"] == "TxDefaultProfile":
+            self.default_limit = limit
+        else:
+            self.tx_limits[cs_charging_profiles["transaction_id"]] = limit
+        self.site.observe()  # applied as it arrives, before its answer leaves
+        return call_result.SetChargingProfile(status="Accepted")
+
+    async def start_session(self, id_tag: str) -> int:
+        started = await self.call(
+            call.StartTransaction(connector_id=1, id_tag=id_tag, meter_start=0, timestamp=datetime.now(UTC).isoformat())
+        )
+        self.transaction_id = started.transaction_id
+        self.site.observe()
+        return started.transaction_id
+
+    async def stop_session(self) -> None:
+        assert self.transaction_id is not None
+        await self.call(
+            call.StopTransaction(meter_stop=100, timestamp=datetime.now(UTC).isoformat(), transaction_id=self.transaction_id)
+        )
+        self.transaction_id = None
+
+
+async def booted(runtime, api: OperatorApi, site: Site, charge_point_id: str, **options: Any) -> SharingStation:
+    socket = await websockets.connect(runtime.station_url(charge_point_id), subprotocols=["ocpp1.6"])
+    station = SharingStation(charge_point_id, socket, site, **options)
+    asyncio.create_task(station.start())
+    boot = await station.call(call.BootNotification(charge_point_vendor="Acme", charge_point_model="Shared"))
+    assert boot.status == "Accepted"
+    return station
+
+
+async def define(api: OperatorApi, stations: list[str], tags: dict[str, int]) -> None:
+    for charge_point_id in stations:
+        assert (await api.request("PUT", f"/charge-points/{charge_point_id}", {}))[0] == 201
+    for id_tag, priority in tags.items():
+        assert (await api.request("PUT", f"/id-tags/{id_tag}", {"status": "Accepted", "priority": priority}))[0] == 201
+    site = {"name": "Depot", "maxCurrentA": LIMIT, "phases": 3, "voltageV": 230, "safeCurrentA": 0, "chargePoints": stations}
+    status, body = await api.request("PUT", "/sites/depot", json.loads(json.dumps(site, default=float)))
+    assert status == 201, body
+
+
+def events_of(events_file, event_type: EventType) -> list[dict[str, Any]]:
+    lines = events_file.read_text().splitlines() if events_file.exists() else []
+    return [event for event in map(json.loads, lines) if event["detail-type"] == event_type]
+
+
+def test_starts_share_the_site_by_priority_within_its_limit_and_a_stop_gives_back(run_local, tmp_path):
+    events_file = tmp_path / "events.jsonl"
+
+    async def scenario(runtime):
+        api = OperatorApi(runtime.api_url)
+        await define(api, ["CP1", "CP2", "CP3"], {"VISITOR": 0, "FLEET7": 5, "LATE": 0})
+        site = Site()
+        cp1, cp2, cp3 = [await booted(runtime, api, site, cp) for cp in ("CP1", "CP2", "CP3")]
+        # At boot each station is told the site's safe current (0 here: a session starts paused until its profile).
+        await eventually(lambda: all(s.default_limit == 0 for s in (cp1, cp2, cp3)))
+
+        await cp1.start_session("VISITOR")
+        await eventually(lambda: cp1.limit() == LIMIT)
+        await cp2.start_session("FLEET7")
+        await cp3.start_session("LATE")
+        # 3 × 6 A do not fit in 16 A: the latest of the lowest priority is paused; the rest goes to priority 5 first.
+        await eventually(lambda: (cp1.limit(), cp2.limit(), cp3.limit()) == (Decimal(6), Decimal(10), Decimal(0)), timeout=20)
+        assert all(profile["charging_profile_purpose"] == "TxDefaultProfile" or profile["transaction_id"] for profile in cp3.offered)
+
+        await cp2.stop_session()
+        await eventually(lambda: (cp1.limit(), cp3.limit()) == (Decimal(8), Decimal(8)), timeout=20)
+        await eventually(lambda: any(len(e["detail"]["allocations"]) == 2 for e in events_of(events_file, EventType.ALLOCATION_CHANGED)))
+        return site.peak
+
+    peak = run_local(scenario, events_file=events_file)
+    assert peak <= LIMIT  # at no moment, not even between two commands
+    changed = events_of(events_file, EventType.ALLOCATION_CHANGED)
+    assert all(event["source"] == "csms.energy" for event in changed)
+    import jsonschema
+
+    for event in changed:
+        jsonschema.validate(event, schema(EventType.ALLOCATION_CHANGED))
+    assert len({event["detail"]["eventId"] for event in changed}) == len(changed)  # one per version
+    last = changed[-1]["detail"]
+    assert {(a["chargePointId"], a["allocatedCurrentA"]) for a in last["allocations"]} == {("CP1", 8), ("CP3", 8)}
+
+
+def test_a_station_that_rejects_every_profile_is_flagged_and_the_others_make_room(run_local, tmp_path):
+    events_file = tmp_path / "events.jsonl"
+
+    async def scenario(runtime):
+        api = OperatorApi(runtime.api_url)
+        await define(api, ["CP1", "CP2"], {"A": 0, "B": 0})
+        site = Site()
+        cp1 = await booted(runtime, api, site, "CP1")
+        stubborn = await booted(runtime, api, site, "CP2", rejects=True)
+        await cp1.start_session("A")
+        await eventually(lambda: cp1.limit() == LIMIT)
+        await stubborn.start_session("B")
+        await eventually(lambda: events_of(events_file, EventType.ALLOCATION_IGNORED), timeout=20)
+        # Its bound (the safe current, 0 here) counts as used: CP1 keeps the site.
+        await eventually(lambda: cp1.limit() == LIMIT)
+        return stubborn.offered
+
+    offered = run_local(scenario, events_file=events_file)
+    tx_offers = [profile for profile in offered if profile["charging_profile_purpose"] == "TxProfile"]
+    # No configuration read from it: stack level 0 in A, then in W (a station whose GetConfiguration is stored is
+    # first offered its ChargeProfileMaxStackLevel: tests/unit/domain/test_load_control.py).
+    assert [(p["stack_level"], p["charging_schedule"]["charging_rate_unit"]) for p in tx_offers] == [(0, "A"), (0, "W")]
+    (ignored,) = events_of(events_file, EventType.ALLOCATION_IGNORED)
+    assert ignored["detail"]["chargePointId"] == "CP2" and ignored["detail"]["reason"] == "rejected"
+
+
+def test_a_station_that_draws_above_its_profile_is_flagged_and_its_draw_counts_as_used(run_local, tmp_path):
+    events_file = tmp_path / "events.jsonl"
+
+    async def scenario(runtime):
+        api = OperatorApi(runtime.api_url)
+        await define(api, ["CP1", "CP2"], {"A": 0, "B": 0})
+        site = Site()
+        cp1 = await booted(runtime, api, site, "CP1")
+        greedy = await booted(runtime, api, site, "CP2")
+        await cp1.start_session("A")
+        await greedy.start_session("B")
+        await eventually(lambda: (cp1.limit(), greedy.limit()) == (Decimal(8), Decimal(8)), timeout=20)
+        for minute in range(3):  # it accepted 8 A and keeps drawing 16 A
+            await greedy.call(call.MeterValues(connector_id=1, transaction_id=greedy.transaction_id, meter_value=[{
+                "timestamp": f"2026-11-24T10:0{minute}:00Z",
+                "sampledValue": [
+                    {"value": str(1000 * (minute + 1)), "unit": "Wh", "measurand": "Energy.Active.Import.Register"},
+                    *({"value": "16", "unit": "A", "measurand": "Current.Import", "phase": phase} for phase in ("L1", "L2", "L3")),
+                ],
+            }]))  # fmt: skip
+        await eventually(lambda: events_of(events_file, EventType.ALLOCATION_IGNORED), timeout=20)
+        # Its 16 A count as used: nothing is left for CP1's 6 A, which is paused.
+        await eventually(lambda: cp1.limit() == 0, timeout=20)
+        status, view = await api.request("GET", "/sites/depot")
+        assert status == 200
+        shown = {a["chargePointId"]: (a["allocatedCurrentA"], a["measuredCurrentA"], a["limitedBy"]) for a in view["allocations"]}
+        assert shown == {"CP1": (0, None, "site"), "CP2": (8, 16, "ignored")}
+
+    run_local(scenario, events_file=events_file)
+    (ignored,) = events_of(events_file, EventType.ALLOCATION_IGNORED)
+    assert ignored["detail"] | {"eventId": None, "occurredAt": None} == {
+        "eventId": None, "schemaVersion": "1.0", "occurredAt": None, "siteId": "depot", "chargePointId": "CP2",
+        "connectorId": 1, "transactionId": ignored["detail"]["transactionId"], "allocatedCurrentA": 8,
+        "measuredCurrentA": 16, "reason": "measured",
+    }  # fmt: skip
