@@ -75,6 +75,23 @@ def test_an_id_tag_created_in_the_console_authorizes_at_the_station(browser: Web
     assert "blocked" in notice(browser, "blocked")
     assert live.run(station.authorize("CONSOLE-TAG")) == "Blocked"
 
+    # Priority, default limits and notifications: set in the form, kept by a later change (PUT replaces the tag).
+    wait_for(browser, lambda b: "Blocked" in text_of(b, '[data-id-tag="CONSOLE-TAG"]'))
+    browser.find_element(By.CSS_SELECTOR, '[data-id-tag="CONSOLE-TAG"]').find_element(By.XPATH, ".//button[text()='Edit']").click()
+    browser.find_element(By.NAME, "priority").send_keys("7")
+    browser.find_element(By.NAME, "notifyAtEnergyWh").send_keys("5000, 10000")
+    browser.find_element(By.NAME, "maxCostAmount").send_keys("30.00")
+    browser.find_element(By.NAME, "maxCostCurrency").send_keys("EUR")
+    browser.find_element(By.NAME, "maxDurationMinutes").send_keys("90")
+    browser.find_element(By.XPATH, "//button[text()='Save id tag']").click()
+    notice(browser, "saved: Blocked")
+    browser.find_element(By.XPATH, "//button[text()='Unblock']").click()
+    notice(browser, "unblocked")
+    tag = call_api(live, "GET", "/id-tags/CONSOLE-TAG")[1]
+    assert (tag["status"], tag["priority"], tag["notifyAtEnergyWh"]) == ("Accepted", 7, [5000, 10000])
+    assert tag["limits"] == {"maxCost": {"amount": "30.00", "currency": "EUR"}, "maxDurationSeconds": 5400}
+    wait_for(browser, lambda b: "30.00 EUR · 1 h 30 min" in text_of(b, '[data-id-tag="CONSOLE-TAG"]'))
+
 
 def test_a_remote_stop_from_the_station_page_stops_the_session(browser: WebDriver, live: LiveRuntime):
     call_api(live, "PUT", "/charge-points/STOP-1", {"description": "Car park, level -1"})
@@ -100,6 +117,9 @@ def test_a_remote_stop_from_the_station_page_stops_the_session(browser: WebDrive
     browser.find_element(By.NAME, "timeZone").send_keys("Mars/Olympus_Mons")
     browser.find_element(By.XPATH, save).click()
     assert "unknown time zone 'Mars/Olympus_Mons'" in notice(browser, "Mars")  # the API's words, not a stack trace
+    # Each connector's QR code, an image the browser decoded (the SVG route).
+    qr = wait_for(browser, lambda b: b.find_element(By.CSS_SELECTOR, '[data-qr="2"] img'))
+    wait_for(browser, lambda b: b.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", qr))
     screenshot(browser, "station")
 
     browser.find_element(By.XPATH, "//button[text()='Stop connector 1']").click()
@@ -117,7 +137,7 @@ def test_the_session_page_charts_the_sessions_meter_values_and_shows_its_cdr(bro
         {"type": "ENERGY", "price": 0.40, "vat": 20, "step_size": 1}, {"type": "FLAT", "price": 1.00, "vat": 20, "step_size": 1}]}]}
     assert call_api(live, "PUT", "/tariffs/CHART", tariff)[0] == 201
     call_api(live, "PUT", "/charge-points/CHART-1", {"tariffId": "CHART"})
-    call_api(live, "PUT", "/id-tags/CHART-DRIVER", {"status": "Accepted"})
+    call_api(live, "PUT", "/id-tags/CHART-DRIVER", {"status": "Accepted", "limits": {"maxEnergyWh": 50000}})
     station = connect(live, "CHART-1")
     live.run(station.boot(connectors=1))
     started = minutes_ago(30)
@@ -140,6 +160,7 @@ def test_the_session_page_charts_the_sessions_meter_values_and_shows_its_cdr(bro
     # The CDR, priced with the station's tariff: 5 kWh at 0.40 + 1.00 flat = 3.00 excl. VAT, 3.60 incl. 20 %.
     total = wait_for(browser, lambda b: b.find_element(By.CSS_SELECTOR, "[data-total]"), timeout=30)
     assert total.text.startswith("3.60 EUR"), total.text
+    assert text_of(browser, "[data-limits]") == "50.00 kWh"  # the id tag's, bound at the start
     screenshot(browser, "session")
 
     open_view(browser, live, "/sessions")
