@@ -4,8 +4,8 @@ console's live preview, priced by the engine that prices CDRs)."""
 
 from __future__ import annotations
 
-from http import HTTPStatus
 from datetime import datetime
+from http import HTTPStatus
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -21,10 +21,10 @@ from csms.domain.tariffs.sample import InvalidSample, sample_consumption
 from csms.domain.tariffs.validation import FieldError, TariffRejected, parse_tariff
 from csms.operator.errors import InvalidValue, ResourceNotFound, documented
 from csms.operator.models import TariffApplied, TariffList, TariffPreview, TariffPreviewRequest, TariffView, is_iana_zone
-from csms.runtime.settings import Settings
 from csms.operator.pagination import DEFAULT_PAGE_SIZE, TABLE_PAGE_KEY, Limit, NextToken, decode_token, encode_token
 from csms.operator.parameters import ChargePointId, ServicesDependency
 from csms.runtime.observability import logger
+from csms.runtime.settings import Settings
 
 router = Router()
 TAGS = ["Tariffs"]
@@ -105,10 +105,12 @@ def preview_tariff(request: Annotated[TariffPreviewRequest, Body()], services: S
     zone = sample.time_zone or "UTC"
     if not is_iana_zone(zone):
         raise InvalidValue("body.session.timeZone", f"unknown time zone {zone!r}: an IANA name such as Europe/Paris")
+    tariff_id = str(request.tariff.get("id") or "PREVIEW")
     try:
-        tariff = _as_stored(request.tariff, str(request.tariff.get("id") or "PREVIEW"), services.settings, now=services.clock.now())
-    except TariffRejected as rejected:
-        raise TariffRejected([FieldError(f"tariff.{error.path}" if error.path else "tariff", error.message) for error in rejected.errors]) from None
+        tariff = _as_stored(request.tariff, tariff_id, services.settings, now=services.clock.now())
+    except TariffRejected as rejected:  # named within the request's body: `tariff.currency`
+        named = [FieldError(f"tariff.{error.path}" if error.path else "tariff", error.message) for error in rejected.errors]
+        raise TariffRejected(named) from None
     try:
         consumption = sample_consumption(
             start=sample.start_date_time,
