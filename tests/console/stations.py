@@ -1,7 +1,8 @@
 """A charging station for the browser tests: the `ocpp` package's ChargePoint over websockets, on the runtime's loop.
 
 It answers RemoteStopTransaction as a real station does: Accepted, then its StopTransaction (OCPP 1.6 §5.12) and
-its connector becoming Available again.
+its connector becoming Available again; ReserveNow and CancelReservation are Accepted, the connector turning
+Reserved and Available again (§5.13, §5.1).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 import websockets
 from ocpp.routing import after, on
 from ocpp.v16 import ChargePoint, call, call_result
-from ocpp.v16.enums import Action, RemoteStartStopStatus
+from ocpp.v16.enums import Action, CancelReservationStatus, RemoteStartStopStatus, ReservationStatus
 
 from tests.console.conftest import LiveRuntime
 
@@ -27,6 +28,7 @@ class Station(ChargePoint):
         super().__init__(charge_point_id, connection)
         self.transaction_id: int | None = None
         self.meter_wh = 10_000
+        self.reservations: dict[int, int] = {}  # reservationId -> connectorId
 
     @on(Action.remote_stop_transaction)
     def remote_stop(self, transaction_id: int) -> call_result.RemoteStopTransaction:
@@ -39,6 +41,26 @@ class Station(ChargePoint):
     async def stop_after_remote_stop(self, transaction_id: int) -> None:
         if transaction_id == self.transaction_id:
             await self.stop_charging(reason="Remote")
+
+    @on(Action.reserve_now)
+    def reserve_now(self, connector_id: int, reservation_id: int, **_: Any) -> call_result.ReserveNow:
+        self.reservations[reservation_id] = connector_id
+        return call_result.ReserveNow(status=ReservationStatus.accepted)
+
+    @after(Action.reserve_now)
+    async def reserved(self, connector_id: int, **_: Any) -> None:
+        await self.status(connector_id, "Reserved")
+
+    @on(Action.cancel_reservation)
+    def cancel_reservation(self, reservation_id: int) -> call_result.CancelReservation:
+        known = reservation_id in self.reservations
+        return call_result.CancelReservation(status=CancelReservationStatus.accepted if known else CancelReservationStatus.rejected)
+
+    @after(Action.cancel_reservation)
+    async def cancelled(self, reservation_id: int) -> None:
+        connector_id = self.reservations.pop(reservation_id, None)
+        if connector_id:
+            await self.status(connector_id, "Available")
 
     async def boot(self, connectors: int = 2) -> None:
         await self.call(call.BootNotification(charge_point_vendor="Acme", charge_point_model="Wallbox 22"))

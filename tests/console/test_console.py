@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import json
+from datetime import UTC, datetime, timedelta
 
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -74,6 +75,23 @@ def test_an_id_tag_created_in_the_console_authorizes_at_the_station(browser: Web
     assert "blocked" in notice(browser, "blocked")
     assert live.run(station.authorize("CONSOLE-TAG")) == "Blocked"
 
+    # Priority, default limits and notifications: set in the form, kept by a later change (PUT replaces the tag).
+    wait_for(browser, lambda b: "Blocked" in text_of(b, '[data-id-tag="CONSOLE-TAG"]'))
+    browser.find_element(By.CSS_SELECTOR, '[data-id-tag="CONSOLE-TAG"]').find_element(By.XPATH, ".//button[text()='Edit']").click()
+    browser.find_element(By.NAME, "priority").send_keys("7")
+    browser.find_element(By.NAME, "notifyAtEnergyWh").send_keys("5000, 10000")
+    browser.find_element(By.NAME, "maxCostAmount").send_keys("30.00")
+    browser.find_element(By.NAME, "maxCostCurrency").send_keys("EUR")
+    browser.find_element(By.NAME, "maxDurationMinutes").send_keys("90")
+    browser.find_element(By.XPATH, "//button[text()='Save id tag']").click()
+    notice(browser, "saved: Blocked")
+    browser.find_element(By.XPATH, "//button[text()='Unblock']").click()
+    notice(browser, "unblocked")
+    tag = call_api(live, "GET", "/id-tags/CONSOLE-TAG")[1]
+    assert (tag["status"], tag["priority"], tag["notifyAtEnergyWh"]) == ("Accepted", 7, [5000, 10000])
+    assert tag["limits"] == {"maxCost": {"amount": "30.00", "currency": "EUR"}, "maxDurationSeconds": 5400}
+    wait_for(browser, lambda b: "30.00 EUR · 1 h 30 min" in text_of(b, '[data-id-tag="CONSOLE-TAG"]'))
+
 
 def test_a_remote_stop_from_the_station_page_stops_the_session(browser: WebDriver, live: LiveRuntime):
     call_api(live, "PUT", "/charge-points/STOP-1", {"description": "Car park, level -1"})
@@ -99,6 +117,9 @@ def test_a_remote_stop_from_the_station_page_stops_the_session(browser: WebDrive
     browser.find_element(By.NAME, "timeZone").send_keys("Mars/Olympus_Mons")
     browser.find_element(By.XPATH, save).click()
     assert "unknown time zone 'Mars/Olympus_Mons'" in notice(browser, "Mars")  # the API's words, not a stack trace
+    # Each connector's QR code, an image the browser decoded (the SVG route).
+    qr = wait_for(browser, lambda b: b.find_element(By.CSS_SELECTOR, '[data-qr="2"] img'))
+    wait_for(browser, lambda b: b.execute_script("return arguments[0].complete && arguments[0].naturalWidth > 0", qr))
     screenshot(browser, "station")
 
     browser.find_element(By.XPATH, "//button[text()='Stop connector 1']").click()
@@ -116,7 +137,7 @@ def test_the_session_page_charts_the_sessions_meter_values_and_shows_its_cdr(bro
         {"type": "ENERGY", "price": 0.40, "vat": 20, "step_size": 1}, {"type": "FLAT", "price": 1.00, "vat": 20, "step_size": 1}]}]}
     assert call_api(live, "PUT", "/tariffs/CHART", tariff)[0] == 201
     call_api(live, "PUT", "/charge-points/CHART-1", {"tariffId": "CHART"})
-    call_api(live, "PUT", "/id-tags/CHART-DRIVER", {"status": "Accepted"})
+    call_api(live, "PUT", "/id-tags/CHART-DRIVER", {"status": "Accepted", "limits": {"maxEnergyWh": 50000}})
     station = connect(live, "CHART-1")
     live.run(station.boot(connectors=1))
     started = minutes_ago(30)
@@ -139,6 +160,7 @@ def test_the_session_page_charts_the_sessions_meter_values_and_shows_its_cdr(bro
     # The CDR, priced with the station's tariff: 5 kWh at 0.40 + 1.00 flat = 3.00 excl. VAT, 3.60 incl. 20 %.
     total = wait_for(browser, lambda b: b.find_element(By.CSS_SELECTOR, "[data-total]"), timeout=30)
     assert total.text.startswith("3.60 EUR"), total.text
+    assert text_of(browser, "[data-limits]") == "50.00 kWh"  # the id tag's, bound at the start
     screenshot(browser, "session")
 
     open_view(browser, live, "/sessions")
@@ -164,3 +186,116 @@ def test_pages_fit_a_tablet_and_an_unknown_page_says_so(browser: WebDriver, live
     open_view(browser, live, "/sessions/999999")
     message = wait_for(browser, lambda b: b.find_element(By.CSS_SELECTOR, "main [role=alert]"))
     assert message.text == "Unknown transaction 999999"
+
+
+def noon_zone() -> tuple[str, datetime]:
+    """A fixed-offset zone where it is about noon now, and now there: a reservation's expiry an hour ahead stays on
+    the station's day whenever the test runs (Etc/GMT signs are inverted: Etc/GMT-2 is UTC+2)."""
+    now = datetime.now(UTC)
+    offset = 12 - now.hour
+    zone = "UTC" if offset == 0 else f"Etc/GMT{-offset:+d}"
+    return zone, now + timedelta(hours=offset)
+
+
+def set_value(browser: WebDriver, name: str, value: str) -> None:
+    """A datetime-local input's value (typing one depends on the browser's locale)."""
+    element = browser.find_element(By.NAME, name)
+    browser.execute_script("arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input'))", element, value)
+
+
+def test_a_reservation_made_and_cancelled_from_the_console_holds_and_frees_the_connector(browser: WebDriver, live: LiveRuntime):
+    zone, local_now = noon_zone()
+    call_api(live, "PUT", "/charge-points/RES-1", {"timeZone": zone})
+    station = connect(live, "RES-1")
+    live.run(station.boot(connectors=2))
+
+    open_view(browser, live, "/reservations")
+    wait_for(browser, lambda b: "No reservation is live" in text_of(b, "main .empty"))
+    browser.find_element(By.NAME, "chargePointId").send_keys("RES-1", Keys.TAB)
+    wait_for(browser, lambda b: f"Expiry ({zone})" in text_of(b, "form[aria-labelledby=reserve-title]"))  # typed in the station's zone
+    browser.find_element(By.NAME, "connectorId").clear()
+    browser.find_element(By.NAME, "connectorId").send_keys("2")
+    browser.find_element(By.NAME, "idTag").send_keys("RES-DRIVER")
+    set_value(browser, "expiryDate", (local_now + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"))
+    browser.find_element(By.NAME, "maxEnergyWh").send_keys("20000")
+    browser.find_element(By.XPATH, "//button[text()='Reserve']").click()
+    made = notice(browser, "accepted by RES-1")
+    assert "connector 2 held for RES-DRIVER until" in made and zone in made
+
+    status, page = call_api(live, "GET", "/reservations?chargePointId=RES-1")
+    reservation = page["items"][0]
+    assert (reservation["status"], reservation["connectorId"], reservation["limits"]) == ("Accepted", 2, {"maxEnergyWh": 20000})
+    expiry = datetime.fromisoformat(reservation["expiryDate"].replace("Z", "+00:00"))
+    assert abs(expiry - (datetime.now(UTC) + timedelta(hours=1))) < timedelta(minutes=2)  # the zone's time, read as such
+    row = f'[data-reservation="{reservation["reservationId"]}"]'
+    wait_for(browser, lambda b: "Accepted" in text_of(b, row) and "20.00 kWh" in text_of(b, row))
+    screenshot(browser, "reservations")
+
+    browser.find_element(By.XPATH, f"//button[text()='Cancel {reservation['reservationId']}']").click()
+    dialog = wait_for(browser, lambda b: b.find_element(By.CSS_SELECTOR, "dialog[open]"))
+    dialog.find_element(By.XPATH, ".//button[text()='Cancel reservation']").click()
+    assert "cancelled: RES-1 no longer holds it" in notice(browser, "no longer holds")
+    assert call_api(live, "GET", f"/reservations/{reservation['reservationId']}")[1]["status"] == "Cancelled"
+    wait_for(browser, lambda b: not b.find_elements(By.CSS_SELECTOR, row))  # the live list no longer shows it
+
+    # A refusal is said in the API's words (here: the past expiry, nothing sent to the station).
+    set_value(browser, "expiryDate", (local_now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"))
+    browser.find_element(By.XPATH, "//button[text()='Reserve']").click()
+    assert "expiryDate" in notice(browser, "expiryDate")
+
+
+def test_the_site_page_shows_each_sessions_allocation_as_a_bar(browser: WebDriver, live: LiveRuntime):
+    for station_id in ("SITE-1", "SITE-2"):
+        call_api(live, "PUT", f"/charge-points/{station_id}", {})
+    call_api(live, "PUT", "/id-tags/SITE-DRIVER", {"status": "Accepted", "priority": 5})
+    call_api(live, "PUT", "/id-tags/SITE-OTHER", {"status": "Accepted"})
+    status, _ = call_api(live, "PUT", "/sites/DEPOT", {"name": "Depot", "maxCurrentA": 32, "phases": 3, "voltageV": 230, "chargePoints": ["SITE-1", "SITE-2"]})
+    assert status == 201
+    first, second = connect(live, "SITE-1"), connect(live, "SITE-2")
+    live.run(first.boot(connectors=1))
+    live.run(second.boot(connectors=1))
+    live.run(first.start_charging("SITE-DRIVER"))
+    live.run(second.start_charging("SITE-OTHER"))
+
+    open_view(browser, live, "/sites")
+    wait_for(browser, lambda b: "Depot" in text_of(b, '[data-site="DEPOT"]'))
+    browser.find_element(By.LINK_TEXT, "DEPOT").click()
+    bars = wait_for(browser, lambda b: b.find_elements(By.CSS_SELECTOR, "svg.bar"))
+    assert len(bars) == 2
+    allocated = {row.get_attribute("data-allocation"): float(row.find_element(By.CSS_SELECTOR, "svg.bar").get_attribute("data-allocated"))
+                 for row in browser.find_elements(By.CSS_SELECTOR, "[data-allocation]")}
+    assert sum(allocated.values()) <= 32 and allocated["SITE-1/1"] >= allocated["SITE-2/1"] >= 6  # priority 5 first
+    assert "32 A per phase" in text_of(browser, "[aria-labelledby=capacity-title]")
+    screenshot(browser, "site")
+
+    # The definition is sent whole; the API's message comes back in words.
+    maximum = browser.find_element(By.NAME, "maxCurrentA")
+    maximum.clear()
+    maximum.send_keys("40")
+    browser.find_element(By.XPATH, "//button[text()='Save site']").click()
+    assert "Site DEPOT saved (version 2)." in notice(browser, "Site DEPOT saved")
+    wait_for(browser, lambda b: "40 A per phase" in text_of(b, "[aria-labelledby=capacity-title]"))
+    circuits = browser.find_element(By.NAME, "circuits")
+    circuits.clear()
+    circuits.send_keys('[{"circuitId": "C1", "maxCurrentA": 16, "chargePoints": ["ELSEWHERE"]}]')
+    browser.find_element(By.XPATH, "//button[text()='Save site']").click()
+    assert "ELSEWHERE" in notice(browser, "ELSEWHERE")
+
+
+def test_the_tariff_editor_prices_a_sample_session_as_the_operator_types(browser: WebDriver, live: LiveRuntime):
+    open_view(browser, live, "/tariffs/PREVIEW-1")
+    # The template: 0.30/kWh + 1.00 flat, 20 % VAT; the sample: 20 kWh -> (6.00 + 1.00) * 1.2 = 8.40.
+    total = '[data-preview-total]'
+    wait_for(browser, lambda b: text_of(b, total) == "8.40 EUR")
+    energy = browser.find_element(By.NAME, "sampleEnergyKwh")
+    energy.clear()
+    energy.send_keys("10")
+    wait_for(browser, lambda b: text_of(b, total) == "4.80 EUR")
+    editor = browser.find_element(By.NAME, "tariff")
+    editor.clear()
+    editor.send_keys(json.dumps({"currency": "EUR", "elements": [{"price_components": [{"type": "ENERGY", "price": 0.5, "vat": 20, "step_size": 1}]}]}))
+    wait_for(browser, lambda b: text_of(b, total) == "6.00 EUR")
+    screenshot(browser, "tariff-preview")
+    editor.send_keys(Keys.END, Keys.BACKSPACE, ', "currency": "EURO"}')  # the last key wins
+    wait_for(browser, lambda b: "tariff.currency" in text_of(b, ".sample-result [role=alert]"))  # the API's 400, in words
+    assert call_api(live, "GET", "/tariffs/PREVIEW-1")[0] == 404  # a preview stores nothing

@@ -258,3 +258,36 @@ def test_a_repeated_status_adds_nothing_to_the_session(api, services):
     for second in ("05", "06", "07"):  # a station that resends its status after every reconnect
         station.result("StatusNotification", status | {"timestamp": f"2026-11-24T10:00:{second}Z"})
     assert [report.status for report in services.transactions.get(transaction_id).statuses] == ["Charging"]
+
+
+def test_a_tariff_preview_prices_a_sample_session_as_a_cdr_and_stores_nothing(api):
+    sample = {"startDateTime": "2026-11-24T08:00:00Z", "endDateTime": "2026-11-24T09:15:00Z", "energyWh": 12500}
+    previewed = api.post("/tariffs/preview", {"tariff": TARIFF, "session": {**sample, "timeZone": "Europe/Paris"}})
+    assert previewed.status == 200, previewed.json
+    priced = previewed.json["priced"]
+    # test_a_stopped_session_gets_one_cdr_priced_by_hand's figure: 3.75 energy + 2.50 time + 1.00 flat, 20 % VAT.
+    assert (priced["total_cost"]["excl_vat"], priced["total_cost"]["incl_vat"]) == (7.25, 8.7)
+    assert {line["dimension"] for line in priced["cost_lines"]} == {"ENERGY", "TIME", "FLAT"}
+    assert previewed.json["timeZone"] == "Europe/Paris"
+    assert api.get("/tariffs").json["items"] == [] and api.get("/tariffs/preview").status == 404
+
+
+@pytest.mark.parametrize(
+    ("change", "location"),
+    [
+        ({"tariff": {**TARIFF, "currency": "XXY"}}, "tariff.currency"),
+        ({"session": {"startDateTime": "2026-11-24T08:00:00Z", "endDateTime": "2026-11-24T07:00:00Z", "energyWh": 1}}, "body.session.endDateTime"),
+        ({"session": {"startDateTime": "2026-11-24T08:00:00Z", "endDateTime": "2026-11-24T09:00:00Z", "energyWh": 1, "timeZone": "Mars/Base"}}, "body.session.timeZone"),
+    ],
+)
+def test_a_bad_preview_is_a_400_naming_the_field(api, change, location):
+    body = {"tariff": TARIFF, "session": {"startDateTime": "2026-11-24T08:00:00Z", "endDateTime": "2026-11-24T09:00:00Z", "energyWh": 1}}
+    refused = api.post("/tariffs/preview", {**body, **change})
+    assert refused.status == 400, refused.json
+    assert refused.json["errors"][0]["location"] == location
+
+
+def test_a_preview_missing_its_energy_is_a_422_naming_it(api):
+    refused = api.post("/tariffs/preview", {"tariff": TARIFF, "session": {"startDateTime": "2026-11-24T08:00:00Z", "endDateTime": "2026-11-24T09:00:00Z"}})
+    assert refused.status == 422
+    assert "energyWh" in str(refused.json)

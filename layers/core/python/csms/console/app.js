@@ -9,18 +9,22 @@ import * as session from "./session.js";
 import * as idTags from "./id-tags.js";
 import * as tariffs from "./tariffs.js";
 import * as cdrs from "./cdrs.js";
+import * as reservations from "./reservations.js";
+import * as sites from "./sites.js";
 
 // Pattern -> [navigation section, page]. Each page's render(main, params, query) may return a cleanup (timers).
-// Reservations and sites join this table when the operator API has their routes.
 const ROUTES = [
   [/^\/network$/, "network", network],
   [/^\/stations\/([^/]+)$/, "network", station],
   [/^\/sessions$/, "sessions", sessions],
   [/^\/sessions\/(\d+)$/, "sessions", session],
+  [/^\/reservations$/, "reservations", reservations],
   [/^\/id-tags$/, "id-tags", idTags],
   [/^\/tariffs$/, "tariffs", tariffs],
   [/^\/tariffs\/([^/]+)$/, "tariffs", tariffs],
   [/^\/cdrs$/, "cdrs", cdrs],
+  [/^\/sites$/, "sites", sites],
+  [/^\/sites\/([^/]+)$/, "sites", sites],
 ];
 
 let cleanup = null;

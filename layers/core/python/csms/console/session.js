@@ -3,6 +3,7 @@ import { api, enc, get } from "./api.js";
 import { answerText } from "./command-form.js";
 import { sessionChart } from "./chart.js";
 import { meterSeries } from "./meter.js";
+import { limitReachedText, limitsText } from "./limits.js";
 import { REFRESH_MS } from "./network.js";
 import { act, badge, confirmDialog, empty, h, kW, kWh, money, parseTime, replace, stationZone, table, time, timeText } from "./ui.js";
 
@@ -62,6 +63,7 @@ export async function render(main, [transactionId]) {
   let transaction = null;
   let zone = null;
   let cdr = null;
+  let appSession = null;
 
   async function stop() {
     if (!(await confirmDialog(`Stop session ${transactionId} on ${transaction.chargePointId}?`, "Stop session"))) return;
@@ -79,6 +81,9 @@ export async function render(main, [transactionId]) {
         ["Connector", String(transaction.connectorId)], ["Id tag", transaction.idTag],
         ["Started", time(transaction.startedAt, zone)], ["Stopped", transaction.stoppedAt ? time(transaction.stoppedAt, zone) : null],
         ["Stop reason", transaction.stopReason], ["Stopped by", transaction.stopIdTag],
+        ["Limits", h("span", { "data-limits": "" }, limitsText(transaction.limits))],
+        ["Stopped by the CSMS", transaction.limitReached ? h("strong", { "data-limit-reached": transaction.limitReached }, `on reaching ${limitReachedText(transaction.limitReached)}`) : null],
+        ["App session", appSession ? h("span", { "data-app-session": appSession.sessionId }, `${appSession.sessionId} (${appSession.status}, requested `, time(appSession.requestedAt, zone), ")") : null],
         ["Energy", h("span", { "data-energy": "" }, kWh(transaction.energyWh))],
         ["Meter start", `${transaction.meterStart} Wh`], ["Meter stop", transaction.meterStop !== null && transaction.meterStop !== undefined ? `${transaction.meterStop} Wh` : null],
         ["Reservation", transaction.reservationId],
@@ -115,6 +120,10 @@ export async function render(main, [transactionId]) {
   async function refresh() {
     transaction = await get(`/transactions/${transactionId}`);
     zone = await stationZone(transaction.chargePointId);
+    // The app session (POST /sessions) that started it, when one did.
+    if (transaction.sessionId && appSession?.sessionId !== transaction.sessionId) {
+      appSession = await get(`/sessions/${enc(transaction.sessionId)}`).catch(() => null);
+    }
     drawSummary();
     drawChart();
     await drawCdr();

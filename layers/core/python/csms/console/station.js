@@ -1,6 +1,8 @@
-// Station: identity and boot, connectors with their sessions (power, energy), commands, configuration, charging
-// profiles and the command history.
+// Station: identity and boot, connectors with their sessions (power, energy), app sessions started from here,
+// commands, its registration, configuration, charging profiles, the command history and its connectors' QR codes.
 import { api, enc, get, withQuery } from "./api.js";
+import { bearerToken } from "./auth.js";
+import { limitsFieldset } from "./limits.js";
 import { answerText, commandActions, commandForm } from "./command-form.js";
 import { latestPower } from "./meter.js";
 import { REFRESH_MS } from "./network.js";
@@ -29,9 +31,11 @@ export async function render(main, [chargePointId]) {
   const profilesBox = h("section", { "aria-labelledby": "profiles-title" });
   const historyBox = h("section", { "aria-labelledby": "history-title" });
   const registrationBox = h("section", { "aria-labelledby": "registration-title" });
+  const appSessionBox = h("section", { "aria-labelledby": "app-session-title" });
+  const qrBox = h("section", { class: "qr-section", "aria-labelledby": "qr-title" });
   replace(main,
     h("p", { class: "crumbs" }, h("a", { href: "#/network" }, "Network"), " / ", chargePointId),
-    header, connectorsBox, commandBox, registrationBox, configurationBox, profilesBox, historyBox);
+    header, connectorsBox, appSessionBox, commandBox, registrationBox, configurationBox, profilesBox, historyBox, qrBox);
 
   let station = null;
 
@@ -198,6 +202,7 @@ export async function render(main, [chargePointId]) {
     const zone = h("input", { name: "timeZone", value: station.timeZone || "", placeholder: "Europe/Paris", maxlength: 64 });
     const tariff = h("select", { name: "tariffId" }, h("option", { value: "" }, "— the network's default"),
       tariffs.items.map((item) => h("option", { value: item.tariffId, selected: item.tariffId === station.tariffId }, item.tariffId)));
+    const separator = h("input", { name: "idTagSuffixSeparator", value: station.idTagSuffixSeparator || "", maxlength: 20, placeholder: "_" });
     const lenient = h("select", { name: "lenient" }, [["false", "no"], ["true", "yes"]]
       .map(([value, label]) => h("option", { value, selected: String(station.lenient) === value }, label)));
     const form = h("form", {
@@ -206,7 +211,7 @@ export async function render(main, [chargePointId]) {
         event.preventDefault();
         const body = {
           description: description.value.trim() || null, timeZone: zone.value.trim() || null, tariffId: tariff.value || null,
-          lenient: lenient.value === "true",
+          lenient: lenient.value === "true", idTagSuffixSeparator: separator.value || null,
         };
         if (await act(() => api("PUT", path, body), `Registration of ${chargePointId} saved.`)) refresh();
       },
@@ -214,8 +219,59 @@ export async function render(main, [chargePointId]) {
     h("h2", { id: "registration-title" }, "Registration"),
     field("Description", description), field("Time zone (IANA)", zone, "Times on these pages and tariff hours follow it; UTC when empty"),
     field("Tariff", tariff, "Unless the driver's id tag names one"), field("Lenient", lenient, "Answer schema violations instead of refusing them"),
+    field("Id tag suffix separator", separator, "A station that sends TAG_SERIAL for the card TAG (KEBA): cut at it; from its next connection"),
     h("div", { class: "actions" }, h("button", { type: "submit", class: "primary" }, "Save registration")));
     replace(registrationBox, form);
+  }
+
+  // POST /sessions: what a driver's app does (RemoteStartTransaction through the outbox, with the session's limits).
+  function drawAppSession() {
+    const connector = h("input", { name: "sessionConnectorId", type: "number", min: 1, step: 1, value: 1, required: true });
+    const idTag = h("input", { name: "sessionIdTag", required: true, maxlength: 20, autocomplete: "off" });
+    const limits = limitsFieldset(null, "Limits for this session (over the id tag's)");
+    const form = h("form", {
+      class: "card grid-form",
+      onsubmit: async (event) => {
+        event.preventDefault();
+        const body = { chargePointId, connectorId: Number(connector.value), idTag: idTag.value.trim() };
+        const chosen = limits.value();
+        if (chosen) body.limits = chosen;
+        const started = await act(() => api("POST", "/sessions", body), (view) => `App session ${view.sessionId}: ${view.status}`
+          + `${view.response?.status ? `, the station answered ${view.response.status}` : ""}.`);
+        if (started) refresh();
+      },
+    }, h("h2", { id: "app-session-title" }, "Start an app session"),
+    field("Connector", connector), field("Id tag", idTag, "A registered tag: the driver's app identity"), limits.element,
+    h("div", { class: "actions" }, h("button", { type: "submit" }, "Start app session")));
+    replace(appSessionBox, form);
+  }
+
+  // The QR code of each connector (GET .../qr, SVG), to print and stick on it. With a signed-in operator the image is
+  // fetched with the token (an <img> cannot send it), otherwise the route is the image's source.
+  async function drawQrCodes() {
+    const numbers = station.connectors.map((connector) => connector.connectorId).filter((id) => id > 0);
+    const token = await bearerToken();
+    const figures = await Promise.all((numbers.length ? numbers : [1]).map(async (connectorId) => {
+      const route = `${path}/connectors/${connectorId}/qr`;
+      let source = route;
+      if (token) {
+        const response = await fetch(route, { headers: { authorization: `Bearer ${token}` } });
+        source = response.ok ? URL.createObjectURL(await response.blob()) : "";
+      }
+      return h("figure", { "data-qr": connectorId }, h("img", { src: source, alt: `QR code of ${chargePointId} connector ${connectorId}` }),
+        h("figcaption", {}, `${chargePointId} · connector ${connectorId}`));
+    }));
+    const print = h("button", {
+      type: "button", class: "no-print",
+      onclick: () => {
+        document.body.classList.add("printing-qr");
+        window.addEventListener("afterprint", () => document.body.classList.remove("printing-qr"), { once: true });
+        window.print();
+      },
+    }, "Print the QR codes");
+    replace(qrBox, h("h2", { id: "qr-title" }, "QR codes"),
+      h("p", { class: "muted no-print" }, "A driver's phone opens the connector's start link and the app starts a session there. ", print),
+      station.registered ? h("div", { class: "qr-codes" }, figures) : empty("Register the station (save its registration) to print its QR codes."));
   }
 
   let first = true;
@@ -231,7 +287,10 @@ export async function render(main, [chargePointId]) {
     drawHeader();
     drawConnectors(await sessionsOf(station));
     offline.hidden = station.connected;
-    if (first) await Promise.all([drawCommands(), drawRegistration()]);
+    if (first) {
+      drawAppSession();
+      await Promise.all([drawCommands(), drawRegistration(), drawQrCodes()]);
+    }
     if (first || configuration) drawConfiguration();
     drawProfiles();
     await drawHistory();

@@ -1,6 +1,10 @@
-// Tariffs: OCPI 2.2.1 Tariff objects, listed and edited as JSON with a live reading of what the tariff says.
+// Tariffs: OCPI 2.2.1 Tariff objects, listed and edited as JSON with a live reading of what the tariff says and what
+// a sample session would cost (POST /tariffs/preview: the engine that prices CDRs, asked as the operator types).
 import { api, enc, get, withQuery } from "./api.js";
-import { act, confirmDialog, empty, field, h, money, pager, replace, setViewQuery, table, time } from "./ui.js";
+import { act, confirmDialog, empty, field, h, money, pager, replace, setViewQuery, table, time, zonedToUtc } from "./ui.js";
+
+const PREVIEW_DELAY_MS = 400; // asked once the operator pauses typing, not at every key
+const DIMENSION_UNITS = { ENERGY: "kWh", TIME: "h", PARKING_TIME: "h", FLAT: "" };
 
 const TEMPLATE = {
   currency: "EUR",
@@ -57,9 +61,35 @@ async function editor(main, tariffId) {
     replace(preview,
       h("p", {}, `Currency ${tariff.currency || "(missing)"}; ${(tariff.elements || []).length} element(s).`),
       tariffReading(tariff),
-      tariff.tariff_alt_text ? h("p", {}, "As drivers read it: ", tariff.tariff_alt_text.map((alt) => alt.text).join(" / ")) : null,
-      h("p", { class: "muted" }, "What a sample session would cost is not shown: the operator API has no route that prices a session with a tariff "
-        + "before it is saved (a pricing preview). Saving validates the tariff; the CDR of the next session shows its cost."));
+      tariff.tariff_alt_text ? h("p", {}, "As drivers read it: ", tariff.tariff_alt_text.map((alt) => alt.text).join(" / ")) : null);
+    schedulePreview();
+  }
+  const sample = sampleForm(() => schedulePreview());
+  let timer = null;
+  let asked = 0;
+  function schedulePreview() {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      const mine = ++asked; // an older answer arriving late never overwrites a newer one
+      let tariff;
+      try {
+        tariff = JSON.parse(text.value);
+      } catch {
+        replace(sample.result, h("p", { class: "muted" }, "The cost shows once the tariff is JSON."));
+        return;
+      }
+      const session = sample.value();
+      if (!session) {
+        replace(sample.result, h("p", { class: "muted" }, "Give the sample a start, a duration and its energy."));
+        return;
+      }
+      try {
+        const preview = await api("POST", "/tariffs/preview", { tariff, session });
+        if (mine === asked) replace(sample.result, costTable(preview.priced));
+      } catch (error) {
+        if (mine === asked) replace(sample.result, h("p", { class: "error", role: "alert" }, error.message));
+      }
+    }, PREVIEW_DELAY_MS);
   }
   text.addEventListener("input", readIt);
   const save = h("button", { type: "submit", class: "primary" }, "Save as a new version");
@@ -88,8 +118,56 @@ async function editor(main, tariffId) {
   replace(main,
     h("p", { class: "crumbs" }, h("a", { href: "#/tariffs" }, "Tariffs"), ` / ${tariffId}`),
     h("div", { class: "heading" }, h("h1", {}, `Tariff ${tariffId}`), current ? h("span", { class: "muted" }, `version ${current.version}, in force since `, time(current.effectiveAt, null)) : h("span", { class: "muted" }, "new"), remove),
-    h("div", { class: "split" }, form, h("section", { "aria-labelledby": "preview-title" }, h("h2", { id: "preview-title" }, "What it says"), preview)));
+    h("div", { class: "split" }, form, h("div", {},
+      h("section", { "aria-labelledby": "preview-title" }, h("h2", { id: "preview-title" }, "What it says"), preview),
+      h("section", { "aria-labelledby": "sample-title" }, h("h2", { id: "sample-title" }, "What a sample session costs"), sample.element))));
   readIt();
+  return () => clearTimeout(timer);
+}
+
+// The sample session: typed in its own zone (the tariff's hours are read there), sent as UTC instants.
+function sampleForm(changed) {
+  const zone = h("input", { name: "sampleTimeZone", value: "UTC", maxlength: 64, placeholder: "Europe/Paris" });
+  const tomorrow = new Date(Date.now() + 86400_000).toISOString().slice(0, 10);
+  const start = h("input", { name: "sampleStart", type: "datetime-local", value: `${tomorrow}T18:00` });
+  const charging = h("input", { name: "sampleChargingMinutes", type: "number", min: 0, step: 1, value: 90 });
+  const parked = h("input", { name: "sampleParkedMinutes", type: "number", min: 0, step: 1, value: 0 });
+  const energy = h("input", { name: "sampleEnergyKwh", type: "number", min: 0, step: "any", value: 20 });
+  const result = h("div", { "aria-live": "polite", class: "sample-result" });
+  const element = h("div", {},
+    h("div", { class: "grid-form sample" }, field("Time zone", zone, "Where the tariff's hours are read"), field("Start", start),
+      field("Charging (minutes)", charging), field("Then parked (minutes)", parked), field("Energy (kWh)", energy)),
+    result);
+  for (const input of [zone, start, charging, parked, energy]) input.addEventListener("input", changed);
+  function value() {
+    const timeZone = zone.value.trim() || "UTC";
+    const startUtc = zonedToUtc(start.value, timeZone);
+    if (!startUtc || charging.value === "" || energy.value === "") return null;
+    const chargingMs = Number(charging.value) * 60_000;
+    const parkedMs = Number(parked.value || 0) * 60_000;
+    const begin = new Date(startUtc).getTime();
+    const iso = (ms) => new Date(ms).toISOString().replace(".000Z", "Z");
+    return {
+      startDateTime: startUtc, chargingEndDateTime: iso(begin + chargingMs), endDateTime: iso(begin + chargingMs + parkedMs),
+      energyWh: Math.round(Number(energy.value) * 1000), timeZone,
+    };
+  }
+  return { element, value, result };
+}
+
+// The pricing engine's lines: what the driver's invoice would say, then the total.
+function costTable(priced) {
+  const currency = priced.currency;
+  const rows = priced.cost_lines.map((line) => h("tr", {},
+    h("td", {}, line.dimension), h("td", {}, `${line.billed_volume} ${DIMENSION_UNITS[line.dimension] || ""}`.trim()),
+    h("td", {}, money(line.price, currency)), h("td", {}, line.vat === null ? "none" : `${line.vat} %`),
+    h("td", {}, money(line.cost.excl_vat, currency)), h("td", {}, money(line.cost.incl_vat, currency))));
+  rows.push(h("tr", { class: "total" }, h("th", { scope: "row", colspan: 4 }, "Total"),
+    h("td", {}, money(priced.total_cost.excl_vat, currency)), h("td", { "data-preview-total": "" }, money(priced.total_cost.incl_vat, currency))));
+  return h("div", {},
+    table(["Dimension", "Billed", "Price", "VAT", "Excl. VAT", "Incl. VAT"], rows,
+      `${priced.total_energy} kWh over ${priced.total_time} h, ${priced.total_parking_time} h of it parked`),
+    priced.notes.length ? h("ul", { class: "muted" }, priced.notes.map((note) => h("li", {}, note.detail))) : null);
 }
 
 export async function render(main, [tariffId], query) {

@@ -105,6 +105,26 @@ export function timeText(iso, zone) {
   return moment ? `${format(zoneName(zone)).format(moment)} ${zoneName(zone)}` : "";
 }
 
+// "2026-11-24T18:30" typed as a wall-clock time in `zone` -> the UTC instant, ISO ("...Z"). The zone's offset is read
+// at the instant itself (twice: the first guess may sit across a daylight-saving change).
+export function zonedToUtc(local, zone) {
+  if (!local) return null;
+  const wall = new Date(`${local.length === 16 ? `${local}:00` : local}Z`);
+  if (Number.isNaN(wall.getTime())) return null;
+  let instant = wall.getTime();
+  for (let i = 0; i < 2; i += 1) {
+    const shown = new Date(`${format(zoneName(zone)).format(new Date(instant)).replace(" ", "T")}Z`);
+    instant -= shown.getTime() - wall.getTime();
+  }
+  return new Date(instant).toISOString().replace(".000Z", "Z");
+}
+
+// The other way: an instant as the value of a datetime-local input in `zone`.
+export function utcToZoned(iso, zone) {
+  const moment = parseTime(iso);
+  return moment ? format(zoneName(zone)).format(moment).replace(" ", "T").slice(0, 16) : "";
+}
+
 export function time(iso, zone) {
   if (!iso) return h("span", { class: "muted" }, "—");
   return h("time", { datetime: iso }, timeText(iso, zone));
@@ -153,7 +173,8 @@ const STATUS_KINDS = {
   Available: "ok", Charging: "busy", Preparing: "busy", Finishing: "busy", SuspendedEV: "warn", SuspendedEVSE: "warn",
   Reserved: "info", Unavailable: "off", Faulted: "bad", Online: "ok", Offline: "off", Accepted: "ok", Answered: "ok",
   Blocked: "bad", Expired: "warn", Invalid: "bad", Queued: "info", Sent: "info", Failed: "bad", TimedOut: "warn",
-  Active: "busy", Stopped: "off", Pending: "warn", Rejected: "bad",
+  Active: "busy", Stopped: "off", Pending: "warn", Rejected: "bad", Scheduled: "info", Consumed: "ok", Cancelled: "off",
+  Refused: "bad", Requested: "warn", Started: "busy", Paused: "off",
 };
 
 export function badge(status, label) {

@@ -74,7 +74,7 @@ class OnDemandRouter:
 ON_DEMAND_ROUTERS = (
     OnDemandRouter(
         "csms.operator.tariffs",
-        ("/tariffs", "/tariffs/<tariffId>", "/charge-points/<chargePointId>/tariff"),
+        ("/tariffs", "/tariffs/preview", "/tariffs/<tariffId>", "/charge-points/<chargePointId>/tariff"),
     ),
     OnDemandRouter(
         "csms.operator.cdrs",

@@ -901,6 +901,37 @@ class TariffApplied(ApiModel):
     time_zone: str = Field(description="Where its restrictions are evaluated (the charge point's zone)")
 
 
+class SampleSession(ApiModel):
+    """A session described by hand, to see what a tariff would charge for it (nothing is stored)."""
+
+    start_date_time: UtcDateTime = Field(description="When it starts (UTC if no offset)", examples=["2026-11-24T08:00:00Z"])
+    end_date_time: UtcDateTime = Field(description="When the car leaves (the StopTransaction)", examples=["2026-11-24T10:00:00Z"])
+    charging_end_date_time: UtcDateTime | None = Field(
+        None, description="When the car stops asking for power; parked (PARKING_TIME) from then to the end. Default: the end"
+    )
+    energy_wh: Decimal = Field(ge=0, le=10**9, allow_inf_nan=False, description="Energy delivered, Wh", examples=[12500])
+    time_zone: str | None = Field(
+        None, max_length=64, description="IANA zone where the tariff's hours and days are read (a station's); default UTC"
+    )
+
+
+class TariffPreviewRequest(ApiModel):
+    tariff: JsonObject = Field(description="An OCPI 2.2.1 Tariff object, as PUT /tariffs/{tariffId} takes it")
+    session: SampleSession
+
+
+class TariffPreview(ApiModel):
+    time_zone: str = Field(description="Where the tariff's restrictions were read")
+    priced: JsonObject = Field(
+        description=(
+            "The pricing engine's answer, as a CDR's costs are computed (snake_case, OCPI numbers): cost_lines (one per "
+            "priced dimension and charging period, volume and billed_volume after step_size), charging_periods, "
+            "total_cost, total_energy_cost, total_time_cost, total_parking_cost, total_fixed_cost (excl_vat, incl_vat), "
+            "total_energy (kWh), total_time and total_parking_time (hours), notes"
+        )
+    )
+
+
 class CdrList(ApiModel):
     items: list[JsonObject] = Field(description="OCPI 2.2.1 CDR objects (snake_case)")
     next_token: NextPageToken = None

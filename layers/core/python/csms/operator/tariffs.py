@@ -1,8 +1,10 @@
 """Tariffs as OCPI 2.2.1 Tariff objects (snake_case, as OCPI defines them; the rest of this API is camelCase),
-and which tariff a driver would pay at a charge point now."""
+which tariff a driver would pay at a charge point now, and what a tariff would charge for a sample session (the
+console's live preview, priced by the engine that prices CDRs)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from http import HTTPStatus
 from typing import Annotated, Any
 
@@ -13,12 +15,16 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from csms.adapters.dynamodb.tariffs import StoredTariff, TariffNotFound
 from csms.billing.tariff_choice import choose_tariff
 from csms.domain.stations import StationNotFound
+from csms.domain.tariffs.model import Tariff
+from csms.domain.tariffs.pricing import price_session
+from csms.domain.tariffs.sample import InvalidSample, sample_consumption
 from csms.domain.tariffs.validation import FieldError, TariffRejected, parse_tariff
-from csms.operator.errors import ResourceNotFound, documented
-from csms.operator.models import TariffApplied, TariffList, TariffView
+from csms.operator.errors import InvalidValue, ResourceNotFound, documented
+from csms.operator.models import TariffApplied, TariffList, TariffPreview, TariffPreviewRequest, TariffView, is_iana_zone
 from csms.operator.pagination import DEFAULT_PAGE_SIZE, TABLE_PAGE_KEY, Limit, NextToken, decode_token, encode_token
 from csms.operator.parameters import ChargePointId, ServicesDependency
 from csms.runtime.observability import logger
+from csms.runtime.settings import Settings
 
 router = Router()
 TAGS = ["Tariffs"]
@@ -55,24 +61,67 @@ def _view(stored: StoredTariff) -> TariffView:
     ),
 )
 def put_tariff(tariff_id: TariffId, services: ServicesDependency, body: Annotated[dict[str, Any], Body()]) -> TariffView:
-    settings = services.settings
     if "id" in body and body["id"] != tariff_id:
         raise TariffRejected([FieldError("id", f"differs from the tariff id of the path ({tariff_id})")])
     now = services.clock.now()
-    ocpi = {
-        "country_code": settings.ocpi_country_code,
-        "party_id": settings.ocpi_party_id,
-        **body,
-        "id": tariff_id,
-        "last_updated": now.isoformat(),  # set by the CSMS, whatever the body said
-    }
-    stored, created = services.tariffs.put(parse_tariff(ocpi), now=now)
+    stored, created = services.tariffs.put(_as_stored(body, tariff_id, services.settings, now=now), now=now)
     logger.info("Tariff stored", extra={"tariff_id": tariff_id, "version": stored.version})
     return Response(  # type: ignore[return-value]
         status_code=HTTPStatus.CREATED if created else HTTPStatus.OK,
         content_type="application/json",
         body=_view(stored).model_dump(mode="json", by_alias=True),
     )
+
+
+def _as_stored(body: dict[str, Any], tariff_id: str, settings: Settings, *, now: datetime) -> Tariff:
+    """The Tariff a PUT's body makes: the network's OCPI identity unless the body names one, the path's id, `now`
+    as last_updated whatever the body said."""
+    ocpi = {
+        "country_code": settings.ocpi_country_code,
+        "party_id": settings.ocpi_party_id,
+        **body,
+        "id": tariff_id,
+        "last_updated": now.isoformat(),
+    }
+    return parse_tariff(ocpi)
+
+
+@router.post(
+    "/tariffs/preview",
+    summary="What a tariff would charge for a sample session",
+    description=(
+        "Prices `session` with `tariff` exactly as a CDR is priced (the same engine, rules and rounding), and stores "
+        "nothing: the console's tariff editor calls it while the operator types. `tariff` is what PUT "
+        "/tariffs/{tariffId} takes (`id` may be left out). The car charges `energyWh` evenly from `startDateTime` to "
+        "`chargingEndDateTime` (default: the end), then is parked until `endDateTime`; the tariff's hours and days "
+        "are read in `timeZone` (default UTC). 400 names the field at fault: `tariff.<OCPI path>` for the tariff "
+        "(as PUT's 400 does), `body.session.<field>` for times out of order, a sample over 31 days or an unknown zone."
+    ),
+    tags=TAGS,
+    responses=documented(200, "The cost breakdown", 400),
+)
+def preview_tariff(request: Annotated[TariffPreviewRequest, Body()], services: ServicesDependency) -> TariffPreview:
+    sample = request.session
+    zone = sample.time_zone or "UTC"
+    if not is_iana_zone(zone):
+        raise InvalidValue("body.session.timeZone", f"unknown time zone {zone!r}: an IANA name such as Europe/Paris")
+    tariff_id = str(request.tariff.get("id") or "PREVIEW")
+    try:
+        tariff = _as_stored(request.tariff, tariff_id, services.settings, now=services.clock.now())
+    except TariffRejected as rejected:  # named within the request's body: `tariff.currency`
+        named = [FieldError(f"tariff.{error.path}" if error.path else "tariff", error.message) for error in rejected.errors]
+        raise TariffRejected(named) from None
+    try:
+        consumption = sample_consumption(
+            start=sample.start_date_time,
+            end=sample.end_date_time,
+            energy_wh=sample.energy_wh,
+            charging_end=sample.charging_end_date_time,
+        )
+    except InvalidSample as invalid:
+        raise InvalidValue(f"body.session.{invalid.field}", str(invalid)) from None
+    priced = price_session(tariff, consumption, zone)
+    return TariffPreview(time_zone=zone, priced=priced.model_dump(mode="json"))
 
 
 @router.get("/tariffs/<tariffId>", summary="A tariff's current version", tags=TAGS, responses=documented(200, "The tariff", 404))
