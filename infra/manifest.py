@@ -125,10 +125,14 @@ COMMAND = FunctionSpec(
 
 GAUGES = FunctionSpec(
     name="gauges",
-    description="Every minute: publishes the network's gauges (connected stations, active transactions) as metrics",
+    description="Every minute: publishes the network's gauges (connected stations, active transactions) and each "
+    "site's allocated and measured current as metrics",
     memory_mb=128,
-    timeout_seconds=10,
-    table_indexes=(LIVE_INDEX.name,),  # counts it, reads no item
+    timeout_seconds=30,
+    # Counts the live index; lists the sites (the byKind index, then their items) and reads each one's control
+    # (GetItem), stations and sessions' transactions (BatchGetItem).
+    table_actions=("dynamodb:GetItem", "dynamodb:BatchGetItem"),
+    table_indexes=(LIVE_INDEX.name, KIND_INDEX.name),
     schedule_minutes=1,
 )
 

@@ -29,12 +29,15 @@ ACTION_DIMENSION = "action"
 ENERGY_DELIVERED_WH = "EnergyDeliveredWh"
 """Energy of each stopped transaction (meterStop - meterStart), in Wh."""
 
-# Emitted by csms.energy.control, each load-control run (csms.runtime.observability.site_current):
+# Per site (csms.energy.levels; csms.runtime.observability.site_current), by the gauges function every minute and,
+# for the allocated current, by each load-control run (csms.energy.control):
 SITE_DIMENSION = "siteId"
 ALLOCATED_CURRENT_A = "AllocatedCurrentA"
-"""Per site (dimensions {service, siteId}): what its sessions may draw per phase together after the run."""
+"""Per site (dimensions {service, siteId}): what its sessions may draw per phase together."""
+MEASURED_CURRENT_A = "MeasuredCurrentA"
+"""Per site: the sum of its sessions' newest measured Current.Import (each the highest phase's)."""
 SITE_LIMIT_A = "SiteLimitA"
-"""Per site: its grid connection's limit per phase, beside the allocated current."""
+"""Per site: its grid connection's limit per phase, beside the allocated and measured current."""
 ALLOCATION_IGNORED = "AllocationIgnored"
 """Sessions flagged: their station rejected every profile or drew above its limit (dimension service)."""
 

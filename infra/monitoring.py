@@ -245,7 +245,7 @@ class Monitoring(Construct):
         per_site = f"{{{metrics.METRICS_NAMESPACE},service,{metrics.SITE_DIMENSION}}}"
         self.dashboard.add_widgets(
             cloudwatch.GraphWidget(
-                title="Load management: allocated current and limit per site (A per phase)",
+                title="Load management: allocated and measured current and limit per site (A per phase)",
                 left=[
                     cloudwatch.MathExpression(
                         expression=f"SEARCH('{per_site} MetricName=\"{name}\"', 'Maximum', {int(PERIOD.to_seconds())})",
@@ -253,7 +253,7 @@ class Monitoring(Construct):
                         period=PERIOD,
                         label="",
                     )
-                    for name in (metrics.ALLOCATED_CURRENT_A, metrics.SITE_LIMIT_A)
+                    for name in (metrics.ALLOCATED_CURRENT_A, metrics.MEASURED_CURRENT_A, metrics.SITE_LIMIT_A)
                 ],
                 right=[_csms_metric(metrics.ALLOCATION_IGNORED, label="Sessions flagged: limit ignored")],
                 width=24,

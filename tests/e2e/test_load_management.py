@@ -17,8 +17,9 @@ from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.enums import Action
 
+from csms.adapters.dynamodb.keys import transaction_key
 from csms.events.catalog import EventType, schema
-from tests.e2e.conftest import eventually
+from tests.e2e.conftest import eventually, table
 from tests.e2e.operator_client import OperatorApi
 
 pytestmark = pytest.mark.e2e
@@ -216,3 +217,40 @@ def test_a_station_that_draws_above_its_profile_is_flagged_and_its_draw_counts_a
         "connectorId": 1, "transactionId": ignored["detail"]["transactionId"], "allocatedCurrentA": 8,
         "measuredCurrentA": 16, "reason": "measured",
     }  # fmt: skip
+
+
+async def measured(station: SharingStation, minute: int, amperes: str) -> None:
+    await station.call(call.MeterValues(connector_id=1, transaction_id=station.transaction_id, meter_value=[{
+        "timestamp": f"2026-11-24T10:{minute:02d}:00Z",
+        "sampledValue": [
+            {"value": str(1000 * (minute + 1)), "unit": "Wh", "measurand": "Energy.Active.Import.Register"},
+            *({"value": amperes, "unit": "A", "measurand": "Current.Import", "phase": phase} for phase in ("L1", "L2", "L3")),
+        ],
+    }]))  # fmt: skip
+
+
+def test_a_car_taking_less_than_its_share_lends_the_rest_until_it_wants_it_back(tmp_path, run_local):
+    async def scenario(runtime):
+        api = OperatorApi(runtime.api_url)
+        await define(api, ["CP1", "CP2"], {"A": 0, "B": 0})
+        site = Site()
+        small = await booted(runtime, api, site, "CP1")
+        big = await booted(runtime, api, site, "CP2")
+        await small.start_session("A")
+        await big.start_session("B")
+        await eventually(lambda: (small.limit(), big.limit()) == (Decimal(8), Decimal(8)), timeout=20)
+        # Samples count from the CSMS's record of the limit its station accepted (those before it were under another).
+        await eventually(lambda: table().get_item(Key=transaction_key(small.transaction_id))["Item"].get("allocatedA") == 8)
+        for minute in range(3):  # its car takes 3 A of the 8 it may: 3 samples show it is not a dip
+            await measured(small, minute, "3")
+        # It keeps the minimum (3 A + the 2 A margin is below 6 A), the other car gets the rest.
+        await eventually(lambda: (small.limit(), big.limit()) == (Decimal(6), Decimal(10)), timeout=20)
+        status, view = await api.request("GET", "/sites/depot")
+        assert status == 200
+        shown = {a["chargePointId"]: (a["allocatedCurrentA"], a["measuredCurrentA"], a["limitedBy"]) for a in view["allocations"]}
+        assert shown == {"CP1": (6, 3, "measured"), "CP2": (10, None, "site")}
+        await measured(small, 3, "5.2")  # it climbs into its margin: it wants more
+        await eventually(lambda: (small.limit(), big.limit()) == (Decimal(8), Decimal(8)), timeout=20)
+        assert site.peak <= LIMIT
+
+    run_local(scenario, events_file=tmp_path / "events.jsonl")

@@ -151,15 +151,15 @@ def test_the_dashboard_reads_the_namespace_and_dimension_the_functions_emit_with
         assert f'"{namespace}","{metric}","service","{service}"' in body, metric
 
 
-def test_the_dashboard_graphs_each_sites_allocated_current_beside_its_limit(deployed: Synthesized):
-    from csms.energy import control
+def test_the_dashboard_graphs_each_sites_allocated_and_measured_current_beside_its_limit(deployed: Synthesized):
+    from csms.energy import control, levels
 
-    # The names the load control emits are the dashboard's (the package cannot import infra: checked here).
-    assert (control.ALLOCATED_CURRENT_A, control.SITE_LIMIT_A, control.ALLOCATION_IGNORED) == (
-        metrics.ALLOCATED_CURRENT_A, metrics.SITE_LIMIT_A, metrics.ALLOCATION_IGNORED,
+    # The names the load control and the gauges emit are the dashboard's (the package cannot import infra: checked here).
+    assert (levels.ALLOCATED_CURRENT_A, levels.MEASURED_CURRENT_A, levels.SITE_LIMIT_A, control.ALLOCATION_IGNORED) == (
+        metrics.ALLOCATED_CURRENT_A, metrics.MEASURED_CURRENT_A, metrics.SITE_LIMIT_A, metrics.ALLOCATION_IGNORED,
     )  # fmt: skip
     body = dashboard_body(deployed)
     schema = f"{{{metrics.METRICS_NAMESPACE},service,{metrics.SITE_DIMENSION}}}"
-    for name in (metrics.ALLOCATED_CURRENT_A, metrics.SITE_LIMIT_A):
+    for name in (metrics.ALLOCATED_CURRENT_A, metrics.MEASURED_CURRENT_A, metrics.SITE_LIMIT_A):
         assert f"SEARCH('{schema} MetricName=\\\"{name}\\\"', 'Maximum', 300)" in body, name
     assert f'"{metrics.METRICS_NAMESPACE}","{metrics.ALLOCATION_IGNORED}"' in body

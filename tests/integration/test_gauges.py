@@ -77,3 +77,38 @@ def _start(charge_point_id: str) -> TransactionStart:
         reservation_id=None,
         authorization_status=AuthorizationStatus.ACCEPTED,
     )
+
+
+def test_each_sites_allocated_and_measured_current_is_published_beside_its_limit(services, table, monkeypatch, capsys):
+    from decimal import Decimal
+
+    from csms.adapters.dynamodb.keys import station_key
+    from csms.domain.load_control import ConnectorControl, SiteControl
+    from csms.domain.sites import Site
+    from tests.integration.stations import Station
+
+    for charge_point_id in ("CP1", "CP2"):
+        table.put_item(Item={**station_key(charge_point_id), "chargePointId": charge_point_id, "registered": True, "bootStatus": "Accepted"})
+    site, _ = services.sites.put(
+        Site(site_id="depot", name="Depot", max_current_a=Decimal(32), phases=3, voltage_v=Decimal(230), charge_point_ids=("CP1", "CP2")),
+        now=services.clock.now(),
+    )
+    drawn = {}
+    for charge_point_id, amperes in (("CP1", "9.5"), ("CP2", "12")):
+        station = Station(services, charge_point_id)
+        start = {"connectorId": 1, "idTag": "T", "meterStart": 0, "timestamp": "2026-11-24T10:00:00Z"}
+        transaction_id = station.result("StartTransaction", start)["transactionId"]
+        sampled = [{"value": amperes, "unit": "A", "measurand": "Current.Import", "phase": "L1"}]
+        meter_values = {"connectorId": 1, "transactionId": transaction_id, "meterValue": [{"timestamp": "2026-11-24T10:01:00Z", "sampledValue": sampled}]}
+        station.result("MeterValues", meter_values)
+        drawn[charge_point_id] = transaction_id
+    controls = tuple(
+        ConnectorControl(charge_point_id=cp, connector_id=1, transaction_id=tx, target_a=Decimal(16)) for cp, tx in drawn.items()
+    )
+    services.load_control.save(SiteControl(site_id="depot", version=1, controls=controls), read_version=0, now=services.clock.now(), follow_ups=[])
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
+    publish_gauges(services)
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{") and '"siteId"' in line]
+    published = {name: record[name] for record in records for name in ("AllocatedCurrentA", "MeasuredCurrentA", "SiteLimitA") if name in record}
+    assert published == {"AllocatedCurrentA": [32.0], "MeasuredCurrentA": [21.5], "SiteLimitA": [32.0]}
+    assert {record["siteId"] for record in records} == {"depot"}

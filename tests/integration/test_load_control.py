@@ -260,3 +260,51 @@ def test_a_station_without_smart_charging_is_flagged_once_not_sent_profiles_in_a
         KeyConditionExpression="pk = :pk AND begins_with(sk, :event)", ExpressionAttributeValues={":pk": "SITE#depot", ":event": "EVENT#"}
     )["Items"]
     assert [e["detail"]["reason"] for e in events if e["eventType"] == "AllocationIgnored"] == ["rejected"]
+
+
+def draw(services, charge_point_id: str, transaction_id: int, minute: int, amperes: str) -> None:
+    sampled = [{"value": amperes, "unit": "A", "measurand": "Current.Import", "phase": phase} for phase in ("L1", "L2", "L3")]
+    meter_value = {"timestamp": f"2026-11-24T10:{minute:02d}:00Z", "sampledValue": sampled}
+    answer = Station(services, charge_point_id).result(
+        "MeterValues", {"connectorId": 1, "transactionId": transaction_id, "meterValue": [meter_value]}
+    )
+    assert answer == {}
+
+
+def test_a_car_drawing_well_below_its_share_lends_it_until_it_wants_it_back(services, fleet, stream, id_tags, table):
+    id_tags("SMALL")
+    id_tags("BIG")
+    small = start(services, fleet, "CP1", id_tag="SMALL", minute=0)
+    start(services, fleet, "CP2", id_tag="BIG", minute=0)
+    stream.drain(fleet)
+    assert limits(fleet) == {"CP1": Decimal(16), "CP2": Decimal(16)}
+
+    for minute in (1, 2):  # fewer samples than it takes: a ramp-up or a dip, nothing lent
+        draw(services, "CP1", small, minute, "8")
+        stream.drain(fleet)
+    assert limits(fleet) == {"CP1": Decimal(16), "CP2": Decimal(16)}
+    draw(services, "CP1", small, 3, "8")
+    stream.drain(fleet)
+    assert limits(fleet) == {"CP1": Decimal(10), "CP2": Decimal(22)}  # what it draws plus the 2 A margin
+
+    runs = len(stream.runs())
+    for minute, amperes in ((4, "8.5"), (5, "7.9"), (6, "8.9")):  # noise within half the margin: nothing sent
+        draw(services, "CP1", small, minute, amperes)
+        stream.drain(fleet)
+    assert (limits(fleet), len(stream.runs())) == ({"CP1": Decimal(10), "CP2": Decimal(22)}, runs)
+
+    draw(services, "CP1", small, 7, "9.6")  # climbing into its margin: it wants more
+    stream.drain(fleet)
+    assert limits(fleet) == {"CP1": Decimal(16), "CP2": Decimal(16)}
+    assert fleet.peak <= LIMIT
+    transaction = table.get_item(Key={"pk": f"TX#{small}", "sk": "TRANSACTION"})["Item"]
+    assert (transaction["allocatedA"], transaction["allocationLending"]) == (16, False)
+
+    # Its samples under the lent limit do not count under the new one: it lends again after three new ones only.
+    for minute in (8, 9):
+        draw(services, "CP1", small, minute, "9.6")
+        stream.drain(fleet)
+    assert limits(fleet) == {"CP1": Decimal(16), "CP2": Decimal(16)}
+    draw(services, "CP1", small, 10, "9.6")
+    stream.drain(fleet)
+    assert limits(fleet) == {"CP1": Decimal("11.6"), "CP2": Decimal("20.4")}

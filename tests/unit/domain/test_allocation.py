@@ -21,6 +21,7 @@ from csms.domain.allocation import (
     allocate,
     charging_rate_limit,
     rank,
+    reading_changes_lending,
 )
 from csms.domain.sites import Circuit, ConnectorSetting, Site
 from csms.ocpp.v16.enums import ChargingRateUnitType
@@ -421,3 +422,41 @@ def test_the_cases_cover_what_the_invariants_are_about(cases):
     seen = {allocation.bound for _, _, result in cases for allocation in result.allocations}
     assert seen == set(Bound)
     assert sum(any(a.paused for a in result.allocations) for _, _, result in cases) > CASES // 10
+
+
+def _lender(*samples: str, lending: bool = True) -> ChargingSession:
+    return a_session("CP1", allocated_current_a=D(12), measured_current_a=tuple(D(s) for s in samples), lending=lending)
+
+
+@pytest.mark.parametrize(
+    ("lender", "expected"),
+    [
+        pytest.param(_lender("10", "10", "10"), {"CP1": D(12), "CP2": D(20)}, id="the same samples: the same allocation"),
+        pytest.param(_lender("10", "10.4", "10.9"), {"CP1": D(12), "CP2": D(20)}, id="noise within half the margin"),
+        pytest.param(_lender("10", "10", "11.1"), {"CP1": D(16), "CP2": D(16)}, id="a climb into the margin: share back"),
+        pytest.param(_lender("7", "7", "7"), {"CP1": D(9), "CP2": D(23)}, id="a lower draw lends more"),
+        pytest.param(_lender("10", "10", "10", lending=False), {"CP1": D(16), "CP2": D(16)}, id="not lending: drawing its limit's margin uses it"),
+    ],
+)
+def test_a_lender_goes_on_lending_until_its_draw_climbs_into_its_margin(lender, expected):
+    result = allocate(a_site(32), [lender, a_session("CP2")])
+    assert currents(result) == expected
+    assert (bounds(result)["CP1"] == "measured") is (expected["CP1"] < 16)
+
+
+@pytest.mark.parametrize(
+    ("allocated", "lending", "before", "sample", "changes"),
+    [
+        pytest.param("16", False, ("8", "8"), "8", True, id="the third low sample: it starts lending"),
+        pytest.param("16", False, ("8", "8", "8"), "8", False, id="still low: told once"),
+        pytest.param("16", False, ("15", "15"), "15", False, id="using its limit"),
+        pytest.param("16", False, ("8", "8"), "14", False, id="one sample near its limit"),
+        pytest.param("10", True, ("8", "8", "8"), "8.9", False, id="a lender within its dead band"),
+        pytest.param("10", True, ("8", "8", "8"), "9.2", True, id="a lender climbing: share back"),
+        pytest.param("10", True, ("8", "6", "6"), "6", True, id="a lender drawing less: lends more"),
+    ],
+)
+def test_a_reading_asks_for_an_allocation_only_when_it_changes_what_the_session_lends(allocated, lending, before, sample, changes):
+    samples = tuple(D(s) for s in before)
+    after = (*samples, D(sample))
+    assert reading_changes_lending(D(allocated), lending=lending, before=samples, after=after) is changes

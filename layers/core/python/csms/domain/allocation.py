@@ -15,8 +15,7 @@ The rules, in the order they apply:
    full, the others go on). Arrival order never changes a share: it only decides who is paused in rule 2.
 4. A session's cap is its connector's maximum, or, when it is visibly not using its allocation (its last
    `LENDING_SAMPLES` measured currents all well below it), what it draws plus a margin: the rest is lent to the
-   others, and given back by the next allocation once its draw rises to its cap (its samples are then no longer
-   well below its allocation).
+   others, and given back by the next allocation once its draw climbs into that margin (`lent_current_a`).
 
 Units: amperes per phase, in whole tenths (OCPP 1.6 §7.7: a ChargingSchedulePeriod's limit has at most one
 decimal). Every limit is rounded down, never up, so the sums stay within the limits; a class's remainder smaller
@@ -56,8 +55,8 @@ LENDING_MARGIN_A = Decimal(2)
 LENDING_MARGIN_RATIO = Decimal("0.1")
 """A lending session keeps what it draws plus max(2 A, 10 %): room for a car's draw to wander (temperature,
 voltage, a charger regulating within about 1 A of the pilot signal; meters are read to a few %) without being
-held at its limit, and enough for it to show it wants more: once its draw reaches what it kept, its samples are no
-longer well below its allocation and the next allocation gives its share back."""
+held at its limit, and enough for it to show it wants more: once its draw climbs more than half the margin above
+the peak it lent on, the next allocation gives its share back."""
 
 _TENTHS = 10
 _UNBOUNDED = math.inf
@@ -99,6 +98,8 @@ class ChargingSession:
     highest phase's."""
     ignores_limit: bool = False
     """Flagged: its station keeps drawing more than it is allocated."""
+    lending: bool = False
+    """Its limit is what it kept when it lent the rest of its share (its last allocation's bound was MEASURED)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -219,12 +220,43 @@ def _cap(site: Site, session: ChargingSession) -> tuple[float, Bound]:
 
 def _lending_cap(session: ChargingSession) -> int | None:
     """What a session visibly not using its allocation keeps (tenths), None when it is using it."""
-    recent = session.measured_current_a[-LENDING_SAMPLES:]
-    if session.allocated_current_a is None or len(recent) < LENDING_SAMPLES:
+    if session.allocated_current_a is None:
+        return None
+    kept = lent_current_a(session.allocated_current_a, session.measured_current_a, lending=session.lending)
+    return None if kept is None else _tenths_up(kept)
+
+
+def lent_current_a(allocated_a: Decimal, samples: Sequence[Decimal], *, lending: bool) -> Decimal | None:
+    """What a session drawing `samples` (oldest first) under the limit `allocated_a` keeps when it lends the rest:
+    the peak of its last LENDING_SAMPLES plus the margin, at least the minimum; None when it is using its limit.
+
+    Half the margin on either side is a dead band, so that a meter's noise sends no profile back and forth: a
+    session starts lending once it frees at least half the margin; one lending (`lending`: its limit is what it
+    kept) goes on at its limit while what it would keep stays within half the margin of it, lends more below that,
+    and gets its share back once its draw climbs into the upper half of its margin (a car that wants more)."""
+    recent = samples[-LENDING_SAMPLES:]
+    if len(recent) < LENDING_SAMPLES:
         return None
     peak = max(recent)
-    kept = max(_tenths_up(peak + max(LENDING_MARGIN_A, peak * LENDING_MARGIN_RATIO)), _MIN)
-    return kept if kept < _tenths_down(session.allocated_current_a) else None
+    band = max(LENDING_MARGIN_A, peak * LENDING_MARGIN_RATIO) / 2
+    limit = allocated_a.quantize(LIMIT_STEP, rounding=ROUND_FLOOR)
+    kept = max(peak + 2 * band, MIN_CHARGING_CURRENT_A).quantize(LIMIT_STEP, rounding=ROUND_CEILING)
+    if kept <= limit - band:
+        return kept
+    if lending and kept <= limit + band:
+        return limit
+    return None
+
+
+def reading_changes_lending(allocated_a: Decimal, *, lending: bool, before: Sequence[Decimal], after: Sequence[Decimal]) -> bool:
+    """Whether a new sample (`after` is `before` and it) asks for a new allocation: a session using its limit starts
+    lending, or a lender lends more or wants its share back. Only then does a MeterValues run its site's load
+    control; a session whose samples keep it where it is asks for nothing, however many it sends."""
+    limit = allocated_a.quantize(LIMIT_STEP, rounding=ROUND_FLOOR)
+    kept = lent_current_a(allocated_a, after, lending=lending)
+    if lending:
+        return kept != limit
+    return kept is not None and lent_current_a(allocated_a, before, lending=False) != kept
 
 
 def _count_as_used(share: _Share) -> None:

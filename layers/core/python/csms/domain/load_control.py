@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
-from csms.domain.allocation import ChargingSession, SiteAllocation, charging_rate_limit, charging_sessions
+from csms.domain.allocation import Bound, ChargingSession, SiteAllocation, charging_rate_limit, charging_sessions
 from csms.domain.sites import Site
 from csms.domain.stations import Station
 from csms.ocpp.v16.enums import ChargingRateUnitType
@@ -130,6 +130,8 @@ class ConnectorControl:
     """The variant the next profile is sent as."""
     refused: bool = False
     """Its station rejected every variant: it cannot be steered (flagged, its bound counts as used)."""
+    lending: bool = False
+    """Its target is what it kept when it lent the rest of its share (its allocation's bound was MEASURED)."""
     measured_a: tuple[Decimal, ...] = ()
     """Set when its measured current stayed above its limit (`ignores_allocation`): those samples, oldest first.
     Its draw counts as used and its limit is kept (nothing more is sent to it) until its transaction ends."""
@@ -163,10 +165,15 @@ class Send:
 
 
 def steered_sessions(
-    site: Site, stations: Iterable[Station], controls: Mapping[tuple[str, int], ConnectorControl]
+    site: Site,
+    stations: Iterable[Station],
+    controls: Mapping[tuple[str, int], ConnectorControl],
+    drawn: Mapping[int, tuple[Decimal, ...]],
 ) -> list[ChargingSession]:
     """The sessions in progress as the allocation must see them: one whose station refused its profiles cannot be
-    steered and may draw its bound; one measured above its limit draws what was measured (allocation.py, rule 1)."""
+    steered and may draw its bound; one measured above its limit draws what was measured (allocation.py, rule 1);
+    the others with what they drew lately under the limit their station accepted (`drawn`: the transactions'
+    recent Current.Import samples, oldest first), so that one visibly not using it lends the rest (rule 4)."""
     steered = []
     for session in charging_sessions(site, stations):
         control = controls.get((session.charge_point_id, session.connector_id))
@@ -179,7 +186,14 @@ def steered_sessions(
                 replace(session, ignores_limit=True, allocated_current_a=control.target_a, measured_current_a=control.measured_a)
             )
         else:
-            steered.append(replace(session, allocated_current_a=control.confirmed_a))
+            steered.append(
+                replace(
+                    session,
+                    allocated_current_a=control.confirmed_a,
+                    measured_current_a=drawn.get(session.transaction_id, ()),
+                    lending=control.lending and control.confirmed_a == control.target_a,
+                )
+            )
     return steered
 
 
@@ -196,7 +210,7 @@ def follow(controls: Iterable[ConnectorControl], allocation: SiteAllocation) -> 
             transaction_id=share.transaction_id,
             target_a=share.current_a,
         )
-        followed.append(replace(existing, target_a=share.current_a))
+        followed.append(replace(existing, target_a=share.current_a, lending=share.bound is Bound.MEASURED))
     return followed
 
 

@@ -114,10 +114,24 @@ class Transaction:
     """The vehicle's state of charge (percent) at the session's first reading of it: where the session started."""
     last_soc: Decimal | None = None
     """The newest state of charge reading, percent."""
+    measured_current_a: Decimal | None = None
+    """Its newest measured Current.Import (the highest phase's, A)."""
     recent_current_a: tuple[Decimal, ...] = ()
-    """Its last measured Current.Import samples (the highest phase's, A), oldest first: at most three."""
+    """Its last measured Current.Import samples, oldest first: at most three."""
+    samples_since_raise: int | None = None
+    """How many samples were measured since its station accepted a higher limit (None: all of them)."""
     allocated_current_a: Decimal | None = None
     """The limit its station last accepted for it from its site's load control, if any."""
+    allocation_lending: bool = False
+    """That limit is what the session kept when it lent the rest of its share (allocation.lent_current_a)."""
+
+    @property
+    def samples_under_limit_a(self) -> tuple[Decimal, ...]:
+        """The recent samples that tell what the car draws under its limit: none measured under a lower one (they
+        may have been held down by it)."""
+        if self.samples_since_raise is None:
+            return self.recent_current_a
+        return self.recent_current_a[len(self.recent_current_a) - min(self.samples_since_raise, len(self.recent_current_a)) :]
 
     @property
     def charge_point_id(self) -> str:

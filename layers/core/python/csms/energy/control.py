@@ -29,7 +29,7 @@ from csms.adapters.dynamodb.follow_ups import event_item
 from csms.adapters.dynamodb.keys import site_pk
 from csms.adapters.dynamodb.load_control import StaleControl
 from csms.commands.service import LOAD_CONTROL_CONTEXT, NOT_CONNECTED, StationNotConnected, send_command
-from csms.domain.allocation import SiteAllocation, allocate
+from csms.domain.allocation import SiteAllocation, allocate, charging_sessions
 from csms.domain.commands import Command, CommandStatus
 from csms.domain.load_control import (
     ConnectorControl,
@@ -47,13 +47,12 @@ from csms.domain.load_control import (
 )
 from csms.domain.sites import Site
 from csms.energy import events
+from csms.energy.levels import ALLOCATED_CURRENT_A, SITE_LIMIT_A
 from csms.ocpp.v16.actions import Action
 from csms.runtime.observability import logger, metrics, site_current
 from csms.runtime.wiring import Services
 
 ALLOCATION_IGNORED = "AllocationIgnored"
-ALLOCATED_CURRENT_A = "AllocatedCurrentA"
-SITE_LIMIT_A = "SiteLimitA"
 RUN_ATTEMPTS = 3
 """Runs after a stale read before the stream's retry takes over (only a retried batch overlapping its first try)."""
 
@@ -90,10 +89,13 @@ def _run_once(
         return
     stations = {station.charge_point_id: station for station in services.stations.get_many(site.charge_point_ids)}
     configs = _Configurations(services)
-    controls, flagged = _reconcile(services, stored.controls, configs, booted=booted)
+    controls, flagged = _reconcile(services, stored.controls, configs, booted=booted, safe_current_a=site.safe_current_a)
     controls, ignoring = _ignoring(controls, measured)
     by_key = {control.key: control for control in controls}
-    allocation = allocate(site, steered_sessions(site, stations.values(), by_key))
+    sessions = charging_sessions(site, stations.values())
+    transactions = services.transactions.get_many([session.transaction_id for session in sessions])
+    drawn = {transaction_id: transaction.samples_under_limit_a for transaction_id, transaction in transactions.items()}
+    allocation = allocate(site, steered_sessions(site, stations.values(), by_key, drawn))
     followed = follow(controls, allocation)
     reachable = {charge_point_id for charge_point_id, station in stations.items() if station.connected}
     sends = plan(followed, safe_current_a=site.safe_current_a, reachable=reachable)
@@ -146,7 +148,12 @@ class _Configurations:
 
 
 def _reconcile(
-    services: Services, controls: tuple[ConnectorControl, ...], configs: _Configurations, *, booted: str | None
+    services: Services,
+    controls: tuple[ConnectorControl, ...],
+    configs: _Configurations,
+    *,
+    booted: str | None,
+    safe_current_a: Decimal,
 ) -> tuple[list[ConnectorControl], list[ConnectorControl]]:
     """Step 1: the controls with what came of their profiles in flight, and those newly refused (flagged)."""
     ids = [sent.command_id for control in controls for sent in control.in_flight]
@@ -166,7 +173,11 @@ def _reconcile(
             flagged.append(updated)
         if updated.confirmed_a is not None and updated.confirmed_a != control.confirmed_a:
             # What its measured current is checked against, on the transaction MeterValues update anyway.
-            services.transactions.record_allocation(control.transaction_id, updated.confirmed_a)
+            lending = updated.lending and updated.confirmed_a == updated.target_a
+            before = control.confirmed_a if control.confirmed_a is not None else safe_current_a  # its TxDefaultProfile
+            services.transactions.record_allocation(
+                control.transaction_id, updated.confirmed_a, lending=lending, raised=updated.confirmed_a > before
+            )
         reconciled.append(updated)
     return reconciled, flagged
 

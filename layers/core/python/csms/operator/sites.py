@@ -12,7 +12,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
 from csms.adapters.dynamodb.follow_ups import FollowUps
 from csms.adapters.dynamodb.load_control import run_item
-from csms.domain.allocation import allocate
+from csms.domain.allocation import allocate, charging_sessions
 from csms.domain.load_control import steered_sessions
 from csms.domain.sites import Site, validate_site
 from csms.operator.errors import ResourceNotFound, documented
@@ -120,15 +120,17 @@ def _run_load_control(services: Services, site_id: str, cause: str) -> None:
 
 def _view(services: Services, site: Site) -> SiteView:
     """The site with the allocation its sessions get now, computed from the sessions its stations' items point at
-    (one BatchGetItem per 100 stations) as its load control sees them (stations flagged count as used), with each
-    session's last measured current (its transaction's, one BatchGetItem per 100 sessions)."""
+    (one BatchGetItem per 100 stations) as its load control sees them (stations flagged count as used, sessions
+    drawing little lend), with each session's last measured current (its transaction's, one BatchGetItem per 100
+    sessions)."""
     stations = services.stations.get_many(site.charge_point_ids)
     controls = {control.key: control for control in services.load_control.get(site.site_id).controls}
-    sessions = steered_sessions(site, stations, controls)
-    transactions = services.transactions.get_many([session.transaction_id for session in sessions])
+    transactions = services.transactions.get_many([session.transaction_id for session in charging_sessions(site, stations)])
+    drawn = {transaction_id: transaction.samples_under_limit_a for transaction_id, transaction in transactions.items()}
+    sessions = steered_sessions(site, stations, controls, drawn)
     measured = {
-        transaction_id: transaction.recent_current_a[-1]
+        transaction_id: transaction.measured_current_a
         for transaction_id, transaction in transactions.items()
-        if transaction.recent_current_a
+        if transaction.measured_current_a is not None
     }
     return SiteView.build(site, allocate(site, sessions), measured=measured)

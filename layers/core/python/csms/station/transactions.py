@@ -14,6 +14,7 @@ from csms.adapters.dynamodb.keys import reservation_pk
 from csms.adapters.dynamodb.load_control import run_item
 from csms.adapters.dynamodb.reservations import ReservationRepository
 from csms.adapters.dynamodb.transactions import OptionalWrite
+from csms.domain.allocation import reading_changes_lending
 from csms.domain.authorization import Authorization, IdTagRecord, authorize, without_vendor_suffix
 from csms.domain.clock import to_iso
 from csms.domain.load_control import FLAG_SAMPLES, ignores_allocation
@@ -213,7 +214,7 @@ def meter_values(request: call.MeterValues, ctx: StationContext) -> call_result.
                 received_at=ctx.received_at,
             )
             _tell_thresholds(ctx, recorded.before, register_wh=register_wh, soc=soc, read_at=read_at)
-            follow_ups = _allocation_check(recorded.before, current_a, ctx)
+            follow_ups = _allocation_check(recorded.before, current_a, ctx, read_at=read_at)
     ctx.services.meter_values.put_many(
         charge_point_id=ctx.charge_point_id,
         connector_id=request.connector_id,
@@ -237,19 +238,28 @@ def _tell_thresholds(
         ctx.services.transactions.put_event(before.transaction_id, event, now=ctx.received_at)
 
 
-def _allocation_check(before: Transaction, current_a: Decimal | None, ctx: StationContext) -> list[dict[str, Any]]:
-    """Issue 11 §5: a session at a site whose measured current stayed above the limit its station accepted is
-    flagged, from the samples the reading's own write returned (no read of its own); its site's load control then
-    counts its draw as used (a run written with the meter values, in their one BatchWriteItem)."""
+def _allocation_check(
+    before: Transaction, current_a: Decimal | None, ctx: StationContext, *, read_at: datetime
+) -> list[dict[str, Any]]:
+    """Issue 11 §3 and §5, judged from the samples the reading's own write returned (no read of its own): a session
+    at a site whose measured current stayed above the limit its station accepted is flagged, its draw then counted
+    as used; one whose draw changes what it lends (it starts drawing well below its limit, or a lender wants its
+    share back) has its site share anew. Either is a run of the site's load control, written with the meter values
+    in their one BatchWriteItem (a retransmitted reading writes the same run: once)."""
     site_id, allocated = before.start.site_id, before.allocated_current_a
     if current_a is None or site_id is None or allocated is None:
         return []
     samples = (*before.recent_current_a, current_a)
-    if not ignores_allocation(allocated, samples):
-        return []
-    measured = (before.transaction_id, samples[-FLAG_SAMPLES:])
-    cause = f"IGNORED#{before.transaction_id}"
-    return [run_item(site_id, cause, now=ctx.received_at, charge_point_id=ctx.charge_point_id, measured=measured)]
+    if ignores_allocation(allocated, samples):
+        measured = (before.transaction_id, samples[-FLAG_SAMPLES:])
+        cause = f"IGNORED#{before.transaction_id}"
+        return [run_item(site_id, cause, now=ctx.received_at, charge_point_id=ctx.charge_point_id, measured=measured)]
+    under_limit = before.samples_under_limit_a
+    lending = before.allocation_lending
+    if reading_changes_lending(allocated, lending=lending, before=under_limit, after=(*under_limit, current_a)):
+        cause = f"DRAW#{before.transaction_id}#{to_iso(read_at)}"
+        return [run_item(site_id, cause, now=ctx.received_at, charge_point_id=ctx.charge_point_id)]
+    return []
 
 
 def _unmatched(ctx: StationContext, action: Action, transaction_id: int) -> None:

@@ -54,6 +54,7 @@ def _control_value(control: ConnectorControl) -> dict[str, Any]:
         "targetA": control.target_a,
         "attempt": control.attempt,
         "refused": control.refused,
+        "lending": control.lending,
         "measuredA": list(control.measured_a),
         "inFlight": [
             {"commandId": sent.command_id, "limitA": sent.limit_a, "attempt": sent.attempt} for sent in control.in_flight
@@ -73,6 +74,7 @@ def _control(value: dict[str, Any]) -> ConnectorControl:
         confirmed_a=Decimal(value["confirmedA"]) if value.get("confirmedA") is not None else None,
         attempt=int(value.get("attempt", 0)),
         refused=bool(value.get("refused", False)),
+        lending=bool(value.get("lending", False)),
         measured_a=tuple(Decimal(sample) for sample in value.get("measuredA", ())),
         in_flight=tuple(
             InFlight(command_id=sent["commandId"], limit_a=Decimal(sent["limitA"]), attempt=int(sent["attempt"]))

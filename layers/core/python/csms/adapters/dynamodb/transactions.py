@@ -11,7 +11,10 @@
                `lastMeterWh`, `lastMeterAt`; the vehicle's state of charge `firstSoC`, `lastSoC`, `lastSoCAt`
                (threshold crossings are seen from the old values the reading's update returns); the last three
                Current.Import samples `currentA0` (newest), `currentA1`, `currentA2` and `lastCurrentAt`; at a site,
-               `allocatedA` (the limit its station last accepted); once billed `cdrId`, `tariffId`, `tariffVersion`
+               `allocatedA` (the limit its station last accepted), `allocationLending` (that limit is what the
+               session kept when it lent the rest of its share) and `currentSamples` (how many samples were
+               measured since its station accepted a higher limit: only those tell what the car would draw under it);
+               once billed `cdrId`, `tariffId`, `tariffVersion`
                (the version in force at `createdAt`).
                Indexed by station (newest last) and by the month it was recorded (byKind); in the live index
                (`liveShard`, `liveKey`) until its stop. Its connector's `session_{n}` entry on the station item
@@ -155,10 +158,13 @@ def transaction_from_item(item: dict[str, Any]) -> Transaction:
         limit_reached=LimitKind(item["limitReached"]) if item.get("limitReached") else None,
         first_soc=Decimal(item["firstSoC"]) if item.get("firstSoC") is not None else None,
         last_soc=Decimal(item["lastSoC"]) if item.get("lastSoC") is not None else None,
+        measured_current_a=Decimal(item[CURRENT_SAMPLES[0]]) if item.get(CURRENT_SAMPLES[0]) is not None else None,
         recent_current_a=tuple(
             Decimal(item[name]) for name in reversed(CURRENT_SAMPLES) if item.get(name) is not None
         ),
+        samples_since_raise=int(item["currentSamples"]) if item.get("currentSamples") is not None else None,
         allocated_current_a=Decimal(item["allocatedA"]) if item.get("allocatedA") is not None else None,
+        allocation_lending=bool(item.get("allocationLending", False)),
     )
 
 
@@ -366,14 +372,24 @@ class TransactionRepository:
         self._end_session(stopped)
         return StopOutcome(stopped, first_stop=True)
 
-    def record_allocation(self, transaction_id: int, current_a: Decimal) -> None:
-        """The limit its station accepted from its site's load control: what its measured current is checked against."""
+    def record_allocation(self, transaction_id: int, current_a: Decimal, *, lending: bool, raised: bool) -> None:
+        """The limit its station accepted from its site's load control: what its measured current is checked against
+        (`lending`: the limit is what the session kept when it lent the rest of its share; `raised`: it is above the
+        limit before it)."""
+        assignments = "allocatedA = :amps, allocationLending = :lending"
+        values: dict[str, Any] = {":amps": current_a, ":lending": lending}
+        if raised:
+            # Samples measured under a lower limit say nothing of what the car would draw under this one (a lender
+            # given its share back drew what its lent limit allowed): lending waits for new ones. The check that its
+            # station follows its limit reads every sample (above a raised limit, they were above the lower one too).
+            assignments += ", currentSamples = :none"
+            values[":none"] = 0
         update_if(
             self._table,
             Key=transaction_key(transaction_id),
-            UpdateExpression="SET allocatedA = :amps",
+            UpdateExpression=f"SET {assignments}",
             ConditionExpression="attribute_exists(pk) AND attribute_not_exists(stoppedAt)",
-            ExpressionAttributeValues={":amps": current_a},
+            ExpressionAttributeValues=values,
         )
 
     def record_status(self, transaction_id: int, *, charge_point_id: str, status: str, at: datetime) -> None:
@@ -503,9 +519,10 @@ class TransactionRepository:
                 f"{middle} = if_not_exists({newest}, :none)",
                 f"{newest} = :amps",
                 "lastCurrentAt = :at",
+                "currentSamples = if_not_exists(currentSamples, :zero) + :one",
             ]
             conditions.append("(attribute_not_exists(lastCurrentAt) OR lastCurrentAt < :at)")
-            values |= {":amps": current_a, ":none": None}
+            values |= {":amps": current_a, ":none": None, ":zero": 0, ":one": 1}
         try:
             response = self._table.update_item(
                 Key=transaction_key(transaction_id),
