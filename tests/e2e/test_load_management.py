@@ -194,6 +194,8 @@ def test_a_station_that_draws_above_its_profile_is_flagged_and_its_draw_counts_a
         await cp1.start_session("A")
         await greedy.start_session("B")
         await eventually(lambda: (cp1.limit(), greedy.limit()) == (Decimal(8), Decimal(8)), timeout=20)
+        # Samples count from the CSMS's record of the limit its station accepted (those before it were under another).
+        await eventually(lambda: table().get_item(Key=transaction_key(greedy.transaction_id))["Item"].get("allocatedA") == 8)
         for minute in range(3):  # it accepted 8 A and keeps drawing 16 A
             await greedy.call(call.MeterValues(connector_id=1, transaction_id=greedy.transaction_id, meter_value=[{
                 "timestamp": f"2026-11-24T10:0{minute}:00Z",

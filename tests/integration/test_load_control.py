@@ -40,6 +40,8 @@ class Fleet:
         self.sessions: dict[tuple[str, int], int] = {}
         self.rejecting: dict[str, int] = {}
         self.erring: dict[str, str] = {}
+        self.silent: set[str] = set()
+        self.unanswered: list[tuple[str, str, Decimal]] = []
         self.peak = Decimal(0)
         self.received: list[dict[str, Any]] = []
 
@@ -67,6 +69,10 @@ class Fleet:
             assert action == "SetChargingProfile"
             self.received.append({"chargePointId": charge_point_id, **payload})
             profile = payload["csChargingProfiles"]
+            if charge_point_id in self.silent:  # it never answers (it may or may not have applied the profile)
+                limit = Decimal(str(profile["chargingSchedule"]["chargingSchedulePeriod"][0]["limit"]))
+                self.unanswered.append((charge_point_id, message_id, limit))
+                continue
             if charge_point_id in self.erring:
                 error = CallError(message_id, self.erring[charge_point_id], "no smart charging here", {})
                 service.handle_answer(self.services, charge_point_id, error)
@@ -308,3 +314,61 @@ def test_a_car_drawing_well_below_its_share_lends_it_until_it_wants_it_back(serv
     draw(services, "CP1", small, 10, "9.6")
     stream.drain(fleet)
     assert limits(fleet) == {"CP1": Decimal("11.6"), "CP2": Decimal("20.4")}
+
+
+def ignored_events(table) -> list[dict[str, Any]]:
+    items = table.query(KeyConditionExpression="pk = :pk AND begins_with(sk, :event)", ExpressionAttributeValues={":pk": "SITE#depot", ":event": "EVENT#"})["Items"]
+    return [item for item in items if item["eventType"] == "AllocationIgnored"]
+
+
+def test_a_station_is_flagged_on_three_samples_under_its_new_limit_and_cuts_the_others_further_as_it_draws_more(
+    services, fleet, stream, id_tags, table
+):
+    id_tags("A")
+    id_tags("B")
+    greedy = start(services, fleet, "CP1", id_tag="A", minute=0)
+    stream.drain(fleet)
+    for minute in (1, 2, 3):  # 30 A under its 32 A: using it
+        draw(services, "CP1", greedy, minute, "30")
+        stream.drain(fleet)
+    start(services, fleet, "CP2", id_tag="B", minute=4)
+    stream.drain(fleet)
+    assert limits(fleet) == {"CP1": Decimal(16), "CP2": Decimal(16)}
+
+    # One sample above its new limit, its samples under the old one behind it: a car slowing down, not a station
+    # ignoring its limit.
+    draw(services, "CP1", greedy, 5, "20")
+    stream.drain(fleet)
+    assert (limits(fleet), ignored_events(table)) == ({"CP1": Decimal(16), "CP2": Decimal(16)}, [])
+    for minute in (6, 7):
+        draw(services, "CP1", greedy, minute, "20")
+        stream.drain(fleet)
+    assert limits(fleet)["CP2"] == Decimal(12)  # its 20 A count as used
+    (flagged,) = ignored_events(table)
+    assert (flagged["detail"]["allocatedCurrentA"], flagged["detail"]["measuredCurrentA"]) == (16, 20)
+
+    draw(services, "CP1", greedy, 8, "24")  # it draws more still: the others are cut further, it is not told twice
+    stream.drain(fleet)
+    assert limits(fleet)["CP2"] == Decimal(8)
+    assert len(ignored_events(table)) == 1
+
+
+def test_a_pause_left_unanswered_counts_at_the_safe_current_and_is_sent_again(services, fleet, stream, id_tags, table):
+    table.update_item(Key={"pk": "SITE#depot", "sk": "SITE"}, UpdateExpression="SET maxCurrentA = :a", ExpressionAttributeValues={":a": 12})
+    id_tags("FIRST", priority=5)
+    id_tags("SECOND", priority=5)
+    id_tags("LAST")
+    start(services, fleet, "CP1", id_tag="FIRST", minute=0)
+    start(services, fleet, "CP2", id_tag="SECOND", minute=0)
+    stream.drain(fleet)
+    fleet.silent.add("CP3")
+    start(services, fleet, "CP3", id_tag="LAST", minute=1)
+    stream.drain(fleet)
+    ((_, message_id, paused_at),) = fleet.unanswered
+    assert paused_at == 0
+    service._time_out(services, message_id)  # its slot expired: did it apply the pause? Maybe not.
+    stream.drain(fleet)
+    # Still possibly at its TxDefaultProfile's 6 A (not the 0 A it never confirmed): the pause goes out again.
+    paused = next(c for c in services.load_control.get("depot").controls if c.charge_point_id == "CP3")
+    assert paused.confirmed_a == SAFE
+    assert [(sent.command_id != message_id, sent.limit_a) for sent in paused.in_flight] == [(True, Decimal(0))]

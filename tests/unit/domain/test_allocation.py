@@ -454,6 +454,9 @@ def test_a_lender_goes_on_lending_until_its_draw_climbs_into_its_margin(lender, 
         pytest.param("10", True, ("8", "8", "8"), "8.9", False, id="a lender within its dead band"),
         pytest.param("10", True, ("8", "8", "8"), "9.2", True, id="a lender climbing: share back"),
         pytest.param("10", True, ("8", "6", "6"), "6", True, id="a lender drawing less: lends more"),
+        pytest.param("10", True, (), "8", False, id="a lender's first sample under its lent limit"),
+        pytest.param("10", True, (), "9.2", True, id="a lender's first sample climbing: share back at once"),
+        pytest.param("10", True, (), "5", False, id="lending more waits for three samples"),
     ],
 )
 def test_a_reading_asks_for_an_allocation_only_when_it_changes_what_the_session_lends(allocated, lending, before, sample, changes):

@@ -235,17 +235,17 @@ def lent_current_a(allocated_a: Decimal, samples: Sequence[Decimal], *, lending:
     kept) goes on at its limit while what it would keep stays within half the margin of it, lends more below that,
     and gets its share back once its draw climbs into the upper half of its margin (a car that wants more)."""
     recent = samples[-LENDING_SAMPLES:]
-    if len(recent) < LENDING_SAMPLES:
-        return None
+    limit = allocated_a.quantize(LIMIT_STEP, rounding=ROUND_FLOOR)
+    if not recent:
+        return limit if lending else None
     peak = max(recent)
     band = max(LENDING_MARGIN_A, peak * LENDING_MARGIN_RATIO) / 2
-    limit = allocated_a.quantize(LIMIT_STEP, rounding=ROUND_FLOOR)
     kept = max(peak + 2 * band, MIN_CHARGING_CURRENT_A).quantize(LIMIT_STEP, rounding=ROUND_CEILING)
-    if kept <= limit - band:
-        return kept
+    if len(recent) == LENDING_SAMPLES and kept <= limit - band:
+        return kept  # lending (more) takes every sample well below: not a dip
     if lending and kept <= limit + band:
         return limit
-    return None
+    return None  # a lender's one sample climbing into its margin is enough to give its share back
 
 
 def reading_changes_lending(allocated_a: Decimal, *, lending: bool, before: Sequence[Decimal], after: Sequence[Decimal]) -> bool:

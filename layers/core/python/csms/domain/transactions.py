@@ -118,8 +118,8 @@ class Transaction:
     """Its newest measured Current.Import (the highest phase's, A)."""
     recent_current_a: tuple[Decimal, ...] = ()
     """Its last measured Current.Import samples, oldest first: at most three."""
-    samples_since_raise: int | None = None
-    """How many samples were measured since its station accepted a higher limit (None: all of them)."""
+    samples_since_limit: int | None = None
+    """How many samples were measured since its station accepted the limit it has (None: no limit yet, all)."""
     allocated_current_a: Decimal | None = None
     """The limit its station last accepted for it from its site's load control, if any."""
     allocation_lending: bool = False
@@ -127,11 +127,11 @@ class Transaction:
 
     @property
     def samples_under_limit_a(self) -> tuple[Decimal, ...]:
-        """The recent samples that tell what the car draws under its limit: none measured under a lower one (they
-        may have been held down by it)."""
-        if self.samples_since_raise is None:
+        """The recent samples that tell what the car draws under its limit: none measured under another one (a
+        lower one may have held it down; under a higher one it drew what it no longer may)."""
+        if self.samples_since_limit is None:
             return self.recent_current_a
-        return self.recent_current_a[len(self.recent_current_a) - min(self.samples_since_raise, len(self.recent_current_a)) :]
+        return self.recent_current_a[len(self.recent_current_a) - min(self.samples_since_limit, len(self.recent_current_a)) :]
 
     @property
     def charge_point_id(self) -> str:

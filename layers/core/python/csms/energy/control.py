@@ -168,16 +168,13 @@ def _reconcile(
             continue
         updated = control
         for sent in control.in_flight:
-            updated = _answered(updated, sent, commands.get(sent.command_id), configs)
+            updated = _answered(updated, sent, commands.get(sent.command_id), configs, safe_current_a=safe_current_a)
         if updated.refused and not control.refused:
             flagged.append(updated)
         if updated.confirmed_a is not None and updated.confirmed_a != control.confirmed_a:
             # What its measured current is checked against, on the transaction MeterValues update anyway.
             lending = updated.lending and updated.confirmed_a == updated.target_a
-            before = control.confirmed_a if control.confirmed_a is not None else safe_current_a  # its TxDefaultProfile
-            services.transactions.record_allocation(
-                control.transaction_id, updated.confirmed_a, lending=lending, raised=updated.confirmed_a > before
-            )
+            services.transactions.record_allocation(control.transaction_id, updated.confirmed_a, lending=lending)
         reconciled.append(updated)
     return reconciled, flagged
 
@@ -185,15 +182,17 @@ def _reconcile(
 def _ignoring(
     controls: list[ConnectorControl], measured: tuple[int, tuple[Decimal, ...]] | None
 ) -> tuple[list[ConnectorControl], list[ConnectorControl]]:
-    """The session whose station was measured above its limit: flagged (once), its limit kept from now on."""
+    """The session whose station was measured above its limit: flagged the first time (its limit kept from now on),
+    and from then on counted at its newest samples above it (a station drawing more later cuts the others further)."""
     if measured is None:
         return controls, []
     transaction_id, samples = measured
     result, flagged = [], []
     for control in controls:
-        if control.transaction_id == transaction_id and control.steerable:
+        if control.transaction_id == transaction_id and not control.refused:
+            if control.steerable:
+                flagged.append(replace(control, measured_a=samples))
             control = replace(control, measured_a=samples)
-            flagged.append(control)
         result.append(control)
     return result, flagged
 
@@ -202,11 +201,14 @@ NOT_SMART = frozenset({"NotImplemented", "NotSupported"})
 """CALLERROR codes of a station without Smart Charging (OCPP-J §4.2.3): no variant will do."""
 
 
-def _answered(control: ConnectorControl, sent: InFlight, command: Command | None, configs: _Configurations) -> ConnectorControl:
+def _answered(
+    control: ConnectorControl, sent: InFlight, command: Command | None, configs: _Configurations, *, safe_current_a: Decimal
+) -> ConnectorControl:
     """What came of one profile in flight. Accepted: the station's limit. Rejected, or a CALLERROR: the next
     variant, then refused (so a station that always refuses is never sent the same profile in a loop). Superseded,
     never queued (a run that stopped after storing) or never reached (not connected): the plan sends the target
-    again. Unanswered (timed out): it may have been applied, so the bound keeps it; sent again if it was a decrease."""
+    again. Unanswered (timed out): it may have been applied or not, so the bound keeps the higher of it and what the
+    station had (its TxDefaultProfile's safe current when nothing was accepted yet); sent again if it was a decrease."""
     if command is not None and command.status in (CommandStatus.QUEUED, CommandStatus.SENT):
         return control  # still on its way
     others = tuple(entry for entry in control.in_flight if entry.command_id != sent.command_id)
@@ -214,7 +216,8 @@ def _answered(control: ConnectorControl, sent: InFlight, command: Command | None
     if command is None or command.status is CommandStatus.SUPERSEDED or error == NOT_CONNECTED:
         return replace(control, in_flight=others)
     if command.status is CommandStatus.TIMED_OUT:
-        return replace(control, in_flight=others, confirmed_a=max(control.confirmed_a or Decimal(0), sent.limit_a))
+        standing = control.confirmed_a if control.confirmed_a is not None else safe_current_a
+        return replace(control, in_flight=others, confirmed_a=max(standing, sent.limit_a))
     status = (command.response or {}).get("status") if command.status is CommandStatus.ANSWERED else None
     if status == "Accepted":
         return replace(control, in_flight=others, confirmed_a=sent.limit_a)

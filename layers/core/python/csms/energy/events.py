@@ -59,8 +59,15 @@ def allocation_ignored(
             "chargePointId": control.charge_point_id,
             "connectorId": control.connector_id,
             "transactionId": control.transaction_id,
-            "allocatedCurrentA": control.target_a,
+            "allocatedCurrentA": _ignored_limit(control, measured=measured_a is not None),
             "measuredCurrentA": measured_a,
             "reason": reason,
         },
     )
+
+
+def _ignored_limit(control: ConnectorControl, *, measured: bool) -> Decimal:
+    """Measured above its limit: the limit its station accepted; rejected: the limit it was offered."""
+    if measured and control.confirmed_a is not None:
+        return control.confirmed_a
+    return control.target_a

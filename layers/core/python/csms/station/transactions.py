@@ -241,22 +241,23 @@ def _tell_thresholds(
 def _allocation_check(
     before: Transaction, current_a: Decimal | None, ctx: StationContext, *, read_at: datetime
 ) -> list[dict[str, Any]]:
-    """Issue 11 §3 and §5, judged from the samples the reading's own write returned (no read of its own): a session
-    at a site whose measured current stayed above the limit its station accepted is flagged, its draw then counted
-    as used; one whose draw changes what it lends (it starts drawing well below its limit, or a lender wants its
-    share back) has its site share anew. Either is a run of the site's load control, written with the meter values
-    in their one BatchWriteItem (a retransmitted reading writes the same run: once)."""
+    """Issue 11 §3 and §5, judged from the samples measured under the limit its station accepted, as the reading's
+    own write returned them (no read of its own): a session at a site whose measured current stays above its limit
+    is flagged, its draw counted as used (each such reading tells its site's load control the newest draw: a station
+    that draws more later cuts the others further); one whose draw changes what it lends (it starts drawing well
+    below its limit, or a lender wants its share back) has its site share anew. Either is a run of the site's load
+    control, written with the meter values in their one BatchWriteItem (a retransmitted reading writes the same run:
+    once)."""
     site_id, allocated = before.start.site_id, before.allocated_current_a
     if current_a is None or site_id is None or allocated is None:
         return []
-    samples = (*before.recent_current_a, current_a)
+    under_limit = before.samples_under_limit_a
+    samples = (*under_limit, current_a)
     if ignores_allocation(allocated, samples):
         measured = (before.transaction_id, samples[-FLAG_SAMPLES:])
-        cause = f"IGNORED#{before.transaction_id}"
+        cause = f"IGNORED#{before.transaction_id}#{to_iso(read_at)}"
         return [run_item(site_id, cause, now=ctx.received_at, charge_point_id=ctx.charge_point_id, measured=measured)]
-    under_limit = before.samples_under_limit_a
-    lending = before.allocation_lending
-    if reading_changes_lending(allocated, lending=lending, before=under_limit, after=(*under_limit, current_a)):
+    if reading_changes_lending(allocated, lending=before.allocation_lending, before=under_limit, after=samples):
         cause = f"DRAW#{before.transaction_id}#{to_iso(read_at)}"
         return [run_item(site_id, cause, now=ctx.received_at, charge_point_id=ctx.charge_point_id)]
     return []

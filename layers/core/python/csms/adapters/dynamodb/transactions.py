@@ -13,7 +13,7 @@
                Current.Import samples `currentA0` (newest), `currentA1`, `currentA2` and `lastCurrentAt`; at a site,
                `allocatedA` (the limit its station last accepted), `allocationLending` (that limit is what the
                session kept when it lent the rest of its share) and `currentSamples` (how many samples were
-               measured since its station accepted a higher limit: only those tell what the car would draw under it);
+               measured since its station accepted that limit: only those tell what the car draws under it);
                once billed `cdrId`, `tariffId`, `tariffVersion`
                (the version in force at `createdAt`).
                Indexed by station (newest last) and by the month it was recorded (byKind); in the live index
@@ -162,7 +162,7 @@ def transaction_from_item(item: dict[str, Any]) -> Transaction:
         recent_current_a=tuple(
             Decimal(item[name]) for name in reversed(CURRENT_SAMPLES) if item.get(name) is not None
         ),
-        samples_since_raise=int(item["currentSamples"]) if item.get("currentSamples") is not None else None,
+        samples_since_limit=int(item["currentSamples"]) if item.get("currentSamples") is not None else None,
         allocated_current_a=Decimal(item["allocatedA"]) if item.get("allocatedA") is not None else None,
         allocation_lending=bool(item.get("allocationLending", False)),
     )
@@ -372,24 +372,17 @@ class TransactionRepository:
         self._end_session(stopped)
         return StopOutcome(stopped, first_stop=True)
 
-    def record_allocation(self, transaction_id: int, current_a: Decimal, *, lending: bool, raised: bool) -> None:
+    def record_allocation(self, transaction_id: int, current_a: Decimal, *, lending: bool) -> None:
         """The limit its station accepted from its site's load control: what its measured current is checked against
-        (`lending`: the limit is what the session kept when it lent the rest of its share; `raised`: it is above the
-        limit before it)."""
-        assignments = "allocatedA = :amps, allocationLending = :lending"
-        values: dict[str, Any] = {":amps": current_a, ":lending": lending}
-        if raised:
-            # Samples measured under a lower limit say nothing of what the car would draw under this one (a lender
-            # given its share back drew what its lent limit allowed): lending waits for new ones. The check that its
-            # station follows its limit reads every sample (above a raised limit, they were above the lower one too).
-            assignments += ", currentSamples = :none"
-            values[":none"] = 0
+        (`lending`: the limit is what the session kept when it lent the rest of its share). Samples measured under
+        the former limit say nothing of this one (a car held down by a lower limit, not slowed down yet under a
+        higher one): the check and lending count the samples that follow."""
         update_if(
             self._table,
             Key=transaction_key(transaction_id),
-            UpdateExpression=f"SET {assignments}",
+            UpdateExpression="SET allocatedA = :amps, allocationLending = :lending, currentSamples = :none",
             ConditionExpression="attribute_exists(pk) AND attribute_not_exists(stoppedAt)",
-            ExpressionAttributeValues=values,
+            ExpressionAttributeValues={":amps": current_a, ":lending": lending, ":none": 0},
         )
 
     def record_status(self, transaction_id: int, *, charge_point_id: str, status: str, at: datetime) -> None:
