@@ -20,6 +20,7 @@ from csms.events.catalog import EVENT_KINDS, EventType, schema
 from csms.ocpp.errors import ErrorCode
 from csms.ocpp.frames import plain_json
 from csms.reservations import tasks
+from tests.examples import STANDARD_TARIFF
 from tests.fakes.clock import EPOCH
 from tests.integration.stations import Station
 from tests.integration.test_operator_api import SILENT, Client, api, connect, stations  # noqa: F401 (fixtures)
@@ -83,6 +84,8 @@ def start(services, *, id_tag: str = "DRIVER", connector_id: int = 1, reservatio
 
 def test_a_reservation_the_station_accepts_is_201_held_and_confirmed_once(station, stations, services):  # noqa: F811
     stations.replies["ReserveNow"] = {"status": "Accepted"}
+    station.put("/tariffs/STD", STANDARD_TARIFF)
+    station.put("/charge-points/CP1", {"tariffId": "STD"})
     limits = {"maxCost": {"amount": "30.00", "currency": "EUR"}, "maxEnergyWh": 20000, "maxDurationSeconds": 3600, "maxSoC": 80}
     answer = reserve(station, limits=limits)
     assert answer.status == 201, answer.text
@@ -151,6 +154,21 @@ def test_a_time_that_cannot_be_is_400_naming_the_field_and_sends_nothing(station
     assert answer.status == 400, answer.text
     assert [error["location"] for error in answer.json["errors"]] == [location]
     assert stations.sent == []
+
+
+@pytest.mark.parametrize(
+    ("tariff", "location"),
+    [(None, "body.limits.maxCost"), ("STD", "body.limits.maxCost.currency")],
+)
+def test_a_cost_limit_no_tariff_prices_in_its_currency_is_400_and_sends_nothing(station, stations, services, tariff, location):  # noqa: F811
+    if tariff:
+        station.put("/tariffs/STD", STANDARD_TARIFF)  # in EUR
+        station.put("/charge-points/CP1", {"tariffId": tariff})
+    answer = reserve(station, limits={"maxCost": {"amount": "30.00", "currency": "USD"}})
+    assert answer.status == 400, answer.text
+    assert [error["location"] for error in answer.json["errors"]] == [location]
+    assert stations.sent == []
+    assert station.get("/reservations", chargePointId="CP1").json["items"] == []
 
 
 def test_the_reservation_day_is_the_stations_in_its_time_zone(station, stations, services):  # noqa: F811
@@ -381,6 +399,17 @@ def test_tc053_a_tag_sharing_the_parent_consumes_it(station, services, reserved)
     assert station.get(f"/reservations/{reserved['reservationId']}").json["status"] == "Consumed"
     assert event_as_delivered(follow_ups(services, reserved["reservationId"])["ReservationConsumed"])["detail"]["idTag"] == "COLLEAGUE"
     assert services.transactions.get(transaction_id).start.limits.max_energy_wh == 5000
+
+
+def test_an_app_start_on_a_connector_reserved_for_another_driver_is_409_and_sends_nothing(station, stations, reserved):  # noqa: F811
+    sent_before = len(stations.sent)
+    answer = station.post("/sessions", {"chargePointId": "CP1", "connectorId": 1, "idTag": "STRANGER"})
+    assert answer.status == 409, answer.text
+    assert str(reserved["reservationId"]) in answer.json["message"]
+    assert len(stations.sent) == sent_before
+    stations.replies["RemoteStartTransaction"] = {"status": "Accepted"}
+    for driver, connector_id in (("COLLEAGUE", 1), ("STRANGER", 2)):  # its parent's, or another connector: sent
+        assert station.post("/sessions", {"chargePointId": "CP1", "connectorId": connector_id, "idTag": driver}).status == 201
 
 
 def test_a_start_naming_it_for_another_driver_leaves_it_held(station, services, reserved):

@@ -195,3 +195,8 @@ def test_one_reading_keeps_energy_soc_and_current_at_once_and_a_late_one_changes
     item = table.get_item(Key=transaction_key(transaction_id))["Item"]
     assert (item["lastMeterWh"], item["lastSoC"], item["firstSoC"]) == (14_000, 54, 52)
     assert (item["currentA0"], item["currentA1"], item.get("currentA2")) == (Decimal("15.5"), 16, None)
+
+
+def test_a_refused_start_is_not_announced(station, services, table):
+    transaction_id = station.result("StartTransaction", START | {"idTag": "NOBODY"})["transactionId"]
+    assert emitted(services, table, transaction_id) == []

@@ -252,6 +252,19 @@ def _tag_match(hold: Hold, id_tag: str, parent_id_tag: str | None) -> Match | No
     return None
 
 
+def held_for_another(
+    holds: Iterable[Hold], *, connector_id: int, id_tag: str, parent_id_tag: str | None, now: datetime
+) -> Hold | None:
+    """The reservation that keeps `connector_id` for another driver (not `id_tag`, nor one sharing its parent) until
+    it expires: a remote start there is refused before anything is sent, since some stations start a transaction on
+    a reserved connector whatever the idTag (§5.13: only the reserved idTag or its parent may use it). A reservation
+    of connector 0 keeps some connector free, not this one: the station decides."""
+    for hold in holds:
+        if hold.connector_id == connector_id and hold.expiry_date > now and _tag_match(hold, id_tag, parent_id_tag) is None:
+            return hold
+    return None
+
+
 def consumed_by_start(
     holds: Iterable[Hold],
     *,

@@ -248,11 +248,12 @@ def on_demand_error_responses() -> Mapping[type[Exception], Describe]:
     from csms.billing.service import NoTariffApplies, NotCorrectable
     from csms.commands.service import InvalidCommand, StationNotConnected
     from csms.domain.tariffs.validation import TariffRejected
-    from csms.sessions.service import CostLimitInapplicable, IdTagRefused, UnknownIdTag
+    from csms.sessions.service import ConnectorReserved, CostLimitInapplicable, IdTagRefused, UnknownIdTag
 
     return {
         UnknownIdTag: _unknown_id_tag,
         IdTagRefused: lambda error: (HTTPStatus.CONFLICT, ErrorBody(message=str(error))),
+        ConnectorReserved: lambda error: (HTTPStatus.CONFLICT, ErrorBody(message=str(error))),
         CostLimitInapplicable: _cost_limit,
         StationNotConnected: _station_not_connected,
         InvalidCommand: lambda error: (HTTPStatus.BAD_REQUEST, ErrorBody(message=str(error))),

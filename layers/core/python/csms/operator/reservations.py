@@ -22,6 +22,7 @@ from csms.adapters.dynamodb.keys import reservation_pk
 from csms.commands.service import send_command, wait_for
 from csms.domain import reservations as rules
 from csms.domain.commands import Command, CommandStatus
+from csms.domain.limits import session_limits
 from csms.domain.reservations import NotCancellable, Reservation, ReservationStatus
 from csms.domain.stations import Station, StationNotFound
 from csms.ocpp.v16.actions import Action
@@ -49,6 +50,7 @@ from csms.reservations import events
 from csms.reservations.answers import reservation_context, start_follow_up
 from csms.runtime.observability import logger, metrics
 from csms.runtime.wiring import Services
+from csms.sessions.service import check_cost_limit_at
 
 router = Router()
 TAGS = ["Reservations"]
@@ -90,10 +92,15 @@ def create_reservation(request: Annotated[ReservationRequest, Body()], services:
     rules.check_times(now=now, expiry_date=request.expiry_date, start_at=request.start_at, time_zone=station.time_zone)
     if request.connector_id == rules.ANY_CONNECTOR:
         rules.check_connector(rules.ANY_CONNECTOR, connector_zero_supported=_connector_zero_supported(services, station))
+    registered = services.id_tags.get(request.id_tag)
     parent_id_tag = request.parent_id_tag
     if parent_id_tag is None:
-        registered = services.id_tags.get(request.id_tag)
         parent_id_tag = registered.parent_id_tag if registered else None
+    limits = request.limits.to_limits() if request.limits else None
+    if limits is not None and limits.max_cost is not None:
+        effective = session_limits(id_tag=registered.limits if registered else None, requested=limits)
+        tariff = registered.tariff_id if registered else None
+        check_cost_limit_at(services, effective, id_tag_tariff=tariff, station=station, location="body.limits.maxCost")
     send_at = rules.send_at(start_at=request.start_at, lead=_lead(services), now=now)
     reservation = Reservation(
         reservation_id=services.reservations.next_reservation_id(),
@@ -103,7 +110,7 @@ def create_reservation(request: Annotated[ReservationRequest, Body()], services:
         parent_id_tag=parent_id_tag,
         expiry_date=request.expiry_date,
         start_at=request.start_at,
-        limits=request.limits.to_limits() if request.limits else None,
+        limits=limits,
         status=ReservationStatus.SCHEDULED if send_at else ReservationStatus.ACCEPTED,
         created_at=now,
     )

@@ -13,8 +13,9 @@ from csms.commands.service import StationNotConnected, send_command, wait_for
 from csms.domain.authorization import IdTagRecord, authorize
 from csms.domain.commands import Command, CommandStatus
 from csms.domain.limits import SessionLimits, session_limits
+from csms.domain.reservations import held_for_another
 from csms.domain.sessions import AppSession, AppSessionStatus, PendingStart
-from csms.domain.stations import StationNotFound
+from csms.domain.stations import Station, StationNotFound
 from csms.ocpp.v16.actions import Action
 from csms.runtime.wiring import Services
 
@@ -29,6 +30,14 @@ class IdTagRefused(Exception):
     def __init__(self, id_tag: str, status: str):
         super().__init__(f"idTag {id_tag} is {status}: the station would refuse it")
         self.status = status
+
+
+class ConnectorReserved(Exception):
+    """The connector is held by an Accepted reservation for another driver: 409."""
+
+    def __init__(self, connector_id: int, reservation_id: int):
+        super().__init__(f"Connector {connector_id} is reserved for another driver (reservation {reservation_id})")
+        self.reservation_id = reservation_id
 
 
 class CostLimitInapplicable(ValueError):
@@ -67,6 +76,21 @@ def check_cost_limit(services: Services, limits: SessionLimits | None, tariff_id
         )
 
 
+def check_cost_limit_at(
+    services: Services, limits: SessionLimits | None, *, id_tag_tariff: str | None, station: Station, location: str
+) -> None:
+    """A cost limit for a session of an idTag (with its own tariff, if any) at `station`: some tariff must price it
+    there, in the limit's currency (issue 10 §5), else the request is refused before anything is sent."""
+    if limits is None or limits.max_cost is None:
+        return
+    choice = choose_tariff(
+        id_tag_tariff=id_tag_tariff, station_tariff=station.tariff_id, default_tariff=services.settings.default_tariff_id
+    )
+    if choice is None:
+        raise CostLimitInapplicable(location, "no tariff prices sessions of this idTag at this charge point")
+    check_cost_limit(services, limits, choice.tariff_id, location)
+
+
 def start_session(
     services: Services,
     *,
@@ -93,15 +117,14 @@ def start_session(
     )
     if not authorization.accepted:
         raise IdTagRefused(id_tag, authorization.status)
+    hold = held_for_another(
+        station.holds, connector_id=connector_id, id_tag=record.id_tag, parent_id_tag=record.parent_id_tag, now=now
+    )
+    if hold is not None:
+        raise ConnectorReserved(connector_id, hold.reservation_id)
     limits = session_limits(id_tag=record.limits, requested=requested)
-    if limits is not None and limits.max_cost is not None:
-        choice = choose_tariff(
-            id_tag_tariff=record.tariff_id, station_tariff=station.tariff_id, default_tariff=services.settings.default_tariff_id
-        )
-        location = "body.limits.maxCost" if requested and requested.max_cost else "idTag limits.maxCost"
-        if choice is None:
-            raise CostLimitInapplicable(location, "no tariff prices sessions of this idTag at this charge point")
-        check_cost_limit(services, limits, choice.tariff_id, location)
+    location = "body.limits.maxCost" if requested and requested.max_cost else "idTag limits.maxCost"
+    check_cost_limit_at(services, limits, id_tag_tariff=record.tariff_id, station=station, location=location)
     session = AppSession(
         session_id=str(uuid.uuid4()),
         charge_point_id=charge_point_id,

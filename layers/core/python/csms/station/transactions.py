@@ -145,8 +145,10 @@ def start_transaction(request: call.StartTransaction, ctx: StationContext) -> ca
     )
     claim = record is not None and authorization.accepted
     binding = bind(record, start, accepted=claim, now=ctx.received_at, window=services.settings.session_start_window)
-    # Its driver is told, card or app: the event goes with the start's one transaction (a replay writes neither).
+    # Its driver is told, card or app, when the start is accepted (a refused one is the station's to end): the event
+    # goes with the start's one transaction (a replay writes neither).
     started = session_started(Transaction(transaction_id=transaction_id, start=binding.start, created_at=ctx.received_at))
+    announce = {"sessionStarted": services.transactions.event_write(transaction_id, started, now=ctx.received_at)}
     outcome = services.transactions.create(
         transaction_id,
         binding.start,
@@ -154,7 +156,7 @@ def start_transaction(request: call.StartTransaction, ctx: StationContext) -> ca
         claim_id_tag=claim,
         now=ctx.received_at,
         optional_writes={
-            "sessionStarted": services.transactions.event_write(transaction_id, started, now=ctx.received_at),
+            **(announce if authorization.accepted else {}),
             **(_consumption_writes(consumption, request, id_tag, transaction_id, ctx) if consumption else {}),
             **start_writes(services.table.name, transaction_id, binding, now=ctx.received_at),
             **_load_control_writes(binding.start, transaction_id, ctx),
