@@ -8,16 +8,23 @@ local gateway sends API Gateway's shape (tests/local/test_local_events.py).
 
 The authorizer's context is present on every route of an authorized connection; the query string carries
 the station identity that the front door took from the path.
+
+Each function validates one or two of these events: their validators are built when first used (`defer_build`),
+not all of them at every cold start.
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
-class StationIdentity(BaseModel):
+class GatewayEvent(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
+
+class StationIdentity(GatewayEvent):
     """The authorizer's context, as API Gateway hands it to every route (values arrive as strings)."""
 
     principal_id: str = Field(alias="principalId")
@@ -27,12 +34,12 @@ class StationIdentity(BaseModel):
     id_tag_suffix_separator: str | None = Field(default=None, alias="idTagSuffixSeparator")
 
 
-class Identity(BaseModel):
+class Identity(GatewayEvent):
     # Kept as API Gateway writes it (behind some proxies with a port): a record, never a reason to refuse.
     source_ip: str = Field(alias="sourceIp")
 
 
-class _RequestContext(BaseModel):
+class _RequestContext(GatewayEvent):
     connection_id: str = Field(alias="connectionId")
     authorizer: StationIdentity
 
@@ -51,27 +58,27 @@ class DisconnectRequestContext(_RequestContext):
     disconnect_status_code: int = Field(alias="disconnectStatusCode")
 
 
-class ConnectEvent(BaseModel):
+class ConnectEvent(GatewayEvent):
     headers: dict[str, str]
     request_context: ConnectRequestContext = Field(alias="requestContext")
 
 
-class MessageEvent(BaseModel):
+class MessageEvent(GatewayEvent):
     request_context: MessageRequestContext = Field(alias="requestContext")
     is_base64_encoded: bool = Field(alias="isBase64Encoded")
     body: str | None = None
 
 
-class DisconnectEvent(BaseModel):
+class DisconnectEvent(GatewayEvent):
     request_context: DisconnectRequestContext = Field(alias="requestContext")
 
 
-class AuthorizerRequestContext(BaseModel):
+class AuthorizerRequestContext(GatewayEvent):
     connection_id: str = Field(alias="connectionId")
     identity: Identity
 
 
-class AuthorizerEvent(BaseModel):
+class AuthorizerEvent(GatewayEvent):
     """A REQUEST authorizer event of a WebSocket API's $connect."""
 
     method_arn: str = Field(alias="methodArn")
