@@ -182,28 +182,39 @@ def test_a_station_that_rejects_every_profile_is_flagged_and_the_others_make_roo
     assert ignored["detail"]["chargePointId"] == "CP2" and ignored["detail"]["reason"] == "rejected"
 
 
+async def measured(station: SharingStation, minute: int, amperes: str) -> None:
+    await station.call(call.MeterValues(connector_id=1, transaction_id=station.transaction_id, meter_value=[{
+        "timestamp": f"2026-11-24T10:{minute:02d}:00Z",
+        "sampledValue": [
+            {"value": str(1000 * (minute + 1)), "unit": "Wh", "measurand": "Energy.Active.Import.Register"},
+            *({"value": amperes, "unit": "A", "measurand": "Current.Import", "phase": phase} for phase in ("L1", "L2", "L3")),
+        ],
+    }]))  # fmt: skip
+
+
+async def sharing_at_8_a(runtime, api: OperatorApi) -> tuple[SharingStation, SharingStation]:
+    """Two stations of a 16 A site, each in a session at 8 A, the CSMS having recorded the limits they accepted
+    (the samples that follow are judged against them: those before were under another)."""
+    await define(api, ["CP1", "CP2"], {"A": 0, "B": 0})
+    site = Site()
+    first, second = await booted(runtime, api, site, "CP1"), await booted(runtime, api, site, "CP2")
+    await first.start_session("A")
+    await second.start_session("B")
+    await eventually(lambda: (first.limit(), second.limit()) == (Decimal(8), Decimal(8)), timeout=20)
+    for station in (first, second):
+        key = transaction_key(station.transaction_id)
+        await eventually(lambda key=key: table().get_item(Key=key)["Item"].get("allocatedA") == 8)
+    return first, second
+
+
 def test_a_station_that_draws_above_its_profile_is_flagged_and_its_draw_counts_as_used(run_local, tmp_path):
     events_file = tmp_path / "events.jsonl"
 
     async def scenario(runtime):
         api = OperatorApi(runtime.api_url)
-        await define(api, ["CP1", "CP2"], {"A": 0, "B": 0})
-        site = Site()
-        cp1 = await booted(runtime, api, site, "CP1")
-        greedy = await booted(runtime, api, site, "CP2")
-        await cp1.start_session("A")
-        await greedy.start_session("B")
-        await eventually(lambda: (cp1.limit(), greedy.limit()) == (Decimal(8), Decimal(8)), timeout=20)
-        # Samples count from the CSMS's record of the limit its station accepted (those before it were under another).
-        await eventually(lambda: table().get_item(Key=transaction_key(greedy.transaction_id))["Item"].get("allocatedA") == 8)
+        cp1, greedy = await sharing_at_8_a(runtime, api)
         for minute in range(3):  # it accepted 8 A and keeps drawing 16 A
-            await greedy.call(call.MeterValues(connector_id=1, transaction_id=greedy.transaction_id, meter_value=[{
-                "timestamp": f"2026-11-24T10:0{minute}:00Z",
-                "sampledValue": [
-                    {"value": str(1000 * (minute + 1)), "unit": "Wh", "measurand": "Energy.Active.Import.Register"},
-                    *({"value": "16", "unit": "A", "measurand": "Current.Import", "phase": phase} for phase in ("L1", "L2", "L3")),
-                ],
-            }]))  # fmt: skip
+            await measured(greedy, minute, "16")
         await eventually(lambda: events_of(events_file, EventType.ALLOCATION_IGNORED), timeout=20)
         # Its 16 A count as used: nothing is left for CP1's 6 A, which is paused.
         await eventually(lambda: cp1.limit() == 0, timeout=20)
@@ -221,28 +232,10 @@ def test_a_station_that_draws_above_its_profile_is_flagged_and_its_draw_counts_a
     }  # fmt: skip
 
 
-async def measured(station: SharingStation, minute: int, amperes: str) -> None:
-    await station.call(call.MeterValues(connector_id=1, transaction_id=station.transaction_id, meter_value=[{
-        "timestamp": f"2026-11-24T10:{minute:02d}:00Z",
-        "sampledValue": [
-            {"value": str(1000 * (minute + 1)), "unit": "Wh", "measurand": "Energy.Active.Import.Register"},
-            *({"value": amperes, "unit": "A", "measurand": "Current.Import", "phase": phase} for phase in ("L1", "L2", "L3")),
-        ],
-    }]))  # fmt: skip
-
-
 def test_a_car_taking_less_than_its_share_lends_the_rest_until_it_wants_it_back(tmp_path, run_local):
     async def scenario(runtime):
         api = OperatorApi(runtime.api_url)
-        await define(api, ["CP1", "CP2"], {"A": 0, "B": 0})
-        site = Site()
-        small = await booted(runtime, api, site, "CP1")
-        big = await booted(runtime, api, site, "CP2")
-        await small.start_session("A")
-        await big.start_session("B")
-        await eventually(lambda: (small.limit(), big.limit()) == (Decimal(8), Decimal(8)), timeout=20)
-        # Samples count from the CSMS's record of the limit its station accepted (those before it were under another).
-        await eventually(lambda: table().get_item(Key=transaction_key(small.transaction_id))["Item"].get("allocatedA") == 8)
+        small, big = await sharing_at_8_a(runtime, api)
         for minute in range(3):  # its car takes 3 A of the 8 it may: 3 samples show it is not a dip
             await measured(small, minute, "3")
         # It keeps the minimum (3 A + the 2 A margin is below 6 A), the other car gets the rest.
@@ -253,6 +246,6 @@ def test_a_car_taking_less_than_its_share_lends_the_rest_until_it_wants_it_back(
         assert shown == {"CP1": (6, 3, "measured"), "CP2": (10, None, "site")}
         await measured(small, 3, "5.2")  # it climbs into its margin: it wants more
         await eventually(lambda: (small.limit(), big.limit()) == (Decimal(8), Decimal(8)), timeout=20)
-        assert site.peak <= LIMIT
+        assert small.site.peak <= LIMIT
 
     run_local(scenario, events_file=tmp_path / "events.jsonl")
