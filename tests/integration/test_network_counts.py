@@ -1,8 +1,9 @@
-"""The network's counts: what the station path keeps in the live index as stations connect, charge, fault and go,
-counted over every shard and page."""
+"""The network's counts (`GET /network/counts`): what the station path keeps in the live index as stations connect,
+charge, fault and go, counted over every shard and page, and the route that answers from a count at most 3 s old."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -10,8 +11,12 @@ import pytest
 from csms.adapters.dynamodb.schema import LIVE_SHARDS
 from csms.adapters.dynamodb.stations import StationRepository
 from csms.gateway.connection import close_connection, open_connection
+from csms.operator.app import app
+from csms.runtime.observability import metrics
+from csms.runtime.wiring import get_services
 from tests.integration.stations import Station
 from tests.integration.test_connection_lifecycle import RecordingConnections, connect_event, disconnect_event
+from tests.integration.test_operator_api import Client
 
 
 @pytest.fixture
@@ -150,3 +155,55 @@ def test_every_shard_and_every_page_is_counted(network, services, monkeypatch):
     monkeypatch.setattr(services.table, "query", lambda **request: query(**request, Limit=2))
     total, connected = LIVE_SHARDS * 3 + 5, LIVE_SHARDS * 3
     assert network.counts() == counts(total=total, connected=connected, charging=LIVE_SHARDS, faulted=LIVE_SHARDS * 3 // 4)
+
+
+# --- the route -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def api(services, network):
+    app.dependency_overrides[get_services] = lambda: services
+    yield Client()
+    app.dependency_overrides.clear()
+    metrics.clear_metrics()  # see test_operator_api's `stations`
+
+
+def test_the_counts_are_the_whole_networks_not_a_page_of_it(api, network, services):
+    for n in range(150):
+        services.stations.register(f"CP{n:03d}", {})
+    charging = network.connect("CP149")  # last in the listing's order: on its second page
+    status(charging, 1, "Charging")
+    network.connect("CP148")
+    first_page = api.get("/charge-points", limit=100).json
+    assert len(first_page["items"]) == 100 and first_page["nextToken"] is not None
+    assert not any(station["connected"] for station in first_page["items"])
+
+    answer = api.get("/network/counts")
+    assert answer.status == 200
+    assert answer.json == {
+        "total": 150, "connected": 2, "offline": 148, "charging": 1, "faulted": 0, "countedAt": "2026-11-24T10:00:00.000Z",
+    }  # fmt: skip
+
+
+def test_a_count_is_the_answer_for_3_seconds_however_many_ask_then_the_network_is_counted_again(api, network, services, monkeypatch):
+    station = network.connect("CP1")
+    counted: list[object] = []
+    count = services.station_counts.count
+    monkeypatch.setattr(services.station_counts, "count", lambda **options: counted.append(options) or count(**options))
+    assert api.get("/network/counts").json["charging"] == 0
+    status(station, 1, "Charging")
+    services.clock.advance(seconds=2.9)
+    answers = [api.get("/network/counts").json for _ in range(5)]  # consoles refreshing: the count they share
+    assert {(answer["charging"], answer["countedAt"]) for answer in answers} == {(0, "2026-11-24T10:00:00.000Z")}
+    assert len(counted) == 1
+    services.clock.advance(seconds=0.1)
+    assert api.get("/network/counts").json | {"countedAt": None} == counts(connected=1, charging=1) | {"countedAt": None}
+    assert len(counted) == 2
+
+
+def test_a_count_stored_by_a_clock_ahead_of_this_one_is_not_taken_for_fresh(api, network, services):
+    services.clock.advance(minutes=5)
+    assert api.get("/network/counts").json["total"] == 0
+    services.clock.set(services.clock.now() - timedelta(minutes=5))  # another instance, its clock behind
+    services.stations.register("CP1", {})
+    assert api.get("/network/counts").json["total"] == 1
