@@ -67,8 +67,8 @@ class Station(ChargePoint):
         for connector_id in range(1, connectors + 1):
             await self.status(connector_id, "Available")
 
-    async def status(self, connector_id: int, status: str) -> None:
-        await self.call(call.StatusNotification(connector_id=connector_id, error_code="NoError", status=status))
+    async def status(self, connector_id: int, status: str, error_code: str = "NoError") -> None:
+        await self.call(call.StatusNotification(connector_id=connector_id, error_code=error_code, status=status))
 
     async def authorize(self, id_tag: str) -> str:
         answer = await self.call(call.Authorize(id_tag=id_tag))

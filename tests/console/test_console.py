@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import urllib.parse
 from datetime import UTC, datetime, timedelta
 
 from selenium.webdriver.common.by import By
@@ -41,7 +42,7 @@ def test_the_network_page_shows_a_station_coming_online_and_starting_to_charge(b
     live.run(station.boot())
     row = '[data-station="NET-1"]'
     wait_for(browser, lambda b: "Online" in text_of(b, row) and "#1 Available" in text_of(b, row))
-    assert count(browser, "connected") == "1" and count(browser, "charging") == "0"
+    wait_for(browser, lambda b: (count(b, "connected"), count(b, "charging")) == ("1", "0"))
 
     call_api(live, "PUT", "/id-tags/NET-DRIVER", {"status": "Accepted"})
     live.run(station.start_charging("NET-DRIVER"))
@@ -56,6 +57,49 @@ def test_the_network_page_shows_a_station_coming_online_and_starting_to_charge(b
     assert "status=offline" in browser.current_url
     browser.find_element(By.XPATH, "//button[text()='Clear the filters']").click()
     wait_for(browser, lambda b: b.find_elements(By.CSS_SELECTOR, row))
+
+
+def network_counts_from_every_page(live: LiveRuntime) -> dict[str, int]:
+    """The network counted the long way: every page of GET /charge-points, each station judged as the page's filter
+    judges it (an offline station is neither charging nor faulted)."""
+    tally = {"connected": 0, "charging": 0, "faulted": 0, "offline": 0}
+    token = None
+    while True:
+        page = call_api(live, "GET", "/charge-points?limit=100" + (f"&nextToken={urllib.parse.quote(token)}" if token else ""))[1]
+        for station in page["items"]:
+            connectors = station["connectors"]
+            tally["connected" if station["connected"] else "offline"] += 1
+            tally["charging"] += station["connected"] and any(c["status"] == "Charging" for c in connectors)
+            tally["faulted"] += station["connected"] and any(c["status"] == "Faulted" or c["errorCode"] != "NoError" for c in connectors)
+        token = page["nextToken"]
+        if token is None:
+            return tally
+
+
+def shown_counts(browser: WebDriver) -> dict[str, int]:
+    return {name: int(count(browser, name)) for name in ("connected", "charging", "faulted", "offline")}
+
+
+def test_the_network_counts_cover_every_station_not_only_the_page_shown(browser: WebDriver, live: LiveRuntime):
+    # More stations than a page holds: 105 registered, never connected, whose ids come first in the listing.
+    for n in range(105):
+        assert call_api(live, "PUT", f"/charge-points/BULK-{n:03d}", {})[0] == 201
+    faulty = connect(live, "ZZ-FAULT")  # listed after them all, on the second page
+    live.run(faulty.boot(connectors=1))
+    live.run(faulty.status(1, "Faulted", "GroundFailure"))
+
+    open_view(browser, live, "/network")
+    wait_for(browser, lambda b: b.find_elements(By.CSS_SELECTOR, '[data-station="BULK-099"]'))
+    assert not browser.find_elements(By.CSS_SELECTOR, '[data-station="ZZ-FAULT"]')  # not on the page shown
+    expected = network_counts_from_every_page(live)
+    assert expected["faulted"] >= 1 and expected["offline"] >= 105
+    wait_for(browser, lambda b: shown_counts(b) == expected)  # the page's counts are the network's (at most 3 s old)
+    total = sum(expected[name] for name in ("connected", "offline"))
+    assert text_of(browser, ".counts [data-total]").startswith(f"{total} stations in the network, counted at")
+    assert "Counted on this page" not in text_of(browser, ".counts")
+
+    live.run(faulty.status(1, "Available"))  # the fault cleared: the counts follow by themselves
+    wait_for(browser, lambda b: shown_counts(b) == expected | {"faulted": expected["faulted"] - 1})
 
 
 def test_an_id_tag_created_in_the_console_authorizes_at_the_station(browser: WebDriver, live: LiveRuntime):

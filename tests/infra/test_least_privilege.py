@@ -151,7 +151,7 @@ async def _the_day(runtime: LocalRuntime, operator_sfn: Any, webhook: Any) -> No
     transaction_id = sessions["items"][0]["transactionId"]
     site = {"name": "Depot", "maxCurrentA": 32, "phases": 3, "voltageV": 230, "chargePoints": [STATION]}
     assert (await api.request("PUT", "/sites/depot", site))[0] == 201
-    for path in ("/charge-points", f"/charge-points/{STATION}", "/id-tags", "/id-tags/DRIVER1", "/transactions",
+    for path in ("/charge-points", "/network/counts", f"/charge-points/{STATION}", "/id-tags", "/id-tags/DRIVER1", "/transactions",
                  "/transactions?active=false", f"/transactions?chargePointId={STATION}", f"/transactions/{transaction_id}",
                  "/sites", "/sites/depot"):
         assert (await api.request("GET", path))[0] == 200, path

@@ -138,12 +138,12 @@ def connect_event(connection_id, protocol="ocpp1.6", *, charge_point_id="CP1"):
     })
 
 
-def disconnect_event(connection_id):
+def disconnect_event(connection_id, *, charge_point_id="CP1"):
     return DisconnectEvent.model_validate({
         "headers": {}, "multiValueHeaders": {}, "isBase64Encoded": False,
         "requestContext": CONTEXT | {"connectionId": connection_id, "routeKey": "$disconnect", "eventType": "DISCONNECT",
                                      "disconnectStatusCode": 1006, "disconnectReason": "",
-                                     "authorizer": {"principalId": "CP1", "chargePointId": "CP1"}},
+                                     "authorizer": {"principalId": charge_point_id, "chargePointId": charge_point_id}},
     })
 
 

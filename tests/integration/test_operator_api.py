@@ -831,7 +831,7 @@ def test_openapi_describes_every_route_with_its_answers(api):
     assert documented == routes
     assert {
         ("PUT", "/charge-points/{chargePointId}"), ("GET", "/charge-points/{chargePointId}"), ("DELETE", "/charge-points/{chargePointId}"),
-        ("GET", "/charge-points"), ("PUT", "/id-tags/{idTag}"), ("GET", "/id-tags/{idTag}"), ("DELETE", "/id-tags/{idTag}"),
+        ("GET", "/charge-points"), ("GET", "/network/counts"), ("PUT", "/id-tags/{idTag}"), ("GET", "/id-tags/{idTag}"), ("DELETE", "/id-tags/{idTag}"),
         ("GET", "/id-tags"), ("GET", "/transactions"), ("GET", "/transactions/{transactionId}"),
         ("POST", "/charge-points/{chargePointId}/commands/{action}"), ("GET", "/commands/{commandId}"),
         ("GET", "/charge-points/{chargePointId}/commands"), ("POST", "/charge-points/{chargePointId}/connectors/{connectorId}/stop"),

@@ -267,3 +267,16 @@ def test_a_site_members_messages_stay_within_their_budgets_and_compute_no_alloca
         KeyConditionExpression="pk = :pk AND begins_with(sk, :run)", ExpressionAttributeValues={":pk": "SITE#depot", ":run": "ALLOC#"}
     )["Items"]
     assert sorted(run["sk"].split("#")[1] for run in runs) == ["BOOT", "START", "STATUS"]
+
+
+def test_a_status_costs_a_second_write_only_when_charging_or_a_fault_begins_or_ends(requests_per_action, services):
+    """The network's counts read the live key a status flags (`GET /network/counts`): the status's own write cannot
+    set it, so a status that changes it costs one more UpdateItem; the other statuses, most of them, cost one."""
+    services.stations.record_connection("CP1", "conn-1", connected_at=services.clock.now(), source_ip=None)
+
+    def requests(connector_id: int, status: str, error_code: str = "NoError") -> int:
+        return requests_per_action("StatusNotification", {"connectorId": connector_id, "errorCode": error_code, "status": status})[1]
+
+    assert [requests(1, "Available"), requests(1, "Preparing"), requests(1, "Charging"), requests(1, "Charging")] == [1, 1, 2, 1]
+    assert [requests(2, "Faulted", "GroundFailure"), requests(1, "SuspendedEV"), requests(2, "Available")] == [2, 2, 2]
+    assert [requests(1, "Finishing"), requests(1, "Available")] == [1, 1]

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from csms.domain.stations import ActiveSession, Connector, Station, StatusChange, is_expected_transition
+from csms.domain.stations import ActiveSession, Connector, NetworkCounts, Station, StatusChange, is_expected_transition
 
 
 @pytest.mark.parametrize(
@@ -63,3 +63,45 @@ def test_a_station_finds_the_session_on_a_connector_without_searching_history():
     assert station.session_on(3) is None
     assert station.active_sessions == (session,)
     assert station.connector(2).occupied and not station.connector(1).occupied
+
+
+# --- what the network's counts count -----------------------------------------------------------------
+
+
+def _station(*connectors: tuple[str, str], connected: bool = True) -> Station:
+    return Station(
+        charge_point_id="CP1",
+        connection_id="conn-1" if connected else None,
+        connectors=tuple(
+            Connector(connector_id=n, status=status, error_code=error_code) for n, (status, error_code) in enumerate(connectors)
+        ),
+    )
+
+
+@pytest.mark.parametrize(
+    ("connectors", "charging", "faulted"),
+    [
+        ([("Available", "NoError"), ("Charging", "NoError")], True, False),
+        ([("Available", "NoError"), ("SuspendedEV", "NoError")], False, False),  # plugged in, not drawing
+        ([("Faulted", "GroundFailure"), ("Available", "NoError")], False, True),  # connector 0: the station itself
+        ([("Available", "NoError"), ("Charging", "HighTemperature")], True, True),  # an error while still charging
+        ([("Available", "NoError"), ("Faulted", "NoError"), ("Charging", "NoError")], True, True),
+        ([("Available", "Error")], False, True),  # a lenient station's code outside the 1.6 enum is an error too
+        ([], False, False),  # connected, nothing reported yet
+    ],
+)
+def test_a_connected_station_charges_and_is_faulted_by_its_connectors(connectors, charging, faulted):
+    station = _station(*connectors)
+    assert (station.charging, station.faulted) == (charging, faulted)
+
+
+def test_an_offline_station_is_neither_charging_nor_faulted_whatever_it_last_reported():
+    station = _station(("Faulted", "GroundFailure"), ("Charging", "NoError"), connected=False)
+    assert (station.charging, station.faulted) == (False, False)
+
+
+def test_offline_is_every_known_station_not_connected_and_never_below_zero():
+    moment = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+    assert NetworkCounts(total=10, connected=7, charging=3, faulted=1, counted_at=moment).offline == 3
+    # Counted a moment apart, a station that connected for the first time in between is in `connected` only.
+    assert NetworkCounts(total=10, connected=11, charging=0, faulted=0, counted_at=moment).offline == 0

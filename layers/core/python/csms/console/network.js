@@ -1,4 +1,4 @@
-// Network: every station with its live status, filters and counts, refreshed every few seconds.
+// Network: the whole network's counts, every station with its live status and filters, refreshed every few seconds.
 import { get, withQuery, enc } from "./api.js";
 import { consoleConfig } from "./auth.js";
 import { ago, badge, empty, field, h, keepFocus, pager, rememberZone, replace, setViewQuery, table, timeText } from "./ui.js";
@@ -6,16 +6,19 @@ import { ago, badge, empty, field, h, keepFocus, pager, rememberZone, replace, s
 export const REFRESH_MS = 3000;
 const PAGE_SIZE = 100;
 
-// What a station is doing, for the counts and the status filter.
+// What a station is doing, for the status filter (as GET /network/counts counts it): an offline station's statuses
+// are the last it sent, not the present, so it is offline only, neither charging nor faulted.
 export function stationState(station) {
   const statuses = station.connectors.map((connector) => connector.status);
   return {
     connected: station.connected,
     offline: !station.connected,
     charging: station.connected && statuses.includes("Charging"),
-    faulted: statuses.includes("Faulted") || station.connectors.some((connector) => connector.errorCode && connector.errorCode !== "NoError"),
+    faulted: station.connected && (statuses.includes("Faulted") || station.connectors.some((connector) => connector.errorCode && connector.errorCode !== "NoError")),
   };
 }
+
+const COUNTED = ["connected", "charging", "faulted", "offline"];
 
 function matches(station, text) {
   if (!text) return true;
@@ -54,16 +57,27 @@ function row(station) {
     h("td", {}, errors(station)));
 }
 
-function counts(stations, more) {
-  const tally = { connected: 0, charging: 0, faulted: 0, offline: 0 };
-  for (const station of stations) {
-    const state = stationState(station);
-    for (const name of Object.keys(tally)) if (state[name]) tally[name] += 1;
+// The whole network's counts (GET /network/counts); the page's own only when the API could not give them.
+function counts(network, stations, more) {
+  let tally = network.counts;
+  let remark;
+  if (tally) {
+    const total = tally.total;
+    remark = h("p", { class: "muted", "data-total": String(total) },
+      `${total} station${total === 1 ? "" : "s"} in the network, counted at ${new Date(tally.countedAt).toLocaleTimeString("en-GB")}.`);
+  } else {
+    tally = Object.fromEntries(COUNTED.map((name) => [name, 0]));
+    for (const station of stations) {
+      const state = stationState(station);
+      for (const name of COUNTED) if (state[name]) tally[name] += 1;
+    }
+    remark = h("p", { class: "muted" },
+      `Counted on this page${more ? "; more stations follow" : ""}. The network's counts could not be read: ${network.error}`);
   }
-  return h("dl", { class: "counts", "aria-label": more ? "Counts on this page" : "Counts" },
-    Object.entries(tally).map(([name, count]) => h("div", { class: `count ${name}`, "data-count": name },
-      h("dt", {}, name[0].toUpperCase() + name.slice(1)), h("dd", {}, String(count)))),
-    more ? h("p", { class: "muted" }, "Counted on this page; more stations follow.") : null);
+  return h("dl", { class: "counts", "aria-label": network.counts ? "Counts of the whole network" : "Counts on this page" },
+    COUNTED.map((name) => h("div", { class: `count ${name}`, "data-count": name },
+      h("dt", {}, name[0].toUpperCase() + name.slice(1)), h("dd", {}, String(tally[name])))),
+    remark);
 }
 
 async function emptyNetwork() {
@@ -96,9 +110,10 @@ export async function render(main, _params, query) {
 
   let stations = [];
   let nextToken = null;
+  let network = { counts: null, error: "" };
 
   function draw() {
-    replace(countsBox, counts(stations, Boolean(nextToken)));
+    replace(countsBox, counts(network, stations, Boolean(nextToken)));
     const shown = stations.filter((station) => (!filters.status || stationState(station)[filters.status]) && matches(station, filters.q));
     if (!stations.length && !filters.page) {
       emptyNetwork().then((box) => replace(listBox, box));
@@ -122,7 +137,11 @@ export async function render(main, _params, query) {
 
   async function refresh() {
     try {
-      const page = await get(withQuery("/charge-points", { limit: PAGE_SIZE, nextToken: filters.page }));
+      const [page, networkCounts] = await Promise.all([
+        get(withQuery("/charge-points", { limit: PAGE_SIZE, nextToken: filters.page })),
+        get("/network/counts").then((counted) => ({ counts: counted }), (error) => ({ counts: null, error: error.message })),
+      ]);
+      network = networkCounts;
       stations = page.items.sort((a, b) => a.chargePointId.localeCompare(b.chargePointId));
       for (const station of stations) rememberZone(station.chargePointId, station.timeZone);
       nextToken = page.nextToken;

@@ -17,6 +17,7 @@ from typing import Any
 from csms.domain import registration
 from csms.domain.priorities import DEFAULT_PRIORITY
 from csms.domain.reservations import Hold
+from csms.ocpp.v16.enums import ChargePointErrorCode as ErrorCode
 from csms.ocpp.v16.enums import ChargePointStatus as Status
 
 STATION_CONNECTOR = 0
@@ -129,6 +130,14 @@ class Connector:
     def occupied(self) -> bool:
         return parse_status(self.status) in OCCUPIED
 
+    @property
+    def faulted(self) -> bool:
+        """Faulted, or reporting an error whatever its status (§4.9: an errorCode other than NoError, e.g. a
+        HighTemperature while still Charging). A lenient station's unknown code counts as an error."""
+        if parse_status(self.status) is Status.FAULTED:
+            return True
+        return self.error_code is not None and self.error_code != ErrorCode.NO_ERROR
+
 
 @dataclass(frozen=True, kw_only=True)
 class OutstandingCall:
@@ -180,6 +189,17 @@ class Station:
     def may_send_requests(self) -> bool:
         return registration.may_send_requests(self.boot_status)
 
+    @property
+    def charging(self) -> bool:
+        """Connected, with a connector Charging. An offline station's statuses are the last it sent, not the
+        present: it counts as offline, neither charging nor faulted (the network's counts, the console's filter)."""
+        return self.connected and any(parse_status(connector.status) is Status.CHARGING for connector in self.connectors)
+
+    @property
+    def faulted(self) -> bool:
+        """Connected, with a connector (or the station itself, connector 0) faulted or reporting an error."""
+        return self.connected and any(connector.faulted for connector in self.connectors)
+
     def connector(self, connector_id: int) -> Connector | None:
         return self._by_id.get(connector_id)
 
@@ -196,6 +216,24 @@ class Station:
     def holds(self) -> tuple[Hold, ...]:
         """The reservations the station holds now, connector by connector."""
         return tuple(connector.reservation for connector in self.connectors if connector.reservation is not None)
+
+
+@dataclass(frozen=True, kw_only=True)
+class NetworkCounts:
+    """The whole network's stations at a moment: how many the CSMS knows, how many are connected, and of those
+    how many charge and how many report a fault (a station may do both)."""
+
+    total: int
+    """Every station the CSMS knows: registered, or connected once without being registered."""
+    connected: int
+    charging: int
+    faulted: int
+    counted_at: datetime
+
+    @property
+    def offline(self) -> int:
+        # The total and the connected are counted a moment apart: a station new in between never makes it negative.
+        return max(self.total - self.connected, 0)
 
 
 @dataclass(frozen=True, kw_only=True)

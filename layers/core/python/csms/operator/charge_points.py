@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 from enum import StrEnum
 from http import HTTPStatus
 from typing import Annotated, Any
@@ -16,7 +17,14 @@ from csms.domain.passwords import hash_password
 from csms.domain.start_links import start_link
 from csms.domain.stations import StationNotFound
 from csms.operator.errors import InvalidValue, documented
-from csms.operator.models import ChargePointList, ChargePointRegistration, ChargePointSummary, ChargePointView, is_iana_zone
+from csms.operator.models import (
+    ChargePointList,
+    ChargePointRegistration,
+    ChargePointSummary,
+    ChargePointView,
+    NetworkCountsView,
+    is_iana_zone,
+)
 from csms.operator.pagination import DEFAULT_PAGE_SIZE, KIND_INDEX_PAGE_KEY, Limit, NextToken, decode_token, encode_token
 from csms.operator.parameters import ChargePointId, ConnectorId, ServicesDependency
 from csms.runtime.observability import logger
@@ -132,6 +140,34 @@ def list_charge_points(
     return ChargePointList(
         items=[ChargePointSummary.from_station(station) for station in stations], next_token=encode_token(next_key)
     )
+
+
+COUNTS_MAX_AGE = timedelta(seconds=3)
+"""How old the last count may be and still be the answer. The console asks every 3 s: one console has the network
+counted at each refresh, and any number of them share one count every 3 s (see station_counts.py for its cost)."""
+
+
+@router.get(
+    "/network/counts",
+    summary="How many stations are connected, charging, faulted and offline",
+    description=(
+        "The whole network, however many stations it has (not a page of `GET /charge-points`): every station known, "
+        "the connected ones, those of them charging or faulted, and the offline ones. Counted from indexes the "
+        "station path keeps anyway, never by reading every station; a count is at most "
+        f"{COUNTS_MAX_AGE.seconds} s old (`countedAt`) however many clients ask, so a station's change shows within "
+        "a few seconds. A status that started or stopped charging shows as soon as the station sent it; a station "
+        "whose connection dropped without a $disconnect stays connected until it reconnects."
+    ),
+    tags=TAGS,
+    responses=documented(200, "The network's counts"),
+)
+def network_counts(services: ServicesDependency) -> NetworkCountsView:
+    now = services.clock.now()
+    counts = services.station_counts.last()
+    if counts is None or not now - COUNTS_MAX_AGE < counts.counted_at <= now:  # too old, or from a clock ahead
+        counts = services.station_counts.count(at=now)
+        services.station_counts.store(counts)
+    return NetworkCountsView.from_counts(counts)
 
 
 class QrCodeFormat(StrEnum):

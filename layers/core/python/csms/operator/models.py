@@ -40,7 +40,7 @@ from csms.domain.reservations import Reservation, ReservationStatus
 from csms.domain.sessions import AppSession, AppSessionStatus
 from csms.domain.sites import DEFAULT_SAFE_CURRENT_A, MIN_CHARGING_CURRENT_A, Circuit, ConnectorSetting, Phases, Site
 from csms.domain.station_config import Configuration, InstalledProfile
-from csms.domain.stations import Connector, Station
+from csms.domain.stations import Connector, NetworkCounts, Station
 from csms.domain.transactions import Transaction, TransactionState
 from csms.ocpp.frames import decimal_to_json, plain_json
 
@@ -344,6 +344,33 @@ def _summary_fields(station: Station) -> dict[str, Any]:
 class ChargePointList(ApiModel):
     items: list[ChargePointSummary]
     next_token: NextPageToken = None
+
+
+class NetworkCountsView(ApiModel):
+    """The whole network's stations, not a page of them, as counted at `countedAt`."""
+
+    total: int = Field(description="Every station the CSMS knows: registered, or connected once without being registered")
+    connected: int = Field(
+        description="With a connection now (a station whose $disconnect never arrived is counted until it reconnects)"
+    )
+    offline: int = Field(description="Known but not connected: total - connected")
+    charging: int = Field(description="Connected, with a connector Charging")
+    faulted: int = Field(
+        description="Connected, with a connector (or the station itself, connector 0) Faulted or reporting an errorCode "
+        "other than NoError. A connected station may be both charging and faulted; an offline one is neither"
+    )
+    counted_at: Timestamp = Field(description="When the network was counted")
+
+    @classmethod
+    def from_counts(cls, counts: NetworkCounts) -> NetworkCountsView:
+        return cls(
+            total=counts.total,
+            connected=counts.connected,
+            offline=counts.offline,
+            charging=counts.charging,
+            faulted=counts.faulted,
+            counted_at=counts.counted_at,
+        )
 
 
 EnergyThresholds = Annotated[

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from csms.adapters.dynamodb.sessions import AppSessionRepository
     from csms.adapters.dynamodb.sites import SiteRepository
     from csms.adapters.dynamodb.station_config import StationConfigRepository
+    from csms.adapters.dynamodb.station_counts import StationCountRepository
     from csms.adapters.dynamodb.station_records import StationRecordRepository
     from csms.adapters.dynamodb.stations import StationRepository
     from csms.adapters.dynamodb.tariffs import TariffRepository
@@ -85,6 +86,12 @@ class Services:
         from csms.adapters.dynamodb.gauges import GaugeRepository
 
         return GaugeRepository(self.table)
+
+    @cached_property
+    def station_counts(self) -> StationCountRepository:
+        from csms.adapters.dynamodb.station_counts import StationCountRepository
+
+        return StationCountRepository(self.table)
 
     @cached_property
     def sites(self) -> SiteRepository:

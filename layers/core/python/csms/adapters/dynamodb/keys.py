@@ -24,6 +24,7 @@
 | CDR                    | `CDR#{cdrId}`   | `CDR`                                       | `CDRS`, `{end}#{cdrId}`            |
 | site                   | `SITE#{siteId}` | `SITE`                                      |                                    |
 | site's load control    | `SITE#{siteId}` | `ALLOCATION`                                |                                    |
+| the network's counts   | `NETWORK`       | `COUNTS`                                    |                                    |
 | event to put           | its subject's   | `EVENT#{eventId}`                           |                                    |
 | workflow to start      | its subject's   | `RUN#{executionName}`                       |                                    |
 | load control to run    | `SITE#{siteId}` | `ALLOC#{cause}`                             |                                    |
@@ -37,6 +38,7 @@ The operator's listings and the gauges read two sparse, keys-only indexes instea
 | item        | byKind index: kind, kindKey                       | live index: liveShard, liveKey (only while live)  |
 |-------------|---------------------------------------------------|---------------------------------------------------|
 | station     | `STATION`, `{station}`                            | `CONNECTED#{crc32(station) % 16}`, `{station}`    |
+|             |                                                   |   (`#CHARGING`, `#FAULTED` after it, see below)   |
 |             |                                                   |   while it has a connection                       |
 | id tag      | `IDTAG`, `{IDTAG}`                                |                                                   |
 | site        | `SITE`, `{siteId}`                                |                                                   |
@@ -59,6 +61,14 @@ The operator's listings and the gauges read two sparse, keys-only indexes instea
   `GET /transactions?active=true` reads the active ones: set by the connection's or the start's write,
   removed by the disconnect's or the stop's, sharded so that reconnect storms and busy hours spread over
   sixteen index partitions. No item is written by every start of the network (the `STATS` counter was).
+- A connected station's live key also says what the network's counts count of it (`GET /network/counts`): its id,
+  then `#CHARGING` while a connector is Charging and `#FAULTED` while one is faulted or reports an error (station
+  ids hold no `#`). A status or a connection changes what the key should be, but the write that records it does
+  not know the station's other connectors; it returns the item as it was, and only when the key must change a
+  second write sets it, guarded by `liveVersion` (bumped by each of those writes) so that a later change always
+  wins (stations.py). A disconnect removes the key whatever it held. Counting reads each shard once: the
+  Query's ScannedCount is the connected stations, its filter (`#` in the key) returns only the flagged ones
+  (station_counts.py).
 
 `{req}`: the session's requestedAt. Times in keys are `to_iso` (fixed width, so text order is time order). Each
 repository module draws the attributes of its items; only the adapters know keys and attribute names.
@@ -106,6 +116,11 @@ SITE_KIND = "SITE"
 CONNECTED_PREFIX = "CONNECTED#"
 ACTIVE_PREFIX = "ACTIVE#"
 RESERVED_PREFIX = "RESERVED#"
+CHARGING_FLAG = "CHARGING"
+FAULTED_FLAG = "FAULTED"
+LIVE_FLAG_SEPARATOR = "#"
+NETWORK_PK = "NETWORK"
+NETWORK_COUNTS_SK = "COUNTS"
 
 Key = dict[str, str]
 
@@ -334,9 +349,17 @@ def reserved_shards() -> list[str]:
     return [f"{RESERVED_PREFIX}{shard}" for shard in range(LIVE_SHARDS)]
 
 
-def connected_station_keys(charge_point_id: str) -> Key:
-    """A stable shard per station (crc32: the same in every process, unlike `hash`)."""
-    return live_keys(connected_shards()[zlib.crc32(charge_point_id.encode()) % LIVE_SHARDS], charge_point_id)
+def connected_station_keys(charge_point_id: str, *, charging: bool = False, faulted: bool = False) -> Key:
+    """A stable shard per station (crc32: the same in every process, unlike `hash`); the sort key flags what the
+    network's counts count of the station."""
+    flags = [flag for flag, raised in ((CHARGING_FLAG, charging), (FAULTED_FLAG, faulted)) if raised]
+    shard = connected_shards()[zlib.crc32(charge_point_id.encode()) % LIVE_SHARDS]
+    return live_keys(shard, LIVE_FLAG_SEPARATOR.join([charge_point_id, *flags]))
+
+
+def connected_station_flags(live_key: str) -> frozenset[str]:
+    """The flags of a connected station's live key (`CHARGING_FLAG`, `FAULTED_FLAG`)."""
+    return frozenset(live_key.split(LIVE_FLAG_SEPARATOR)[1:])
 
 
 def active_transaction_keys(transaction_id: int) -> Key:
@@ -345,6 +368,13 @@ def active_transaction_keys(transaction_id: int) -> Key:
 
 def live_reservation_keys(reservation_id: int) -> Key:
     return live_keys(reserved_shards()[reservation_id % LIVE_SHARDS], f"{reservation_id:010d}")
+
+
+# --- the network's counts (station_counts.py) ------------------------------------------------------------
+
+
+def network_counts_key() -> Key:
+    return key(NETWORK_PK, NETWORK_COUNTS_SK)
 
 
 # --- follow-ups: an event to put, a workflow to start (follow_ups.py) -------------------------------

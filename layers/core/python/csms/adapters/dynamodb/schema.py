@@ -34,9 +34,10 @@ for keys, then read the items (BatchGetItem). Sparse: only those items carry `ki
 them set it, and no later write changes it, so heartbeats and claims never write this index."""
 
 LIVE_INDEX = GlobalIndex(name="live", partition_key="liveShard", sort_key="liveKey", projection="KEYS_ONLY")
-"""What is live now: connected stations and active transactions. Sparse: the attributes exist only while the
-item is live (set with the connection or the start, removed by the write that ends it), spread over
-`LIVE_SHARDS` partitions so that no index partition takes every connect or start of the network."""
+"""What is live now: connected stations (their key flagged while charging or faulted, keys.py) and active
+transactions. Sparse: the attributes exist only while the item is live (set with the connection or the start,
+removed by the write that ends it), spread over `LIVE_SHARDS` partitions so that no index partition takes every
+connect or start of the network."""
 
 LIVE_SHARDS = 16
 

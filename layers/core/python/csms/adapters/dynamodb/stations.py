@@ -6,7 +6,9 @@ StatusNotification updates on it cost one write unit:
 - registration   `chargePointId`, `registered`, `description`, `lenient`, `tariffId` (see tariffs.py: assigned
                  with its reference count), `timeZone`, `idTagSuffixSeparator`, `passwordHash`
 - connection     `connectionId` (absent when disconnected), `connectedAt`, `sourceIp`, `disconnectedAt`;
-                 `liveShard`, `liveKey` (the live index) exactly while `connectionId` is there
+                 `liveShard`, `liveKey` (the live index) exactly while `connectionId` is there, the key flagged
+                 `#CHARGING`/`#FAULTED` as the station is (keys.py); `liveVersion`, bumped by every write that
+                 changes what the flags are derived from (connection, connector statuses)
 - kind           `kind`, `kindKey` (the byKind index): set by the writes that may create the item
                  (connection, boot, registration), never changed
 - boot           `boot` (the BootNotification as sent), `bootStatus`, `lastBootAt`, `lastSeenAt`
@@ -188,8 +190,11 @@ def station_from_item(item: Mapping[str, Any]) -> Station:
     )
 
 
+LIVE_VERSION_ATTRIBUTE = "liveVersion"
+
 _KIND_NAMES = {"#kind": KIND_INDEX.partition_key, "#kindKey": KIND_INDEX.sort_key}
-_INDEX_NAMES = _KIND_NAMES | {"#liveShard": LIVE_INDEX.partition_key, "#liveKey": LIVE_INDEX.sort_key}
+_LIVE_NAMES = {"#liveShard": LIVE_INDEX.partition_key, "#liveKey": LIVE_INDEX.sort_key, "#liveVersion": LIVE_VERSION_ATTRIBUTE}
+_INDEX_NAMES = _KIND_NAMES | _LIVE_NAMES
 _KIND_ASSIGNMENTS = "#kind = :kind, #kindKey = :kindKey"
 
 
@@ -201,6 +206,15 @@ def _kind_values(charge_point_id: str) -> dict[str, str]:
 def _live_values(charge_point_id: str) -> dict[str, str]:
     keys = connected_station_keys(charge_point_id)
     return {":liveShard": keys[LIVE_INDEX.partition_key], ":liveKey": keys[LIVE_INDEX.sort_key]}
+
+
+def _live_key(item: Mapping[str, Any]) -> str | None:
+    """The live key the station item should have: none while disconnected, flagged as the station is."""
+    if not item.get("connectionId"):
+        return None
+    station = station_from_item(item)
+    keys = connected_station_keys(station.charge_point_id, charging=station.charging, faulted=station.faulted)
+    return keys[LIVE_INDEX.sort_key]
 
 
 @dataclass(frozen=True)
@@ -223,13 +237,18 @@ class StationRepository:
     def record_connection(
         self, charge_point_id: str, connection_id: str, *, connected_at: datetime, source_ip: str | None
     ) -> str | None:
-        """Make this the station's current connection (the newest wins); returns the one it replaces."""
+        """Make this the station's current connection (the newest wins); returns the one it replaces.
+
+        A station that replaces its ghost keeps its flagged live key; one that was offline gets the plain key, and
+        a second write flags it if its connectors say so (a station reconnecting in the middle of a session)."""
+        live = _live_values(charge_point_id)
         response = self._table.update_item(
             Key=station_key(charge_point_id),
             UpdateExpression=(
                 "SET chargePointId = :id, connectionId = :connection, connectedAt = :at, sourceIp = :ip, "
                 "registered = if_not_exists(registered, :false), "
-                f"{_KIND_ASSIGNMENTS}, #liveShard = :liveShard, #liveKey = :liveKey"
+                f"{_KIND_ASSIGNMENTS}, #liveShard = :liveShard, #liveKey = if_not_exists(#liveKey, :liveKey) "
+                "ADD #liveVersion :one"
             ),
             ExpressionAttributeNames=_INDEX_NAMES,
             ExpressionAttributeValues={
@@ -238,12 +257,23 @@ class StationRepository:
                 ":at": to_iso(connected_at),
                 ":ip": source_ip,
                 ":false": False,
+                ":one": 1,
                 **_kind_values(charge_point_id),
-                **_live_values(charge_point_id),
+                **live,
             },
-            ReturnValues="UPDATED_OLD",
+            ReturnValues="ALL_OLD",
         )
-        previous = response.get("Attributes", {}).get("connectionId")
+        old = response.get("Attributes", {})
+        self._flag_live_key(
+            {
+                **old,
+                "chargePointId": charge_point_id,
+                "connectionId": connection_id,
+                LIVE_INDEX.sort_key: old.get(LIVE_INDEX.sort_key, live[":liveKey"]),
+                LIVE_VERSION_ATTRIBUTE: old.get(LIVE_VERSION_ATTRIBUTE, 0) + 1,
+            }
+        )
+        previous = old.get("connectionId")
         return previous if previous != connection_id else None
 
     def current_connection(self, charge_point_id: str) -> str | None:
@@ -259,10 +289,11 @@ class StationRepository:
         return update_if(
             self._table,
             Key=station_key(charge_point_id),
-            UpdateExpression="REMOVE connectionId, #liveShard, #liveKey SET disconnectedAt = :at",
+            # The live key goes whatever it was flagged with: an offline station is counted as offline only.
+            UpdateExpression="REMOVE connectionId, #liveShard, #liveKey SET disconnectedAt = :at ADD #liveVersion :one",
             ConditionExpression="connectionId = :connection",
-            ExpressionAttributeNames={"#liveShard": LIVE_INDEX.partition_key, "#liveKey": LIVE_INDEX.sort_key},
-            ExpressionAttributeValues={":connection": connection_id, ":at": to_iso(disconnected_at)},
+            ExpressionAttributeNames=_LIVE_NAMES,
+            ExpressionAttributeValues={":connection": connection_id, ":at": to_iso(disconnected_at), ":one": 1},
         ) is not None
 
     def record_boot(
@@ -316,27 +347,35 @@ class StationRepository:
     ) -> StatusChange | None:
         """Store a connector's status unless a newer one is already stored: offline-queued notifications
         arrive late with old timestamps and must not overwrite the present. Returns the change made (the
-        status it replaced comes back from the same write), None when nothing was stored."""
+        status it replaced comes back from the same write), None when nothing was stored.
+
+        A status that makes the station start or stop charging, or a fault begin or end, costs a second write: its
+        flagged live key (the network's counts)."""
         attribute = f"{CONNECTOR_ATTRIBUTE_PREFIX}{connector_id}"
+        stored = {**status, "reportedAt": to_iso(reported_at)}
         response = update_if(
             self._table,
             Key=station_key(charge_point_id),
-            UpdateExpression="SET #connector = :status, lastSeenAt = :now",
+            UpdateExpression="SET #connector = :status, lastSeenAt = :now ADD #liveVersion :one",
             ConditionExpression=(
                 "attribute_exists(chargePointId) AND "
                 "(attribute_not_exists(#connector) OR #connector.#reportedAt <= :reportedAt)"
             ),
-            ExpressionAttributeNames={"#connector": attribute, "#reportedAt": "reportedAt"},
+            ExpressionAttributeNames={
+                "#connector": attribute, "#reportedAt": "reportedAt", "#liveVersion": LIVE_VERSION_ATTRIBUTE
+            },
             ExpressionAttributeValues={
-                ":status": {**status, "reportedAt": to_iso(reported_at)},
+                ":status": stored,
                 ":reportedAt": to_iso(reported_at),
                 ":now": to_iso(at),
+                ":one": 1,
             },
             ReturnValues="ALL_OLD",  # the station item is small; its session on this connector comes with it
         )
         if response is None:
             return None
         old = response.get("Attributes", {})
+        self._flag_live_key({**old, attribute: stored, LIVE_VERSION_ATTRIBUTE: old.get(LIVE_VERSION_ATTRIBUTE, 0) + 1})
         session = old.get(session_attribute(connector_id))
         return StatusChange(
             connector_id=connector_id,
@@ -405,6 +444,25 @@ class StationRepository:
             self._table, KIND_INDEX, [STATION_KIND], limit=limit, start_key=start_key, consistent=True
         )
         return [station_from_item(item) for item in items], next_key
+
+    def _flag_live_key(self, item: Mapping[str, Any]) -> None:
+        """Give the station the live key its connectors call for, if `item` (the station just after a write that
+        bumped its `liveVersion`) has another. The write that changed a status or the connection could not set it:
+        the key depends on the other connectors, which that write only returns. Guarded by the version, so that of
+        two changes in a row the later one decides: an older flag never lands after a newer change (whose own
+        second write, if it needs one, sets the key from an item that includes this change). Never on a
+        disconnected station (no key) or a deleted one (no version)."""
+        wanted = _live_key(item)
+        if wanted is None or wanted == item.get(LIVE_INDEX.sort_key):
+            return
+        update_if(
+            self._table,
+            Key=station_key(str(item["chargePointId"])),
+            UpdateExpression="SET #liveKey = :liveKey",
+            ConditionExpression="#liveVersion = :version AND attribute_exists(connectionId)",
+            ExpressionAttributeNames={"#liveKey": LIVE_INDEX.sort_key, "#liveVersion": LIVE_VERSION_ATTRIBUTE},
+            ExpressionAttributeValues={":liveKey": wanted, ":version": item[LIVE_VERSION_ATTRIBUTE]},
+        )
 
     def _update_existing(
         self,
