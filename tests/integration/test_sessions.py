@@ -185,17 +185,35 @@ def test_sessions_are_listed_by_id_tag_and_by_station_with_a_status_filter(api, 
 # --- limits on meter values -------------------------------------------------------------------------------------
 
 
-def test_the_meter_value_that_reaches_the_energy_limit_sets_the_marker_once_with_its_workflow_and_event(api, station, table):
+def test_the_meter_value_that_reaches_the_energy_limit_plans_one_stop_and_the_workflow_records_the_limit(api, station, table, services):
     transaction_id = start(station)  # the tag's limits: 30 kWh, 90 % SoC
     meter(station, transaction_id, "2026-11-24T10:10:00Z", wh=1000 + 14_000)  # at this pace, not before the next sample
     assert follow_ups(table, transaction_id) == {"RUN": [], "EVENT": []}
     meter(station, transaction_id, "2026-11-24T10:20:00Z", wh=1000 + 30_000)
     meter(station, transaction_id, "2026-11-24T10:21:00Z", wh=1000 + 31_000)  # past it again: nothing more
-    found = follow_ups(table, transaction_id)
-    (run,), (event,) = found["RUN"], found["EVENT"]
+    (run,) = follow_ups(table, transaction_id)["RUN"]
     assert run["input"] == {"transactionId": transaction_id, "chargePointId": "CP1", "limit": "energy", "stopAt": "2026-11-24T10:00:00.000Z"}
+    # Planned, not yet reached: the workflow records it when it stops the session.
+    assert follow_ups(table, transaction_id)["EVENT"] == []
+    assert api.get(f"/transactions/{transaction_id}").json.get("limitReached") is None
+    assert run_session_limit_task(task("reach", transaction_id, "energy"), services) == {"stop": True}
+    assert run_session_limit_task(task("reach", transaction_id, "energy"), services) == {"stop": True}  # a retried task
+    (event,) = follow_ups(table, transaction_id)["EVENT"]
     assert event["eventType"] == "SessionLimitReached" and event["detail"]["limitReached"] == "energy"
     assert api.get(f"/transactions/{transaction_id}").json["limitReached"] == "energy"
+
+
+def test_a_driver_who_stops_before_the_predicted_crossing_records_no_limit_and_no_event(api, station, table, services, clock):
+    transaction_id = start(station)
+    clock.advance(minutes=10)
+    meter(station, transaction_id, "2026-11-24T10:10:00Z", wh=1000 + 27_500)  # predicts 30 kWh in 54.6 s
+    (run,) = follow_ups(table, transaction_id)["RUN"]
+    assert run["input"]["stopAt"] == "2026-11-24T10:10:54.636Z"
+    station.result("StopTransaction", {"transactionId": transaction_id, "meterStop": 1000 + 28_000, "timestamp": "2026-11-24T10:10:30Z"})
+    clock.advance(seconds=55)
+    assert run_session_limit_task(task("reach", transaction_id, "energy"), services) == {"stop": False}
+    assert follow_ups(table, transaction_id)["EVENT"] == []
+    assert api.get(f"/transactions/{transaction_id}").json.get("limitReached") is None
 
 
 def test_the_stop_is_timed_for_the_predicted_crossing_when_it_comes_before_the_next_sample(api, station, table, services, clock):
@@ -203,8 +221,8 @@ def test_the_stop_is_timed_for_the_predicted_crossing_when_it_comes_before_the_n
     clock.advance(minutes=10)
     meter(station, transaction_id, "2026-11-24T10:10:00Z", wh=1000 + 27_500)  # 2750 Wh a minute
     (run,) = follow_ups(table, transaction_id)["RUN"]
-    # 2500 Wh to go at 2750 Wh a minute: before the next sample, in 54.5 s.
-    assert run["input"]["stopAt"] == "2026-11-24T10:10:54.545Z"
+    # 2500 Wh to go at 27 500 Wh in up to 601 s (whole-second stamps): before the next sample, in 54.6 s.
+    assert run["input"]["stopAt"] == "2026-11-24T10:10:54.636Z"
 
 
 def test_without_prediction_the_limit_stops_at_the_sample_past_it(station, table, services, clock):
@@ -270,9 +288,10 @@ def test_the_duration_claims_the_marker_unless_another_limit_came_first(api, sta
     assert [event["detail"]["limitReached"] for event in follow_ups(table, first)["EVENT"]] == ["duration"]
 
     second = start(station, 2, id_tag="TIMED2", at="2026-11-24T10:02:00Z")
-    meter(station, second, "2026-11-24T10:03:00Z", wh=5000)
-    assert run_session_limit_task(task("reach", second, "duration"), services) == {"stop": False}
+    meter(station, second, "2026-11-24T10:03:00Z", wh=5000)  # energy is due at once, before the duration
     assert run_session_limit_task(task("reach", second, "energy"), services) == {"stop": True}
+    assert run_session_limit_task(task("reach", second, "duration"), services) == {"stop": False}
+    assert [event["detail"]["limitReached"] for event in follow_ups(table, second)["EVENT"]] == ["energy"]
 
 
 def test_a_stop_that_failed_is_reported_once_unless_the_session_stopped(station, services, table):
@@ -313,6 +332,7 @@ def test_the_stop_of_a_transaction_stops_its_duration_timer_and_its_app_session(
     session = api.post("/sessions", {"chargePointId": "CP1", "connectorId": 1, "idTag": "DRIVER", "limits": {"maxDurationSeconds": 3600}}).json
     transaction_id = start(station)
     meter(station, transaction_id, "2026-11-24T10:30:00Z", wh=1000 + 30_000)  # the energy limit stops it
+    assert run_session_limit_task(task("reach", transaction_id, "energy"), services) == {"stop": True}
     key = {"pk": transaction_pk(transaction_id), "sk": "TRANSACTION"}
     before = table.get_item(Key=key)["Item"]
     station.result("StopTransaction", {"transactionId": transaction_id, "meterStop": 31_500, "timestamp": "2026-11-24T10:31:00Z", "reason": "Remote"})

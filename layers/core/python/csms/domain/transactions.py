@@ -109,7 +109,10 @@ class Transaction:
     cdr_id: str | None = None
     """Its charge detail record, once the billing hand-off stored it."""
     limit_reached: LimitKind | None = None
-    """The limit that stops it (set once, by the first limit reached: the conditional marker)."""
+    """The limit that stopped it: set once, by the SessionLimit workflow when the moment to stop came while the
+    session still ran (never by the meter value that only predicts the crossing)."""
+    limit_pending: LimitKind | None = None
+    """The limit a meter value reached or predicts, whose stop is planned (set once: the conditional marker)."""
     first_soc: Decimal | None = None
     """The vehicle's state of charge (percent) at the session's first reading of it: where the session started."""
     last_soc: Decimal | None = None

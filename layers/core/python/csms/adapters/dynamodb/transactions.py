@@ -5,8 +5,10 @@
 - transaction  `transactionId`, `chargePointId`, `connectorId`, `idTag`, `meterStart`, `startedAt`,
                `authorizationStatus`, `reservationId`?, `limits`? (SessionLimits.to_json), `priority`,
                `notifyAtEnergyWh`?, `sessionId`? (the app session it started), `siteId`? (its station's site at the start),
-               `createdAt`; once a limit is reached
-               `limitReached` (energy, cost, duration, soc: the conditional marker, set once) and `limitStopAt`; once
+               `createdAt`; once a meter value predicts or shows an energy, cost or SoC limit `limitPending` (its kind:
+               the conditional marker of the one stop planned, set once) and `limitStopAt` (when the SessionLimit workflow
+               acts); once the workflow finds the session still running at that moment, or its duration is up,
+               `limitReached` (energy, cost, duration, soc: which limit stopped it, set once); once
                stopped `meterStop`, `stoppedAt`, `stopReason`, `stopIdTag`?, `energyWh`; the newest reading
                `lastMeterWh`, `lastMeterAt`; the vehicle's state of charge `firstSoC`, `lastSoC`, `lastSoCAt`
                (threshold crossings are seen from the old values the reading's update returns); the last three
@@ -156,6 +158,7 @@ def transaction_from_item(item: dict[str, Any]) -> Transaction:
         created_at=from_iso(item["createdAt"]) if item.get("createdAt") else None,
         cdr_id=item.get("cdrId"),
         limit_reached=LimitKind(item["limitReached"]) if item.get("limitReached") else None,
+        limit_pending=LimitKind(item["limitPending"]) if item.get("limitPending") else None,
         first_soc=Decimal(item["firstSoC"]) if item.get("firstSoC") is not None else None,
         last_soc=Decimal(item["lastSoC"]) if item.get("lastSoC") is not None else None,
         measured_current_a=Decimal(item[CURRENT_SAMPLES[0]]) if item.get(CURRENT_SAMPLES[0]) is not None else None,
@@ -324,8 +327,8 @@ class TransactionRepository:
         """Have `event` put about the transaction, on its own; False when it was written before (a repeat)."""
         return FollowUps(self._table).put(event_item(transaction_pk(transaction_id), event, now=now))
 
-    def get(self, transaction_id: int) -> Transaction | None:
-        item = self._table.get_item(Key=transaction_key(transaction_id)).get("Item")
+    def get(self, transaction_id: int, *, consistent: bool = False) -> Transaction | None:
+        item = self._table.get_item(Key=transaction_key(transaction_id), ConsistentRead=consistent).get("Item")
         return transaction_from_item(item) if item else None
 
     def get_many(self, transaction_ids: list[int]) -> dict[int, Transaction]:
@@ -531,23 +534,45 @@ class TransactionRepository:
             return RecordedReading(owned=owner == charge_point_id)  # owned, and the reading is older
         return RecordedReading(owned=True, before=transaction_from_item(response["Attributes"]))
 
-    def reach_limit(
+    def plan_limit_stop(
         self, transaction_id: int, kind: LimitKind, *, stop_at: datetime, follow_ups: list[dict[str, Any]]
     ) -> bool:
-        """Set the transaction's one limit marker (`limitReached`, and when to stop for it) with the follow-ups that
-        stop it (the SessionLimit execution to start, the SessionLimitReached event), in one TransactWriteItems.
-        False when a limit was reached before or the transaction stopped: then nothing is written, so a session is
-        stopped once whatever its limits and however many meter values cross them."""
+        """Set the transaction's one pending stop (`limitPending`, and when to stop for it) with the follow-ups that
+        act on it (the SessionLimit execution to start), in one TransactWriteItems. False when a stop was planned or a
+        limit reached before, or the transaction stopped: then nothing is written, so a session is stopped once
+        whatever its limits and however many meter values cross them."""
         writes = {
             "marker": self._update(
                 transaction_key(transaction_id),
-                "SET #limit = :kind, limitStopAt = :at",
+                "SET #pending = :kind, limitStopAt = :at",
                 {":kind": kind.value, ":at": to_iso(stop_at)},
+                {"#pending": "limitPending", "#limit": "limitReached"},
+                condition=(
+                    "attribute_exists(pk) AND attribute_not_exists(#pending) AND attribute_not_exists(#limit)"
+                    " AND attribute_not_exists(stoppedAt)"
+                ),
+            ),
+            **{f"followUp{position}": put_once(self._table.name, item) for position, item in enumerate(follow_ups)},
+        }
+        return self._marked(writes)
+
+    def reach_limit(self, transaction_id: int, kind: LimitKind, *, follow_ups: list[dict[str, Any]]) -> bool:
+        """Record that `kind` stopped the still running transaction (`limitReached`) with its follow-ups (the
+        SessionLimitReached event), in one TransactWriteItems. False when a limit was recorded before or the
+        transaction stopped first: then nothing is written (a session that ended first records no limit)."""
+        writes = {
+            "marker": self._update(
+                transaction_key(transaction_id),
+                "SET #limit = :kind",
+                {":kind": kind.value},
                 {"#limit": "limitReached"},
                 condition="attribute_exists(pk) AND attribute_not_exists(#limit) AND attribute_not_exists(stoppedAt)",
             ),
             **{f"followUp{position}": put_once(self._table.name, item) for position, item in enumerate(follow_ups)},
         }
+        return self._marked(writes)
+
+    def _marked(self, writes: dict[str, dict[str, Any]]) -> bool:
         failed = self._transact(writes)
         if not failed:
             return True
