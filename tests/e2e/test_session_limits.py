@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -16,11 +17,13 @@ import pytest
 
 from csms.domain.clock import from_iso
 from csms.events.catalog import EventType, schema
+from infra.workflows import SESSION_LIMIT
 from simulator.station import SimulatedChargePoint
 from tests.e2e.conftest import eventually
 from tests.e2e.operator_client import OperatorApi
 from tests.e2e.test_operator_commands import started_station, stopped
 from tests.examples import STANDARD_TARIFF
+from tests.fakes.clock import RunningClock
 
 pytestmark = pytest.mark.e2e
 
@@ -147,3 +150,46 @@ def test_a_session_with_a_cost_limit_is_stopped_when_the_running_cost_passes_it(
     # The cost the driver is told at the end is at least the limit, in its currency.
     cost = transaction["ended"]["cost"]
     assert cost["currency"] == "EUR" and Decimal(cost["amount"]) >= Decimal("1.50")
+
+
+def test_a_station_that_refuses_every_stop_gets_the_configured_tries_then_one_session_limit_stop_failed(run_local, tmp_path):
+    """The SessionLimit definition's retries as moto runs them, their 20 s doubling intervals on the CSMS clock (the
+    test moves it on; nothing in the definition or the code is shortened)."""
+    events_file = tmp_path / "events.jsonl"
+    definition = json.loads(SESSION_LIMIT.definition_path.read_text())  # the one the stack deploys
+    (retry,) = definition["States"]["StopSession"]["Retry"]
+    tries = 1 + retry["MaxAttempts"]
+    clock = RunningClock(datetime.now(UTC))  # the station stamps real time: the CSMS clock starts there too
+
+    async def scenario(runtime):
+        api = OperatorApi(runtime.api_url)
+        assert (await api.request("PUT", "/id-tags/APP-DRIVER", {"status": "Accepted"}))[0] == 201
+        station, running = await started_station(
+            runtime, "CP-REFUSES", ev_power_w=11_000, answers={"RemoteStopTransaction": {"status": "Rejected"}}
+        )
+        station.time_scale = 0.05
+        body = {"chargePointId": "CP-REFUSES", "connectorId": 1, "idTag": "APP-DRIVER", "limits": {"maxEnergyWh": 200}}
+        status, _ = await api.request("POST", "/sessions", body)
+        assert status == 201
+        await eventually(lambda: remote_stops(station), timeout=20)
+
+        async def move_the_clock_on() -> None:
+            while True:  # each retry interval ends by the clock: a few real seconds for the 140 s of waits
+                clock.advance(seconds=5)
+                await asyncio.sleep(0.05)
+
+        mover = asyncio.create_task(move_the_clock_on())
+        try:
+            failed = await eventually(lambda: events_of(events_file, EventType.SESSION_LIMIT_STOP_FAILED), timeout=30)
+        finally:
+            mover.cancel()
+        refused = len(remote_stops(station))
+        await stopped(station, running)
+        return failed, refused
+
+    failed, refused = run_local(scenario, clock=clock, events_file=events_file)
+    assert refused == tries
+    (event,) = failed
+    jsonschema.Draft4Validator(schema(EventType.SESSION_LIMIT_STOP_FAILED)).validate(event)
+    assert event["source"] == "csms.sessions"
+    assert event["detail"]["limitReached"] == "energy" and event["detail"]["error"] == "StopRefused"
