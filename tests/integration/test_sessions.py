@@ -5,6 +5,8 @@ set once, the SessionLimit workflow's tasks, and the stream's reaction to the st
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -14,7 +16,6 @@ from csms.changes.reactions import REACTIONS
 from csms.changes.stream import handle_records
 from csms.domain.authorization import IdTagRecord
 from csms.domain.limits import LimitKind
-from csms.runtime.wiring import aws_session
 from csms.sessions.workflow import SessionLimitTask, run_session_limit_task
 from tests.examples import STANDARD_TARIFF
 from tests.fakes.stream import stream_record
@@ -250,24 +251,60 @@ def test_state_of_charge_and_cost_limits(api, station, table, services, clock):
     assert run["input"]["limit"] == "cost"
 
 
-def test_a_limited_session_keeps_the_station_path_within_its_request_budget(api, station, services, clock):
-    api.post("/sessions", {"chargePointId": "CP1", "connectorId": 1, "idTag": "DRIVER", "limits": {"maxDurationSeconds": 60}})
+@contextmanager
+def dynamodb_requests(services: Any) -> Iterator[Counter[str]]:
+    """The DynamoDB requests made meanwhile, by operation (botocore's `before-call` on the services' own client)."""
     counted: Counter[str] = Counter()
 
     def on_call(model: Any, **_: Any) -> None:
-        if model.service_model.service_name == "dynamodb":
-            counted[model.name] += 1
+        counted[model.name] += 1
 
-    aws_session().events.register("before-call", on_call)
+    events = services.table.meta.client.meta.events
+    events.register("before-call.dynamodb", on_call)
     try:
-        transaction_id = start(station)  # binds the app session, starts its duration timer
-        starting = sum(counted.values())
-        counted.clear()
-        meter(station, transaction_id, "2026-11-24T10:01:00Z", wh=2000)
-        metering = sum(counted.values())
+        yield counted
     finally:
-        aws_session().events.unregister("before-call", on_call)
-    assert starting <= 3 and metering <= 2, (starting, metering)
+        events.unregister("before-call.dynamodb", on_call)
+
+
+def test_a_limited_session_keeps_the_station_path_within_its_request_budget(api, station, services, clock):
+    api.post("/sessions", {"chargePointId": "CP1", "connectorId": 1, "idTag": "DRIVER", "limits": {"maxDurationSeconds": 60}})
+    with dynamodb_requests(services) as starting:
+        transaction_id = start(station)  # binds the app session, starts its duration timer
+    with dynamodb_requests(services) as metering:
+        meter(station, transaction_id, "2026-11-24T10:01:00Z", wh=2000)
+    assert 0 < sum(starting.values()) <= 3 and 0 < sum(metering.values()) <= 2, (starting, metering)
+
+
+def test_a_cost_limited_session_prices_its_meter_values_from_the_tariff_version_bound_at_its_start(
+    api, station, services, table, clock
+):
+    api.put("/tariffs/STD", STANDARD_TARIFF)
+    for tag in ("PAYG", "PAYG2"):
+        api.put(f"/id-tags/{tag}", {"tariffId": "STD", "limits": {"maxCost": {"amount": "50.00", "currency": "EUR"}}})
+    first, second = start(station, 1, id_tag="PAYG"), start(station, 2, id_tag="PAYG2")
+    assert api.get(f"/transactions/{first}").json["limits"]["maxCost"] == {"amount": "50.00", "currency": "EUR"}
+    def requests_of(transaction_id: int) -> Counter[str]:
+        with dynamodb_requests(services) as counted:
+            meter(station, transaction_id, "2026-11-24T10:01:00Z", wh=2000)
+        return counted
+
+    # The reading's own update and write, and the bound version once per function instance: no station, id tag or
+    # tariff history read.
+    assert requests_of(first) == Counter({"UpdateItem": 1, "BatchWriteItem": 1, "GetItem": 1})
+    assert requests_of(second) == Counter({"UpdateItem": 1, "BatchWriteItem": 1})
+    # A new version of the tariff prices later sessions; these keep the one in force at their start: 30 kWh at
+    # 0.30/kWh with 1.00 flat and 2.00/h, 20 % VAT, is 1.2 * (1 + 9 + 0.5 * 2) = 13.20, not past 50.00...
+    clock.advance(minutes=30)
+    api.put("/tariffs/STD", {**STANDARD_TARIFF, "elements": [{"price_components": [{"type": "ENERGY", "price": 5, "step_size": 1}]}]})
+    meter(station, first, "2026-11-24T10:30:00Z", wh=1000 + 30_000)
+    assert follow_ups(table, first)["RUN"] == []
+    # ...while the new version (5.00/kWh) prices a session started after it.
+    api.put("/id-tags/PAYG3", {"tariffId": "STD", "limits": {"maxCost": {"amount": "50.00", "currency": "EUR"}}})
+    third = start(station, 3, id_tag="PAYG3", at="2026-11-24T10:31:00Z")
+    meter(station, third, "2026-11-24T10:40:00Z", wh=1000 + 30_000)
+    (run,) = follow_ups(table, third)["RUN"]
+    assert run["input"]["limit"] == "cost"
 
 
 # --- the SessionLimit workflow's tasks and the stream -------------------------------------------------------------

@@ -5,6 +5,8 @@
 - transaction  `transactionId`, `chargePointId`, `connectorId`, `idTag`, `meterStart`, `startedAt`,
                `authorizationStatus`, `reservationId`?, `limits`? (SessionLimits.to_json), `priority`,
                `notifyAtEnergyWh`?, `sessionId`? (the app session it started), `siteId`? (its station's site at the start),
+               `costTariff`? {tariffId, version, effectiveAt, timeZone} (with a cost limit: the tariff version that
+               prices it, bound at the start),
                `createdAt`; once a meter value predicts or shows an energy, cost or SoC limit `limitPending` (its kind:
                the conditional marker of the one stop planned, set once) and `limitStopAt` (when the SessionLimit workflow
                acts); once the workflow finds the session still running at that moment, or its duration is up,
@@ -81,6 +83,7 @@ from csms.domain.reservations import Hold
 from csms.domain.sessions import PendingStart
 from csms.domain.stations import ActiveSession, Station
 from csms.domain.transactions import (
+    CostTariff,
     RecordedReading,
     SessionStatus,
     StartOutcome,
@@ -148,6 +151,7 @@ def transaction_from_item(item: dict[str, Any]) -> Transaction:
             notify_at_energy_wh=tuple(int(wh) for wh in item.get("notifyAtEnergyWh", ())),
             session_id=item.get("sessionId"),
             site_id=item.get("siteId"),
+            cost_tariff=_cost_tariff(item.get("costTariff")),
         ),
         stop=stop,
         last_meter_wh=Decimal(item["lastMeterWh"]) if item.get("lastMeterWh") is not None else None,
@@ -169,6 +173,12 @@ def transaction_from_item(item: dict[str, Any]) -> Transaction:
         allocated_current_a=Decimal(item["allocatedA"]) if item.get("allocatedA") is not None else None,
         allocation_lending=bool(item.get("allocationLending", False)),
     )
+
+
+def _cost_tariff(value: dict[str, Any] | None) -> CostTariff | None:
+    if not value:
+        return None
+    return CostTariff(value["tariffId"], int(value["version"]), value["effectiveAt"], value["timeZone"])
 
 
 class TransactionRepository:
@@ -250,6 +260,13 @@ class TransactionRepository:
             transaction_item["sessionId"] = start.session_id
         if start.site_id is not None:
             transaction_item["siteId"] = start.site_id
+        if start.cost_tariff is not None:
+            transaction_item["costTariff"] = {
+                "tariffId": start.cost_tariff.tariff_id,
+                "version": start.cost_tariff.version,
+                "effectiveAt": start.cost_tariff.effective_at,
+                "timeZone": start.cost_tariff.time_zone,
+            }
         session = ActiveSession(
             transaction_id=transaction_id,
             connector_id=start.connector_id,
