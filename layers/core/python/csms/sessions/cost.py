@@ -22,7 +22,7 @@ from csms.runtime.wiring import Services
 
 CACHED_VERSIONS = 256
 
-_versions: OrderedDict[tuple[str, str, str, int], Tariff | None] = OrderedDict()
+_versions: OrderedDict[tuple[str, str, str, int], Tariff] = OrderedDict()
 
 
 def forget_tariff_versions() -> None:
@@ -37,11 +37,12 @@ def tariff_of(services: Services, bound: CostTariff) -> Tariff | None:
         _versions.move_to_end(key)
         return _versions[key]
     stored = services.tariffs.version(bound.tariff_id, bound.effective_at, bound.version)
-    tariff = stored.tariff if stored else None
-    _versions[key] = tariff
+    if stored is None:
+        return None  # not kept: only a version found never changes
+    _versions[key] = stored.tariff
     if len(_versions) > CACHED_VERSIONS:
         _versions.popitem(last=False)
-    return tariff
+    return stored.tariff
 
 
 def cost_trend(services: Services, before: Transaction, energy: Trend) -> Trend | None:
