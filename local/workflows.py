@@ -13,10 +13,14 @@ import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from typing import Any
 
 import boto3
 from moto.stepfunctions.parser.asl.component.common.error_name.failure_event import FailureEventException
+from moto.stepfunctions.parser.asl.component.common.retry.max_attempts_decl import MaxAttemptsOutcome
+from moto.stepfunctions.parser.asl.component.common.retry.retrier_decl import RetrierDecl
+from moto.stepfunctions.parser.asl.component.common.retry.retrier_outcome import RetrierOutcome
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.timestamp import Timestamp
 from moto.stepfunctions.parser.asl.eval.environment import Environment
@@ -100,17 +104,21 @@ class LocalWorkflows:
 
     @contextmanager
     def lambda_tasks_in_process(self) -> Iterator[None]:
-        """While active, moto's Lambda task invocations run our handlers (see the module docstring), and its Wait
-        states wait until their timestamp as the CSMS's clock tells it (`_wait_until`)."""
+        """While active, moto's Lambda task invocations run our handlers (see the module docstring), its Wait
+        states wait until their timestamp as the CSMS's clock tells it (`_wait_until`), and so do its Retry
+        intervals (`_retry`)."""
         original_invoke = lambda_eval_utils._invoke_lambda_function
         original_wait = Timestamp._eval_body
+        original_retry = RetrierDecl._eval_body
         lambda_eval_utils._invoke_lambda_function = self._invoke
         Timestamp._eval_body = _wait_until  # type: ignore[method-assign, assignment]
+        RetrierDecl._eval_body = _retry  # type: ignore[method-assign, assignment]
         try:
             yield
         finally:
             lambda_eval_utils._invoke_lambda_function = original_invoke
             Timestamp._eval_body = original_wait  # type: ignore[method-assign]
+            RetrierDecl._eval_body = original_retry  # type: ignore[method-assign]
 
     def _invoke(self, parameters: dict[str, Any], region: str, state_credentials: Any) -> dict[str, Any]:
         name = str(parameters["FunctionName"]).rsplit(":", 1)[-1]
@@ -138,7 +146,33 @@ def _wait_until(wait: Timestamp, env: Environment) -> None:
     text: str = env.stack.pop()
     if not wait._is_valid_timestamp_pattern(text):
         raise FailureEventException(wait._create_failure_event(env, text))
-    moment = from_iso(text)
+    _wait_for(from_iso(text), env)
+
+
+def _retry(retrier: RetrierDecl, env: Environment) -> None:
+    """A Retrier as moto runs it (RetrierDecl._eval_body), but waiting its interval by the CSMS's clock where moto
+    sleeps real seconds: in `make run` a 20 s retry lasts 20 s, and a test shortens it by moving the clock, as it
+    does a Wait, the definition left as the stack deploys it."""
+    retrier.error_equals.eval(env)
+    if not env.stack.pop():
+        env.stack.append(RetrierOutcome.Skipped)
+        return
+    retrier.max_attempts.eval(env=env)
+    if env.stack.pop() == MaxAttemptsOutcome.EXHAUSTED:
+        env.stack.append(RetrierOutcome.Failed)
+        return
+    retrier.interval_seconds.eval(env=env)
+    retrier.backoff_rate.eval(env=env)
+    retrier.max_delay_seconds.eval(env=env)
+    retrier.jitter_strategy.eval(env=env)
+    interval_seconds: float = env.stack.pop()
+    _wait_for(get_services().clock.now() + timedelta(seconds=interval_seconds), env)
+    env.stack.append(RetrierOutcome.Executed)
+
+
+def _wait_for(moment: datetime, env: Environment) -> None:
+    """Until `moment` by the CSMS's clock, looking again every `CLOCK_POLL_SECONDS`; at once when the execution is
+    stopped."""
     clock = get_services().clock
     while env.is_running():
         remaining = (moment - clock.now()).total_seconds()

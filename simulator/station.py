@@ -10,7 +10,7 @@ boot retry, firmware/diagnostics steps) are multiplied by `time_scale`, so a tes
 interval in 60 ms while the values reported stay those of a 60 s interval. Absolute dates sent by the
 central system (reservation expiry, firmware retrieve date) and the test hooks' `delays` are real time.
 
-Test hooks (see `SimulatedChargePoint.__init__`): `delays`, `silent`, `failures`, and `received_calls`.
+Test hooks (see `SimulatedChargePoint.__init__`): `delays`, `silent`, `failures`, `answers`, and `received_calls`.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from typing import Any
 
 import websockets
 from ocpp.exceptions import OCPPError, UnknownCallErrorCodeError
-from ocpp.messages import Call, CallError, MessageType, unpack
+from ocpp.messages import Call, CallError, CallResult, MessageType, unpack
 from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.enums import (
     AuthorizationStatus,
@@ -88,6 +88,7 @@ class SimulatedChargePoint(CentralSystemCommands, ChargePoint):
         delays: Mapping[str, float] | None = None,
         silent: Collection[str] | None = None,
         failures: Mapping[str, str] | None = None,
+        answers: Mapping[str, dict[str, Any]] | None = None,
         report: Report | None = None,
         seed: int | None = None,
     ) -> None:
@@ -105,7 +106,8 @@ class SimulatedChargePoint(CentralSystemCommands, ChargePoint):
         Test hooks, per action name, changeable at any time:
           delays   {"Reset": 40}: wait this many (real) seconds before answering;
           silent   {"GetDiagnostics"}: never answer;
-          failures {"UnlockConnector": "InternalError"}: answer a CALLERROR with this code.
+          failures {"UnlockConnector": "InternalError"}: answer a CALLERROR with this code;
+          answers  {"RemoteStopTransaction": {"status": "Rejected"}}: answer this payload, doing nothing.
         `received_calls` records every central-system CALL (ReceivedCall: action, payload, received/answered
         time, outcome, and whether it overlapped a call still being handled).
         """
@@ -124,6 +126,7 @@ class SimulatedChargePoint(CentralSystemCommands, ChargePoint):
         self.delays: dict[str, float] = dict(delays or {})
         self.silent: set[str] = set(silent or ())
         self.failures: dict[str, str] = dict(failures or {})
+        self.answers: dict[str, dict[str, Any]] = dict(answers or {})
         self.received_calls: list[ReceivedCall] = []
         self.stats = StationStats()
         self.errors: list[BaseException] = []
@@ -303,6 +306,9 @@ class SimulatedChargePoint(CentralSystemCommands, ChargePoint):
                 await asyncio.sleep(delay)
             if code := self.failures.get(message.action):
                 await self._send(CallError(message.unique_id, code, "Simulated failure (test hook)", {}).to_json())
+                return
+            if (answer := self.answers.get(message.action)) is not None:
+                await self._send(CallResult(message.unique_id, answer, message.action).to_json())
                 return
             try:
                 await self._handle_call(message)

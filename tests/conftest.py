@@ -50,6 +50,9 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 def services(aws, settings, clock) -> Services:
+    from csms.sessions.cost import forget_tariff_versions
+
+    forget_tariff_versions()  # a new table: its tariff versions are not the last test's
     return Services(settings, clock=clock)
 
 

@@ -1,12 +1,15 @@
 """Issue 10 "Done when", session limits: against the local runtime, a station built on the `ocpp` package
 (the simulator's ChargePoint) charges an app session with a limit; the CSMS stops it by itself with one
 RemoteStopTransaction (the SessionLimit workflow, run by moto's interpreter with a real Wait), the transaction
-and the session say which limit stopped it, and SessionLimitReached is written once to the events file."""
+and the session say which limit stopped it, and each of the session's driver events (SessionStarted,
+SessionLimitReached, SessionEnded) is written once to the events file."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import jsonschema
@@ -14,11 +17,13 @@ import pytest
 
 from csms.domain.clock import from_iso
 from csms.events.catalog import EventType, schema
+from infra.workflows import SESSION_LIMIT
 from simulator.station import SimulatedChargePoint
 from tests.e2e.conftest import eventually
 from tests.e2e.operator_client import OperatorApi
 from tests.e2e.test_operator_commands import started_station, stopped
 from tests.examples import STANDARD_TARIFF
+from tests.fakes.clock import RunningClock
 
 pytestmark = pytest.mark.e2e
 
@@ -68,15 +73,34 @@ async def limited_session(runtime, events_file, limits: dict[str, Any], *, power
     transaction = done["transaction"]
     assert transaction["stopReason"] == "Remote"
     assert done["session"]["limitReached"] == transaction["limitReached"]
-    reached = await eventually(lambda: events_of(events_file, EventType.SESSION_LIMIT_REACHED), timeout=10)
+    # The driver's events of the session: each once, each its own eventId, each as its schema says.
+    ended = await eventually(lambda: session_events(events_file, transaction["transactionId"], EventType.SESSION_ENDED), timeout=20)
     await stopped(station, running)
-    (event,) = reached  # written once
-    jsonschema.Draft4Validator(schema(EventType.SESSION_LIMIT_REACHED)).validate(event)
-    assert event["source"] == "csms.sessions"
-    assert event["detail"]["transactionId"] == transaction["transactionId"]
-    assert event["detail"]["limitReached"] == transaction["limitReached"]
+    told = session_events(events_file, transaction["transactionId"])
+    assert sorted(event["detail-type"] for event in told) == sorted(
+        [EventType.SESSION_STARTED, EventType.SESSION_LIMIT_REACHED, EventType.SESSION_ENDED]
+    )
+    assert len({event["detail"]["eventId"] for event in told}) == len(told)
+    for event in told:
+        jsonschema.Draft4Validator(schema(EventType(event["detail-type"]))).validate(event)
+        assert event["source"] == "csms.sessions"
+    (reached,) = session_events(events_file, transaction["transactionId"], EventType.SESSION_LIMIT_REACHED)
+    assert reached["detail"]["limitReached"] == transaction["limitReached"]
     assert events_of(events_file, EventType.SESSION_LIMIT_STOP_FAILED) == []
+    transaction["ended"] = ended[0]["detail"]
     return transaction
+
+
+def session_events(events_file, transaction_id: int, event_type: EventType | None = None) -> list[dict[str, Any]]:
+    """The csms.sessions events of one transaction in the events file (of one type, if given)."""
+    lines = events_file.read_text().splitlines() if events_file.exists() else []
+    return [
+        event
+        for event in map(json.loads, lines)
+        if event["source"] == "csms.sessions"
+        and event["detail"].get("transactionId") == transaction_id
+        and (event_type is None or event["detail-type"] == event_type)
+    ]
 
 
 async def _eventually_async(check, *, timeout: float) -> None:
@@ -94,9 +118,11 @@ def test_a_session_with_an_energy_limit_is_stopped_once_the_meter_passes_it(run_
 
     transaction = run_local(scenario, events_file=events_file)
     assert transaction["limitReached"] == "energy"
-    # 183 Wh a sample: stopped at the predicted crossing, not up to a sample later (the station's timestamps are
-    # whole seconds, so the prediction is only that precise).
-    assert 300 <= transaction["energyWh"] <= 400 + 183
+    # Recorded as reached, so reached: never stopped before the limit; and at the predicted crossing, not up to a
+    # sample (183 Wh) later. The station stamps whole seconds, a second of it being 61 Wh: the prediction is late by
+    # a fraction of that second at most.
+    assert 400 <= transaction["energyWh"] < 400 + 183
+    assert transaction["ended"]["energyWh"] == transaction["energyWh"]
 
 
 def test_a_session_with_a_duration_limit_is_stopped_when_the_time_is_up(run_local, tmp_path):
@@ -121,3 +147,49 @@ def test_a_session_with_a_cost_limit_is_stopped_when_the_running_cost_passes_it(
     transaction = run_local(scenario, events_file=events_file)
     assert transaction["limitReached"] == "cost"
     assert transaction["energyWh"] >= 500
+    # The cost the driver is told at the end is at least the limit, in its currency.
+    cost = transaction["ended"]["cost"]
+    assert cost["currency"] == "EUR" and Decimal(cost["amount"]) >= Decimal("1.50")
+
+
+def test_a_station_that_refuses_every_stop_gets_the_configured_tries_then_one_session_limit_stop_failed(run_local, tmp_path):
+    """The SessionLimit definition's retries as moto runs them, their 20 s doubling intervals on the CSMS clock (the
+    test moves it on; nothing in the definition or the code is shortened)."""
+    events_file = tmp_path / "events.jsonl"
+    definition = json.loads(SESSION_LIMIT.definition_path.read_text())  # the one the stack deploys
+    (retry,) = definition["States"]["StopSession"]["Retry"]
+    tries = 1 + retry["MaxAttempts"]
+    clock = RunningClock(datetime.now(UTC))  # the station stamps real time: the CSMS clock starts there too
+
+    async def scenario(runtime):
+        api = OperatorApi(runtime.api_url)
+        assert (await api.request("PUT", "/id-tags/APP-DRIVER", {"status": "Accepted"}))[0] == 201
+        station, running = await started_station(
+            runtime, "CP-REFUSES", ev_power_w=11_000, answers={"RemoteStopTransaction": {"status": "Rejected"}}
+        )
+        station.time_scale = 0.05
+        body = {"chargePointId": "CP-REFUSES", "connectorId": 1, "idTag": "APP-DRIVER", "limits": {"maxEnergyWh": 200}}
+        status, _ = await api.request("POST", "/sessions", body)
+        assert status == 201
+        await eventually(lambda: remote_stops(station), timeout=20)
+
+        async def move_the_clock_on() -> None:
+            while True:  # each retry interval ends by the clock: a few real seconds for the 140 s of waits
+                clock.advance(seconds=5)
+                await asyncio.sleep(0.05)
+
+        mover = asyncio.create_task(move_the_clock_on())
+        try:
+            failed = await eventually(lambda: events_of(events_file, EventType.SESSION_LIMIT_STOP_FAILED), timeout=30)
+        finally:
+            mover.cancel()
+        refused = len(remote_stops(station))
+        await stopped(station, running)
+        return failed, refused
+
+    failed, refused = run_local(scenario, clock=clock, events_file=events_file)
+    assert refused == tries
+    (event,) = failed
+    jsonschema.Draft4Validator(schema(EventType.SESSION_LIMIT_STOP_FAILED)).validate(event)
+    assert event["source"] == "csms.sessions"
+    assert event["detail"]["limitReached"] == "energy" and event["detail"]["error"] == "StopRefused"

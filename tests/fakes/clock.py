@@ -45,3 +45,11 @@ class RunningClock:
 
     def now(self) -> datetime:
         return self._start + timedelta(seconds=time.monotonic() - self._started)
+
+    def advance(self, delta: timedelta | None = None, /, **units: float) -> datetime:
+        """Jump ahead, e.g. `advance(seconds=20)` (time then runs on from there); returns the new now."""
+        step = (delta or timedelta()) + timedelta(**units)
+        if step < timedelta():
+            raise ValueError("time does not run backwards")
+        self._start += step
+        return self.now()

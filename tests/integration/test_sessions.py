@@ -5,6 +5,8 @@ set once, the SessionLimit workflow's tasks, and the stream's reaction to the st
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -14,7 +16,6 @@ from csms.changes.reactions import REACTIONS
 from csms.changes.stream import handle_records
 from csms.domain.authorization import IdTagRecord
 from csms.domain.limits import LimitKind
-from csms.runtime.wiring import aws_session
 from csms.sessions.workflow import SessionLimitTask, run_session_limit_task
 from tests.examples import STANDARD_TARIFF
 from tests.fakes.stream import stream_record
@@ -185,17 +186,35 @@ def test_sessions_are_listed_by_id_tag_and_by_station_with_a_status_filter(api, 
 # --- limits on meter values -------------------------------------------------------------------------------------
 
 
-def test_the_meter_value_that_reaches_the_energy_limit_sets_the_marker_once_with_its_workflow_and_event(api, station, table):
+def test_the_meter_value_that_reaches_the_energy_limit_plans_one_stop_and_the_workflow_records_the_limit(api, station, table, services):
     transaction_id = start(station)  # the tag's limits: 30 kWh, 90 % SoC
     meter(station, transaction_id, "2026-11-24T10:10:00Z", wh=1000 + 14_000)  # at this pace, not before the next sample
     assert follow_ups(table, transaction_id) == {"RUN": [], "EVENT": []}
     meter(station, transaction_id, "2026-11-24T10:20:00Z", wh=1000 + 30_000)
     meter(station, transaction_id, "2026-11-24T10:21:00Z", wh=1000 + 31_000)  # past it again: nothing more
-    found = follow_ups(table, transaction_id)
-    (run,), (event,) = found["RUN"], found["EVENT"]
+    (run,) = follow_ups(table, transaction_id)["RUN"]
     assert run["input"] == {"transactionId": transaction_id, "chargePointId": "CP1", "limit": "energy", "stopAt": "2026-11-24T10:00:00.000Z"}
+    # Planned, not yet reached: the workflow records it when it stops the session.
+    assert follow_ups(table, transaction_id)["EVENT"] == []
+    assert api.get(f"/transactions/{transaction_id}").json.get("limitReached") is None
+    assert run_session_limit_task(task("reach", transaction_id, "energy"), services) == {"stop": True}
+    assert run_session_limit_task(task("reach", transaction_id, "energy"), services) == {"stop": True}  # a retried task
+    (event,) = follow_ups(table, transaction_id)["EVENT"]
     assert event["eventType"] == "SessionLimitReached" and event["detail"]["limitReached"] == "energy"
     assert api.get(f"/transactions/{transaction_id}").json["limitReached"] == "energy"
+
+
+def test_a_driver_who_stops_before_the_predicted_crossing_records_no_limit_and_no_event(api, station, table, services, clock):
+    transaction_id = start(station)
+    clock.advance(minutes=10)
+    meter(station, transaction_id, "2026-11-24T10:10:00Z", wh=1000 + 27_500)  # predicts 30 kWh in 54.6 s
+    (run,) = follow_ups(table, transaction_id)["RUN"]
+    assert run["input"]["stopAt"] == "2026-11-24T10:10:54.636Z"
+    station.result("StopTransaction", {"transactionId": transaction_id, "meterStop": 1000 + 28_000, "timestamp": "2026-11-24T10:10:30Z"})
+    clock.advance(seconds=55)
+    assert run_session_limit_task(task("reach", transaction_id, "energy"), services) == {"stop": False}
+    assert follow_ups(table, transaction_id)["EVENT"] == []
+    assert api.get(f"/transactions/{transaction_id}").json.get("limitReached") is None
 
 
 def test_the_stop_is_timed_for_the_predicted_crossing_when_it_comes_before_the_next_sample(api, station, table, services, clock):
@@ -203,8 +222,8 @@ def test_the_stop_is_timed_for_the_predicted_crossing_when_it_comes_before_the_n
     clock.advance(minutes=10)
     meter(station, transaction_id, "2026-11-24T10:10:00Z", wh=1000 + 27_500)  # 2750 Wh a minute
     (run,) = follow_ups(table, transaction_id)["RUN"]
-    # 2500 Wh to go at 2750 Wh a minute: before the next sample, in 54.5 s.
-    assert run["input"]["stopAt"] == "2026-11-24T10:10:54.545Z"
+    # 2500 Wh to go at 27 500 Wh in up to 601 s (whole-second stamps): before the next sample, in 54.6 s.
+    assert run["input"]["stopAt"] == "2026-11-24T10:10:54.636Z"
 
 
 def test_without_prediction_the_limit_stops_at_the_sample_past_it(station, table, services, clock):
@@ -232,24 +251,60 @@ def test_state_of_charge_and_cost_limits(api, station, table, services, clock):
     assert run["input"]["limit"] == "cost"
 
 
-def test_a_limited_session_keeps_the_station_path_within_its_request_budget(api, station, services, clock):
-    api.post("/sessions", {"chargePointId": "CP1", "connectorId": 1, "idTag": "DRIVER", "limits": {"maxDurationSeconds": 60}})
+@contextmanager
+def dynamodb_requests(services: Any) -> Iterator[Counter[str]]:
+    """The DynamoDB requests made meanwhile, by operation (botocore's `before-call` on the services' own client)."""
     counted: Counter[str] = Counter()
 
     def on_call(model: Any, **_: Any) -> None:
-        if model.service_model.service_name == "dynamodb":
-            counted[model.name] += 1
+        counted[model.name] += 1
 
-    aws_session().events.register("before-call", on_call)
+    events = services.table.meta.client.meta.events
+    events.register("before-call.dynamodb", on_call)
     try:
-        transaction_id = start(station)  # binds the app session, starts its duration timer
-        starting = sum(counted.values())
-        counted.clear()
-        meter(station, transaction_id, "2026-11-24T10:01:00Z", wh=2000)
-        metering = sum(counted.values())
+        yield counted
     finally:
-        aws_session().events.unregister("before-call", on_call)
-    assert starting <= 3 and metering <= 2, (starting, metering)
+        events.unregister("before-call.dynamodb", on_call)
+
+
+def test_a_limited_session_keeps_the_station_path_within_its_request_budget(api, station, services, clock):
+    api.post("/sessions", {"chargePointId": "CP1", "connectorId": 1, "idTag": "DRIVER", "limits": {"maxDurationSeconds": 60}})
+    with dynamodb_requests(services) as starting:
+        transaction_id = start(station)  # binds the app session, starts its duration timer
+    with dynamodb_requests(services) as metering:
+        meter(station, transaction_id, "2026-11-24T10:01:00Z", wh=2000)
+    assert 0 < sum(starting.values()) <= 3 and 0 < sum(metering.values()) <= 2, (starting, metering)
+
+
+def test_a_cost_limited_session_prices_its_meter_values_from_the_tariff_version_bound_at_its_start(
+    api, station, services, table, clock
+):
+    api.put("/tariffs/STD", STANDARD_TARIFF)
+    for tag in ("PAYG", "PAYG2"):
+        api.put(f"/id-tags/{tag}", {"tariffId": "STD", "limits": {"maxCost": {"amount": "50.00", "currency": "EUR"}}})
+    first, second = start(station, 1, id_tag="PAYG"), start(station, 2, id_tag="PAYG2")
+    assert api.get(f"/transactions/{first}").json["limits"]["maxCost"] == {"amount": "50.00", "currency": "EUR"}
+    def requests_of(transaction_id: int) -> Counter[str]:
+        with dynamodb_requests(services) as counted:
+            meter(station, transaction_id, "2026-11-24T10:01:00Z", wh=2000)
+        return counted
+
+    # The reading's own update and write, and the bound version once per function instance: no station, id tag or
+    # tariff history read.
+    assert requests_of(first) == Counter({"UpdateItem": 1, "BatchWriteItem": 1, "GetItem": 1})
+    assert requests_of(second) == Counter({"UpdateItem": 1, "BatchWriteItem": 1})
+    # A new version of the tariff prices later sessions; these keep the one in force at their start: 30 kWh at
+    # 0.30/kWh with 1.00 flat and 2.00/h, 20 % VAT, is 1.2 * (1 + 9 + 0.5 * 2) = 13.20, not past 50.00...
+    clock.advance(minutes=30)
+    api.put("/tariffs/STD", {**STANDARD_TARIFF, "elements": [{"price_components": [{"type": "ENERGY", "price": 5, "step_size": 1}]}]})
+    meter(station, first, "2026-11-24T10:30:00Z", wh=1000 + 30_000)
+    assert follow_ups(table, first)["RUN"] == []
+    # ...while the new version (5.00/kWh) prices a session started after it.
+    api.put("/id-tags/PAYG3", {"tariffId": "STD", "limits": {"maxCost": {"amount": "50.00", "currency": "EUR"}}})
+    third = start(station, 3, id_tag="PAYG3", at="2026-11-24T10:31:00Z")
+    meter(station, third, "2026-11-24T10:40:00Z", wh=1000 + 30_000)
+    (run,) = follow_ups(table, third)["RUN"]
+    assert run["input"]["limit"] == "cost"
 
 
 # --- the SessionLimit workflow's tasks and the stream -------------------------------------------------------------
@@ -270,9 +325,10 @@ def test_the_duration_claims_the_marker_unless_another_limit_came_first(api, sta
     assert [event["detail"]["limitReached"] for event in follow_ups(table, first)["EVENT"]] == ["duration"]
 
     second = start(station, 2, id_tag="TIMED2", at="2026-11-24T10:02:00Z")
-    meter(station, second, "2026-11-24T10:03:00Z", wh=5000)
-    assert run_session_limit_task(task("reach", second, "duration"), services) == {"stop": False}
+    meter(station, second, "2026-11-24T10:03:00Z", wh=5000)  # energy is due at once, before the duration
     assert run_session_limit_task(task("reach", second, "energy"), services) == {"stop": True}
+    assert run_session_limit_task(task("reach", second, "duration"), services) == {"stop": False}
+    assert [event["detail"]["limitReached"] for event in follow_ups(table, second)["EVENT"]] == ["energy"]
 
 
 def test_a_stop_that_failed_is_reported_once_unless_the_session_stopped(station, services, table):
@@ -313,6 +369,7 @@ def test_the_stop_of_a_transaction_stops_its_duration_timer_and_its_app_session(
     session = api.post("/sessions", {"chargePointId": "CP1", "connectorId": 1, "idTag": "DRIVER", "limits": {"maxDurationSeconds": 3600}}).json
     transaction_id = start(station)
     meter(station, transaction_id, "2026-11-24T10:30:00Z", wh=1000 + 30_000)  # the energy limit stops it
+    assert run_session_limit_task(task("reach", transaction_id, "energy"), services) == {"stop": True}
     key = {"pk": transaction_pk(transaction_id), "sk": "TRANSACTION"}
     before = table.get_item(Key=key)["Item"]
     station.result("StopTransaction", {"transactionId": transaction_id, "meterStop": 31_500, "timestamp": "2026-11-24T10:31:00Z", "reason": "Remote"})

@@ -40,15 +40,19 @@ class LimitStop:
 
 def crossing(trend: Trend, limit: Decimal) -> timedelta | None:
     """How long after the latest reading the value reaches `limit`: zero when it already has, the extrapolated
-    time when it rises fast enough to get there before the next sample is expected, else None (the next sample
-    decides)."""
+    time (never before the crossing) when it rises fast enough to get there before the next sample is expected,
+    else None (the next sample decides)."""
     latest, previous = trend.latest, trend.previous
     if latest.value >= limit:
         return timedelta(0)
     if previous is None or latest.at <= previous.at or latest.value <= previous.value:
         return None
     interval = latest.at - previous.at
-    rate = (latest.value - previous.value) / Decimal(interval.total_seconds())
+    # Most stations stamp whole seconds: up to a second more than the stamps say may have passed between the two
+    # readings. Rising at the slowest rate they allow, the value is never predicted to cross before it does (a
+    # stop is late by a fraction of that second at most, never early: the limit is reached when the CSMS stops).
+    slack = timedelta(seconds=1) if previous.at.microsecond == 0 and latest.at.microsecond == 0 else timedelta(0)
+    rate = (latest.value - previous.value) / Decimal((interval + slack).total_seconds())
     remaining = timedelta(seconds=float((limit - latest.value) / rate))
     return remaining if remaining <= interval else None
 

@@ -61,6 +61,8 @@ class TransactionStart:
     session_id: str | None = None
     site_id: str | None = None
     """The site its station shared at the start: whose load control its stop runs again."""
+    cost_tariff: CostTariff | None = None
+    """With a cost limit, the tariff version that prices it (None: no tariff in the limit's currency, not applied)."""
     """The app session (POST /sessions) this transaction started, if any."""
 
     @property
@@ -72,6 +74,20 @@ class TransactionStart:
             timestamp=self.started_at,
             meter_start=self.meter_start,
         )
+
+
+@dataclass(frozen=True)
+class CostTariff:
+    """The tariff version that prices a session with a cost limit, bound at its start: billing's choice (the id
+    tag's tariff over the station's over the network default, the version in force when the CSMS accepted the
+    start) made once, so its meter values price without reading the station, the id tag or the tariff's history."""
+
+    tariff_id: str
+    version: int
+    effective_at: str
+    """The version's `effectiveAt`: with the id and the version, its key (versions never change)."""
+    time_zone: str
+    """The station's, at the start: where the tariff's time-of-day rules are read."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -109,7 +125,10 @@ class Transaction:
     cdr_id: str | None = None
     """Its charge detail record, once the billing hand-off stored it."""
     limit_reached: LimitKind | None = None
-    """The limit that stops it (set once, by the first limit reached: the conditional marker)."""
+    """The limit that stopped it: set once, by the SessionLimit workflow when the moment to stop came while the
+    session still ran (never by the meter value that only predicts the crossing)."""
+    limit_pending: LimitKind | None = None
+    """The limit a meter value reached or predicts, whose stop is planned (set once: the conditional marker)."""
     first_soc: Decimal | None = None
     """The vehicle's state of charge (percent) at the session's first reading of it: where the session started."""
     last_soc: Decimal | None = None

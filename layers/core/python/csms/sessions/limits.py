@@ -1,14 +1,16 @@
 """Session limits in motion (issue 10 §3): bound at the start, checked on each meter value, stopped by the
 SessionLimit workflow (infra/workflows/session_limit.asl.json).
 
-Every limit stops its session the same way: the transaction's one marker (`limitReached`, a conditional write,
-so the first limit reached wins and a session is stopped once) is written with the follow-ups that start a
-SessionLimit execution and put the SessionLimitReached event; the execution waits until the moment to stop,
-sends RemoteStopTransaction through the outbox and retries it, and reports SessionLimitStopFailed after the
-last try. Duration is the one limit known in advance: its execution starts with the transaction and waits until
-startedAt + maxDurationSeconds, then claims the marker (the transaction's stop stops that execution). Energy,
-cost and state of charge are checked in the message handler from the transaction as the reading's own write
-returned it: no read, no state-machine transition per meter value, one execution when a limit is reached.
+A meter value that shows an energy, cost or state-of-charge limit reached, or predicts it before the next sample,
+plans the session's one stop: the transaction's pending marker (`limitPending`, a conditional write, so a session
+is stopped once) written with the follow-up that starts a SessionLimit execution for the moment to stop. Nothing is
+recorded as reached yet: the crossing is only predicted, the driver may stop first, the car may draw less. At that
+moment the execution records the limit (`limitReached`, conditional too) with its SessionLimitReached event, only
+while the session still runs, then sends RemoteStopTransaction through the outbox, retries it, and reports
+SessionLimitStopFailed after the last try. Duration is the one limit known in advance: its execution starts with
+the transaction and waits until startedAt + maxDurationSeconds (the transaction's stop stops it). The meter value
+check runs in the message handler from the transaction as the reading's own write returned it: no read, no
+state-machine transition per meter value, one execution when a limit is due.
 """
 
 from __future__ import annotations
@@ -74,23 +76,29 @@ def limit_reached_event(transaction: Transaction, kind: LimitKind, *, occurred_a
     return event_item(transaction_pk(transaction.transaction_id), event, now=occurred_at)
 
 
-def reach(services: Services, transaction: Transaction, kind: LimitKind, *, stop_at: datetime, now: datetime) -> bool:
-    """Claim the transaction's marker for `kind` (False when another limit, or its stop, came first), with the
-    SessionLimitReached event and, for the limits met on a meter value, the SessionLimit execution that stops the
-    session at `stop_at`: one write."""
+def plan_stop(services: Services, transaction: Transaction, kind: LimitKind, *, stop_at: datetime, now: datetime) -> bool:
+    """Claim the transaction's pending stop for `kind` (False when another limit, or its stop, came first), with the
+    SessionLimit execution that acts at `stop_at`: one write."""
     created = transaction.created_at or transaction.start.started_at
-    follow_ups = [limit_reached_event(transaction, kind, occurred_at=now)]
-    if kind is not LimitKind.DURATION:  # the duration's execution is the one claiming it
-        follow_ups.append(
-            workflow_start_item(
-                transaction_pk(transaction.transaction_id),
-                workflow=SESSION_LIMIT,
-                execution_name=execution_name(transaction.transaction_id, created, kind),
-                execution_input=execution_input(transaction.transaction_id, transaction.charge_point_id, kind, stop_at),
-                now=now,
-            )
-        )
-    return services.transactions.reach_limit(transaction.transaction_id, kind, stop_at=stop_at, follow_ups=follow_ups)
+    execution = workflow_start_item(
+        transaction_pk(transaction.transaction_id),
+        workflow=SESSION_LIMIT,
+        execution_name=execution_name(transaction.transaction_id, created, kind),
+        execution_input=execution_input(transaction.transaction_id, transaction.charge_point_id, kind, stop_at),
+        now=now,
+    )
+    return services.transactions.plan_limit_stop(transaction.transaction_id, kind, stop_at=stop_at, follow_ups=[execution])
+
+
+def reach(services: Services, transaction: Transaction, kind: LimitKind, *, now: datetime) -> bool:
+    """At the moment to stop: record that `kind` stops the session, with its SessionLimitReached event (one write,
+    once), if it still runs and no other limit was recorded. True when this limit stops it (also on a retried task
+    that already recorded it)."""
+    event = limit_reached_event(transaction, kind, occurred_at=now)
+    if services.transactions.reach_limit(transaction.transaction_id, kind, follow_ups=[event]):
+        return True
+    fresh = services.transactions.get(transaction.transaction_id, consistent=True)
+    return fresh is not None and fresh.stop is None and fresh.limit_reached is kind
 
 
 def check_reading(
@@ -103,9 +111,9 @@ def check_reading(
     received_at: datetime,
 ) -> None:
     """The limit check of one MeterValues of a running transaction, from the transaction as it was before the
-    reading (its limits, its previous reading). Writes only when a limit is reached (once per session)."""
+    reading (its limits, its previous reading). Writes only when a limit is due (once per session)."""
     limits = before.start.limits
-    if limits is None or before.limit_reached is not None or before.stop is not None:
+    if limits is None or before.limit_pending is not None or before.limit_reached is not None or before.stop is not None:
         return
     start = before.start
     energy = None
@@ -124,8 +132,8 @@ def check_reading(
     )
     if stop is None:
         return
-    reached = reach(services, before, stop.kind, stop_at=stop.stop_at, now=received_at)
+    planned = plan_stop(services, before, stop.kind, stop_at=stop.stop_at, now=received_at)
     logger.info(
-        "Session limit reached" if reached else "Session limit reached, another one first",
+        "Session limit stop planned" if planned else "Session limit due, another stop planned first",
         extra={"transaction_id": before.transaction_id, "limit": stop.kind, "stop_at": to_iso(stop.stop_at)},
     )

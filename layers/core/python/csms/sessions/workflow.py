@@ -1,5 +1,6 @@
 """The SessionLimit workflow's Lambda tasks (infra/workflows/session_limit.asl.json): `reach` once the wait is
-over, `running` before each try to stop, `stopFailed` after the last. RemoteStopTransaction itself goes through
+over (records the limit and its SessionLimitReached event while the session still runs), `running` before each
+try to stop, `stopFailed` after the last. RemoteStopTransaction itself goes through
 the command function (the outbox) with the workflow's task token, as SendCommand does."""
 
 from __future__ import annotations
@@ -37,11 +38,9 @@ def run_session_limit_task(task: SessionLimitTask, services: Services) -> dict[s
         return {"stop": False}
     now = services.clock.now()
     if task.step == "reach":
-        # The duration claims the marker now; the other limits claimed it with the reading that reached them.
-        claimed = task.limit is LimitKind.DURATION and reach(services, transaction, task.limit, stop_at=now, now=now)
-        fresh = services.transactions.get(task.transaction_id) if not claimed else transaction
-        stop = claimed or (fresh is not None and fresh.stop is None and fresh.limit_reached is task.limit)
-        return {"stop": stop}
+        # The moment to stop has come and the session still runs: only now is the limit reached (a predicted
+        # crossing the driver's own stop beat records nothing).
+        return {"stop": reach(services, transaction, task.limit, now=now)}
     created = transaction.created_at or transaction.start.started_at
     event = driver_event(
         EventType.SESSION_LIMIT_STOP_FAILED,

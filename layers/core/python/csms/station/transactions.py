@@ -31,7 +31,7 @@ from csms.ocpp.v16.actions import Action, Initiator
 from csms.ocpp.v16.validation import dump
 from csms.reservations import events as reservation_events
 from csms.runtime.observability import logger, metrics
-from csms.sessions.binding import bind, start_writes
+from csms.sessions.binding import bind, start_writes, with_cost_tariff
 from csms.sessions.limits import check_reading
 from csms.station.context import StationContext
 
@@ -145,6 +145,7 @@ def start_transaction(request: call.StartTransaction, ctx: StationContext) -> ca
     )
     claim = record is not None and authorization.accepted
     binding = bind(record, start, accepted=claim, now=ctx.received_at, window=services.settings.session_start_window)
+    binding = with_cost_tariff(services, binding, record, station, now=ctx.received_at)
     # Its driver is told, card or app, when the start is accepted (a refused one is the station's to end): the event
     # goes with the start's one transaction (a replay writes neither).
     started = session_started(Transaction(transaction_id=transaction_id, start=binding.start, created_at=ctx.received_at))

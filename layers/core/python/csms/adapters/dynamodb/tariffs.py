@@ -143,6 +143,11 @@ class TariffRepository:
             return None
         return _stored(items[0])
 
+    def version(self, tariff_id: str, effective_at: str, version: int) -> StoredTariff | None:
+        """One version by its key (as `version_at` found it once: versions never change)."""
+        item = self._table.get_item(Key=tariff_version_key(tariff_id, effective_at, version)).get("Item")
+        return _stored(item) if item and not item.get("deleted") else None
+
     def delete(self, tariff_id: str, *, now: datetime) -> None:
         """Refused (TariffInUse) while a station or id tag names it; TariffNotFound if there is none."""
         effective_at = to_iso(now)

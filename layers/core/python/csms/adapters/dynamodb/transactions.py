@@ -5,8 +5,12 @@
 - transaction  `transactionId`, `chargePointId`, `connectorId`, `idTag`, `meterStart`, `startedAt`,
                `authorizationStatus`, `reservationId`?, `limits`? (SessionLimits.to_json), `priority`,
                `notifyAtEnergyWh`?, `sessionId`? (the app session it started), `siteId`? (its station's site at the start),
-               `createdAt`; once a limit is reached
-               `limitReached` (energy, cost, duration, soc: the conditional marker, set once) and `limitStopAt`; once
+               `costTariff`? {tariffId, version, effectiveAt, timeZone} (with a cost limit: the tariff version that
+               prices it, bound at the start),
+               `createdAt`; once a meter value predicts or shows an energy, cost or SoC limit `limitPending` (its kind:
+               the conditional marker of the one stop planned, set once) and `limitStopAt` (when the SessionLimit workflow
+               acts); once the workflow finds the session still running at that moment, or its duration is up,
+               `limitReached` (energy, cost, duration, soc: which limit stopped it, set once); once
                stopped `meterStop`, `stoppedAt`, `stopReason`, `stopIdTag`?, `energyWh`; the newest reading
                `lastMeterWh`, `lastMeterAt`; the vehicle's state of charge `firstSoC`, `lastSoC`, `lastSoCAt`
                (threshold crossings are seen from the old values the reading's update returns); the last three
@@ -79,6 +83,7 @@ from csms.domain.reservations import Hold
 from csms.domain.sessions import PendingStart
 from csms.domain.stations import ActiveSession, Station
 from csms.domain.transactions import (
+    CostTariff,
     RecordedReading,
     SessionStatus,
     StartOutcome,
@@ -146,6 +151,7 @@ def transaction_from_item(item: dict[str, Any]) -> Transaction:
             notify_at_energy_wh=tuple(int(wh) for wh in item.get("notifyAtEnergyWh", ())),
             session_id=item.get("sessionId"),
             site_id=item.get("siteId"),
+            cost_tariff=_cost_tariff(item.get("costTariff")),
         ),
         stop=stop,
         last_meter_wh=Decimal(item["lastMeterWh"]) if item.get("lastMeterWh") is not None else None,
@@ -156,6 +162,7 @@ def transaction_from_item(item: dict[str, Any]) -> Transaction:
         created_at=from_iso(item["createdAt"]) if item.get("createdAt") else None,
         cdr_id=item.get("cdrId"),
         limit_reached=LimitKind(item["limitReached"]) if item.get("limitReached") else None,
+        limit_pending=LimitKind(item["limitPending"]) if item.get("limitPending") else None,
         first_soc=Decimal(item["firstSoC"]) if item.get("firstSoC") is not None else None,
         last_soc=Decimal(item["lastSoC"]) if item.get("lastSoC") is not None else None,
         measured_current_a=Decimal(item[CURRENT_SAMPLES[0]]) if item.get(CURRENT_SAMPLES[0]) is not None else None,
@@ -166,6 +173,12 @@ def transaction_from_item(item: dict[str, Any]) -> Transaction:
         allocated_current_a=Decimal(item["allocatedA"]) if item.get("allocatedA") is not None else None,
         allocation_lending=bool(item.get("allocationLending", False)),
     )
+
+
+def _cost_tariff(value: dict[str, Any] | None) -> CostTariff | None:
+    if not value:
+        return None
+    return CostTariff(value["tariffId"], int(value["version"]), value["effectiveAt"], value["timeZone"])
 
 
 class TransactionRepository:
@@ -247,6 +260,13 @@ class TransactionRepository:
             transaction_item["sessionId"] = start.session_id
         if start.site_id is not None:
             transaction_item["siteId"] = start.site_id
+        if start.cost_tariff is not None:
+            transaction_item["costTariff"] = {
+                "tariffId": start.cost_tariff.tariff_id,
+                "version": start.cost_tariff.version,
+                "effectiveAt": start.cost_tariff.effective_at,
+                "timeZone": start.cost_tariff.time_zone,
+            }
         session = ActiveSession(
             transaction_id=transaction_id,
             connector_id=start.connector_id,
@@ -324,8 +344,8 @@ class TransactionRepository:
         """Have `event` put about the transaction, on its own; False when it was written before (a repeat)."""
         return FollowUps(self._table).put(event_item(transaction_pk(transaction_id), event, now=now))
 
-    def get(self, transaction_id: int) -> Transaction | None:
-        item = self._table.get_item(Key=transaction_key(transaction_id)).get("Item")
+    def get(self, transaction_id: int, *, consistent: bool = False) -> Transaction | None:
+        item = self._table.get_item(Key=transaction_key(transaction_id), ConsistentRead=consistent).get("Item")
         return transaction_from_item(item) if item else None
 
     def get_many(self, transaction_ids: list[int]) -> dict[int, Transaction]:
@@ -531,23 +551,45 @@ class TransactionRepository:
             return RecordedReading(owned=owner == charge_point_id)  # owned, and the reading is older
         return RecordedReading(owned=True, before=transaction_from_item(response["Attributes"]))
 
-    def reach_limit(
+    def plan_limit_stop(
         self, transaction_id: int, kind: LimitKind, *, stop_at: datetime, follow_ups: list[dict[str, Any]]
     ) -> bool:
-        """Set the transaction's one limit marker (`limitReached`, and when to stop for it) with the follow-ups that
-        stop it (the SessionLimit execution to start, the SessionLimitReached event), in one TransactWriteItems.
-        False when a limit was reached before or the transaction stopped: then nothing is written, so a session is
-        stopped once whatever its limits and however many meter values cross them."""
+        """Set the transaction's one pending stop (`limitPending`, and when to stop for it) with the follow-ups that
+        act on it (the SessionLimit execution to start), in one TransactWriteItems. False when a stop was planned or a
+        limit reached before, or the transaction stopped: then nothing is written, so a session is stopped once
+        whatever its limits and however many meter values cross them."""
         writes = {
             "marker": self._update(
                 transaction_key(transaction_id),
-                "SET #limit = :kind, limitStopAt = :at",
+                "SET #pending = :kind, limitStopAt = :at",
                 {":kind": kind.value, ":at": to_iso(stop_at)},
+                {"#pending": "limitPending", "#limit": "limitReached"},
+                condition=(
+                    "attribute_exists(pk) AND attribute_not_exists(#pending) AND attribute_not_exists(#limit)"
+                    " AND attribute_not_exists(stoppedAt)"
+                ),
+            ),
+            **{f"followUp{position}": put_once(self._table.name, item) for position, item in enumerate(follow_ups)},
+        }
+        return self._marked(writes)
+
+    def reach_limit(self, transaction_id: int, kind: LimitKind, *, follow_ups: list[dict[str, Any]]) -> bool:
+        """Record that `kind` stopped the still running transaction (`limitReached`) with its follow-ups (the
+        SessionLimitReached event), in one TransactWriteItems. False when a limit was recorded before or the
+        transaction stopped first: then nothing is written (a session that ended first records no limit)."""
+        writes = {
+            "marker": self._update(
+                transaction_key(transaction_id),
+                "SET #limit = :kind",
+                {":kind": kind.value},
                 {"#limit": "limitReached"},
                 condition="attribute_exists(pk) AND attribute_not_exists(#limit) AND attribute_not_exists(stoppedAt)",
             ),
             **{f"followUp{position}": put_once(self._table.name, item) for position, item in enumerate(follow_ups)},
         }
+        return self._marked(writes)
+
+    def _marked(self, writes: dict[str, dict[str, Any]]) -> bool:
         failed = self._transact(writes)
         if not failed:
             return True
