@@ -1,8 +1,9 @@
 """A charging station for the browser tests: the `ocpp` package's ChargePoint over websockets, on the runtime's loop.
 
 It answers RemoteStopTransaction as a real station does: Accepted, then its StopTransaction (OCPP 1.6 §5.12) and
-its connector becoming Available again; ReserveNow and CancelReservation are Accepted, the connector turning
-Reserved and Available again (§5.13, §5.1).
+its connector becoming Available again; RemoteStartTransaction on a free connector: Accepted, then its
+StartTransaction (§5.11); ReserveNow and CancelReservation are Accepted, the connector turning Reserved and
+Available again (§5.13, §5.1). Other actions get the `ocpp` package's NotImplemented CallError.
 """
 
 from __future__ import annotations
@@ -29,6 +30,18 @@ class Station(ChargePoint):
         self.transaction_id: int | None = None
         self.meter_wh = 10_000
         self.reservations: dict[int, int] = {}  # reservationId -> connectorId
+
+    @on(Action.remote_start_transaction)
+    def remote_start(self, id_tag: str, connector_id: int | None = None, **_: Any) -> call_result.RemoteStartTransaction:
+        free = self.transaction_id is None
+        return call_result.RemoteStartTransaction(
+            status=RemoteStartStopStatus.accepted if free else RemoteStartStopStatus.rejected
+        )
+
+    @after(Action.remote_start_transaction)
+    async def start_after_remote_start(self, id_tag: str, connector_id: int | None = None, **_: Any) -> None:
+        if self.transaction_id is None:
+            await self.start_charging(id_tag, connector_id=connector_id or 1)
 
     @on(Action.remote_stop_transaction)
     def remote_stop(self, transaction_id: int) -> call_result.RemoteStopTransaction:

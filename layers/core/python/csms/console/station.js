@@ -6,9 +6,13 @@ import { limitsFieldset } from "./limits.js";
 import { answerText, commandActions, commandForm } from "./command-form.js";
 import { latestPower } from "./meter.js";
 import { REFRESH_MS } from "./network.js";
-import { act, ago, badge, confirmDialog, empty, field, h, keepFocus, kW, kWh, notify, rememberZone, replace, table, time, zoneName } from "./ui.js";
+import {
+  act, ago, badge, confirmDialog, empty, field, h, keepFocus, kW, kWh, notify, pager, placeChildren, rememberZone, replace, setViewQuery, table,
+  time, zoneName,
+} from "./ui.js";
 
 // The usual commands, each a button opening the OpenAPI-built form with that action chosen.
+const HISTORY_PAGE_SIZE = 20;
 const USUAL = ["Reset", "ChangeAvailability", "TriggerMessage", "UnlockConnector", "UpdateFirmware", "GetDiagnostics", "ClearCache", "GetConfiguration"];
 
 function facts(pairs) {
@@ -70,45 +74,71 @@ export async function render(main, [chargePointId]) {
     refresh();
   }
 
+  // A connector's row is rebuilt only when what it shows changed, and its start form is kept as long as the connector
+  // has no session: an id tag being typed (and the focus) survives the refresh every few seconds.
+  let connectorRows = new Map(); // connectorId -> { shown, row }
+  const startForms = new Map(); // connectorId -> its start form
+
   function startForm(connectorId) {
+    if (startForms.has(connectorId)) return startForms.get(connectorId);
     const idTag = h("input", { name: "idTag", required: true, maxlength: 20, autocomplete: "off" });
-    return h("form", {
+    const form = h("form", {
       class: "inline",
       onsubmit: async (event) => {
         event.preventDefault();
-        await act(() => api("POST", `${path}/commands/RemoteStartTransaction`, { connectorId, idTag: idTag.value.trim() }),
-          (command) => answerText("RemoteStartTransaction", command));
+        const command = await act(() => api("POST", `${path}/commands/RemoteStartTransaction`, { connectorId, idTag: idTag.value.trim() }),
+          (answered) => answerText("RemoteStartTransaction", answered));
+        if (command?.response?.status === "Accepted") idTag.value = "";
         refresh();
       },
     }, field(`Id tag for connector ${connectorId}`, idTag), h("button", { type: "submit" }, "Start"));
+    startForms.set(connectorId, form);
+    return form;
+  }
+
+  function connectorRow(connector, transaction, zone) {
+    return h("tr", { "data-connector": connector.connectorId },
+      h("th", { scope: "row" }, String(connector.connectorId)),
+      h("td", {}, badge(connector.status), connector.errorCode && connector.errorCode !== "NoError" ? h("div", { class: "error" }, connector.errorCode) : null,
+        connector.info ? h("div", { class: "muted" }, connector.info) : null),
+      h("td", {}, time(connector.reportedAt, zone)),
+      h("td", {}, connector.transactionId
+        ? h("span", {}, h("a", { href: `#/sessions/${connector.transactionId}` }, `Session ${connector.transactionId}`),
+          transaction ? h("div", { class: "muted" }, `${transaction.idTag}, since ${time(transaction.startedAt, zone).textContent}`) : null)
+        : h("span", { class: "muted" }, "none")),
+      h("td", { "data-power": "" }, transaction ? kW(latestPower(transaction.meterValues)) : "—"),
+      h("td", { "data-energy": "" }, transaction ? kWh(transaction.energyWh) : "—"),
+      h("td", {}, connector.transactionId
+        ? h("button", { type: "button", class: "danger", onclick: () => stop(connector.connectorId, connector.transactionId) }, `Stop connector ${connector.connectorId}`)
+        : station.connected ? startForm(connector.connectorId) : null));
   }
 
   function drawConnectors(sessions) {
     const zone = station.timeZone;
     const connectors = station.connectors.filter((connector) => connector.connectorId > 0);
-    const rows = connectors.map((connector) => {
-      const transaction = sessions.get(connector.transactionId);
-      return h("tr", { "data-connector": connector.connectorId },
-        h("th", { scope: "row" }, String(connector.connectorId)),
-        h("td", {}, badge(connector.status), connector.errorCode && connector.errorCode !== "NoError" ? h("div", { class: "error" }, connector.errorCode) : null,
-          connector.info ? h("div", { class: "muted" }, connector.info) : null),
-        h("td", {}, time(connector.reportedAt, zone)),
-        h("td", {}, connector.transactionId
-          ? h("span", {}, h("a", { href: `#/sessions/${connector.transactionId}` }, `Session ${connector.transactionId}`),
-            transaction ? h("div", { class: "muted" }, `${transaction.idTag}, since ${time(transaction.startedAt, zone).textContent}`) : null)
-          : h("span", { class: "muted" }, "none")),
-        h("td", { "data-power": "" }, transaction ? kW(latestPower(transaction.meterValues)) : "—"),
-        h("td", { "data-energy": "" }, transaction ? kWh(transaction.energyWh) : "—"),
-        h("td", {}, connector.transactionId
-          ? h("button", { type: "button", class: "danger", onclick: () => stop(connector.connectorId, connector.transactionId) }, `Stop connector ${connector.connectorId}`)
-          : station.connected ? startForm(connector.connectorId) : null));
+    keepFocus(connectorsBox, () => {
+      const rows = new Map();
+      for (const connector of connectors) {
+        const transaction = sessions.get(connector.transactionId) || null;
+        if (connector.transactionId || !station.connected) startForms.delete(connector.connectorId); // a fresh one next time
+        const shown = JSON.stringify([connector, station.connected, zone,
+          transaction && [transaction.idTag, transaction.startedAt, latestPower(transaction.meterValues), transaction.energyWh]]);
+        const kept = connectorRows.get(connector.connectorId);
+        rows.set(connector.connectorId, kept?.shown === shown ? kept : { shown, row: connectorRow(connector, transaction, zone) });
+      }
+      connectorRows = rows;
+      const body = connectorsBox.querySelector("tbody");
+      if (connectors.length && body) {
+        placeChildren(body, [...rows.values()].map(({ row }) => row));
+        return;
+      }
+      replace(connectorsBox, h("h2", { id: "connectors-title" }, "Connectors"),
+        connectors.length
+          ? table(["Connector", "Status", "Reported", "Session", "Power", "Energy", ""], [...rows.values()].map(({ row }) => row))
+          : empty("The station has not reported its connectors yet (StatusNotification).", station.connected
+            ? h("button", { type: "button", onclick: () => openCommand("TriggerMessage", { requestedMessage: "StatusNotification" }) }, "Ask for its statuses")
+            : "It will once it connects."));
     });
-    keepFocus(connectorsBox, () => replace(connectorsBox, h("h2", { id: "connectors-title" }, "Connectors"),
-      connectors.length
-        ? table(["Connector", "Status", "Reported", "Session", "Power", "Energy", ""], rows)
-        : empty("The station has not reported its connectors yet (StatusNotification).", station.connected
-          ? h("button", { type: "button", onclick: () => openCommand("TriggerMessage", { requestedMessage: "StatusNotification" }) }, "Ask for its statuses")
-          : "It will once it connects.")));
   }
 
   const formBox = h("div", { class: "command-box" });

@@ -220,11 +220,29 @@ export function setViewQuery(params) {
   history.replaceState(null, "", `#${path}${text ? `?${text}` : ""}`);
 }
 
-// Redraws `container` keeping keyboard focus on the same link or button (auto-refreshing lists stay usable).
+// Redraws `container` keeping keyboard focus: on the focused element itself when the redraw put it back (a form
+// kept across redraws, with what is typed in it and the caret), else on the link, button or field that took its
+// place (auto-refreshing lists stay usable from the keyboard).
 export function keepFocus(container, redraw) {
   const active = document.activeElement;
-  const key = (element) => `${element.tagName}|${element.getAttribute("href") || ""}|${element.textContent}`;
+  const key = (element) => `${element.tagName}|${element.getAttribute("name") || ""}|${element.getAttribute("href") || ""}|${element.textContent}`;
   const focused = container.contains(active) && active !== container ? key(active) : null;
+  const caret = focused && typeof active.selectionStart === "number" ? [active.selectionStart, active.selectionEnd] : null;
   redraw();
-  if (focused) [...container.querySelectorAll("a, button, input, select")].find((element) => key(element) === focused)?.focus();
+  if (!focused || document.activeElement === active) return;
+  if (container.contains(active)) {
+    active.focus();
+    if (caret) active.setSelectionRange(...caret);
+    return;
+  }
+  [...container.querySelectorAll("a, button, input, select, textarea")].find((element) => key(element) === focused)?.focus();
+}
+
+// Puts `children` into `parent` in this order, leaving alone those already in their place: an element left in the
+// document keeps its focus and what is typed in it (rows rebuilt only when their data changed).
+export function placeChildren(parent, children) {
+  children.forEach((child, index) => {
+    if (parent.children[index] !== child) parent.insertBefore(child, parent.children[index] || null);
+  });
+  while (parent.children.length > children.length) parent.lastElementChild.remove();
 }
