@@ -3,7 +3,8 @@
 It answers RemoteStopTransaction as a real station does: Accepted, then its StopTransaction (OCPP 1.6 §5.12) and
 its connector becoming Available again; RemoteStartTransaction on a free connector: Accepted, then its
 StartTransaction (§5.11); ReserveNow and CancelReservation are Accepted, the connector turning Reserved and
-Available again (§5.13, §5.1). Other actions get the `ocpp` package's NotImplemented CallError.
+Available again (§5.13, §5.1); ChangeAvailability is Accepted (and recorded in `availability`). Other actions get
+the `ocpp` package's NotImplemented CallError.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 import websockets
 from ocpp.routing import after, on
 from ocpp.v16 import ChargePoint, call, call_result
-from ocpp.v16.enums import Action, CancelReservationStatus, RemoteStartStopStatus, ReservationStatus
+from ocpp.v16.enums import Action, AvailabilityStatus, CancelReservationStatus, RemoteStartStopStatus, ReservationStatus
 
 from tests.console.conftest import LiveRuntime
 
@@ -30,6 +31,7 @@ class Station(ChargePoint):
         self.transaction_id: int | None = None
         self.meter_wh = 10_000
         self.reservations: dict[int, int] = {}  # reservationId -> connectorId
+        self.availability: list[tuple[int, str]] = []  # (connectorId, type) of each ChangeAvailability
 
     @on(Action.remote_start_transaction)
     def remote_start(self, id_tag: str, connector_id: int | None = None, **_: Any) -> call_result.RemoteStartTransaction:
@@ -42,6 +44,11 @@ class Station(ChargePoint):
     async def start_after_remote_start(self, id_tag: str, connector_id: int | None = None, **_: Any) -> None:
         if self.transaction_id is None:
             await self.start_charging(id_tag, connector_id=connector_id or 1)
+
+    @on(Action.change_availability)
+    def change_availability(self, connector_id: int, **payload: Any) -> call_result.ChangeAvailability:
+        self.availability.append((connector_id, payload["type"]))
+        return call_result.ChangeAvailability(status=AvailabilityStatus.accepted)
 
     @on(Action.remote_stop_transaction)
     def remote_stop(self, transaction_id: int) -> call_result.RemoteStopTransaction:

@@ -305,14 +305,8 @@ export async function render(main, [chargePointId]) {
   }
 
   let first = true;
-  async function refresh({ configuration = false } = {}) {
-    try {
-      station = await get(path);
-    } catch (error) {
-      if (first) throw error;
-      notify(`Not updated: ${error.message}`, "error");
-      return;
-    }
+  async function update({ configuration = false } = {}) {
+    station = await get(path);
     rememberZone(chargePointId, station.timeZone);
     drawHeader();
     drawConnectors(await sessionsOf(station));
@@ -325,6 +319,20 @@ export async function render(main, [chargePointId]) {
     drawProfiles();
     await drawHistory();
     first = false;
+  }
+
+  // A refresh that fails says so in one notice (kept up to date, not one more every few seconds), gone once one works.
+  let failure = null;
+  async function refresh(options) {
+    try {
+      await update(options);
+    } catch (error) {
+      if (first) throw error;
+      failure = notify(`Not updated: ${error.message}`, "error", { replaces: failure });
+      return;
+    }
+    failure?.remove();
+    failure = null;
   }
 
   await refresh();

@@ -29,14 +29,22 @@ export function replace(element, ...children) {
   append(element, children);
 }
 
-// A message at the top of the page: what happened, or the API's error in words. Errors stay until closed.
-export function notify(message, kind = "ok") {
+// A message at the top of the page: what happened, or the API's error in words. Errors stay until closed. Given the
+// notice it `replaces` (still shown, of the same kind), that one says the message instead of a second piling up
+// under it (a page refreshing every few seconds that keeps failing). Returns the notice shown.
+export function notify(message, kind = "ok", { replaces = null } = {}) {
+  if (replaces?.isConnected && replaces.classList.contains(kind)) {
+    const words = replaces.querySelector("span");
+    if (words.textContent !== message) words.textContent = message;
+    return replaces;
+  }
   const box = document.getElementById("notices");
   const close = h("button", { type: "button", class: "link", "aria-label": "Dismiss" }, "×");
   const item = h("div", { class: `notice ${kind}`, role: kind === "error" ? "alert" : null }, h("span", {}, message), close);
   close.addEventListener("click", () => item.remove());
   box.append(item);
   if (kind !== "error") setTimeout(() => item.remove(), 8000);
+  return item;
 }
 
 // Runs an action, says what happened or why not; returns its result (undefined on failure).
