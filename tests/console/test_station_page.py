@@ -1,5 +1,5 @@
 """The station page as an operator uses it while it refreshes itself every few seconds: starting a session, the
-OpenAPI-built command form, and what it says when it cannot refresh."""
+OpenAPI-built command form, the command history page by page, and what it says when it cannot refresh."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from tests.console.conftest import LiveRuntime, call_api, wait_for
 from tests.console.pages import notice, notices, open_view, text_of
 from tests.console.stations import connect
+
+HISTORY = "[aria-labelledby=history-title]"
 
 
 def test_an_id_tag_typed_for_a_connector_survives_the_refresh_and_starts_a_session(browser: WebDriver, live: LiveRuntime):
@@ -59,6 +61,32 @@ def test_a_command_sent_from_the_form_built_from_the_openapi_description_reaches
     refused = notice(browser, "NotImplemented")
     assert refused.startswith("ClearCache: Charge point FORM-1 answered ClearCache with NotImplemented")
     assert refused.count("NotImplemented") == 1, refused
+
+
+def test_the_command_history_pages_back_to_the_oldest_command(browser: WebDriver, live: LiveRuntime):
+    station = connect(live, "HIST-1")
+    live.run(station.boot(connectors=2))
+    first = call_api(live, "POST", "/charge-points/HIST-1/commands/ClearCache", {})[1]  # the oldest
+    for _ in range(20):
+        assert call_api(live, "POST", "/charge-points/HIST-1/commands/ChangeAvailability", {"connectorId": 1, "type": "Operative"})[0] == 200
+    open_view(browser, live, "/stations/HIST-1")
+    rows = f"{HISTORY} tbody tr"
+    wait_for(browser, lambda b: len(b.find_elements(By.CSS_SELECTOR, rows)) == 20)
+    assert "The 20 newest" in text_of(browser, HISTORY) and "ClearCache" not in text_of(browser, HISTORY)
+
+    browser.find_element(By.CSS_SELECTOR, HISTORY).find_element(By.XPATH, ".//button[text()='Next page →']").click()
+    oldest = f'{HISTORY} [data-command="{first["commandId"]}"]'
+    wait_for(browser, lambda b: len(b.find_elements(By.CSS_SELECTOR, rows)) == 1 and b.find_elements(By.CSS_SELECTOR, oldest))
+    assert "historyPage=" in browser.current_url  # shareable
+    # The refresh keeps the page shown (a connector's change shows, the history stays on its page).
+    live.run(station.status(2, "Unavailable"))
+    wait_for(browser, lambda b: "Unavailable" in text_of(b, '[data-connector="2"]'))
+    assert len(browser.find_elements(By.CSS_SELECTOR, rows)) == 1 and browser.find_elements(By.CSS_SELECTOR, oldest)
+    browser.refresh()  # the view's URL opens the same page
+    wait_for(browser, lambda b: len(b.find_elements(By.CSS_SELECTOR, rows)) == 1 and b.find_elements(By.CSS_SELECTOR, oldest))
+
+    browser.find_element(By.CSS_SELECTOR, HISTORY).find_element(By.XPATH, ".//button[text()='First page']").click()
+    wait_for(browser, lambda b: len(b.find_elements(By.CSS_SELECTOR, rows)) == 20)
 
 
 COUNT_STATION_READS = """

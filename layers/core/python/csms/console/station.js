@@ -26,7 +26,7 @@ async function sessionsOf(station) {
   return new Map(details.filter(Boolean).map((transaction) => [transaction.transactionId, transaction]));
 }
 
-export async function render(main, [chargePointId]) {
+export async function render(main, [chargePointId], query) {
   const path = `/charge-points/${enc(chargePointId)}`;
   const header = h("div", {});
   const connectorsBox = h("section", { "aria-labelledby": "connectors-title" });
@@ -214,15 +214,27 @@ export async function render(main, [chargePointId]) {
         : empty("No charging profile installed through the CSMS.", "SetChargingProfile installs one (Commands above)."));
   }
 
+  // Newest first, a page at a time; the page shown is in the view's URL (shareable) and stays put across refreshes.
+  let historyPage = query?.get("historyPage") || "";
+  let historyDrawn = 0; // the latest draw wins: a refresh begun before a turn of the page does not undo it
   async function drawHistory() {
-    const history = await get(withQuery(`${path}/commands`, { limit: 20 }));
-    replace(historyBox, h("h2", { id: "history-title" }, "Command history"),
+    const draw = ++historyDrawn;
+    const history = await get(withQuery(`${path}/commands`, { limit: HISTORY_PAGE_SIZE, nextToken: historyPage }));
+    if (draw !== historyDrawn) return;
+    const turn = (token) => {
+      historyPage = token || "";
+      setViewQuery({ historyPage });
+      act(drawHistory);
+    };
+    keepFocus(historyBox, () => replace(historyBox, h("h2", { id: "history-title" }, "Command history"),
       history.items.length
-        ? table(["Sent", "Action", "Status", "Answer"], history.items.map((command) => h("tr", {},
+        ? table(["Sent", "Action", "Status", "Answer"], history.items.map((command) => h("tr", { "data-command": command.commandId },
           h("td", {}, time(command.createdAt, station.timeZone)), h("td", {}, command.action), h("td", {}, badge(command.status)),
           h("td", {}, command.error ? `${command.error.code}${command.error.description ? `: ${command.error.description}` : ""}`
-            : command.response ? h("code", {}, JSON.stringify(command.response)) : h("span", { class: "muted" }, "—")))), "The 20 newest")
-        : empty("No command sent to this station yet."));
+            : command.response ? h("code", {}, JSON.stringify(command.response)) : h("span", { class: "muted" }, "—")))),
+        historyPage ? "Older commands, newest first" : `The ${HISTORY_PAGE_SIZE} newest`)
+        : empty(historyPage ? "No older command." : "No command sent to this station yet."),
+      historyPage || history.nextToken ? pager(historyPage, history.nextToken, turn) : null));
   }
 
   // PUT /charge-points/{id}: fields sent are changed, the others kept (the password is never shown, nor sent here).
