@@ -44,7 +44,7 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
         action="append",
         dest="id_tags",
         help="idTag of every station's automatic sessions (repeatable); by default each station has its own, "
-        "PREFIX-TAG-N for station PREFIX00N (SIM-TAG-1, SIM-TAG-2, ...): the CSMS refuses one tag in two sessions at once",
+        "PREFIX-TAG-N for station number N (SIM-TAG-1, SIM-TAG-2, ...): the CSMS refuses one tag in two sessions at once",
     )
     parser.add_argument(
         "--ignore-profiles",
