@@ -30,11 +30,15 @@ def test_the_keyboard_stays_on_stop_session_as_the_page_refreshes_and_stops_the_
 
     open_view(browser, live, f"/sessions/{transaction_id}")
     stop = wait_for(browser, lambda b: b.find_element(By.XPATH, "//button[text()='Stop session']"))
+    values = "[aria-labelledby=chart-title] details"
+    browser.find_element(By.CSS_SELECTOR, f"{values} summary").click()  # the values as a table
     browser.execute_script("arguments[0].focus()", stop)
     live.run(station.meter(datetime.now(UTC), energy_wh=12_000, power_w=7_400))
     wait_for(browser, lambda b: text_of(b, "[data-energy]") == "2.00 kWh")  # the summary was redrawn
     focused = browser.switch_to.active_element
     assert focused.tag_name == "button" and focused.text == "Stop session"
+    wait_for(browser, lambda b: "These 2 points" in text_of(b, f"{values} summary"))  # the chart was redrawn too
+    assert browser.find_element(By.CSS_SELECTOR, values).get_attribute("open") is not None  # and its table stays open
 
     focused.send_keys(Keys.ENTER)  # the keyboard alone
     confirm(browser, "Stop session")
