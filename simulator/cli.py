@@ -37,8 +37,14 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--sessions", action="store_true", help="start charging sessions automatically")
     parser.add_argument("--session-seconds", type=float, default=120, help="average session length (default 120)")
     parser.add_argument("--meter-interval", type=int, default=60, help="MeterValueSampleInterval in seconds (default 60)")
+    parser.add_argument("--session-pause", type=float, help="average pause before a connector's next session (default: "
+                        "5 to 30 %% of --session-seconds)")
     parser.add_argument(
-        "--id-tag", action="append", dest="id_tags", help="idTag used by automatic sessions (repeatable; default SIM-TAG-1)"
+        "--id-tag",
+        action="append",
+        dest="id_tags",
+        help="idTag of every station's automatic sessions (repeatable); by default each station has its own, "
+        "PREFIX-TAG-N for station number N (SIM-TAG-1, SIM-TAG-2, ...): the CSMS refuses one tag in two sessions at once",
     )
     parser.add_argument(
         "--ignore-profiles",
@@ -60,7 +66,23 @@ def parse_arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
         parser.error("--stations and --connectors must be at least 1")
     if not arguments.url.startswith(("ws://", "wss://")):
         parser.error("--url must start with ws:// or wss://")
+    if arguments.session_pause is not None and arguments.session_pause < 0:
+        parser.error("--session-pause must not be negative")
+    last_tag = station_id_tag(arguments.prefix, arguments.first + arguments.stations - 1)
+    if arguments.sessions and not arguments.id_tags and len(last_tag) > ID_TAG_MAX_LENGTH:
+        parser.error(f"the stations' own idTags ({last_tag}) are longer than {ID_TAG_MAX_LENGTH} characters: "
+                     "a shorter --prefix, or name them with --id-tag")
     return arguments
+
+
+ID_TAG_MAX_LENGTH = 20
+"""An idTag is a CiString20Type (OCPP 1.6 §7.28)."""
+
+
+def station_id_tag(prefix: str, number: int) -> str:
+    """The idTag a station charges with when none is named: its own, as one idTag is refused in two sessions at once
+    (ConcurrentTx) unless the CSMS allows it; register these for the stations' sessions to be accepted."""
+    return f"{prefix}-TAG-{number}"
 
 
 def station_url(base: str, charge_point_id: str) -> str:
@@ -89,8 +111,9 @@ def build_stations(arguments: argparse.Namespace) -> list[SimulatedChargePoint]:
             data_transfer_vendor=arguments.vendor_id,
             meter_interval=arguments.meter_interval,
             sessions=arguments.sessions,
-            id_tags=arguments.id_tags or ["SIM-TAG-1"],
+            id_tags=arguments.id_tags or [station_id_tag(arguments.prefix, number)],
             session_seconds=arguments.session_seconds,
+            session_pause=arguments.session_pause,
             time_scale=arguments.time_scale,
             ignores_profiles=f"{arguments.prefix}{number:03d}" in arguments.ignore_profiles,
             report=report,
@@ -104,6 +127,9 @@ async def run(arguments: argparse.Namespace, stop: asyncio.Event | None = None) 
     """Run the stations until `--duration` has passed or `stop` is set; then stop them cleanly."""
     stop = stop or asyncio.Event()
     stations = build_stations(arguments)
+    if arguments.sessions and not arguments.quiet:
+        tags = sorted({tag for station in stations for tag in station.id_tags}, key=lambda tag: (len(tag), tag))
+        print_progress(f"sessions use the idTags {', '.join(tags)}: the CSMS must accept them (register them first)")
     runs: list[asyncio.Task[None]] = []
     for station in stations:
         runs.append(asyncio.create_task(station.run(station_url(arguments.url, station.id))))

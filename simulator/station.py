@@ -79,6 +79,7 @@ class SimulatedChargePoint(CentralSystemCommands, ChargePoint):
         sessions: bool = False,
         id_tags: Sequence[str] = ("SIM-TAG-1",),
         session_seconds: float = 600,
+        session_pause: float | None = None,
         ev_power_w: int = 11_000,
         max_current: int = 32,
         ignores_profiles: bool = False,
@@ -97,7 +98,8 @@ class SimulatedChargePoint(CentralSystemCommands, ChargePoint):
         data_transfer_vendor (the only vendorId DataTransfer accepts; it echoes `data`), configuration
         (initial values of configuration keys), heartbeat_interval (until the boot answer sets it),
         meter_interval (MeterValueSampleInterval), sessions (start charging sessions on its own, with one of
-        `id_tags`, lasting about `session_seconds`), ev_power_w / max_current (what the car draws and the
+        `id_tags`, lasting about `session_seconds`, each after a pause of about `session_pause`, by default 5 to 30 %
+        of `session_seconds`), ev_power_w / max_current (what the car draws and the
         connector can give), ignores_profiles (it accepts charging profiles and draws what the car takes all the
         same: a station a CSMS must flag from its measured current), time_scale (see the module), response_timeout
         (for the station's own CALLs),
@@ -118,6 +120,7 @@ class SimulatedChargePoint(CentralSystemCommands, ChargePoint):
         self.auto_sessions = sessions
         self.id_tags = list(id_tags)
         self.session_seconds = session_seconds
+        self.session_pause = session_pause
         self.ev_power_w = Decimal(ev_power_w)
         self.electrical = Electrical(max_current=Decimal(max_current))
         self.ignores_profiles = ignores_profiles
@@ -477,7 +480,11 @@ class SimulatedChargePoint(CentralSystemCommands, ChargePoint):
     async def _drive_sessions(self, connector: Connector) -> None:
         """Automatic sessions: a driver arrives now and then, charges for a while, leaves."""
         while not self._stopping:
-            await self._pause(self._scaled(self.session_seconds * self._rng.uniform(0.05, 0.3)))
+            if self.session_pause is None:
+                pause = self.session_seconds * self._rng.uniform(0.05, 0.3)
+            else:
+                pause = self.session_pause * self._rng.uniform(0.5, 1.5)
+            await self._pause(self._scaled(pause))
             await self._ready.wait()
             busy = self._stopping or self._rebooting or connector.session
             if busy or self._idle_status(connector) != ChargePointStatus.available:

@@ -83,8 +83,9 @@ class LiveRuntime:
         self.loop.close()
 
 
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveRuntime]:
+@contextlib.contextmanager
+def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveRuntime]:
+    """A fresh runtime with its own emulated AWS; the functions read their settings anew (from the environment)."""
     get_settings.cache_clear()
     get_services.cache_clear()
     with emulated_aws(TABLE_NAME):
@@ -96,6 +97,12 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveRuntime]:
             live_runtime.stop()
             get_settings.cache_clear()
             get_services.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveRuntime]:
+    with running(tmp_path_factory) as live_runtime:
+        yield live_runtime
 
 
 def _executable(name: str) -> str:

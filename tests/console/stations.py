@@ -1,8 +1,11 @@
 """A charging station for the browser tests: the `ocpp` package's ChargePoint over websockets, on the runtime's loop.
 
 It answers RemoteStopTransaction as a real station does: Accepted, then its StopTransaction (OCPP 1.6 §5.12) and
-its connector becoming Available again; ReserveNow and CancelReservation are Accepted, the connector turning
-Reserved and Available again (§5.13, §5.1).
+its connector becoming Available again; RemoteStartTransaction on a free connector: Accepted, then its
+StartTransaction (§5.11); ReserveNow and CancelReservation are Accepted, the connector turning Reserved and
+Available again (§5.13, §5.1); ChangeAvailability is Accepted (and recorded in `availability`), and so are the
+charging profiles a site's load control sends (SetChargingProfile: a station with Smart Charging, never flagged for
+refusing them). Other actions get the `ocpp` package's NotImplemented CallError.
 """
 
 from __future__ import annotations
@@ -14,7 +17,14 @@ from typing import Any
 import websockets
 from ocpp.routing import after, on
 from ocpp.v16 import ChargePoint, call, call_result
-from ocpp.v16.enums import Action, CancelReservationStatus, RemoteStartStopStatus, ReservationStatus
+from ocpp.v16.enums import (
+    Action,
+    AvailabilityStatus,
+    CancelReservationStatus,
+    ChargingProfileStatus,
+    RemoteStartStopStatus,
+    ReservationStatus,
+)
 
 from tests.console.conftest import LiveRuntime
 
@@ -29,6 +39,28 @@ class Station(ChargePoint):
         self.transaction_id: int | None = None
         self.meter_wh = 10_000
         self.reservations: dict[int, int] = {}  # reservationId -> connectorId
+        self.availability: list[tuple[int, str]] = []  # (connectorId, type) of each ChangeAvailability
+
+    @on(Action.remote_start_transaction)
+    def remote_start(self, id_tag: str, connector_id: int | None = None, **_: Any) -> call_result.RemoteStartTransaction:
+        free = self.transaction_id is None
+        return call_result.RemoteStartTransaction(
+            status=RemoteStartStopStatus.accepted if free else RemoteStartStopStatus.rejected
+        )
+
+    @after(Action.remote_start_transaction)
+    async def start_after_remote_start(self, id_tag: str, connector_id: int | None = None, **_: Any) -> None:
+        if self.transaction_id is None:
+            await self.start_charging(id_tag, connector_id=connector_id or 1)
+
+    @on(Action.change_availability)
+    def change_availability(self, connector_id: int, **payload: Any) -> call_result.ChangeAvailability:
+        self.availability.append((connector_id, payload["type"]))
+        return call_result.ChangeAvailability(status=AvailabilityStatus.accepted)
+
+    @on(Action.set_charging_profile)
+    def set_charging_profile(self, **_: Any) -> call_result.SetChargingProfile:
+        return call_result.SetChargingProfile(status=ChargingProfileStatus.accepted)
 
     @on(Action.remote_stop_transaction)
     def remote_stop(self, transaction_id: int) -> call_result.RemoteStopTransaction:
@@ -84,13 +116,19 @@ class Station(ChargePoint):
         await self.status(connector_id, "Charging")
         return int(answer.transaction_id)
 
-    async def meter(self, at: datetime, *, energy_wh: int, power_w: int, soc: int | None = None, connector_id: int = 1) -> None:
+    async def meter(
+        self, at: datetime, *, energy_wh: int, power_w: int, soc: int | None = None, current_a: float | None = None,
+        connector_id: int = 1,
+    ) -> None:
         sampled = [
             {"value": str(energy_wh), "unit": "Wh", "measurand": "Energy.Active.Import.Register", "context": "Sample.Periodic"},
             {"value": str(power_w), "unit": "W", "measurand": "Power.Active.Import", "context": "Sample.Periodic"},
         ]
         if soc is not None:
             sampled.append({"value": str(soc), "unit": "Percent", "measurand": "SoC", "location": "EV"})
+        if current_a is not None:  # per phase, as the CSMS reads a site's draw
+            sampled.extend({"value": str(current_a), "unit": "A", "measurand": "Current.Import", "phase": phase}
+                           for phase in ("L1", "L2", "L3"))
         self.meter_wh = energy_wh
         await self.call(call.MeterValues(
             connector_id=connector_id, transaction_id=self.transaction_id,

@@ -300,6 +300,7 @@ def test_the_site_page_shows_each_sessions_allocation_as_a_bar(browser: WebDrive
     live.run(second.boot(connectors=1))
     live.run(first.start_charging("SITE-DRIVER"))
     live.run(second.start_charging("SITE-OTHER"))
+    live.run(first.meter(minutes_ago(0), energy_wh=10_500, power_w=6_900, current_a=10))  # Current.Import, per phase
 
     open_view(browser, live, "/sites")
     wait_for(browser, lambda b: "Depot" in text_of(b, '[data-site="DEPOT"]'))
@@ -309,6 +310,12 @@ def test_the_site_page_shows_each_sessions_allocation_as_a_bar(browser: WebDrive
     allocated = {row.get_attribute("data-allocation"): float(row.find_element(By.CSS_SELECTOR, "svg.bar").get_attribute("data-allocated"))
                  for row in browser.find_elements(By.CSS_SELECTOR, "[data-allocation]")}
     assert sum(allocated.values()) <= 32 and allocated["SITE-1/1"] >= allocated["SITE-2/1"] >= 6  # priority 5 first
+    # The current SITE-1 measured: a mark on its bar and a figure; SITE-2 sent none.
+    measured = browser.find_element(By.CSS_SELECTOR, '[data-allocation="SITE-1/1"] svg.bar')
+    assert float(measured.get_attribute("data-measured")) == 10 and measured.find_elements(By.CSS_SELECTOR, "rect.measured")
+    assert "10 A measured" in measured.get_attribute("aria-label")
+    unmeasured = browser.find_element(By.CSS_SELECTOR, '[data-allocation="SITE-2/1"] svg.bar')
+    assert unmeasured.get_attribute("data-measured") == "" and not unmeasured.find_elements(By.CSS_SELECTOR, "rect.measured")
     assert "32 A per phase" in text_of(browser, "[aria-labelledby=capacity-title]")
     screenshot(browser, "site")
 

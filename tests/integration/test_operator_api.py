@@ -770,6 +770,22 @@ def test_a_station_command_history_is_newest_first(connected, stations, clock):
     assert [command["action"] for command in connected.get("/charge-points/CP1/commands", limit=1).json["items"]] == ["GetLocalListVersion"]
 
 
+def test_a_station_command_history_pages_with_next_token(connected, clock):
+    for action, payload in (("ClearCache", {}), ("Reset", {"type": "Soft"}), ("GetLocalListVersion", {})):
+        connected.post(f"/charge-points/CP1/commands/{action}", payload, wait=False)
+        clock.advance(seconds=1)
+    first = connected.get("/charge-points/CP1/commands", limit=2).json
+    assert [command["action"] for command in first["items"]] == ["GetLocalListVersion", "Reset"]
+    last = connected.get("/charge-points/CP1/commands", limit=2, nextToken=first["nextToken"]).json
+    assert [command["action"] for command in last["items"]] == ["ClearCache"] and last["nextToken"] is None
+    # Exactly a page's worth: no next page that would turn out empty.
+    assert connected.get("/charge-points/CP1/commands", limit=3).json["nextToken"] is None
+    # A token is read back only by the listing that gave it.
+    assert connected.get("/charge-points/CP2/commands", nextToken=first["nextToken"]).json == {"items": [], "nextToken": None}
+    made_up = connected.get("/charge-points/CP1/commands", nextToken="bm90LWEta2V5")
+    assert made_up.status == 400 and made_up.json["message"] == "nextToken is not a token this listing gave"
+
+
 def test_an_unknown_command_is_404(api):
     answer = api.get("/commands/no-such-command")
     assert answer.status == 404 and "no-such-command" in answer.json["message"]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from simulator.cli import parse_arguments, read_password, station_url, summary
+from simulator.cli import build_stations, parse_arguments, read_password, station_url, summary
 from simulator.cli import run as run_stations
 from tests.simulator.central_system import CentralSystem
 
@@ -32,6 +32,25 @@ def test_bad_arguments_are_refused(capsys):
             parse_arguments(argv)
         assert exited.value.code == 2  # argparse's usage error
         assert complaint in capsys.readouterr().err
+
+
+def test_each_station_charges_with_its_own_id_tag_unless_tags_are_named():
+    # One tag in two sessions at once is refused (ConcurrentTx): with one shared tag only one station would charge.
+    stations = build_stations(parse_arguments(["--stations", "3", "--sessions", "--quiet"]))
+    assert [(s.id, s.id_tags) for s in stations] == [
+        ("SIM001", ["SIM-TAG-1"]), ("SIM002", ["SIM-TAG-2"]), ("SIM003", ["SIM-TAG-3"])
+    ]
+    named = build_stations(parse_arguments(["--stations", "2", "--first", "7", "--prefix", "HUB", "--quiet"]))
+    assert [s.id_tags for s in named] == [["HUB-TAG-7"], ["HUB-TAG-8"]]
+    shared = build_stations(parse_arguments(["--stations", "2", "--id-tag", "A", "--id-tag", "B", "--quiet"]))
+    assert [s.id_tags for s in shared] == [["A", "B"], ["A", "B"]]
+
+
+def test_a_prefix_too_long_for_the_stations_own_id_tags_is_refused(capsys):
+    with pytest.raises(SystemExit):
+        parse_arguments(["--sessions", "--prefix", "A-VERY-LONG-PREFIX"])  # A-VERY-LONG-PREFIX-TAG-1: 24 characters
+    assert "longer than 20 characters" in capsys.readouterr().err
+    assert parse_arguments(["--sessions", "--prefix", "A-VERY-LONG-PREFIX", "--id-tag", "T1"]).id_tags == ["T1"]
 
 
 def test_the_password_file_holds_the_password_on_its_first_line(tmp_path):
@@ -56,6 +75,7 @@ def test_a_fleet_runs_sessions_prints_progress_and_a_summary(run, capsys):
     output = capsys.readouterr().out
     assert [s.id for s in stations] == ["T001", "T002"]
     assert "T001 boot Accepted" in output and "T002 boot Accepted" in output
+    assert "sessions use the idTags DRIVER-9: the CSMS must accept them" in output
     assert "session started" in output and "session stopped" in output and "kWh" in output
     assert {p["id_tag"] for p in central.sent("StartTransaction")} == {"DRIVER-9"}
     # Every transaction started was stopped before the end, with its energy in the summary.

@@ -20,7 +20,12 @@ export function describeError(status, body) {
       if (!parts[0].includes(words)) parts.push(words); // the message often says it already
     }
   }
-  if (body.code) parts.push(`The station answered ${body.code}${body.description ? `: ${body.description}` : ""}.`);
+  // A station's CallError: the API's message names its code and description already ("... answered Reset with
+  // NotImplemented: ..."); said once, in a sentence of its own only when the message does not.
+  const said = parts.join(" ");
+  if (body.code && !(said.includes(body.code) && (!body.description || said.includes(body.description)))) {
+    parts.push(`The station answered ${body.code}${body.description ? `: ${body.description}` : ""}.`);
+  }
   return parts.join(" ");
 }
 

@@ -111,7 +111,7 @@ export async function render(main, _params, query) {
           h("td", {}, tag.activeTransactionId ? h("a", { href: `#/sessions/${tag.activeTransactionId}` }, `Session ${tag.activeTransactionId}`) : "—"),
           h("td", {}, actions(tag)))))
         : empty("No id tag registered: stations' drivers are answered Invalid.",
-          "Register the tags drivers present (RFID cards, app identities) above; the simulator charges with SIM-TAG-1."),
+          "Register the tags drivers present (RFID cards, app identities) above; simulated stations charge with one each: SIM-TAG-1, SIM-TAG-2, …"),
       pager(filters.page, page.nextToken, (token) => { filters.page = token || ""; setViewQuery(filters); load(); }));
   }
   await load();

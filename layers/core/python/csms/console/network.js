@@ -88,7 +88,7 @@ async function emptyNetwork() {
     h("p", {}, "Point a charging station at the CSMS: set its central system URL to ", h("code", {}, url),
       " (most stations append their own identity to ", h("code", {}, url.replace("{chargePointId}", "")), ")."),
     h("p", {}, "Or start simulated stations: ", h("code", {}, 'make sim ARGS="--stations 3 --sessions"'),
-      ", and register the id tag they charge with (", h("code", {}, "SIM-TAG-1"), ") on the ", h("a", { href: "#/id-tags" }, "Id tags"), " page."),
+      ", and register the id tags they charge with (one per station: ", h("code", {}, "SIM-TAG-1"), ", ", h("code", {}, "SIM-TAG-2"), ", ", h("code", {}, "SIM-TAG-3"), ") on the ", h("a", { href: "#/id-tags" }, "Id tags"), " page."),
     h("p", {}, "On AWS, stations are refused until registered: ", h("code", {}, "PUT /charge-points/{chargePointId}"), "."));
 }
 

@@ -5,7 +5,7 @@ import { sessionChart } from "./chart.js";
 import { meterSeries } from "./meter.js";
 import { limitReachedText, limitsText } from "./limits.js";
 import { REFRESH_MS } from "./network.js";
-import { act, badge, confirmDialog, empty, h, kW, kWh, money, parseTime, replace, stationZone, table, time, timeText } from "./ui.js";
+import { act, badge, confirmDialog, empty, h, keepFocus, kW, kWh, money, parseTime, replace, stationZone, table, time, timeText } from "./ui.js";
 
 const CDR_WAIT_MS = 120_000; // after the stop, how long the page keeps looking for the CDR
 
@@ -72,8 +72,9 @@ export async function render(main, [transactionId]) {
     refresh();
   }
 
+  // Redrawn every few seconds while the session runs: the keyboard's focus stays (on "Stop session", a link).
   function drawSummary() {
-    replace(summaryBox,
+    keepFocus(summaryBox, () => replace(summaryBox,
       h("div", { class: "heading" }, h("h1", {}, `Session ${transactionId}`), badge(transaction.active ? "Active" : "Stopped"),
         transaction.active ? h("button", { type: "button", class: "danger", onclick: stop }, "Stop session") : null),
       facts([
@@ -88,15 +89,18 @@ export async function render(main, [transactionId]) {
         ["Meter start", `${transaction.meterStart} Wh`], ["Meter stop", transaction.meterStop !== null && transaction.meterStop !== undefined ? `${transaction.meterStop} Wh` : null],
         ["Reservation", transaction.reservationId],
         ["Time zone", zone || "UTC"],
-      ]));
+      ])));
   }
 
   function drawChart() {
     const points = meterSeries(transaction.meterValues, transaction.meterStart);
     const started = parseTime(transaction.startedAt);
     if (points.length && started < points[0].at) points.unshift({ at: started, powerW: null, energyWh: 0, soc: null }); // meterStart
+    const tableOpen = Boolean(chartBox.querySelector("details[open]")); // a table being read stays open
+    const values = points.length ? valuesTable(points, zone) : null;
+    if (values) values.open = tableOpen;
     replace(chartBox, h("h2", { id: "chart-title" }, "Power and energy"),
-      points.length ? [sessionChart(points, zone), valuesTable(points, zone)]
+      points.length ? [sessionChart(points, zone), values]
         : empty("No meter values yet.", "They arrive with the station's MeterValues (every MeterValueSampleInterval seconds)."));
   }
 

@@ -6,9 +6,13 @@ import { limitsFieldset } from "./limits.js";
 import { answerText, commandActions, commandForm } from "./command-form.js";
 import { latestPower } from "./meter.js";
 import { REFRESH_MS } from "./network.js";
-import { act, ago, badge, confirmDialog, empty, field, h, keepFocus, kW, kWh, notify, rememberZone, replace, table, time, zoneName } from "./ui.js";
+import {
+  act, ago, badge, confirmDialog, empty, field, h, keepFocus, kW, kWh, notify, pager, placeChildren, rememberZone, replace, setViewQuery, table,
+  time, zoneName,
+} from "./ui.js";
 
 // The usual commands, each a button opening the OpenAPI-built form with that action chosen.
+const HISTORY_PAGE_SIZE = 20;
 const USUAL = ["Reset", "ChangeAvailability", "TriggerMessage", "UnlockConnector", "UpdateFirmware", "GetDiagnostics", "ClearCache", "GetConfiguration"];
 
 function facts(pairs) {
@@ -22,7 +26,7 @@ async function sessionsOf(station) {
   return new Map(details.filter(Boolean).map((transaction) => [transaction.transactionId, transaction]));
 }
 
-export async function render(main, [chargePointId]) {
+export async function render(main, [chargePointId], query) {
   const path = `/charge-points/${enc(chargePointId)}`;
   const header = h("div", {});
   const connectorsBox = h("section", { "aria-labelledby": "connectors-title" });
@@ -70,45 +74,71 @@ export async function render(main, [chargePointId]) {
     refresh();
   }
 
+  // A connector's row is rebuilt only when what it shows changed, and its start form is kept as long as the connector
+  // has no session: an id tag being typed (and the focus) survives the refresh every few seconds.
+  let connectorRows = new Map(); // connectorId -> { shown, row }
+  const startForms = new Map(); // connectorId -> its start form
+
   function startForm(connectorId) {
+    if (startForms.has(connectorId)) return startForms.get(connectorId);
     const idTag = h("input", { name: "idTag", required: true, maxlength: 20, autocomplete: "off" });
-    return h("form", {
+    const form = h("form", {
       class: "inline",
       onsubmit: async (event) => {
         event.preventDefault();
-        await act(() => api("POST", `${path}/commands/RemoteStartTransaction`, { connectorId, idTag: idTag.value.trim() }),
-          (command) => answerText("RemoteStartTransaction", command));
+        const command = await act(() => api("POST", `${path}/commands/RemoteStartTransaction`, { connectorId, idTag: idTag.value.trim() }),
+          (answered) => answerText("RemoteStartTransaction", answered));
+        if (command?.response?.status === "Accepted") idTag.value = "";
         refresh();
       },
     }, field(`Id tag for connector ${connectorId}`, idTag), h("button", { type: "submit" }, "Start"));
+    startForms.set(connectorId, form);
+    return form;
+  }
+
+  function connectorRow(connector, transaction, zone) {
+    return h("tr", { "data-connector": connector.connectorId },
+      h("th", { scope: "row" }, String(connector.connectorId)),
+      h("td", {}, badge(connector.status), connector.errorCode && connector.errorCode !== "NoError" ? h("div", { class: "error" }, connector.errorCode) : null,
+        connector.info ? h("div", { class: "muted" }, connector.info) : null),
+      h("td", {}, time(connector.reportedAt, zone)),
+      h("td", {}, connector.transactionId
+        ? h("span", {}, h("a", { href: `#/sessions/${connector.transactionId}` }, `Session ${connector.transactionId}`),
+          transaction ? h("div", { class: "muted" }, `${transaction.idTag}, since ${time(transaction.startedAt, zone).textContent}`) : null)
+        : h("span", { class: "muted" }, "none")),
+      h("td", { "data-power": "" }, transaction ? kW(latestPower(transaction.meterValues)) : "—"),
+      h("td", { "data-energy": "" }, transaction ? kWh(transaction.energyWh) : "—"),
+      h("td", {}, connector.transactionId
+        ? h("button", { type: "button", class: "danger", onclick: () => stop(connector.connectorId, connector.transactionId) }, `Stop connector ${connector.connectorId}`)
+        : station.connected ? startForm(connector.connectorId) : null));
   }
 
   function drawConnectors(sessions) {
     const zone = station.timeZone;
     const connectors = station.connectors.filter((connector) => connector.connectorId > 0);
-    const rows = connectors.map((connector) => {
-      const transaction = sessions.get(connector.transactionId);
-      return h("tr", { "data-connector": connector.connectorId },
-        h("th", { scope: "row" }, String(connector.connectorId)),
-        h("td", {}, badge(connector.status), connector.errorCode && connector.errorCode !== "NoError" ? h("div", { class: "error" }, connector.errorCode) : null,
-          connector.info ? h("div", { class: "muted" }, connector.info) : null),
-        h("td", {}, time(connector.reportedAt, zone)),
-        h("td", {}, connector.transactionId
-          ? h("span", {}, h("a", { href: `#/sessions/${connector.transactionId}` }, `Session ${connector.transactionId}`),
-            transaction ? h("div", { class: "muted" }, `${transaction.idTag}, since ${time(transaction.startedAt, zone).textContent}`) : null)
-          : h("span", { class: "muted" }, "none")),
-        h("td", { "data-power": "" }, transaction ? kW(latestPower(transaction.meterValues)) : "—"),
-        h("td", { "data-energy": "" }, transaction ? kWh(transaction.energyWh) : "—"),
-        h("td", {}, connector.transactionId
-          ? h("button", { type: "button", class: "danger", onclick: () => stop(connector.connectorId, connector.transactionId) }, `Stop connector ${connector.connectorId}`)
-          : station.connected ? startForm(connector.connectorId) : null));
+    keepFocus(connectorsBox, () => {
+      const rows = new Map();
+      for (const connector of connectors) {
+        const transaction = sessions.get(connector.transactionId) || null;
+        if (connector.transactionId || !station.connected) startForms.delete(connector.connectorId); // a fresh one next time
+        const shown = JSON.stringify([connector, station.connected, zone,
+          transaction && [transaction.idTag, transaction.startedAt, latestPower(transaction.meterValues), transaction.energyWh]]);
+        const kept = connectorRows.get(connector.connectorId);
+        rows.set(connector.connectorId, kept?.shown === shown ? kept : { shown, row: connectorRow(connector, transaction, zone) });
+      }
+      connectorRows = rows;
+      const body = connectorsBox.querySelector("tbody");
+      if (connectors.length && body) {
+        placeChildren(body, [...rows.values()].map(({ row }) => row));
+        return;
+      }
+      replace(connectorsBox, h("h2", { id: "connectors-title" }, "Connectors"),
+        connectors.length
+          ? table(["Connector", "Status", "Reported", "Session", "Power", "Energy", ""], [...rows.values()].map(({ row }) => row))
+          : empty("The station has not reported its connectors yet (StatusNotification).", station.connected
+            ? h("button", { type: "button", onclick: () => openCommand("TriggerMessage", { requestedMessage: "StatusNotification" }) }, "Ask for its statuses")
+            : "It will once it connects."));
     });
-    keepFocus(connectorsBox, () => replace(connectorsBox, h("h2", { id: "connectors-title" }, "Connectors"),
-      connectors.length
-        ? table(["Connector", "Status", "Reported", "Session", "Power", "Energy", ""], rows)
-        : empty("The station has not reported its connectors yet (StatusNotification).", station.connected
-          ? h("button", { type: "button", onclick: () => openCommand("TriggerMessage", { requestedMessage: "StatusNotification" }) }, "Ask for its statuses")
-          : "It will once it connects.")));
   }
 
   const formBox = h("div", { class: "command-box" });
@@ -184,15 +214,27 @@ export async function render(main, [chargePointId]) {
         : empty("No charging profile installed through the CSMS.", "SetChargingProfile installs one (Commands above)."));
   }
 
+  // Newest first, a page at a time; the page shown is in the view's URL (shareable) and stays put across refreshes.
+  let historyPage = query?.get("historyPage") || "";
+  let historyDrawn = 0; // the latest draw wins: a refresh begun before a turn of the page does not undo it
   async function drawHistory() {
-    const history = await get(withQuery(`${path}/commands`, { limit: 20 }));
-    replace(historyBox, h("h2", { id: "history-title" }, "Command history"),
+    const draw = ++historyDrawn;
+    const history = await get(withQuery(`${path}/commands`, { limit: HISTORY_PAGE_SIZE, nextToken: historyPage }));
+    if (draw !== historyDrawn) return;
+    const turn = (token) => {
+      historyPage = token || "";
+      setViewQuery({ historyPage });
+      act(drawHistory);
+    };
+    keepFocus(historyBox, () => replace(historyBox, h("h2", { id: "history-title" }, "Command history"),
       history.items.length
-        ? table(["Sent", "Action", "Status", "Answer"], history.items.map((command) => h("tr", {},
+        ? table(["Sent", "Action", "Status", "Answer"], history.items.map((command) => h("tr", { "data-command": command.commandId },
           h("td", {}, time(command.createdAt, station.timeZone)), h("td", {}, command.action), h("td", {}, badge(command.status)),
           h("td", {}, command.error ? `${command.error.code}${command.error.description ? `: ${command.error.description}` : ""}`
-            : command.response ? h("code", {}, JSON.stringify(command.response)) : h("span", { class: "muted" }, "—")))), "The 20 newest")
-        : empty("No command sent to this station yet."));
+            : command.response ? h("code", {}, JSON.stringify(command.response)) : h("span", { class: "muted" }, "—")))),
+        historyPage ? "Older commands, newest first" : `The ${HISTORY_PAGE_SIZE} newest`)
+        : empty(historyPage ? "No older command." : "No command sent to this station yet."),
+      historyPage || history.nextToken ? pager(historyPage, history.nextToken, turn) : null));
   }
 
   // PUT /charge-points/{id}: fields sent are changed, the others kept (the password is never shown, nor sent here).
@@ -275,14 +317,8 @@ export async function render(main, [chargePointId]) {
   }
 
   let first = true;
-  async function refresh({ configuration = false } = {}) {
-    try {
-      station = await get(path);
-    } catch (error) {
-      if (first) throw error;
-      notify(`Not updated: ${error.message}`, "error");
-      return;
-    }
+  async function update({ configuration = false } = {}) {
+    station = await get(path);
     rememberZone(chargePointId, station.timeZone);
     drawHeader();
     drawConnectors(await sessionsOf(station));
@@ -295,6 +331,20 @@ export async function render(main, [chargePointId]) {
     drawProfiles();
     await drawHistory();
     first = false;
+  }
+
+  // A refresh that fails says so in one notice (kept up to date, not one more every few seconds), gone once one works.
+  let failure = null;
+  async function refresh(options) {
+    try {
+      await update(options);
+    } catch (error) {
+      if (first) throw error;
+      failure = notify(`Not updated: ${error.message}`, "error", { replaces: failure });
+      return;
+    }
+    failure?.remove();
+    failure = null;
   }
 
   await refresh();

@@ -29,14 +29,22 @@ export function replace(element, ...children) {
   append(element, children);
 }
 
-// A message at the top of the page: what happened, or the API's error in words. Errors stay until closed.
-export function notify(message, kind = "ok") {
+// A message at the top of the page: what happened, or the API's error in words. Errors stay until closed. Given the
+// notice it `replaces` (still shown, of the same kind), that one says the message instead of a second piling up
+// under it (a page refreshing every few seconds that keeps failing). Returns the notice shown.
+export function notify(message, kind = "ok", { replaces = null } = {}) {
+  if (replaces?.isConnected && replaces.classList.contains(kind)) {
+    const words = replaces.querySelector("span");
+    if (words.textContent !== message) words.textContent = message;
+    return replaces;
+  }
   const box = document.getElementById("notices");
   const close = h("button", { type: "button", class: "link", "aria-label": "Dismiss" }, "×");
   const item = h("div", { class: `notice ${kind}`, role: kind === "error" ? "alert" : null }, h("span", {}, message), close);
   close.addEventListener("click", () => item.remove());
   box.append(item);
   if (kind !== "error") setTimeout(() => item.remove(), 8000);
+  return item;
 }
 
 // Runs an action, says what happened or why not; returns its result (undefined on failure).
@@ -220,11 +228,29 @@ export function setViewQuery(params) {
   history.replaceState(null, "", `#${path}${text ? `?${text}` : ""}`);
 }
 
-// Redraws `container` keeping keyboard focus on the same link or button (auto-refreshing lists stay usable).
+// Redraws `container` keeping keyboard focus: on the focused element itself when the redraw put it back (a form
+// kept across redraws, with what is typed in it and the caret), else on the link, button or field that took its
+// place (auto-refreshing lists stay usable from the keyboard).
 export function keepFocus(container, redraw) {
   const active = document.activeElement;
-  const key = (element) => `${element.tagName}|${element.getAttribute("href") || ""}|${element.textContent}`;
+  const key = (element) => `${element.tagName}|${element.getAttribute("name") || ""}|${element.getAttribute("href") || ""}|${element.textContent}`;
   const focused = container.contains(active) && active !== container ? key(active) : null;
+  const caret = focused && typeof active.selectionStart === "number" ? [active.selectionStart, active.selectionEnd] : null;
   redraw();
-  if (focused) [...container.querySelectorAll("a, button, input, select")].find((element) => key(element) === focused)?.focus();
+  if (!focused || document.activeElement === active) return;
+  if (container.contains(active)) {
+    active.focus();
+    if (caret) active.setSelectionRange(...caret);
+    return;
+  }
+  [...container.querySelectorAll("a, button, input, select, textarea")].find((element) => key(element) === focused)?.focus();
+}
+
+// Puts `children` into `parent` in this order, leaving alone those already in their place: an element left in the
+// document keeps its focus and what is typed in it (rows rebuilt only when their data changed).
+export function placeChildren(parent, children) {
+  children.forEach((child, index) => {
+    if (parent.children[index] !== child) parent.insertBefore(child, parent.children[index] || null);
+  });
+  while (parent.children.length > children.length) parent.lastElementChild.remove();
 }

@@ -24,7 +24,14 @@ from csms.ocpp.v16.actions import CENTRAL_SYSTEM_ACTIONS, Action
 from csms.operator.command_examples import COMMAND_EXAMPLES
 from csms.operator.errors import CommandFailed, CommandNotAnswered, ResourceNotFound, documented
 from csms.operator.models import CommandList, CommandView
-from csms.operator.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from csms.operator.pagination import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    STATION_INDEX_PAGE_KEY,
+    NextToken,
+    decode_token,
+    encode_token,
+)
 from csms.operator.parameters import ChargePointId, ConnectorId, ServicesDependency, Wait
 from csms.runtime.observability import logger, metrics
 from csms.runtime.wiring import Services
@@ -133,16 +140,20 @@ def stop_connector(
 @router.get(
     "/charge-points/<chargePointId>/commands",
     summary="A charge point's command history, newest first",
+    description="Pages of at most `limit` commands, newest first; follow `nextToken` until it is null.",
     tags=TAGS,
-    responses=documented(200, "Its commands"),
+    responses=documented(200, "Its commands", 400),
 )
 def list_commands(
     charge_point_id: ChargePointId,
     services: ServicesDependency,
-    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="How many of the newest")] = DEFAULT_PAGE_SIZE,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Commands per page")] = DEFAULT_PAGE_SIZE,
+    next_token: NextToken = None,
 ) -> CommandList:
-    history = services.commands.list_for_station(charge_point_id, limit=limit)
-    return CommandList(items=[CommandView.from_command(command) for command in history])
+    history, next_key = services.commands.list_page_for_station(
+        charge_point_id, limit=limit, start_key=decode_token(next_token, STATION_INDEX_PAGE_KEY)
+    )
+    return CommandList(items=[CommandView.from_command(command) for command in history], next_token=encode_token(next_key))
 
 
 @router.get(

@@ -37,10 +37,12 @@ CONTENT_TYPES = {
 
 def content_security_policy(*, signs_in: bool) -> str:
     """Scripts and styles from this origin only. A console that signs in also calls the provider's discovery
-    document and token endpoint, whose host (a Cognito domain) is not the issuer's: any https origin then."""
+    document and token endpoint, whose host (a Cognito domain) is not the issuer's: any https origin then.
+    Images may be `blob:` URLs: an <img> cannot send the signed-in operator's token, so the pages fetch images
+    of the API (connectors' QR codes) with it and show what came back from the page's own memory."""
     connect = "'self' https:" if signs_in else "'self'"
     return (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
         f"connect-src {connect}; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
     )
 

@@ -832,6 +832,7 @@ class CommandView(ApiModel):
 
 class CommandList(ApiModel):
     items: list[CommandView]
+    next_token: NextPageToken = None
 
 
 # --- reservations ---------------------------------------------------------------------------------

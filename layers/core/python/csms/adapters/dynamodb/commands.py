@@ -260,14 +260,31 @@ class CommandRepository:
         return command_from_item(result["Attributes"])
 
     def list_for_station(self, charge_point_id: str, *, limit: int = 50) -> list[Command]:
+        return self.list_page_for_station(charge_point_id, limit=limit)[0]
+
+    def list_page_for_station(
+        self, charge_point_id: str, *, limit: int, start_key: dict[str, Any] | None = None
+    ) -> tuple[list[Command], dict[str, Any] | None]:
+        """A station's commands, newest first, `limit` at a time; with where the next page starts (None at the
+        end). A start key of another station's listing, or of something else than commands, starts nowhere."""
+        if start_key is not None and not (
+            start_key.get(STATION_INDEX.partition_key) == station_pk(charge_point_id)
+            and str(start_key.get(STATION_INDEX.sort_key, "")).startswith(COMMAND_PREFIX)
+        ):
+            return [], None
         items = self._table.query(
             IndexName=STATION_INDEX.name,
             KeyConditionExpression=Key(STATION_INDEX.partition_key).eq(station_pk(charge_point_id))
             & Key(STATION_INDEX.sort_key).begins_with(COMMAND_PREFIX),
             ScanIndexForward=False,
-            Limit=limit,
+            Limit=limit + 1,  # one more: a next page only when there is one
+            **({"ExclusiveStartKey": start_key} if start_key else {}),
         )["Items"]
-        return [command_from_item(item) for item in items]
+        if len(items) <= limit:
+            return [command_from_item(item) for item in items], None
+        last = items[limit - 1]
+        next_key = {name: last[name] for name in (PARTITION_KEY, SORT_KEY, STATION_INDEX.partition_key, STATION_INDEX.sort_key)}
+        return [command_from_item(item) for item in items[:limit]], next_key
 
 
 class SlotTaken(Exception):
