@@ -168,7 +168,7 @@ def test_a_station_that_rejects_every_profile_is_flagged_and_the_others_make_roo
         await cp1.start_session("A")
         await eventually(lambda: cp1.limit() == LIMIT)
         await stubborn.start_session("B")
-        await eventually(lambda: events_of(events_file, EventType.ALLOCATION_IGNORED), timeout=20)
+        await eventually(lambda: len(events_of(events_file, EventType.ALLOCATION_IGNORED)) == 2, timeout=20)
         # Its bound (the safe current, 0 here) counts as used: CP1 keeps the site.
         await eventually(lambda: cp1.limit() == LIMIT)
         return stubborn.offered
@@ -178,8 +178,11 @@ def test_a_station_that_rejects_every_profile_is_flagged_and_the_others_make_roo
     # No configuration read from it: stack level 0 in A, then in W (a station whose GetConfiguration is stored is
     # first offered its ChargeProfileMaxStackLevel: tests/unit/domain/test_load_control.py).
     assert [(p["stack_level"], p["charging_schedule"]["charging_rate_unit"]) for p in tx_offers] == [(0, "A"), (0, "W")]
-    (ignored,) = events_of(events_file, EventType.ALLOCATION_IGNORED)
-    assert ignored["detail"]["chargePointId"] == "CP2" and ignored["detail"]["reason"] == "rejected"
+    ignored = events_of(events_file, EventType.ALLOCATION_IGNORED)
+    # Its TxDefaultProfile (connector 0) and its session's TxProfile, each refused in every variant: flagged once each.
+    assert sorted((e["detail"]["chargePointId"], e["detail"]["connectorId"], e["detail"]["reason"]) for e in ignored) == [
+        ("CP2", 0, "rejected"), ("CP2", 1, "rejected")
+    ]
 
 
 def test_a_station_that_draws_above_its_profile_is_flagged_and_its_draw_counts_as_used(run_local, tmp_path):
@@ -213,7 +216,7 @@ def test_a_station_that_draws_above_its_profile_is_flagged_and_its_draw_counts_a
     run_local(scenario, events_file=events_file)
     (ignored,) = events_of(events_file, EventType.ALLOCATION_IGNORED)
     assert ignored["detail"] | {"eventId": None, "occurredAt": None} == {
-        "eventId": None, "schemaVersion": "1.0", "occurredAt": None, "siteId": "depot", "chargePointId": "CP2",
+        "eventId": None, "schemaVersion": "1.1", "occurredAt": None, "siteId": "depot", "chargePointId": "CP2",
         "connectorId": 1, "transactionId": ignored["detail"]["transactionId"], "allocatedCurrentA": 8,
         "measuredCurrentA": 16, "reason": "measured",
     }  # fmt: skip

@@ -204,6 +204,18 @@ def _live_values(charge_point_id: str) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
+class NewConnection:
+    """What recording a connection replaced, read for free from its write."""
+
+    previous: str | None
+    """The connection it replaces (a ghost to close), if any."""
+    site_id: str | None
+    """The site the station belongs to, if any."""
+    boot_status: str | None
+    """What its last BootNotification was answered."""
+
+
+@dataclass(frozen=True)
 class Heartbeat:
     call_expires_at: datetime | None
     """When the station's outstanding central-system call expires, if it has one."""
@@ -222,8 +234,9 @@ class StationRepository:
 
     def record_connection(
         self, charge_point_id: str, connection_id: str, *, connected_at: datetime, source_ip: str | None
-    ) -> str | None:
-        """Make this the station's current connection (the newest wins); returns the one it replaces."""
+    ) -> NewConnection:
+        """Make this the station's current connection (the newest wins); returns the one it replaces, and the site and
+        boot status the item held (the whole old item comes back from the write: no read)."""
         response = self._table.update_item(
             Key=station_key(charge_point_id),
             UpdateExpression=(
@@ -241,10 +254,15 @@ class StationRepository:
                 **_kind_values(charge_point_id),
                 **_live_values(charge_point_id),
             },
-            ReturnValues="UPDATED_OLD",
+            ReturnValues="ALL_OLD",
         )
-        previous = response.get("Attributes", {}).get("connectionId")
-        return previous if previous != connection_id else None
+        old = response.get("Attributes", {})
+        previous = old.get("connectionId")
+        return NewConnection(
+            previous=previous if previous != connection_id else None,
+            site_id=old.get(SITE_ATTRIBUTE),
+            boot_status=old.get("bootStatus"),
+        )
 
     def current_connection(self, charge_point_id: str) -> str | None:
         """The connection the station item names now (a consistent read of that attribute only)."""
