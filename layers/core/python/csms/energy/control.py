@@ -267,7 +267,8 @@ def _reconcile(
         if updated.confirmed_a is not None and updated.confirmed_a != control.confirmed_a:
             # What its measured current is checked against, on the transaction MeterValues update anyway.
             lending = updated.lending and updated.confirmed_a == updated.target_a
-            before = control.confirmed_a if control.confirmed_a is not None else safe_current_a  # its TxDefaultProfile
+            started = control.started_a if control.started_a is not None else safe_current_a  # its TxDefaultProfile
+            before = control.confirmed_a if control.confirmed_a is not None else started
             services.transactions.record_allocation(
                 control.transaction_id, updated.confirmed_a, lending=lending, raised=updated.confirmed_a > before
             )
