@@ -75,7 +75,8 @@ CONNECT = FunctionSpec(
     description="$connect: OCPP subprotocol negotiation, records the station's connection",
     timeout_seconds=10,
     closes_connections=True,  # the previous (ghost) connection of a reconnecting station
-    table_actions=("dynamodb:GetItem", "dynamodb:UpdateItem"),
+    # PutItem: a site's station back writes its site's load-control run (ALLOC#CONNECT#...).
+    table_actions=("dynamodb:GetItem", "dynamodb:UpdateItem", "dynamodb:PutItem"),
 )
 MESSAGE = FunctionSpec(
     name="message",

@@ -52,6 +52,11 @@ NOT_THE_HANDLERS = (
 )  # fmt: skip
 
 NOT_IN_THE_DAY = {
+    ("connect", "dynamodb:PutItem"): (
+        "a site's station that connects again writes its site's load-control run (ALLOC#CONNECT#...): the day's "
+        "station connects again only after its site was removed (tests/integration/test_load_control.py has the "
+        "connect function writing it, and the run)."
+    ),
     ("message", "states:SendTaskFailure"): (
         "on SessionLimit: a RemoteStopTransaction answered with a CALLERROR fails its task, and its next try waits "
         "20 s, too long for this day (tests/integration/test_sessions.py has the task that reports the stop that "

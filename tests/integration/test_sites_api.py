@@ -32,8 +32,10 @@ def api(services):
 
 @pytest.fixture
 def registered(services):
+    """Four registered stations, connected (a station not connected counts at what it may draw: its own test)."""
     for charge_point_id in ("CP1", "CP2", "CP3", "CP4"):
         services.stations.register(charge_point_id, {})
+        services.stations.record_connection(charge_point_id, f"conn-{charge_point_id}", connected_at=services.clock.now(), source_ip=None)
 
 
 def member_of(services, charge_point_id: str) -> str | None:
@@ -298,6 +300,19 @@ def test_the_site_shows_each_session_with_its_priority_and_the_share_it_would_ge
     assert {a["transactionId"]: a["allocatedCurrentA"] for a in api.get("/sites/depot").json["allocations"]} == {
         visitor: 8.5, late: 8.5
     }
+
+
+def test_a_session_whose_station_is_away_shows_what_it_may_draw_until_the_station_is_back(api, services, registered):
+    api.put("/sites/depot", SITE)
+    away = start_transaction(services, "CP1", 1, id_tag="TAG1", minute=0)
+    here = start_transaction(services, "CP2", 1, id_tag="TAG2", minute=1)
+    services.stations.forget_connection("CP1", "conn-CP1", disconnected_at=services.clock.now())
+    shares = {a["transactionId"]: (a["allocatedCurrentA"], a["limitedBy"]) for a in api.get("/sites/depot").json["allocations"]}
+    # No profile of ours reached it: it may draw its safe current (6 A), and keeps counting at it while away.
+    assert shares == {away: (6, "unreachable"), here: (26, "site")}
+    services.stations.record_connection("CP1", "conn-CP1b", connected_at=services.clock.now(), source_ip=None)
+    shares = {a["transactionId"]: (a["allocatedCurrentA"], a["limitedBy"]) for a in api.get("/sites/depot").json["allocations"]}
+    assert shares == {away: (16, "site"), here: (16, "site")}
 
 
 def test_a_circuit_holds_its_stations_within_the_site(api, services, registered):

@@ -17,6 +17,7 @@ from csms.domain.allocation import (
     LENDING_SAMPLES,
     Bound,
     ChargingSession,
+    IdleConnectors,
     SiteAllocation,
     allocate,
     charging_rate_limit,
@@ -200,6 +201,49 @@ def test_a_station_that_ignores_its_limit_keeps_it_and_its_draw_is_taken_from_th
     assert currents(allocate(a_site(32), [rogue, a_session("CP2"), a_session("CP3"), a_session("CP4", minute=1)]))["CP4"] == 0
 
 
+def test_a_session_whose_station_is_not_connected_counts_at_what_it_may_draw_until_it_is_back():
+    away = a_session("CP1", allocated_current_a=D(20), unreachable=True)
+    result = allocate(a_site(32), [away, a_session("CP2"), a_session("CP3")])
+    assert currents(result) == {"CP1": D(20), "CP2": D(6), "CP3": D(6)}  # not the 10.6 each it would share
+    assert bounds(result)["CP1"] == "unreachable"
+
+
+def defaults(result: SiteAllocation) -> dict[str, Decimal]:
+    return {default.charge_point_id: default.current_a for default in result.defaults}
+
+
+def idle(charge_point_id: str, count: int = 1, fixed_a: str | None = None) -> IdleConnectors:
+    return IdleConnectors(charge_point_id=charge_point_id, count=count, fixed_a=D(fixed_a) if fixed_a is not None else None)
+
+
+def test_idle_connectors_keep_the_safe_current_while_the_sessions_leave_room_for_it():
+    site = a_site(32, safe_current_a=D(6), connectors=(ConnectorSetting(charge_point_id="CP1", connector_id=1, max_current_a=D(16)),))
+    result = allocate(site, [a_session("CP1")], [idle("CP1", 0), idle("CP2"), idle("CP3", 2), idle("CP4")])
+    assert currents(result) == {"CP1": D(16)}  # the sessions' shares come first: nothing is held back from them
+    # 16 A left: CP2's 6 A fit, CP3's two connectors (12 A) no longer do, CP4's do. CP1 has no idle connector.
+    assert defaults(result) == {"CP1": D(6), "CP2": D(6), "CP3": D(0), "CP4": D(6)}
+    assert defaults(allocate(site, [], [idle("CP2"), idle("CP3", 2), idle("CP4")])) == {"CP2": D(6), "CP3": D(6), "CP4": D(6)}
+
+
+def test_a_site_its_sessions_take_whole_gives_idle_connectors_a_default_of_0():
+    result = allocate(a_site(32, safe_current_a=D(6)), [a_session("CP1")], [idle("CP1", 0), idle("CP2")])
+    assert (currents(result), defaults(result)) == ({"CP1": D(32)}, {"CP1": D(6), "CP2": D(0)})
+    assert defaults(allocate(a_site(32, safe_current_a=D(0)), [], [idle("CP2")])) == {"CP2": D(0)}
+
+
+def test_a_paused_session_needs_room_for_the_default_it_would_get_once_it_stops():
+    sessions = [a_session(cp, minute=n) for n, cp in enumerate(("CP1", "CP2", "CP3", "CP4"))]
+    result = allocate(a_site("20.5", safe_current_a=D(6)), sessions, [idle(cp, 0) for cp in ("CP1", "CP2", "CP3", "CP4")])
+    assert currents(result)["CP4"] == 0
+    assert defaults(result) == {"CP1": D(6), "CP2": D(6), "CP3": D(6), "CP4": D(0)}
+
+
+def test_idle_connectors_of_a_station_the_csms_cannot_steer_count_at_their_default():
+    result = allocate(a_site(32, safe_current_a=D(6)), [a_session("CP1"), a_session("CP2")], [idle("CP3", 2, "6")])
+    assert currents(result) == {"CP1": D(10), "CP2": D(10)}
+    assert defaults(result) == {}  # not the allocation's to set
+
+
 @pytest.mark.parametrize(
     ("current", "unit", "phases", "expected"),
     [
@@ -228,7 +272,7 @@ def _tenth(rng: random.Random, low: int, high: int) -> Decimal:
     return D(rng.randint(low * 10, high * 10)) / 10
 
 
-def random_case(rng: random.Random) -> tuple[Site, list[ChargingSession]]:
+def random_case(rng: random.Random) -> tuple[Site, list[ChargingSession], list[IdleConnectors]]:
     stations = [f"CP{n}" for n in range(1, rng.randint(1, 9))]
     phases = rng.choice((1, 3))
     circuits = []
@@ -249,6 +293,7 @@ def random_case(rng: random.Random) -> tuple[Site, list[ChargingSession]]:
     site = Site(
         site_id="s", name="s", max_current_a=_tenth(rng, 6, 120), phases=phases, voltage_v=D(230),
         charge_point_ids=tuple(stations), circuits=tuple(circuits), connectors=tuple(settings), version=3,
+        safe_current_a=rng.choice((D(0), D(6), D(6), D("8.5"))),
     )  # fmt: skip
     sessions = []
     transaction_id = 0
@@ -258,15 +303,53 @@ def random_case(rng: random.Random) -> tuple[Site, list[ChargingSession]]:
                 transaction_id += 1
                 allocated = _tenth(rng, 6, 32) if rng.random() < 0.5 else None
                 measured = tuple(_tenth(rng, 0, 34) for _ in range(rng.randint(0, 4))) if allocated else ()
+                ignores = allocated is not None and rng.random() < 0.1
+                unreachable = allocated is not None and not ignores and rng.random() < 0.08
                 sessions.append(
                     ChargingSession(
                         charge_point_id=station, connector_id=connector, transaction_id=transaction_id,
                         priority=rng.randint(-2, 2), arrived_at=T0 + timedelta(minutes=rng.randint(0, 5)),
-                        allocated_current_a=allocated, measured_current_a=measured,
-                        ignores_limit=allocated is not None and rng.random() < 0.1,
+                        allocated_current_a=allocated, measured_current_a=() if unreachable else measured,
+                        ignores_limit=ignores, unreachable=unreachable,
                     )
                 )  # fmt: skip
-    return site, sessions
+    idle = [
+        IdleConnectors(
+            charge_point_id=station, count=rng.randint(0, 2), fixed_a=_tenth(rng, 0, 8) if rng.random() < 0.15 else None
+        )
+        for station in stations
+        if rng.random() < 0.8
+    ]
+    return site, sessions, idle
+
+
+def unsteerable(session: ChargingSession) -> bool:
+    return session.ignores_limit or session.unreachable
+
+
+def drawn(session: ChargingSession) -> Decimal:
+    """What a session the allocation cannot steer draws: the larger of its samples and its limit."""
+    return max((*session.measured_current_a[-LENDING_SAMPLES:], session.allocated_current_a or D(0)))
+
+
+def reserved(site: Site, sessions: list[ChargingSession], idle: list[IdleConnectors], result: SiteAllocation) -> dict[str, Decimal]:
+    """What each station's idle connectors take of its limits: a fixed draw each, or its default each, plus the room
+    its default needs on the connectors of its sessions allowed less (rule 5)."""
+    allocated = _by_key(result)
+    defaults = {default.charge_point_id: default.current_a for default in result.defaults}
+    taken = {}
+    for station in idle:
+        if station.fixed_a is not None:
+            taken[station.charge_point_id] = station.fixed_a * station.count
+            continue
+        default = defaults[station.charge_point_id]
+        short = sum(
+            max(D(0), default - allocated[key(s)].current_a)
+            for s in sessions
+            if s.charge_point_id == station.charge_point_id and not unsteerable(s)
+        )
+        taken[station.charge_point_id] = default * station.count + short if default else D(0)
+    return taken
 
 
 def limits_of(site: Site, session: ChargingSession) -> list[tuple[str, Decimal]]:
@@ -294,10 +377,10 @@ CASES = 3000
 
 
 @pytest.fixture(scope="module")
-def cases() -> list[tuple[Site, list[ChargingSession], SiteAllocation]]:
+def cases() -> list[tuple[Site, list[ChargingSession], list[IdleConnectors], SiteAllocation]]:
     rng = random.Random(11)
     generated = [random_case(rng) for _ in range(CASES)]
-    return [(site, sessions, allocate(site, sessions)) for site, sessions in generated]
+    return [(site, sessions, idle, allocate(site, sessions, idle)) for site, sessions, idle in generated]
 
 
 def key(session: ChargingSession) -> tuple[str, int]:
@@ -308,35 +391,54 @@ def _by_key(result: SiteAllocation):
     return {(a.charge_point_id, a.connector_id): a for a in result.allocations}
 
 
-def test_no_limit_is_ever_exceeded_on_any_phase(cases):
-    for site, sessions, result in cases:
+def test_no_limit_is_ever_exceeded_on_any_phase_not_even_by_cars_starting_on_idle_connectors(cases):
+    for site, sessions, idle, result in cases:
         allocated = _by_key(result)
         used: dict[str, Decimal] = {}
         limit_of: dict[str, Decimal] = {}
+        controlled_used: dict[str, Decimal] = {}
         for session in sessions:
-            draw = allocated[key(session)].current_a
-            if session.ignores_limit:  # it draws what it draws: the larger of its samples and its limit
-                draw = max((*session.measured_current_a[-LENDING_SAMPLES:], session.allocated_current_a))
+            draw = drawn(session) if unsteerable(session) else allocated[key(session)].current_a
             for name, limit in limits_of(site, session):
                 used[name] = used.get(name, D(0)) + draw
                 limit_of[name] = limit
-        controlled_used: dict[str, Decimal] = {}
-        for session in sessions:
-            if not session.ignores_limit:
-                for name, _ in limits_of(site, session):
-                    controlled_used[name] = controlled_used.get(name, D(0)) + allocated[key(session)].current_a
+                if not unsteerable(session):
+                    controlled_used[name] = controlled_used.get(name, D(0)) + draw
+        fixed = {station.charge_point_id for station in idle if station.fixed_a is not None}
+        for charge_point_id, taken in reserved(site, sessions, idle, result).items():
+            for name, limit in limits_of(site, a_session(charge_point_id)):
+                used[name] = used.get(name, D(0)) + taken
+                limit_of[name] = limit
+                if charge_point_id not in fixed:
+                    controlled_used[name] = controlled_used.get(name, D(0)) + taken
         for name, total in used.items():
-            # Sessions that ignore their limits may overdraw a limit alone; the others then get nothing under it.
-            assert total <= limit_of[name] or controlled_used.get(name, 0) == 0, (site, sessions, result)
+            # What the CSMS cannot steer may overdraw a limit alone; the others then get nothing under it.
+            assert total <= limit_of[name] or controlled_used.get(name, 0) == 0, (site, sessions, idle, result)
+
+
+def test_a_default_is_the_safe_current_or_0_and_0_only_for_want_of_room(cases):
+    for site, _, idle, result in cases:
+        defaults = {default.charge_point_id: default.current_a for default in result.defaults}
+        assert set(defaults) == {station.charge_point_id for station in idle if station.fixed_a is None}
+        assert set(defaults.values()) <= {D(0), site.safe_current_a.quantize(D("0.1"), rounding="ROUND_FLOOR")}
+    alone = [(site, idle[0], result) for site, sessions, idle, result in cases if not sessions and len(idle) == 1]
+    alone = [(site, station, result) for site, station, result in alone if station.fixed_a is None]
+    assert len(alone) > 10
+    for site, station, result in alone:
+        ((default),) = result.defaults
+        # One idle station on an empty site: the safe current on each of its connectors, if that fits every limit.
+        need = site.safe_current_a.quantize(D("0.1"), rounding="ROUND_FLOOR") * station.count
+        fits = all(limit.quantize(D("0.1"), rounding="ROUND_FLOOR") >= need for _, limit in limits_of(site, a_session(station.charge_point_id)))
+        assert default.current_a == (site.safe_current_a.quantize(D("0.1"), rounding="ROUND_FLOOR") if fits else 0), (site, station, result)
 
 
 def test_nobody_gets_between_0_and_6_a_nor_above_its_connector_nor_more_than_one_decimal(cases):
-    for site, sessions, result in cases:
+    for site, sessions, _, result in cases:
         for session in sessions:
             allocation = _by_key(result)[key(session)]
             current = allocation.current_a
             assert current == current.quantize(D("0.1"))
-            if session.ignores_limit:
+            if unsteerable(session):
                 assert current == session.allocated_current_a.quantize(D("0.1"), rounding="ROUND_FLOOR")
                 continue
             assert current == 0 or current >= 6, (site, sessions, result)
@@ -348,9 +450,9 @@ def test_nobody_gets_between_0_and_6_a_nor_above_its_connector_nor_more_than_one
 
 
 def test_higher_priority_never_gets_less_unless_held_by_its_own_cap_or_a_limit_the_other_is_not_under(cases):
-    for site, sessions, result in cases:
+    for site, sessions, _, result in cases:
         allocated = _by_key(result)
-        steered = [s for s in sessions if not s.ignores_limit]
+        steered = [s for s in sessions if not unsteerable(s)]
         for high in steered:
             for low in steered:
                 a_high, a_low = allocated[key(high)], allocated[key(low)]
@@ -363,33 +465,35 @@ def test_higher_priority_never_gets_less_unless_held_by_its_own_cap_or_a_limit_t
 
 
 def test_a_session_is_paused_only_when_every_session_charging_under_the_full_limit_ranks_before_it(cases):
-    for site, sessions, result in cases:
+    for site, sessions, _, result in cases:
         allocated = _by_key(result)
         for paused in sessions:
             allocation = allocated[key(paused)]
-            if paused.ignores_limit or not allocation.paused:
+            if unsteerable(paused) or not allocation.paused:
                 continue
             held = holder(site, paused, allocation)
             assert held is not None
             for other in sessions:
-                if other.ignores_limit or allocated[key(other)].paused or held not in dict(limits_of(site, other)):
+                if unsteerable(other) or allocated[key(other)].paused or held not in dict(limits_of(site, other)):
                     continue
                 assert rank(other) < rank(paused), (site, sessions, result)
 
 
 def test_capacity_is_left_unused_only_as_remainders_below_a_tenth_per_session(cases):
-    for site, sessions, result in cases:
+    for site, sessions, idle, result in cases:
         allocated = _by_key(result)
         for session in sessions:
             allocation = allocated[key(session)]
             held = holder(site, session, allocation)
-            if session.ignores_limit or allocation.paused or held is None:
+            if unsteerable(session) or allocation.paused or held is None:
                 continue
             under = [s for s in sessions if held in dict(limits_of(site, s))]
-            draws = sum(
+            draws = sum((drawn(s) if unsteerable(s) else allocated[key(s)].current_a for s in under), D(0))
+            draws += sum(
                 (
-                    max((*s.measured_current_a[-LENDING_SAMPLES:], s.allocated_current_a)) if s.ignores_limit else allocated[key(s)].current_a
-                    for s in under
+                    taken
+                    for charge_point_id, taken in reserved(site, sessions, idle, result).items()
+                    if held in dict(limits_of(site, a_session(charge_point_id)))
                 ),
                 D(0),
             )
@@ -399,19 +503,20 @@ def test_capacity_is_left_unused_only_as_remainders_below_a_tenth_per_session(ca
 
 def test_the_same_input_in_any_order_gives_the_same_allocation(cases):
     rng = random.Random(7)
-    for site, sessions, result in cases[:500]:
-        shuffled = sessions[:]
+    for site, sessions, idle, result in cases[:500]:
+        shuffled, idle_shuffled = sessions[:], idle[:]
         rng.shuffle(shuffled)
-        assert allocate(site, shuffled) == result
+        rng.shuffle(idle_shuffled)
+        assert allocate(site, shuffled, idle_shuffled) == result
 
 
 def test_arrival_order_only_breaks_ties_when_nobody_is_paused(cases):
     rng = random.Random(5)
-    for site, sessions, result in cases:
+    for site, sessions, idle, result in cases:
         if any(a.paused for a in result.allocations):
             continue
         moved = [replace(s, arrived_at=T0 + timedelta(minutes=rng.randint(0, 600))) for s in sessions]
-        assert currents_by_key(allocate(site, moved)) == currents_by_key(result)
+        assert currents_by_key(allocate(site, moved, idle)) == currents_by_key(result)
 
 
 def currents_by_key(result: SiteAllocation) -> dict[tuple[str, int], Decimal]:
@@ -419,9 +524,11 @@ def currents_by_key(result: SiteAllocation) -> dict[tuple[str, int], Decimal]:
 
 
 def test_the_cases_cover_what_the_invariants_are_about(cases):
-    seen = {allocation.bound for _, _, result in cases for allocation in result.allocations}
+    seen = {allocation.bound for _, _, _, result in cases for allocation in result.allocations}
     assert seen == set(Bound)
-    assert sum(any(a.paused for a in result.allocations) for _, _, result in cases) > CASES // 10
+    assert sum(any(a.paused for a in result.allocations) for _, _, _, result in cases) > CASES // 10
+    defaults = [default.current_a for _, _, _, result in cases for default in result.defaults]
+    assert sum(d == 0 for d in defaults) > CASES // 10 and sum(d > 0 for d in defaults) > CASES // 10
 
 
 def _lender(*samples: str, lending: bool = True) -> ChargingSession:

@@ -3,22 +3,32 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 
+from csms.domain.allocation import IdleConnectors
 from csms.domain.load_control import (
     TX_PROFILE_ID_BASE,
     ConnectorControl,
     InFlight,
+    Send,
+    StationControl,
     Variant,
+    cleared_profile_ids,
     command_id,
+    idle_connectors,
     ignores_allocation,
     plan,
+    start_attempt,
+    steered_sessions,
     tx_default_profile,
     tx_profile,
     variants,
 )
+from csms.domain.sites import Site
+from csms.domain.stations import ActiveSession, Connector, Station
 from csms.ocpp.v16.actions import Action
 from csms.ocpp.v16.enums import ChargingRateUnitType
 from csms.ocpp.v16.validation import parse_request
@@ -37,7 +47,26 @@ def control(cp: str, target: str, confirmed: str | None = None, *in_flight: str,
 
 
 def sent(sends) -> list[tuple[str, str, bool]]:
-    return [(send.control.charge_point_id, str(send.limit_a), send.increase) for send in sends]
+    """`CP1` for a TxProfile, `CP1/default` for a TxDefaultProfile."""
+    return [
+        (send.control.charge_point_id, str(send.limit_a), send.increase)
+        if isinstance(send, Send)
+        else (f"{send.station.charge_point_id}/default", str(send.limit_a), send.increase)
+        for send in sends
+    ]
+
+
+def station(cp: str, target: str | None, accepted: str | None = None, *in_flight: str, refused: bool = False) -> StationControl:
+    return StationControl(
+        charge_point_id=cp, default_target_a=Decimal(target) if target is not None else None,
+        default_a=Decimal(accepted) if accepted is not None else None,
+        default_in_flight=tuple(InFlight(command_id=f"{cp}-d{n}", limit_a=Decimal(limit), attempt=0) for n, limit in enumerate(in_flight)),
+        default_refused=refused,
+    )  # fmt: skip
+
+
+def by_id(*stations: StationControl) -> dict[str, StationControl]:
+    return {s.charge_point_id: s for s in stations}
 
 
 def test_a_txprofile_names_its_transaction_has_a_stable_id_and_is_a_valid_set_charging_profile():
@@ -128,3 +157,92 @@ def test_a_station_is_flagged_after_three_samples_above_its_limit_by_10_percent_
 def test_a_station_measured_above_its_limit_is_sent_nothing_more():
     measured = replace(control("CP1", "6", "8"), measured_a=(Decimal(16),) * 3)
     assert plan([measured], safe_current_a=SAFE, reachable={"CP1"}) == []
+
+
+def test_a_lowered_default_goes_at_once_and_the_increases_wait_for_it():
+    # CP1's session may take the site once CP2's idle connector can no longer start at 6 A.
+    controls = [control("CP1", "32", "6")]
+    stations = by_id(station("CP1", "6", "6"), station("CP2", "0", "6"))
+    assert sent(plan(controls, safe_current_a=SAFE, reachable={"CP1", "CP2"}, stations=stations)) == [("CP2/default", "0", False)]
+    stations = by_id(station("CP1", "6", "6"), station("CP2", "0", "6", "0"))  # sent, not answered: still 6 A
+    assert sent(plan(controls, safe_current_a=SAFE, reachable={"CP1", "CP2"}, stations=stations)) == []
+    stations = by_id(station("CP1", "6", "6"), station("CP2", "0", "0"))
+    assert sent(plan(controls, safe_current_a=SAFE, reachable={"CP1", "CP2"}, stations=stations)) == [("CP1", "32", True)]
+
+
+def test_a_raised_default_waits_for_the_sessions_decreases():
+    controls = [control("CP1", "26", "32")]
+    stations = by_id(station("CP2", "6", "0"))
+    assert sent(plan(controls, safe_current_a=SAFE, reachable={"CP1", "CP2"}, stations=stations)) == [("CP1", "26", False)]
+    controls = [control("CP1", "26", "26")]
+    assert sent(plan(controls, safe_current_a=SAFE, reachable={"CP1", "CP2"}, stations=stations)) == [("CP2/default", "6", True)]
+
+
+def test_a_session_that_started_under_a_default_of_0_draws_0_until_its_profile_raises_it():
+    started = replace(control("CP2", "6"), started_a=Decimal(0))
+    controls = [control("CP1", "26", "32"), started]
+    stations = by_id(station("CP2", "0", "0"))
+    assert sent(plan(controls, safe_current_a=SAFE, reachable={"CP1", "CP2"}, stations=stations)) == [("CP1", "26", False)]
+
+
+def test_a_station_that_never_accepted_a_default_may_draw_the_safe_current_and_gets_its_default():
+    assert sent(plan([], safe_current_a=SAFE, reachable={"CP1"}, stations=by_id(station("CP1", "6")))) == [
+        ("CP1/default", "6", False)
+    ]
+    assert plan([], safe_current_a=SAFE, reachable=set(), stations=by_id(station("CP1", "6"))) == []  # not connected
+    assert plan([], safe_current_a=SAFE, reachable={"CP1"}, stations=by_id(station("CP1", "6", refused=True))) == []
+
+
+SITE = Site(site_id="depot", name="Depot", max_current_a=Decimal(32), phases=3, voltage_v=Decimal(230), charge_point_ids=("CP1", "CP2", "CP3"))
+T0 = datetime(2026, 11, 24, 10, tzinfo=UTC)
+
+
+def a_station(cp: str, *, connected: bool = True, sessions: tuple[int, ...] = (), connectors: int = 1) -> Station:
+    return Station(
+        charge_point_id=cp, connection_id=f"conn-{cp}" if connected else None,
+        connectors=tuple(
+            Connector(
+                connector_id=n, status="Charging" if n in sessions else "Available",
+                session=ActiveSession(transaction_id=int(cp[-1]) * 10 + n, connector_id=n, id_tag="T", started_at=T0) if n in sessions else None,
+            )
+            for n in range(1, connectors + 1)
+        ),
+    )  # fmt: skip
+
+
+def test_a_session_whose_station_is_away_counts_at_its_bound_not_at_a_target_it_cannot_receive():
+    controls = {("CP1", 1): replace(control("CP1", "10", "16"), transaction_id=11)}
+    sessions = steered_sessions(SITE, [a_station("CP1", connected=False, sessions=(1,))], controls, {})
+    assert [(s.unreachable, s.allocated_current_a) for s in sessions] == [(True, Decimal(16))]
+    sessions = steered_sessions(SITE, [a_station("CP1", sessions=(1,))], controls, {})
+    assert [(s.unreachable, s.allocated_current_a) for s in sessions] == [(False, Decimal(16))]
+
+
+def test_idle_connectors_are_those_without_a_session_counted_at_their_default_when_it_cannot_be_changed():
+    stations = [
+        a_station("CP1", sessions=(1,), connectors=2),
+        a_station("CP2", connected=False),
+        a_station("CP3", connectors=0),
+        a_station("CP9"),  # not the site's
+    ]
+    known = by_id(station("CP2", "6", "6", "0"))
+    assert idle_connectors(SITE, stations, known) == [
+        IdleConnectors(charge_point_id="CP1", count=1),
+        IdleConnectors(charge_point_id="CP2", count=1, fixed_a=Decimal(6)),
+        IdleConnectors(charge_point_id="CP3", count=1),  # none reported yet: at least one
+    ]
+    refused = by_id(station("CP1", "6", refused=True))
+    assert idle_connectors(SITE, stations[:1], refused) == [IdleConnectors(charge_point_id="CP1", count=1, fixed_a=SAFE)]
+
+
+def test_a_station_starts_at_the_first_variant_it_has_not_rejected():
+    options = variants({"ChargeProfileMaxStackLevel": "8"})
+    assert start_attempt(options, [Variant(stack_level=8, unit=A)]) == 1
+    assert start_attempt(options, []) == 0
+    assert start_attempt(options, [Variant(stack_level=3, unit=A)]) == 0  # not among them (its configuration changed)
+    assert start_attempt(options, options) == 0  # it rejected them all: from the start again
+
+
+def test_a_station_leaving_its_site_is_cleared_of_our_default_and_every_connectors_txprofile_by_id():
+    assert cleared_profile_ids([2, 1, 2]) == [TX_PROFILE_ID_BASE, TX_PROFILE_ID_BASE + 1, TX_PROFILE_ID_BASE + 2]
+    parse_request(Action.CLEAR_CHARGING_PROFILE, {"id": TX_PROFILE_ID_BASE})

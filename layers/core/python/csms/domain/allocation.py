@@ -16,6 +16,13 @@ The rules, in the order they apply:
 4. A session's cap is its connector's maximum, or, when it is visibly not using its allocation (its last
    `LENDING_SAMPLES` measured currents all well below it), what it draws plus a margin: the rest is lent to the
    others, and given back by the next allocation once its draw climbs into that margin (`lent_current_a`).
+5. A car may start on any idle connector at any moment and draw what its station's TxDefaultProfile allows before
+   the CSMS hears of it. What the sessions leave unused is reserved for idle connectors, station by station (in id
+   order): a station whose idle connectors' `safe_current_a` each fit within every limit it is under gets a
+   default of `safe_current_a`, the others 0 (a car starting there is paused until its TxProfile comes). So the
+   sessions' shares never shrink for cars that may never come, and a start never takes a limit above itself. A
+   station the CSMS cannot steer (not connected, or refusing its default) has its idle connectors counted as used
+   at what its default allows, like a session that ignores its limit.
 
 Units: amperes per phase, in whole tenths (OCPP 1.6 §7.7: a ChargingSchedulePeriod's limit has at most one
 decimal). Every limit is rounded down, never up, so the sums stay within the limits; a class's remainder smaller
@@ -78,6 +85,8 @@ class Bound(StrEnum):
     """The site's grid connection."""
     IGNORED = "ignored"
     """Its station draws more than it is allocated: its measured draw counts as used, its limit is kept."""
+    UNREACHABLE = "unreachable"
+    """Its station is not connected: what it may draw counts as used, its limit is kept until it is back."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -100,6 +109,30 @@ class ChargingSession:
     """Flagged: its station keeps drawing more than it is allocated."""
     lending: bool = False
     """Its limit is what it kept when it lent the rest of its share (its last allocation's bound was MEASURED)."""
+    unreachable: bool = False
+    """Its station is not connected: no new limit reaches it, so it may draw `allocated_current_a` (what its station
+    has or may have applied): counted as used until its station is back."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class IdleConnectors:
+    """A member station's connectors with no session (rule 5): a car may start on any of them at once and draw what
+    the station's TxDefaultProfile allows until its TxProfile comes."""
+
+    charge_point_id: str
+    count: int
+    fixed_a: Decimal | None = None
+    """What each may draw when the CSMS cannot change its default (its station is not connected, or refused it):
+    counted as used. None: the allocation sets its default."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class StationDefault:
+    """The TxDefaultProfile limit a steerable station should have (rule 5)."""
+
+    charge_point_id: str
+    current_a: Decimal
+    """The site's safe current, or 0 when its idle connectors' do not fit."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -127,6 +160,8 @@ class SiteAllocation:
     """The site definition it was computed for: one computed for an older version is stale."""
     allocations: tuple[ConnectorAllocation, ...]
     """One per session, by charge point and connector."""
+    defaults: tuple[StationDefault, ...] = ()
+    """The TxDefaultProfile of each steerable station given as idle (rule 5), by charge point."""
 
     @property
     def total_current_a(self) -> Decimal:
@@ -166,46 +201,87 @@ class _Share:
     held_by: _Limit | None = field(default=None)
 
 
-def allocate(site: Site, sessions: Iterable[ChargingSession]) -> SiteAllocation:
-    """Each session's limit, in amperes per phase (see the module's docstring for the rules)."""
+def allocate(site: Site, sessions: Iterable[ChargingSession], idle: Iterable[IdleConnectors] = ()) -> SiteAllocation:
+    """Each session's limit, in amperes per phase, and each idle station's default (see the module's docstring for
+    the rules)."""
     ordered = sorted(sessions, key=rank)
-    shares = _shares(site, ordered)
-    controlled = [share for share in shares if not share.session.ignores_limit]
+    limits = _Limits(site)
+    shares = [_share(site, session, limits) for session in ordered]
+    controlled = [share for share in shares if not _unsteerable(share.session)]
     for share in shares:
-        if share.session.ignores_limit:
+        if _unsteerable(share.session):
             _count_as_used(share)
+    stations = sorted(idle, key=lambda station: station.charge_point_id)
+    for station in stations:
+        if station.fixed_a is not None:
+            for limit in limits.of(station.charge_point_id):
+                limit.remaining -= _tenths_up(station.fixed_a) * station.count
     admitted = [share for share in controlled if _admit(share)]
     for _, members in groupby(admitted, key=lambda share: share.session.priority):
         _fill(list(members))
+    defaults = tuple(
+        _reserve(site, station, shares, limits) for station in stations if station.fixed_a is None
+    )
     return SiteAllocation(
         site_id=site.site_id,
         site_version=site.version,
         allocations=tuple(
             sorted((_result(site, share) for share in shares), key=lambda a: (a.charge_point_id, a.connector_id))
         ),
+        defaults=defaults,
     )
 
 
-def _shares(site: Site, ordered: Sequence[ChargingSession]) -> list[_Share]:
-    site_limit = _Limit(Bound.SITE, _tenths_down(site.max_current_a))
-    circuits = {
-        circuit.circuit_id: _Limit(Bound.CIRCUIT, _tenths_down(circuit.max_current_a), circuit_id=circuit.circuit_id)
-        for circuit in site.circuits
-    }
-    stations: dict[str, _Limit] = {}
-    shares = []
-    for session in ordered:
+def _unsteerable(session: ChargingSession) -> bool:
+    return session.ignores_limit or session.unreachable
+
+
+class _Limits:
+    """The limits of the site, its circuits and its stations, each shared by everything under it."""
+
+    def __init__(self, site: Site):
+        self._site_limit = _Limit(Bound.SITE, _tenths_down(site.max_current_a))
+        self._circuits = {
+            circuit.circuit_id: _Limit(Bound.CIRCUIT, _tenths_down(circuit.max_current_a), circuit_id=circuit.circuit_id)
+            for circuit in site.circuits
+        }
+        self._stations: dict[str, _Limit] = {}
+        self._site = site
+
+    def of(self, charge_point_id: str) -> tuple[_Limit, ...]:
+        """Innermost first: the station's maximum, its circuit's, the site's."""
         limits = []
-        station_max = site.station_max_current_a(session.charge_point_id)
+        station_max = self._site.station_max_current_a(charge_point_id)
         if station_max is not None:
-            limits.append(stations.setdefault(session.charge_point_id, _Limit(Bound.STATION, _tenths_down(station_max))))
-        circuit = site.circuit_of(session.charge_point_id)
+            limits.append(self._stations.setdefault(charge_point_id, _Limit(Bound.STATION, _tenths_down(station_max))))
+        circuit = self._site.circuit_of(charge_point_id)
         if circuit is not None:
-            limits.append(circuits[circuit.circuit_id])
-        limits.append(site_limit)
-        cap, cap_bound = _cap(site, session)
-        shares.append(_Share(session=session, limits=tuple(limits), cap=cap, cap_bound=cap_bound))
-    return shares
+            limits.append(self._circuits[circuit.circuit_id])
+        limits.append(self._site_limit)
+        return tuple(limits)
+
+
+def _share(site: Site, session: ChargingSession, limits: _Limits) -> _Share:
+    cap, cap_bound = _cap(site, session)
+    return _Share(session=session, limits=limits.of(session.charge_point_id), cap=cap, cap_bound=cap_bound)
+
+
+def _reserve(site: Site, station: IdleConnectors, shares: Sequence[_Share], limits: _Limits) -> StationDefault:
+    """Rule 5 for one station: room for `safe_current_a` on each of its idle connectors, and on each connector of a
+    session of its allowed less (a paused one: once it stops, its connector is idle at the default), or 0."""
+    safe = _tenths_down(site.safe_current_a)
+    short = sum(
+        max(0, safe - share.current)
+        for share in shares
+        if share.session.charge_point_id == station.charge_point_id and not _unsteerable(share.session)
+    )
+    need = safe * station.count + short
+    under = limits.of(station.charge_point_id)
+    if safe == 0 or any(limit.remaining < need for limit in under):
+        return StationDefault(charge_point_id=station.charge_point_id, current_a=Decimal(0))
+    for limit in under:
+        limit.remaining -= need
+    return StationDefault(charge_point_id=station.charge_point_id, current_a=Decimal(safe) / _TENTHS)
 
 
 def _cap(site: Site, session: ChargingSession) -> tuple[float, Bound]:
@@ -260,13 +336,14 @@ def reading_changes_lending(allocated_a: Decimal, *, lending: bool, before: Sequ
 
 
 def _count_as_used(share: _Share) -> None:
-    """A session that ignores its limit draws what it draws: the larger of its recent samples and its limit."""
+    """A session that ignores its limit draws what it draws: the larger of its recent samples and its limit. One
+    whose station is not connected may draw what its station has or may have applied (its `allocated_current_a`)."""
     session = share.session
     draw = max((*session.measured_current_a[-LENDING_SAMPLES:], session.allocated_current_a or Decimal(0)))
     for limit in share.limits:
         limit.remaining -= _tenths_up(draw)
     share.current = _tenths_down(session.allocated_current_a or Decimal(0))
-    share.bound = Bound.IGNORED
+    share.bound = Bound.IGNORED if session.ignores_limit else Bound.UNREACHABLE
 
 
 def _admit(share: _Share) -> bool:

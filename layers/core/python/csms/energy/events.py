@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from csms.domain.allocation import SiteAllocation
 from csms.domain.clock import to_iso
-from csms.domain.load_control import ConnectorControl
+from csms.domain.load_control import ConnectorControl, StationControl
 from csms.domain.sites import Site
 from csms.events.catalog import Event, EventType, event_id
 
@@ -71,3 +71,23 @@ def _ignored_limit(control: ConnectorControl, *, measured: bool) -> Decimal:
     if measured and control.confirmed_a is not None:
         return control.confirmed_a
     return control.target_a
+
+
+def default_ignored(site_id: str, station: StationControl, version: int, now: datetime) -> Event:
+    """A station that rejected every variant of its TxDefaultProfile (connector 0, no transaction): a car starting
+    there may draw what the CSMS cannot know, so its idle connectors count at their bound."""
+    return Event(
+        type=EventType.ALLOCATION_IGNORED,
+        event_id=event_id(EventType.ALLOCATION_IGNORED, site_id, station.charge_point_id, 0, "default", version),
+        occurred_at=now,
+        fields={
+            "occurredAt": to_iso(now),
+            "siteId": site_id,
+            "chargePointId": station.charge_point_id,
+            "connectorId": 0,
+            "transactionId": None,
+            "allocatedCurrentA": station.default_target_a or Decimal(0),
+            "measuredCurrentA": None,
+            "reason": "rejected",
+        },
+    )

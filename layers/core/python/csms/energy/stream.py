@@ -13,18 +13,20 @@ from csms.changes.stream import Change, Reaction
 from csms.runtime.wiring import Services
 
 BOOT_CAUSE = "BOOT#"
+CONNECT_CAUSE = "CONNECT#"
 
 
 def run_load_control(change: Change, services: Services) -> None:
     item = change.item
     cause = str(item["cause"])
     booted = str(item["chargePointId"]) if cause.startswith(BOOT_CAUSE) else None
+    connected = str(item["chargePointId"]) if cause.startswith(CONNECT_CAUSE) else None
     from csms.energy import control  # the outbox and the allocation: loaded by the first run, not every cold start
 
     measured = None
     if item.get("measuredA"):
         measured = (int(item["transactionId"]), tuple(Decimal(str(sample)) for sample in item["measuredA"]))
-    control.run(services, str(item["siteId"]), cause=cause, booted=booted, measured=measured)
+    control.run(services, str(item["siteId"]), cause=cause, booted=booted, connected=connected, measured=measured)
 
 
 def stopped(change: Change, services: Services) -> None:

@@ -66,8 +66,8 @@ EVENT_KINDS: Mapping[EventType, EventKind] = MappingProxyType(
         EventType.SESSION_STARTED: EventKind(Source.SESSIONS, "1.0"),
         EventType.THRESHOLD_REACHED: EventKind(Source.SESSIONS, "1.0"),
         EventType.SESSION_ENDED: EventKind(Source.SESSIONS, "1.0"),
-        EventType.ALLOCATION_CHANGED: EventKind(Source.ENERGY, "1.0"),
-        EventType.ALLOCATION_IGNORED: EventKind(Source.ENERGY, "1.0"),
+        EventType.ALLOCATION_CHANGED: EventKind(Source.ENERGY, "1.1"),
+        EventType.ALLOCATION_IGNORED: EventKind(Source.ENERGY, "1.1"),
     }
 )
 

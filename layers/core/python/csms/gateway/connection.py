@@ -6,6 +6,9 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from csms.adapters.dynamodb.follow_ups import FollowUps
+from csms.adapters.dynamodb.load_control import run_item
+from csms.domain import registration
 from csms.gateway.events import ConnectEvent, DisconnectEvent, header, http_response
 from csms.runtime.observability import logger, metrics
 from csms.runtime.wiring import Services
@@ -34,12 +37,13 @@ def open_connection(event: ConnectEvent, services: Services) -> dict[str, Any]:
         )
         metrics.add_metric(name="RefusedSubprotocols", unit=MetricUnit.Count, value=1)
         return http_response(400)
-    previous = services.stations.record_connection(
+    connection = services.stations.record_connection(
         charge_point_id,
         context.connection_id,
         connected_at=services.clock.now(),
         source_ip=context.identity.source_ip,
     )
+    previous = connection.previous
     if previous:
         # The newest connection wins: a station that lost power leaves a ghost socket behind.
         try:
@@ -56,6 +60,13 @@ def open_connection(event: ConnectEvent, services: Services) -> dict[str, Any]:
         )
         metrics.add_metric(name="SupersededConnections", unit=MetricUnit.Count, value=1)
         return http_response(409)
+    if connection.site_id and registration.may_send_requests(connection.boot_status):
+        # Back after a disconnection: while away its sessions counted at what they may draw and got no profile; its
+        # site's load control sends it what it missed (from the stream: the $connect answers at once). Once per
+        # connection: the run's key names it.
+        cause = f"CONNECT#{charge_point_id}#{context.connection_id}"
+        run = run_item(connection.site_id, cause, now=services.clock.now(), charge_point_id=charge_point_id)
+        FollowUps(services.table).put(run)
     metrics.add_metric(name="StationConnections", unit=MetricUnit.Count, value=1)
     logger.info(
         "Station connected",

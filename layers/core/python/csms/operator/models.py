@@ -612,7 +612,8 @@ class ConnectorAllocationView(ApiModel):
     limited_by: Bound = Field(
         description="What holds it where it is (for a paused session: which limit had no room for its 6 A): its "
         "connector's maximum, its own measured use (the rest is lent), its station's, circuit's or site's limit, or "
-        "`ignored` (its station draws more than allocated)"
+        "`ignored` (its station draws more than allocated) or `unreachable` (its station is not connected: what it may "
+        "draw counts as used until it is back)"
     )
     circuit_id: str | None = Field(None, description="The circuit, when limitedBy is circuit")
 

@@ -13,7 +13,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from csms.adapters.dynamodb.follow_ups import FollowUps
 from csms.adapters.dynamodb.load_control import run_item
 from csms.domain.allocation import allocate, charging_sessions
-from csms.domain.load_control import steered_sessions
+from csms.domain.load_control import idle_connectors, steered_sessions
 from csms.domain.sites import Site, validate_site
 from csms.operator.errors import ResourceNotFound, documented
 from csms.operator.models import SiteDefinition, SiteList, SiteSummary, SiteView
@@ -120,17 +120,19 @@ def _run_load_control(services: Services, site_id: str, cause: str) -> None:
 
 def _view(services: Services, site: Site) -> SiteView:
     """The site with the allocation its sessions get now, computed from the sessions its stations' items point at
-    (one BatchGetItem per 100 stations) as its load control sees them (stations flagged count as used, sessions
-    drawing little lend), with each session's last measured current (its transaction's, one BatchGetItem per 100
+    (one BatchGetItem per 100 stations) as its load control sees them (stations flagged or not connected count as
+    used, sessions drawing little lend), with each session's last measured current (its transaction's, one BatchGetItem per 100
     sessions)."""
     stations = services.stations.get_many(site.charge_point_ids)
-    controls = {control.key: control for control in services.load_control.get(site.site_id).controls}
+    stored = services.load_control.get(site.site_id)
+    controls = {control.key: control for control in stored.controls}
+    known = {station.charge_point_id: station for station in stored.stations}
     transactions = services.transactions.get_many([session.transaction_id for session in charging_sessions(site, stations)])
     drawn = {transaction_id: transaction.samples_under_limit_a for transaction_id, transaction in transactions.items()}
-    sessions = steered_sessions(site, stations, controls, drawn)
+    sessions = steered_sessions(site, stations, controls, drawn, known)
     measured = {
         transaction_id: transaction.measured_current_a
         for transaction_id, transaction in transactions.items()
         if transaction.measured_current_a is not None
     }
-    return SiteView.build(site, allocate(site, sessions), measured=measured)
+    return SiteView.build(site, allocate(site, sessions, idle_connectors(site, stations, known)), measured=measured)

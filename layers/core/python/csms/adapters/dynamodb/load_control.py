@@ -1,10 +1,14 @@
 """A site's load control (pk `SITE#{siteId}`, sk `ALLOCATION`) and the follow-ups that make it run (`ALLOC#{cause}`).
 
 - load control  `siteId`, `version` (counts each stored change: written only if it is still the version read),
-                `connectors` [{chargePointId, connectorId, transactionId, targetA, confirmedA?, attempt, refused,
-                measuredA, inFlight: [{commandId, limitA, attempt}]}] (domain/load_control.py says what each means), `updatedAt`
+                `connectors` [{chargePointId, connectorId, transactionId, targetA, confirmedA?, startedA?, attempt,
+                refused, measuredA, inFlight: [{commandId, limitA, attempt}]}], `stations` [{chargePointId,
+                variant?: {stackLevel, unit}, rejected?: [{stackLevel, unit}], defaultTargetA?, defaultA?,
+                defaultAttempt, defaultRefused, defaultInFlight: [{commandId, limitA, attempt}]}] (one per member
+                station: its TxDefaultProfile), `updatedAt`; domain/load_control.py says what each means
 - run           `siteId`, `cause` (`START#{tx}`, `STOP#{tx}`, `STATUS#{station}#{connector}#{at}`, `SITE#{version}`,
-                `BOOT#{station}#{at}`, `ANSWER#{commandId}#{status}`, `IGNORED#{tx}`, `DELETED#{version}`),
+                `BOOT#{station}#{at}`, `CONNECT#{station}#{connectionId}`, `ANSWER#{commandId}#{status}`, `IGNORED#{tx}`,
+                `DELETED#{version}`),
                 `chargePointId`?, `transactionId` and `measuredA` (IGNORED: the samples above its limit): the stream
                 runs the site's load control once for it (csms/energy/stream.py); written once per cause, expires like every
                 follow-up
@@ -23,7 +27,8 @@ from csms.adapters.dynamodb.follow_ups import FOLLOW_UP_RETENTION, put_once
 from csms.adapters.dynamodb.keys import load_control_run_key, site_allocation_key
 from csms.adapters.dynamodb.schema import TTL_ATTRIBUTE
 from csms.domain.clock import to_iso
-from csms.domain.load_control import ConnectorControl, InFlight, SiteControl
+from csms.domain.load_control import ConnectorControl, InFlight, SiteControl, StationControl, Variant
+from csms.ocpp.v16.enums import ChargingRateUnitType
 
 
 def run_item(
@@ -46,6 +51,55 @@ def run_item(
     }
 
 
+def _in_flight_value(in_flight: tuple[InFlight, ...]) -> list[dict[str, Any]]:
+    return [{"commandId": sent.command_id, "limitA": sent.limit_a, "attempt": sent.attempt} for sent in in_flight]
+
+
+def _in_flight(values: Any) -> tuple[InFlight, ...]:
+    return tuple(
+        InFlight(command_id=sent["commandId"], limit_a=Decimal(sent["limitA"]), attempt=int(sent["attempt"])) for sent in values
+    )
+
+
+def _station_value(station: StationControl) -> dict[str, Any]:
+    value: dict[str, Any] = {
+        "chargePointId": station.charge_point_id,
+        "defaultAttempt": station.default_attempt,
+        "defaultRefused": station.default_refused,
+        "defaultInFlight": _in_flight_value(station.default_in_flight),
+    }
+    if station.variant is not None:
+        value["variant"] = _variant_value(station.variant)
+    if station.rejected:
+        value["rejected"] = [_variant_value(variant) for variant in station.rejected]
+    if station.default_target_a is not None:
+        value["defaultTargetA"] = station.default_target_a
+    if station.default_a is not None:
+        value["defaultA"] = station.default_a
+    return value
+
+
+def _variant_value(variant: Variant) -> dict[str, Any]:
+    return {"stackLevel": variant.stack_level, "unit": variant.unit.value}
+
+
+def _variant(value: dict[str, Any]) -> Variant:
+    return Variant(stack_level=int(value["stackLevel"]), unit=ChargingRateUnitType(value["unit"]))
+
+
+def _station(value: dict[str, Any]) -> StationControl:
+    return StationControl(
+        charge_point_id=value["chargePointId"],
+        variant=_variant(value["variant"]) if value.get("variant") else None,
+        rejected=tuple(_variant(rejected) for rejected in value.get("rejected", ())),
+        default_target_a=Decimal(value["defaultTargetA"]) if value.get("defaultTargetA") is not None else None,
+        default_a=Decimal(value["defaultA"]) if value.get("defaultA") is not None else None,
+        default_attempt=int(value.get("defaultAttempt", 0)),
+        default_refused=bool(value.get("defaultRefused", False)),
+        default_in_flight=_in_flight(value.get("defaultInFlight", ())),
+    )
+
+
 def _control_value(control: ConnectorControl) -> dict[str, Any]:
     value: dict[str, Any] = {
         "chargePointId": control.charge_point_id,
@@ -56,12 +110,12 @@ def _control_value(control: ConnectorControl) -> dict[str, Any]:
         "refused": control.refused,
         "lending": control.lending,
         "measuredA": list(control.measured_a),
-        "inFlight": [
-            {"commandId": sent.command_id, "limitA": sent.limit_a, "attempt": sent.attempt} for sent in control.in_flight
-        ],
+        "inFlight": _in_flight_value(control.in_flight),
     }
     if control.confirmed_a is not None:
         value["confirmedA"] = control.confirmed_a
+    if control.started_a is not None:
+        value["startedA"] = control.started_a
     return value
 
 
@@ -76,10 +130,8 @@ def _control(value: dict[str, Any]) -> ConnectorControl:
         refused=bool(value.get("refused", False)),
         lending=bool(value.get("lending", False)),
         measured_a=tuple(Decimal(sample) for sample in value.get("measuredA", ())),
-        in_flight=tuple(
-            InFlight(command_id=sent["commandId"], limit_a=Decimal(sent["limitA"]), attempt=int(sent["attempt"]))
-            for sent in value.get("inFlight", ())
-        ),
+        started_a=Decimal(value["startedA"]) if value.get("startedA") is not None else None,
+        in_flight=_in_flight(value.get("inFlight", ())),
     )
 
 
@@ -97,7 +149,10 @@ class LoadControlRepository:
         if item is None:
             return SiteControl(site_id=site_id)
         return SiteControl(
-            site_id=site_id, version=int(item["version"]), controls=tuple(_control(value) for value in item["connectors"])
+            site_id=site_id,
+            version=int(item["version"]),
+            controls=tuple(_control(value) for value in item["connectors"]),
+            stations=tuple(_station(value) for value in item.get("stations", ())),
         )
 
     def save(self, control: SiteControl, *, read_version: int, now: datetime, follow_ups: list[dict[str, Any]]) -> None:
@@ -108,6 +163,7 @@ class LoadControlRepository:
             "siteId": control.site_id,
             "version": control.version,
             "connectors": [_control_value(c) for c in control.controls],
+            "stations": [_station_value(s) for s in control.stations],
             "updatedAt": to_iso(now),
         }
         condition = "attribute_not_exists(pk)" if read_version == 0 else "version = :read"

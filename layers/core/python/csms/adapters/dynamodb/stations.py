@@ -218,6 +218,18 @@ def _live_key(item: Mapping[str, Any]) -> str | None:
 
 
 @dataclass(frozen=True)
+class NewConnection:
+    """What recording a connection replaced, read for free from its write."""
+
+    previous: str | None
+    """The connection it replaces (a ghost to close), if any."""
+    site_id: str | None
+    """The site the station belongs to, if any."""
+    boot_status: str | None
+    """What its last BootNotification was answered."""
+
+
+@dataclass(frozen=True)
 class Heartbeat:
     call_expires_at: datetime | None
     """When the station's outstanding central-system call expires, if it has one."""
@@ -236,8 +248,9 @@ class StationRepository:
 
     def record_connection(
         self, charge_point_id: str, connection_id: str, *, connected_at: datetime, source_ip: str | None
-    ) -> str | None:
-        """Make this the station's current connection (the newest wins); returns the one it replaces.
+    ) -> NewConnection:
+        """Make this the station's current connection (the newest wins); returns the one it replaces, and the site and
+        boot status the item held (the whole old item comes back from the write: no read).
 
         A station that replaces its ghost keeps its flagged live key; one that was offline gets the plain key, and
         a second write flags it if its connectors say so (a station reconnecting in the middle of a session)."""
@@ -274,7 +287,11 @@ class StationRepository:
             }
         )
         previous = old.get("connectionId")
-        return previous if previous != connection_id else None
+        return NewConnection(
+            previous=previous if previous != connection_id else None,
+            site_id=old.get(SITE_ATTRIBUTE),
+            boot_status=old.get("bootStatus"),
+        )
 
     def current_connection(self, charge_point_id: str) -> str | None:
         """The connection the station item names now (a consistent read of that attribute only)."""
