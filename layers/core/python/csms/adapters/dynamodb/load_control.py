@@ -7,7 +7,8 @@
                 defaultAttempt, defaultRefused, defaultInFlight: [{commandId, limitA, attempt}]}] (one per member
                 station: its TxDefaultProfile), `updatedAt`; domain/load_control.py says what each means
 - run           `siteId`, `cause` (`START#{tx}`, `STOP#{tx}`, `STATUS#{station}#{connector}#{at}`, `SITE#{version}`,
-                `BOOT#{station}#{at}`, `CONNECT#{station}#{connectionId}`, `ANSWER#{commandId}#{status}`, `IGNORED#{tx}`,
+                `BOOT#{station}#{at}`, `CONNECT#{station}#{connectionId}`, `ANSWER#{commandId}#{status}`, `IGNORED#{tx}#{at}`,
+                `DRAW#{tx}#{at}` (a reading that changes what the session lends),
                 `DELETED#{version}`),
                 `chargePointId`?, `transactionId` and `measuredA` (IGNORED: the samples above its limit): the stream
                 runs the site's load control once for it (csms/energy/stream.py); written once per cause, expires like every
