@@ -227,7 +227,6 @@ class StationControl:
         return self.default_in_flight[-1].limit_a if self.default_in_flight else self.default_a
 
 
-
 @dataclass(frozen=True, kw_only=True)
 class Send:
     """A profile to send now."""

@@ -441,12 +441,9 @@ def _superseding(
         if send is None:
             result.append(control)
             continue
-        dropped = set()
-        if control.in_flight:
-            dropped = set(services.commands.drop_queued(control.charge_point_id, _supersede_key(control), at=now))
-        in_flight = tuple(sent for sent in control.in_flight if sent.command_id not in dropped)
         new = InFlight(command_id=command_id(site_id, version, *control.key), limit_a=send.limit_a, attempt=control.attempt)
-        result.append(replace(control, in_flight=(*in_flight, new)))
+        in_flight = _replacing_queued(services, control.charge_point_id, _supersede_key(control), control.in_flight, new, now)
+        result.append(replace(control, in_flight=in_flight))
     return result
 
 
@@ -467,14 +464,27 @@ def _superseding_defaults(
         if send is None:
             result.append(station)
             continue
-        dropped = set()
-        if station.default_in_flight:
-            dropped = set(services.commands.drop_queued(station.charge_point_id, DEFAULT_SUPERSEDE_KEY, at=now))
-        in_flight = tuple(sent for sent in station.default_in_flight if sent.command_id not in dropped)
         identifier = command_id(site_id, version, station.charge_point_id, 0)
         new = InFlight(command_id=identifier, limit_a=send.limit_a, attempt=station.default_attempt)
-        result.append(replace(station, default_in_flight=(*in_flight, new)))
+        in_flight = _replacing_queued(
+            services, station.charge_point_id, DEFAULT_SUPERSEDE_KEY, station.default_in_flight, new, now
+        )
+        result.append(replace(station, default_in_flight=in_flight))
     return result
+
+
+def _replacing_queued(
+    services: Services,
+    charge_point_id: str,
+    supersede_key: str,
+    in_flight: tuple[InFlight, ...],
+    new: InFlight,
+    now: datetime,
+) -> tuple[InFlight, ...]:
+    """The profiles in flight once `new` is: the older ones still queued in the outbox under the same key leave it
+    (superseded, never sent); those already sent stay until answered."""
+    dropped = set(services.commands.drop_queued(charge_point_id, supersede_key, at=now)) if in_flight else set()
+    return (*(sent for sent in in_flight if sent.command_id not in dropped), new)
 
 
 DEFAULT_SUPERSEDE_KEY = "TxDefaultProfile"
