@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,6 +25,7 @@ from moto.stepfunctions.parser.asl.component.common.retry.retrier_outcome import
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.timestamp import Timestamp
 from moto.stepfunctions.parser.asl.eval.environment import Environment
+from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
 from csms.domain.clock import from_iso
 from csms.runtime.wiring import get_services
@@ -38,6 +40,8 @@ ROLE_ARN = f"arn:aws:iam::{ACCOUNT_ID}:role/csms-local-workflows"
 LOCAL_EVENT_BUS = "csms-local"
 CLOCK_POLL_SECONDS = 0.5
 """How often a waiting execution looks at the clock again."""
+EXECUTION_START_SECONDS = 5
+"""How long StartExecution waits at most for its execution's thread to run the program (a few milliseconds)."""
 
 
 class LocalWorkflows:
@@ -106,19 +110,23 @@ class LocalWorkflows:
     def lambda_tasks_in_process(self) -> Iterator[None]:
         """While active, moto's Lambda task invocations run our handlers (see the module docstring), its Wait
         states wait until their timestamp as the CSMS's clock tells it (`_wait_until`), and so do its Retry
-        intervals (`_retry`)."""
+        intervals (`_retry`); an execution can be stopped or told of a task from the moment it started
+        (`_start_running`)."""
         original_invoke = lambda_eval_utils._invoke_lambda_function
         original_wait = Timestamp._eval_body
         original_retry = RetrierDecl._eval_body
+        original_start = ExecutionWorker.start
         lambda_eval_utils._invoke_lambda_function = self._invoke
         Timestamp._eval_body = _wait_until  # type: ignore[method-assign, assignment]
         RetrierDecl._eval_body = _retry  # type: ignore[method-assign, assignment]
+        ExecutionWorker.start = _start_running(original_start)  # type: ignore[method-assign]
         try:
             yield
         finally:
             lambda_eval_utils._invoke_lambda_function = original_invoke
             Timestamp._eval_body = original_wait  # type: ignore[method-assign]
             RetrierDecl._eval_body = original_retry  # type: ignore[method-assign]
+            ExecutionWorker.start = original_start  # type: ignore[method-assign]
 
     def _invoke(self, parameters: dict[str, Any], region: str, state_credentials: Any) -> dict[str, Any]:
         name = str(parameters["FunctionName"]).rsplit(":", 1)[-1]
@@ -135,6 +143,23 @@ class LocalWorkflows:
             }
         return {"StatusCode": 200, "ExecutedVersion": "$LATEST", "Payload": result}
 
+
+
+def _start_running(start: Callable[[ExecutionWorker], None]) -> Callable[[ExecutionWorker], None]:
+    """moto creates an execution's environment on the execution's own thread, some time after StartExecution
+    answered; until the program runs there, its worker's `env` is None or not yet running, and StopExecution (a
+    duration timer whose session just ended) fails with an AttributeError or is ignored, and SendTaskSuccess,
+    SendTaskFailure and SendTaskHeartbeat for any token fail (they look through every RUNNING execution).
+    StartExecution here answers once the program runs, as on AWS, where the execution exists when it answers.
+    The thread needs no lock to get there (moto's, held by the caller, included)."""
+
+    def start_running(worker: ExecutionWorker) -> None:
+        start(worker)
+        deadline = time.monotonic() + EXECUTION_START_SECONDS
+        while (worker.env is None or worker.env.program_state() is None) and time.monotonic() < deadline:
+            time.sleep(0.001)
+
+    return start_running
 
 
 def _wait_until(wait: Timestamp, env: Environment) -> None:

@@ -38,7 +38,7 @@ import boto3
 from botocore.credentials import Credentials, ReadOnlyCredentials
 from botocore.exceptions import ClientError
 
-from local.aws import ACCOUNT_ID, REGION
+from local.aws import ACCOUNT_ID, MOTO_LOCK, REGION
 
 PSEUDO_PARAMETERS = {
     "AWS::Partition": "aws",
@@ -142,11 +142,12 @@ def state_machine_of_task_token(token: str) -> str:
     from moto.stepfunctions.responses import get_backend
 
     backend = get_backend(ACCOUNT_ID, REGION)
-    for machine in backend.state_machines:
-        for execution in machine.executions:
-            worker = getattr(execution, "exec_worker", None)
-            if worker is not None and worker.env.callback_pool_manager.get(token) is not None:
-                return machine.arn
+    with MOTO_LOCK:  # between requests: no execution half started (see local.workflows._start_running)
+        for machine in backend.state_machines:
+            for execution in machine.executions:
+                worker = getattr(execution, "exec_worker", None)
+                if worker is not None and worker.env is not None and worker.env.callback_pool_manager.get(token) is not None:
+                    return machine.arn
     return "arn:aws:states:::unknown-task-token"
 
 

@@ -1,14 +1,19 @@
-"""Workflows waiting when the local runtime stops run again when it restarts (restartable ones only)."""
+"""Workflows waiting when the local runtime stops run again when it restarts (restartable ones only); an execution
+can be stopped or asked about a task token the moment it started."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import threading
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
 from csms.domain.clock import to_iso
 from csms.runtime.settings import get_settings
@@ -81,3 +86,29 @@ def test_a_waiting_execution_starts_again_after_a_restart_and_finishes_when_its_
     run_once(state_dir, still_waiting, clock=ManualClock(EPOCH + timedelta(minutes=30)))
     run_once(state_dir, after_its_time, clock=ManualClock(EPOCH + timedelta(hours=2)))
     assert json.loads((state_dir / EXECUTIONS).read_text()) == []  # done: not run again
+
+
+def test_an_execution_whose_thread_has_not_run_yet_can_be_stopped_and_does_not_break_task_answers(tmp_path, monkeypatch):
+    """moto sets an execution's environment on the execution's thread: a StopExecution (a session's duration timer,
+    the session ended at once) or a SendTaskSuccess for another execution's token coming first failed with an
+    AttributeError while that thread had not run (seen under load). Here every execution thread is slow to start."""
+    go = threading.Event()
+    run = ExecutionWorker._execution_logic
+    monkeypatch.setattr(ExecutionWorker, "_execution_logic", lambda worker: (go.wait(10), run(worker)))
+
+    async def scenario(runtime: LocalRuntime) -> None:
+        client = boto3.client("stepfunctions", region_name=REGION)
+        until = json.dumps({"until": to_iso(EPOCH + timedelta(hours=1))})
+        threading.Timer(0.2, go.set).start()
+        started = client.start_execution(stateMachineArn=runtime.workflows.arns["Waits"], name="timer-1", input=until)
+        with pytest.raises(ClientError) as unknown:
+            client.send_task_success(taskToken="another-execution-s-token", output="{}")
+        assert unknown.value.response["Error"]["Code"] == "InvalidToken"
+        client.stop_execution(executionArn=started["executionArn"], cause="the session ended")
+        (execution,) = await settled(runtime, "Waits", "ABORTED")
+        assert execution["name"] == "timer-1"
+
+    try:
+        run_once(tmp_path / "state", scenario, clock=ManualClock())
+    finally:
+        go.set()
