@@ -91,6 +91,33 @@ def _serialised_moto() -> Iterator[None]:
         del botocore_stubber.process_request
 
 
+@contextmanager
+def _thread_safe_client_exceptions() -> Iterator[None]:
+    """One exception class per error code, whichever handler thread meets it first.
+
+    A client builds its modelled exceptions (`client.exceptions`) on first use, through its session's factory,
+    whose cache is a check-then-set: two threads using a new client at once can each build their own classes,
+    and then `except client.exceptions.ConditionalCheckFailedException` in one does not catch the class the
+    other raised (seen in the suite: a lost conditional write escaped its handler). On Lambda a process runs one
+    request at a time; here the factory builds under a lock, so every thread gets the one cached set.
+    """
+    from botocore.errorfactory import ClientExceptionsFactory
+
+    lock = threading.Lock()
+    unlocked = ClientExceptionsFactory.create_client_exceptions
+
+    @functools.wraps(unlocked)
+    def create_client_exceptions(factory: ClientExceptionsFactory, service_model: Any) -> Any:
+        with lock:
+            return unlocked(factory, service_model)
+
+    ClientExceptionsFactory.create_client_exceptions = create_client_exceptions  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        ClientExceptionsFactory.create_client_exceptions = unlocked  # type: ignore[method-assign]
+
+
 def _moto_config(overrides: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     """moto's user config, section by section: `mock_aws(config=...)` replaces whole sections."""
     from moto.core.config import default_user_config
@@ -124,6 +151,6 @@ def emulated_aws(table_name: str, *, moto_config: Mapping[str, Mapping[str, Any]
         config: Any = _moto_config(overrides)  # moto's DefaultConfig TypedDict, by section
         from local.moto_dynamodb import scaled_dynamodb
 
-        with mock_aws(config=config), _serialised_moto(), scaled_dynamodb():
+        with mock_aws(config=config), _serialised_moto(), _thread_safe_client_exceptions(), scaled_dynamodb():
             boto3.client("dynamodb", region_name=REGION).create_table(**create_table_request(table_name))
             yield

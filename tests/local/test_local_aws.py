@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
@@ -84,6 +85,28 @@ def test_conditional_writes_and_counters_stay_atomic_across_threads():
             sys.setswitchinterval(interval)
     assert claims.count(True) == 1
     assert sorted(ids) == list(range(1, 201))
+
+
+def test_threads_meeting_a_new_client_s_exceptions_at_once_get_the_same_classes(monkeypatch):
+    """botocore builds a client's exception classes on first use; two threads doing it at once must not each get
+    their own (an `except` in one would not catch what the other raised)."""
+    from botocore.errorfactory import ClientExceptionsFactory
+
+    both_building = threading.Barrier(2, timeout=0.5)
+    build = ClientExceptionsFactory._create_client_exceptions
+
+    def build_alongside_another(factory, service_model):
+        with contextlib.suppress(threading.BrokenBarrierError):  # serialised: the other thread never comes
+            both_building.wait()
+        return build(factory, service_model)
+
+    monkeypatch.setattr(ClientExceptionsFactory, "_create_client_exceptions", build_alongside_another)
+    with emulated_aws("csms-test"):
+        session = boto3.session.Session()
+        clients = [session.client("stepfunctions"), session.client("stepfunctions")]
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            classes = list(pool.map(lambda client: client.exceptions.ExecutionDoesNotExist, clients))
+    assert classes[0] is classes[1]
 
 
 def test_requests_to_non_aws_urls_go_out_for_real():
