@@ -30,13 +30,11 @@ console-screenshots: $(STAMP) browser
 	CONSOLE_SCREENSHOTS=docs/console $(BIN)/python -m pytest -q tests/console
 
 ## test-later: the whole suite with the system clock three years ahead: no outcome may depend on the day
-## (libfaketime, Debian package faketime: installed if missing). Python's timed waits need the monotonic clock left
-## alone (tests/later/sitecustomize.py says why); Chromium hangs unless both clocks move, and the browser tests wait
-## in the browser, not in Python threads: they run in a second pass with both moved.
+## (libfaketime, Debian package faketime: installed if missing; Python keeps the real monotonic clock, other programs
+## get both moved: tests/later/sitecustomize.py says why)
 test-later: $(STAMP) browser
 	command -v faketime >/dev/null || (apt-get update -qq && apt-get install -y -qq faketime)
-	FAKETIME_DONT_FAKE_MONOTONIC=1 PYTHONPATH=$(CURDIR)/tests/later faketime -f '+1095d' $(BIN)/python -m pytest --ignore=tests/console
-	faketime -f '+1095d' $(BIN)/python -m pytest tests/console
+	FAKETIME_DONT_FAKE_MONOTONIC=1 PYTHONPATH=$(CURDIR)/tests/later faketime -f '+1095d' $(BIN)/python -m pytest
 
 ## lint: ruff over the repo's Python, mypy over the csms package (settings in pyproject.toml)
 lint: $(STAMP)
