@@ -13,9 +13,9 @@ from typing import Any
 import jsonschema
 import pytest
 
-from csms.adapters.dynamodb.follow_ups import FollowUps
+from csms.adapters.dynamodb.follow_ups import FollowUps, run_item
 from csms.adapters.dynamodb.keys import LOAD_CONTROL_RUN_PREFIX, SITE_PREFIX, station_key
-from csms.adapters.dynamodb.load_control import LoadControlRepository, StaleControl, run_item
+from csms.adapters.dynamodb.load_control import LoadControlRepository, StaleControl
 from csms.changes.reactions import REACTIONS
 from csms.changes.stream import Change, handle_records
 from csms.commands import service

@@ -12,9 +12,6 @@ from decimal import Decimal
 import pytest
 
 from csms.domain.allocation import (
-    LENDING_MARGIN_A,
-    LENDING_MARGIN_RATIO,
-    LENDING_SAMPLES,
     Bound,
     ChargingSession,
     IdleConnectors,
@@ -22,8 +19,8 @@ from csms.domain.allocation import (
     allocate,
     charging_rate_limit,
     rank,
-    reading_changes_lending,
 )
+from csms.domain.measured_current import LENDING_MARGIN_A, LENDING_MARGIN_RATIO, LENDING_SAMPLES, reading_changes_lending
 from csms.domain.sites import Circuit, ConnectorSetting, Site
 from csms.ocpp.v16.enums import ChargingRateUnitType
 

@@ -19,7 +19,6 @@ from csms.domain.load_control import (
     cleared_profile_ids,
     command_id,
     idle_connectors,
-    ignores_allocation,
     plan,
     start_attempt,
     steered_sessions,
@@ -27,6 +26,7 @@ from csms.domain.load_control import (
     tx_profile,
     variants,
 )
+from csms.domain.measured_current import ignores_allocation
 from csms.domain.sites import Site
 from csms.domain.stations import ActiveSession, Connector, Station
 from csms.ocpp.v16.actions import Action

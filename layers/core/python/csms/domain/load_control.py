@@ -414,21 +414,6 @@ def _by_id(stations: Iterable[StationControl]) -> list[StationControl]:
     return sorted(stations, key=lambda s: s.charge_point_id)
 
 
-FLAG_SAMPLES = 3
-FLAG_RATIO = Decimal("0.1")
-FLAG_MARGIN_A = Decimal(1)
-
-
-def ignores_allocation(allocated_a: Decimal, samples: tuple[Decimal, ...]) -> bool:
-    """Whether a station ignores its limit: its last `FLAG_SAMPLES` measured currents all above it by more than 10 %
-    and 1 A (a meter reads to a few %, a car regulates within about 1 A of its pilot signal; three samples, not a
-    ramp or a spike)."""
-    recent = samples[-FLAG_SAMPLES:]
-    return len(recent) == FLAG_SAMPLES and all(
-        sample > allocated_a * (1 + FLAG_RATIO) and sample - allocated_a > FLAG_MARGIN_A for sample in recent
-    )
-
-
 def command_id(site_id: str, version: int, charge_point_id: str, connector_id: int) -> str:
     """Deterministic: a repeated run of the same allocation version queues the same command, once."""
     return str(uuid.uuid5(_COMMAND_IDS, f"{site_id}\n{version}\n{charge_point_id}\n{connector_id}"))

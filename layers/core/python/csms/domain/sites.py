@@ -19,11 +19,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Literal
 
+from csms.domain.measured_current import MIN_CHARGING_CURRENT_A
 from csms.domain.stations import STATION_CONNECTOR
-
-MIN_CHARGING_CURRENT_A = Decimal(6)
-"""Below 6 A per phase a car does not charge more slowly, it stops: IEC 61851-1 signals no current below a 10 %
-duty cycle (6 A), and stations pause the session rather than offer less. A session gets at least this or 0."""
 
 DEFAULT_SAFE_CURRENT_A = MIN_CHARGING_CURRENT_A
 """What a session may draw before the CSMS's profile reaches its station (the TxDefaultProfile sent at boot):

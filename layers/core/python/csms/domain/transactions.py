@@ -142,7 +142,7 @@ class Transaction:
     allocated_current_a: Decimal | None = None
     """The limit its station last accepted for it from its site's load control, if any."""
     allocation_lending: bool = False
-    """That limit is what the session kept when it lent the rest of its share (allocation.lent_current_a)."""
+    """That limit is what the session kept when it lent the rest of its share (measured_current.lent_current_a)."""
 
     @property
     def samples_under_limit_a(self) -> tuple[Decimal, ...]:

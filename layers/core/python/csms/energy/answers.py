@@ -3,8 +3,7 @@ what came of it from the command itself; this only makes it run, from the messag
 
 from __future__ import annotations
 
-from csms.adapters.dynamodb.follow_ups import FollowUps
-from csms.adapters.dynamodb.load_control import run_item
+from csms.adapters.dynamodb.follow_ups import FollowUps, run_item
 from csms.commands.service import LOAD_CONTROL_CONTEXT
 from csms.domain.commands import Command
 from csms.runtime.wiring import Services

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from csms.adapters.dynamodb.follow_ups import FollowUps
-from csms.adapters.dynamodb.load_control import run_item
+from csms.adapters.dynamodb.follow_ups import FollowUps, run_item
 from csms.billing.stream import TRANSACTION_STOPPED
 from csms.changes.stream import Change, Reaction
 from csms.runtime.wiring import Services

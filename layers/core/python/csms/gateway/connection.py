@@ -6,7 +6,7 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from csms.adapters.dynamodb.follow_ups import FollowUps
+from csms.adapters.dynamodb.follow_ups import FollowUps, run_item
 from csms.domain import registration
 from csms.gateway.events import ConnectEvent, DisconnectEvent, header, http_response
 from csms.runtime.observability import logger, metrics
@@ -63,8 +63,6 @@ def open_connection(event: ConnectEvent, services: Services) -> dict[str, Any]:
         # Back after a disconnection: while away its sessions counted at what they may draw and got no profile; its
         # site's load control sends it what it missed (from the stream: the $connect answers at once). Once per
         # connection: the run's key names it.
-        from csms.adapters.dynamodb.load_control import run_item  # the allocation's model: not every station's import
-
         cause = f"CONNECT#{charge_point_id}#{context.connection_id}"
         run = run_item(connection.site_id, cause, now=services.clock.now(), charge_point_id=charge_point_id)
         FollowUps(services.table).put(run)

@@ -34,11 +34,12 @@ from csms.domain.authorization import IdTagRecord
 from csms.domain.clock import to_iso
 from csms.domain.commands import Command, CommandStatus
 from csms.domain.limits import LimitKind, Money, SessionLimits
+from csms.domain.measured_current import MIN_CHARGING_CURRENT_A
 from csms.domain.notifications import webhook_url_problem
 from csms.domain.priorities import PRIORITY_MAX, PRIORITY_MIN
 from csms.domain.reservations import Reservation, ReservationStatus
 from csms.domain.sessions import AppSession, AppSessionStatus
-from csms.domain.sites import DEFAULT_SAFE_CURRENT_A, MIN_CHARGING_CURRENT_A, Circuit, ConnectorSetting, Phases, Site
+from csms.domain.sites import DEFAULT_SAFE_CURRENT_A, Circuit, ConnectorSetting, Phases, Site
 from csms.domain.station_config import Configuration, InstalledProfile
 from csms.domain.stations import Connector, NetworkCounts, Station
 from csms.domain.transactions import Transaction, TransactionState

@@ -10,8 +10,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 
-from csms.adapters.dynamodb.follow_ups import FollowUps
-from csms.adapters.dynamodb.load_control import run_item
+from csms.adapters.dynamodb.follow_ups import FollowUps, run_item
 from csms.domain.allocation import allocate, charging_sessions
 from csms.domain.load_control import idle_connectors, steered_sessions
 from csms.domain.sites import Site, validate_site

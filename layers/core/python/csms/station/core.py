@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from csms.adapters.dynamodb.follow_ups import FollowUps
-from csms.adapters.dynamodb.load_control import run_item
-from csms.commands.service import pump
+from csms.adapters.dynamodb.follow_ups import FollowUps, run_item
 from csms.domain import registration
 from csms.domain.clock import to_iso
 from csms.domain.stations import StatusChange
@@ -67,6 +65,8 @@ def heartbeat(request: call.Heartbeat, ctx: StationContext) -> call_result.Heart
     call_expires_at = heartbeat.call_expires_at
     if call_expires_at is not None and call_expires_at < ctx.received_at:
         # A command went unanswered: let the next queued one go out now rather than at the next enqueue.
+        from csms.commands.service import pump  # here: rarely needed, and the outbox's code is not every message's
+
         pump(ctx.services, ctx.charge_point_id)
     return call_result.Heartbeat(current_time=ctx.received_at)
 

@@ -13,7 +13,6 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from csms.commands.service import handle_answer
 from csms.domain import registration
 from csms.ocpp.errors import ActionNotImplementedError, ActionNotSupportedError, InternalError, OcppError, SecurityError
 from csms.ocpp.frames import Call, CallError, CallResult, FrameError, parse_frame
@@ -76,6 +75,9 @@ ANSWER_RETRY_DELAYS: tuple[float, ...] = (0.05, 0.25)
 def _record_answer(frame: CallResult | CallError, ctx: StationContext) -> None:
     """The station sends an answer once: a write that fails is tried again (recording is idempotent), and one
     that still fails is logged with its message id and counted, never silently dropped."""
+    # Imported here: the command service (outbox, effects of answers) is a station's answer's, not every message's.
+    from csms.commands.service import handle_answer
+
     extra = {"charge_point_id": ctx.charge_point_id, "message_id": frame.message_id}
     for attempt, delay in enumerate((*ANSWER_RETRY_DELAYS, None), start=1):
         try:

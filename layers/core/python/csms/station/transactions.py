@@ -9,15 +9,13 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from csms.adapters.dynamodb.follow_ups import event_item, put_once
+from csms.adapters.dynamodb.follow_ups import event_item, put_once, run_item
 from csms.adapters.dynamodb.keys import reservation_pk
-from csms.adapters.dynamodb.load_control import run_item
 from csms.adapters.dynamodb.reservations import ReservationRepository
 from csms.adapters.dynamodb.transactions import OptionalWrite
-from csms.domain.allocation import reading_changes_lending
 from csms.domain.authorization import Authorization, IdTagRecord, authorize, without_vendor_suffix
 from csms.domain.clock import to_iso
-from csms.domain.load_control import FLAG_SAMPLES, ignores_allocation
+from csms.domain.measured_current import FLAG_SAMPLES, ignores_allocation, reading_changes_lending
 from csms.domain.metering import current_import_a, energy_wh, import_register_wh, state_of_charge
 from csms.domain.priorities import session_priority
 from csms.domain.reservations import Consumption, Mismatch, consumed_by_start

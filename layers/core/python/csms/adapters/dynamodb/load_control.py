@@ -1,4 +1,5 @@
-"""A site's load control (pk `SITE#{siteId}`, sk `ALLOCATION`) and the follow-ups that make it run (`ALLOC#{cause}`).
+"""A site's load control (pk `SITE#{siteId}`, sk `ALLOCATION`); the follow-ups that make it run (`ALLOC#{cause}`) are
+in follow_ups.py.
 
 - load control  `siteId`, `version` (counts each stored change: written only if it is still the version read),
                 `connectors` [{chargePointId, connectorId, transactionId, targetA, confirmedA?, startedA?, attempt,
@@ -6,16 +7,8 @@
                 variant?: {stackLevel, unit}, rejected?: [{stackLevel, unit}], defaultTargetA?, defaultA?,
                 defaultAttempt, defaultRefused, defaultInFlight: [{commandId, limitA, attempt}]}] (one per member
                 station: its TxDefaultProfile), `updatedAt`; domain/load_control.py says what each means
-- run           `siteId`, `cause` (`START#{tx}`, `STOP#{tx}`, `STATUS#{station}#{connector}#{at}`, `SITE#{version}`,
-                `BOOT#{station}#{at}`, `CONNECT#{station}#{connectionId}`, `ANSWER#{commandId}#{status}`, `IGNORED#{tx}#{at}`,
-                `DRAW#{tx}#{at}` (a reading that changes what the session lends),
-                `DELETED#{version}`),
-                `chargePointId`?, `transactionId` and `measuredA` (IGNORED: the samples above its limit): the stream
-                runs the site's load control once for it (csms/energy/stream.py); written once per cause, expires like every
-                follow-up
 
-A run lives in its site's partition, so the table's stream delivers a site's runs in order to one invocation at a
-time (one writer per site); the version's condition keeps that true should two ever overlap (a retried batch).
+The version's condition keeps one writer per site should two runs of a site ever overlap (a retried batch).
 """
 
 from __future__ import annotations
@@ -24,32 +17,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from csms.adapters.dynamodb.follow_ups import FOLLOW_UP_RETENTION, put_once
-from csms.adapters.dynamodb.keys import load_control_run_key, site_allocation_key
-from csms.adapters.dynamodb.schema import TTL_ATTRIBUTE
+from csms.adapters.dynamodb.follow_ups import put_once
+from csms.adapters.dynamodb.keys import site_allocation_key
 from csms.domain.clock import to_iso
 from csms.domain.load_control import ConnectorControl, InFlight, SiteControl, StationControl, Variant
 from csms.ocpp.v16.enums import ChargingRateUnitType
-
-
-def run_item(
-    site_id: str,
-    cause: str,
-    *,
-    now: datetime,
-    charge_point_id: str | None = None,
-    measured: tuple[int, tuple[Decimal, ...]] | None = None,
-) -> dict[str, Any]:
-    """A follow-up that runs the site's load control (put with `put_once`, or `FollowUps.put`). `measured`: the
-    transaction whose station ignores its limit, and the samples that show it."""
-    return {
-        **load_control_run_key(site_id, cause),
-        "siteId": site_id,
-        "cause": cause,
-        **({"chargePointId": charge_point_id} if charge_point_id else {}),
-        **({"transactionId": measured[0], "measuredA": list(measured[1])} if measured else {}),
-        TTL_ATTRIBUTE: int((now + FOLLOW_UP_RETENTION).timestamp()),
-    }
 
 
 def _in_flight_value(in_flight: tuple[InFlight, ...]) -> list[dict[str, Any]]:
