@@ -29,7 +29,7 @@ from csms.domain.clock import from_iso
 from csms.runtime.wiring import get_services
 from infra.manifest import FUNCTIONS
 from infra.workflows import WORKFLOWS, WorkflowSpec, definition_substitutions, render_definition
-from local.aws import ACCOUNT_ID, REGION
+from local.aws import ACCOUNT_ID, MOTO_LOCK, REGION
 from local.lambdas import LocalFunctions, function_arn
 
 logger = logging.getLogger(__name__)
@@ -46,7 +46,8 @@ class LocalWorkflows:
         self._table_name = table_name
         self._workflows = workflows
         self.arns: dict[str, str] = {}
-        self._inputs: dict[str, str] = {}
+        self._seen: dict[str, int] = {}
+        self._unfinished: dict[str, list[Any]] = {}
 
     def create(self) -> dict[str, str]:
         """Create every state machine in moto; returns the environment variables naming their ARNs."""
@@ -64,17 +65,26 @@ class LocalWorkflows:
         return {spec.arn_environment_variable: self.arns[spec.name] for spec in self._workflows}
 
     def running(self) -> list[dict[str, str]]:
-        """The running executions of restartable workflows (what a restart starts again): workflow, name, input."""
-        client = boto3.client("stepfunctions", region_name=REGION)
+        """The running executions of restartable workflows (what a restart starts again): workflow, name, input.
+
+        Read from moto's backend, not through `list_executions`: the state saver asks every second, and moto lists
+        (and sorts) every execution ever started on each request. Each call looks only at the executions started
+        since the previous call and at those still running then (moto only ever appends to a state machine's
+        executions, and one that has ended never runs again)."""
+        from moto.stepfunctions.responses import get_backend
+
         found = []
-        for spec in self._workflows:
-            if not spec.restartable:
-                continue
-            for execution in self._running_executions(client, spec):
-                if execution["executionArn"] not in self._inputs:  # described once: its input never changes
-                    described = client.describe_execution(executionArn=execution["executionArn"])
-                    self._inputs[execution["executionArn"]] = described["input"]
-                found.append({"workflow": spec.name, "name": execution["name"], "input": self._inputs[execution["executionArn"]]})
+        with MOTO_LOCK:
+            backend = get_backend(ACCOUNT_ID, REGION)
+            for spec in self._workflows:
+                if not spec.restartable or spec.name not in self.arns:
+                    continue
+                executions = backend.describe_state_machine(self.arns[spec.name]).executions
+                seen = self._seen.get(spec.name, 0)
+                candidates = [*self._unfinished.get(spec.name, ()), *executions[seen:]]
+                self._seen[spec.name] = len(executions)
+                self._unfinished[spec.name] = unfinished = [e for e in candidates if e.status == "RUNNING"]
+                found.extend({"workflow": spec.name, "name": e.name, "input": e.execution_input} for e in unfinished)
         return found
 
     def restart(self, executions: list[dict[str, str]]) -> None:
