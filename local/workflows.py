@@ -9,6 +9,7 @@ the same `LocalFunctions` the gateway uses. Definitions call functions through t
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Iterator
@@ -24,6 +25,8 @@ from moto.stepfunctions.parser.asl.component.common.retry.retrier_outcome import
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.timestamp import Timestamp
 from moto.stepfunctions.parser.asl.eval.environment import Environment
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 
 from csms.domain.clock import from_iso
 from csms.runtime.wiring import get_services
@@ -145,6 +148,29 @@ class LocalWorkflows:
             }
         return {"StatusCode": 200, "ExecutedVersion": "$LATEST", "Payload": result}
 
+
+
+@contextmanager
+def definitions_parsed_once() -> Iterator[None]:
+    """While active, moto parses a state machine definition once, not at the start of every execution.
+
+    moto runs every execution from the definition's text: ANTLR's Python runtime parses it again (tens of
+    milliseconds holding the GIL, for every StopTransaction's billing hand-off), then the parse tree is turned
+    into the components that run. The parse tree depends on the text only and is only read: it is kept per
+    distinct text, and each execution still gets components of its own (they are built fresh from the tree,
+    so no execution shares any state with another). A definition that fails to parse is not kept."""
+    original = AmazonStateLanguageParser.__dict__["parse"]
+    parse_tree = functools.lru_cache(maxsize=64)(lambda definition: original.__func__(definition)[1])
+
+    def parse(definition: str) -> tuple[Any, Any]:
+        tree = parse_tree(definition)
+        return Preprocessor().visit(tree), tree
+
+    AmazonStateLanguageParser.parse = staticmethod(parse)  # type: ignore[method-assign, assignment]
+    try:
+        yield
+    finally:
+        AmazonStateLanguageParser.parse = original  # type: ignore[method-assign]
 
 
 def _wait_until(wait: Timestamp, env: Environment) -> None:
