@@ -9,7 +9,7 @@ which is what a round trip's tail was made of.
 `survivors_frozen()` moves what survives each full pass into the permanent generation (`gc.freeze`), so the
 next full pass walks only what was allocated since: its length follows the rate of new data, not the data held.
 Frozen objects are still freed by reference counting (items hold no cycles); only a reference cycle that dies
-after being frozen (a closed connection's objects, say) waits for the next thaw: every `THAW_SECONDS` the
+after being frozen (a message in flight at the freeze, a closed connection) waits for the next thaw: every `THAW_SECONDS` the
 permanent generation is handed back to the collector, whose next full pass then walks everything once.
 `local.state` freezes what it loads in the same way.
 """
@@ -22,8 +22,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-THAW_SECONDS = 3600.0
-"""How long a cycle that died after being frozen may wait to be collected (one long pass per period)."""
+THAW_SECONDS = 300.0
+"""How long a cycle that died after being frozen may wait to be collected (one long pass per period). What waits
+is mostly what was in flight at a freeze (300 stations' messages under way: their tasks and frames): with an hour,
+the peak memory after 100,000 unpaced messages went from 494 to 906 MB; five minutes keep it near the former, at
+one long pass every five minutes."""
 
 
 class FreezeSurvivors:
