@@ -150,7 +150,8 @@ def emulated_aws(table_name: str, *, moto_config: Mapping[str, Mapping[str, Any]
         overrides = {"stepfunctions": {"execute_state_machine": True}, **(moto_config or {})}
         config: Any = _moto_config(overrides)  # moto's DefaultConfig TypedDict, by section
         from local.moto_dynamodb import scaled_dynamodb
+        from local.moto_messaging import scaled_messaging
 
-        with mock_aws(config=config), _serialised_moto(), _thread_safe_client_exceptions(), scaled_dynamodb():
+        with mock_aws(config=config), _serialised_moto(), _thread_safe_client_exceptions(), scaled_dynamodb(), scaled_messaging():
             boto3.client("dynamodb", region_name=REGION).create_table(**create_table_request(table_name))
             yield

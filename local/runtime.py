@@ -33,12 +33,13 @@ from local.connections import ConnectionsEndpoint
 from local.event_bus import DEFAULT_EVENTS_FILE, LocalEventBus
 from local.event_queues import LocalEventQueue
 from local.events import ApiStage, new_api_id, scheduled_event
+from local.garbage_collection import survivors_frozen
 from local.gateway import Gateway, Quotas
 from local.http_api import HttpApi
 from local.lambdas import Handler, InvocationHook, LocalFunctions
 from local.state import LocalState, connection_facts
 from local.table_stream import LocalTableStream
-from local.workflows import LOCAL_EVENT_BUS, LocalWorkflows
+from local.workflows import LOCAL_EVENT_BUS, LocalWorkflows, definitions_parsed_once
 
 logger = logging.getLogger(__name__)
 
@@ -207,7 +208,10 @@ class LocalRuntime:
             if self._clock is not None:
                 get_services().clock = self._clock
             self._lambda_tasks = contextlib.ExitStack()
+            # What moto holds lives as long as the runtime: full collections walk only what is new (see the module).
+            self._lambda_tasks.enter_context(survivors_frozen())
             self._lambda_tasks.enter_context(self.workflows.lambda_tasks_in_process())
+            self._lambda_tasks.enter_context(definitions_parsed_once())
             if self.workflows.arns:  # AWS is emulated: the bus and the table's stream too
                 self._lambda_tasks.enter_context(self.event_bus.running())
                 for stream in self.table_streams:

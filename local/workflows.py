@@ -9,6 +9,7 @@ the same `LocalFunctions` the gateway uses. Definitions call functions through t
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import time
@@ -25,13 +26,15 @@ from moto.stepfunctions.parser.asl.component.common.retry.retrier_outcome import
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.timestamp import Timestamp
 from moto.stepfunctions.parser.asl.eval.environment import Environment
+from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
 
 from csms.domain.clock import from_iso
 from csms.runtime.wiring import get_services
 from infra.manifest import FUNCTIONS
 from infra.workflows import WORKFLOWS, WorkflowSpec, definition_substitutions, render_definition
-from local.aws import ACCOUNT_ID, REGION
+from local.aws import ACCOUNT_ID, MOTO_LOCK, REGION
 from local.lambdas import LocalFunctions, function_arn
 
 logger = logging.getLogger(__name__)
@@ -50,7 +53,8 @@ class LocalWorkflows:
         self._table_name = table_name
         self._workflows = workflows
         self.arns: dict[str, str] = {}
-        self._inputs: dict[str, str] = {}
+        self._seen: dict[str, int] = {}
+        self._unfinished: dict[str, list[Any]] = {}
 
     def create(self) -> dict[str, str]:
         """Create every state machine in moto; returns the environment variables naming their ARNs."""
@@ -68,17 +72,26 @@ class LocalWorkflows:
         return {spec.arn_environment_variable: self.arns[spec.name] for spec in self._workflows}
 
     def running(self) -> list[dict[str, str]]:
-        """The running executions of restartable workflows (what a restart starts again): workflow, name, input."""
-        client = boto3.client("stepfunctions", region_name=REGION)
+        """The running executions of restartable workflows (what a restart starts again): workflow, name, input.
+
+        Read from moto's backend, not through `list_executions`: the state saver asks every second, and moto lists
+        (and sorts) every execution ever started on each request. Each call looks only at the executions started
+        since the previous call and at those still running then (moto only ever appends to a state machine's
+        executions, and one that has ended never runs again)."""
+        from moto.stepfunctions.responses import get_backend
+
         found = []
-        for spec in self._workflows:
-            if not spec.restartable:
-                continue
-            for execution in self._running_executions(client, spec):
-                if execution["executionArn"] not in self._inputs:  # described once: its input never changes
-                    described = client.describe_execution(executionArn=execution["executionArn"])
-                    self._inputs[execution["executionArn"]] = described["input"]
-                found.append({"workflow": spec.name, "name": execution["name"], "input": self._inputs[execution["executionArn"]]})
+        with MOTO_LOCK:
+            backend = get_backend(ACCOUNT_ID, REGION)
+            for spec in self._workflows:
+                if not spec.restartable or spec.name not in self.arns:
+                    continue
+                executions = backend.describe_state_machine(self.arns[spec.name]).executions
+                seen = self._seen.get(spec.name, 0)
+                candidates = [*self._unfinished.get(spec.name, ()), *executions[seen:]]
+                self._seen[spec.name] = len(executions)
+                self._unfinished[spec.name] = unfinished = [e for e in candidates if e.status == "RUNNING"]
+                found.extend({"workflow": spec.name, "name": e.name, "input": e.execution_input} for e in unfinished)
         return found
 
     def restart(self, executions: list[dict[str, str]]) -> None:
@@ -160,6 +173,29 @@ def _start_running(start: Callable[[ExecutionWorker], None]) -> Callable[[Execut
             time.sleep(0.001)
 
     return start_running
+
+
+@contextmanager
+def definitions_parsed_once() -> Iterator[None]:
+    """While active, moto parses a state machine definition once, not at the start of every execution.
+
+    moto runs every execution from the definition's text: ANTLR's Python runtime parses it again (tens of
+    milliseconds holding the GIL, for every StopTransaction's billing hand-off), then the parse tree is turned
+    into the components that run. The parse tree depends on the text only and is only read: it is kept per
+    distinct text, and each execution still gets components of its own (they are built fresh from the tree,
+    so no execution shares any state with another). A definition that fails to parse is not kept."""
+    original = AmazonStateLanguageParser.__dict__["parse"]
+    parse_tree = functools.lru_cache(maxsize=64)(lambda definition: original.__func__(definition)[1])
+
+    def parse(definition: str) -> tuple[Any, Any]:
+        tree = parse_tree(definition)
+        return Preprocessor().visit(tree), tree
+
+    AmazonStateLanguageParser.parse = staticmethod(parse)  # type: ignore[method-assign, assignment]
+    try:
+        yield
+    finally:
+        AmazonStateLanguageParser.parse = original  # type: ignore[method-assign]
 
 
 def _wait_until(wait: Timestamp, env: Environment) -> None:

@@ -181,3 +181,57 @@ def test_item_operations_answer_what_motos_own_serializer_would(table, monkeypat
         "PutItem", "GetItem", "UpdateItem", "Query", "Scan", "BatchWriteItem", "BatchGetItem", "TransactWriteItems",
         "TransactGetItems", "DeleteItem",
     }
+
+
+UPDATES = [
+    ("SET n = :one, s = :s, l = :l, m = :m", {":one": 1, ":s": "x", ":l": [1, "two"], ":m": {"a": {"b": 1}}}, None),
+    ("SET n = n + :one, l = list_append(l, :more), m.a.c = :s", {":one": 1, ":more": [3], ":s": "y"}, None),
+    ("SET fresh = if_not_exists(fresh, :s), #r = :one REMOVE s", {":s": "z", ":one": 2}, {"#r": "reserved"}),
+    ("ADD tags :tags, n :one DELETE gone :tags", {":tags": {"a", "b"}, ":one": 5}, None),
+    ("SET missing = nope + :one", {":one": 1}, None),  # refused: the path does not exist
+    ("SET n = :one, n = :one", {":one": 1}, None),  # refused: overlapping paths
+    ("SET l[5] = :s REMOVE m.a.b", {":s": "end"}, None),
+]
+
+
+def _apply_updates() -> list[object]:
+    table = boto3.resource("dynamodb", region_name="us-east-1").Table(TABLE)
+    table.put_item(Item={"pk": "A", "sk": "1", "gone": {"a", "c"}})
+    outcomes: list[object] = []
+    for expression, values, names in UPDATES:
+        extra = {"ExpressionAttributeNames": names} if names else {}
+        try:
+            answer = table.update_item(
+                Key={"pk": "A", "sk": "1"}, UpdateExpression=expression, ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW", **extra,
+            )
+            outcomes.append(answer["Attributes"])
+        except ClientError as refused:
+            outcomes.append((refused.response["Error"]["Code"], refused.response["Error"]["Message"]))
+    return outcomes
+
+
+def test_update_expressions_are_applied_and_refused_as_moto_itself_does():
+    from moto import mock_aws
+
+    from csms.adapters.dynamodb.schema import create_table_request
+    from local.aws import _fake_credentials
+
+    with _fake_credentials(), mock_aws():  # moto as installed, none of local.moto_dynamodb's changes
+        boto3.client("dynamodb", region_name="us-east-1").create_table(**create_table_request(TABLE))
+        expected = _apply_updates()
+    with emulated_aws(TABLE):
+        assert _apply_updates() == expected
+    assert any(isinstance(outcome, tuple) for outcome in expected) and any(isinstance(outcome, dict) for outcome in expected)
+
+
+def test_a_tree_walker_builds_its_processing_map_once(table, monkeypatch):
+    from moto.dynamodb.parsing.validators import ExpressionAttributeValueProcessor
+
+    built = []
+    original = ExpressionAttributeValueProcessor._processing_map
+    monkeypatch.setattr(ExpressionAttributeValueProcessor, "_processing_map", lambda self: built.append(self) or original(self))
+    table.update_item(
+        Key={"pk": "A", "sk": "1"}, UpdateExpression="SET a = :v, b = :v, c = :v, d = :v", ExpressionAttributeValues={":v": 1}
+    )
+    assert built and len(built) == len({id(walker) for walker in built})  # once per walker, not twice per node

@@ -112,3 +112,28 @@ def test_an_execution_whose_thread_has_not_run_yet_can_be_stopped_and_does_not_b
         run_once(tmp_path / "state", scenario, clock=ManualClock())
     finally:
         go.set()
+
+
+def test_the_running_executions_follow_starts_and_ends_between_saves(tmp_path):
+    until = json.dumps({"until": to_iso(EPOCH + timedelta(hours=1))})
+
+    def names(runtime: LocalRuntime) -> list[str]:
+        return [execution["name"] for execution in runtime.workflows.running()]
+
+    async def scenario(runtime: LocalRuntime) -> None:
+        client = boto3.client("stepfunctions", region_name=REGION)
+        arn = runtime.workflows.arns["Waits"]
+        first = client.start_execution(stateMachineArn=arn, name="expiry-1", input=until)["executionArn"]
+        client.start_execution(stateMachineArn=runtime.workflows.arns["Sends"], name="send-1", input=until)
+        assert names(runtime) == ["expiry-1"]
+        client.start_execution(stateMachineArn=arn, name="expiry-2", input=until)
+        assert names(runtime) == ["expiry-1", "expiry-2"]
+        client.stop_execution(executionArn=first)
+        for _ in range(500):  # the execution's own thread ends it
+            if client.describe_execution(executionArn=first)["status"] != "RUNNING":
+                break
+            await asyncio.sleep(0.01)
+        assert names(runtime) == ["expiry-2"]
+        assert runtime.workflows.running()[0]["input"] == until
+
+    run_once(tmp_path / "state", scenario, clock=ManualClock())
