@@ -54,7 +54,6 @@ import copy
 import email.utils
 import functools
 import json
-import threading
 import types
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -71,6 +70,8 @@ from moto.dynamodb.models.table import Table
 from moto.dynamodb.parsing.ast_nodes import DepthFirstTraverser, Node
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser
 
+from local.patching import SharedPatches
+
 Key = tuple[DynamoType, DynamoType | None]
 """An item's (partition key, sort key) as moto stores it."""
 
@@ -81,8 +82,6 @@ listeners: list[ChangeListener] = []
 
 _item_copied_by_reference: ContextVar[bool] = ContextVar("_item_copied_by_reference", default=False)
 _query_candidates: ContextVar[tuple[Table, list[Item]] | None] = ContextVar("_query_candidates", default=None)
-_install_lock = threading.Lock()
-_installed = 0
 
 
 # -- 1. instance tracking ------------------------------------------------------------------------------
@@ -475,49 +474,22 @@ _PATCHES: tuple[tuple[type, str, Callable[[Any], Any]], ...] = (
 )
 
 
-@contextlib.contextmanager
-def scaled_dynamodb() -> Iterator[None]:
-    """Apply the changes of the module docstring while active; nested uses share one installation."""
-    global _installed
-    with _install_lock:
-        _installed += 1
-        if _installed == 1:
-            _install()
-    try:
-        yield
-    finally:
-        with _install_lock:
-            _installed -= 1
-            if _installed == 0:
-                _uninstall()
-
-
-_saved: list[tuple[Any, str, Any]] = []
-
-
-def _install() -> None:
-    _saved.append((BaseModel, "__new__", BaseModel.__dict__["__new__"]))
-    BaseModel.__new__ = staticmethod(_untracked_new)  # type: ignore[method-assign, assignment]
-    _saved.append((dynamodb_models, "copy", dynamodb_models.copy))
-    dynamodb_models.copy = _CopyTablesByReference()  # type: ignore[attr-defined]
-    _saved.append((Node, "__deepcopy__", None))
-    Node.__deepcopy__ = _copy_node  # type: ignore[attr-defined]
+def _install(patches: SharedPatches) -> None:
+    patches.replace(BaseModel, "__new__", staticmethod(_untracked_new))
+    patches.replace(dynamodb_models, "copy", _CopyTablesByReference())
+    patches.replace(Node, "__deepcopy__", _copy_node)
     method_names = core_responses.method_names_from_class
-    _saved.append((core_responses, "method_names_from_class", method_names))
-    core_responses.method_names_from_class = functools.lru_cache(maxsize=None)(method_names)  # type: ignore[assignment]
+    patches.replace(core_responses, "method_names_from_class", functools.lru_cache(maxsize=None)(method_names))
     for owner, name, wrap in _PATCHES:
-        original = owner.__dict__[name]
-        _saved.append((owner, name, original))
-        setattr(owner, name, wrap(original))
+        patches.replace(owner, name, wrap(owner.__dict__[name]))
 
 
-def _uninstall() -> None:
-    while _saved:
-        owner, name, original = _saved.pop()
-        if original is None:
-            delattr(owner, name)
-        else:
-            setattr(owner, name, original)
+_patches = SharedPatches(_install)
+
+
+def scaled_dynamodb() -> contextlib.AbstractContextManager[None]:
+    """Apply the changes of the module docstring while active; nested uses share one installation."""
+    return _patches.active()
 
 
 def moto_table(table_name: str) -> Table:

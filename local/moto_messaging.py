@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from typing import Any
@@ -30,10 +29,9 @@ import jsonpath_ng.ext
 from moto.core.utils import camelcase_to_underscores
 from moto.sqs.models import Queue, SQSBackend
 
+from local.patching import SharedPatches
+
 _one_value_at_a_time: ContextVar[bool] = ContextVar("_one_value_at_a_time", default=False)
-_install_lock = threading.Lock()
-_installed = 0
-_saved: list[tuple[Any, str, Any]] = []
 
 
 class _QueueAttributes(Mapping[str, Any]):
@@ -97,23 +95,14 @@ _PATCHES: tuple[tuple[Any, str, Callable[[Any], Any]], ...] = (
 )
 
 
-@contextlib.contextmanager
-def scaled_messaging() -> Iterator[None]:
+def _install(patches: SharedPatches) -> None:
+    for owner, name, wrap in _PATCHES:
+        patches.replace(owner, name, wrap(owner.__dict__[name]))
+
+
+_patches = SharedPatches(_install)
+
+
+def scaled_messaging() -> contextlib.AbstractContextManager[None]:
     """Apply the changes of the module docstring while active; nested uses share one installation."""
-    global _installed
-    with _install_lock:
-        _installed += 1
-        if _installed == 1:
-            for owner, name, wrap in _PATCHES:
-                original = owner.__dict__[name]
-                _saved.append((owner, name, original))
-                setattr(owner, name, wrap(original))
-    try:
-        yield
-    finally:
-        with _install_lock:
-            _installed -= 1
-            if _installed == 0:
-                while _saved:
-                    owner, name, original = _saved.pop()
-                    setattr(owner, name, original)
+    return _patches.active()

@@ -143,7 +143,7 @@ def test_moto_is_itself_again_after_the_runtime(table):
         pass  # a nested use leaves the installation in place
     assert Table.query.__wrapped__
     assert BaseModel.__new__ is not object.__new__
-    assert scaled._installed == 1
+    assert scaled._patches.users == 1
 
 
 def test_item_operations_answer_what_motos_own_serializer_would(table, monkeypatch):

@@ -54,8 +54,7 @@ def test_queue_attributes_one_at_a_time_are_motos_own(sqs, attributes):
 def _moto_attributes(queue: Queue) -> dict[str, object]:
     import local.moto_messaging as messaging
 
-    original = next(original for owner, name, original in messaging._saved if owner is Queue and name == "attributes")
-    return original.fget(queue)
+    return messaging._patches.original(Queue, "attributes").fget(queue)
 
 
 def test_a_queue_receives_in_order_and_hands_out_each_message_once(sqs):
