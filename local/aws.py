@@ -31,7 +31,7 @@ _FAKE_ENVIRONMENT: Mapping[str, str] = {
 
 
 MOTO_LOCK = threading.RLock()
-"""Held by every request moto answers (see `_serialised_moto`); hold it to see moto's state between requests."""
+"""Held by every request moto answers (see `serialised_moto`); hold it to see moto's state between requests."""
 
 
 def _is_hidden(name: str) -> bool:
@@ -56,7 +56,7 @@ def _fake_credentials() -> Iterator[None]:
 
 
 @contextmanager
-def _serialised_moto() -> Iterator[None]:
+def serialised_moto() -> Iterator[None]:
     """Let one moto request run at a time.
 
     On AWS a conditional write or an `ADD` counter update is atomic; moto implements them as
@@ -92,7 +92,7 @@ def _serialised_moto() -> Iterator[None]:
 
 
 @contextmanager
-def _thread_safe_client_exceptions() -> Iterator[None]:
+def thread_safe_client_exceptions() -> Iterator[None]:
     """One exception class per error code, whichever handler thread meets it first.
 
     A client builds its modelled exceptions (`client.exceptions`) on first use, through its session's factory,
@@ -116,6 +116,14 @@ def _thread_safe_client_exceptions() -> Iterator[None]:
         yield
     finally:
         ClientExceptionsFactory.create_client_exceptions = unlocked  # type: ignore[method-assign]
+
+
+@contextmanager
+def shared_by_threads() -> Iterator[None]:
+    """moto and botocore made safe for handlers running on several threads at once (the local runtime; tests that
+    drive handlers from threads): one moto request at a time, one set of exception classes per client."""
+    with serialised_moto(), thread_safe_client_exceptions():
+        yield
 
 
 def _moto_config(overrides: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
@@ -152,6 +160,6 @@ def emulated_aws(table_name: str, *, moto_config: Mapping[str, Mapping[str, Any]
         from local.moto_dynamodb import scaled_dynamodb
         from local.moto_messaging import scaled_messaging
 
-        with mock_aws(config=config), _serialised_moto(), _thread_safe_client_exceptions(), scaled_dynamodb(), scaled_messaging():
+        with mock_aws(config=config), shared_by_threads(), scaled_dynamodb(), scaled_messaging():
             boto3.client("dynamodb", region_name=REGION).create_table(**create_table_request(table_name))
             yield

@@ -26,13 +26,13 @@ from csms.ocpp.frames import CallError, CallResult
 from csms.ocpp.v16.actions import CENTRAL_SYSTEM_ACTIONS
 from csms.ocpp.v16.validation import parse_request
 from csms.operator import charge_points, console, id_tags, sites, transactions
-from csms.operator.app import ON_DEMAND_ROUTERS, OnDemandRouter, app, current_app
+from csms.operator.app import ON_DEMAND_ROUTERS, OnDemandRouter, OperatorApiResolver, app
 from csms.operator.command_examples import COMMAND_EXAMPLES
 from csms.runtime.observability import logger as csms_logger
 from csms.runtime.observability import metrics
 from csms.runtime.wiring import get_services
 from infra.manifest import LAMBDAS_DIR, OPERATOR_API
-from local.aws import _serialised_moto as serialised_moto
+from local.aws import shared_by_threads
 from local.lambdas import LambdaContext
 from tests.integration.stations import Station
 from tests.qr_reader import read_qr_codes
@@ -183,7 +183,7 @@ def stations(services, settings):
     app.dependency_overrides[get_services] = lambda: services
     # Answers arrive on other threads while the request polls the table: one moto request at a time, as the
     # local runtime does (moto's conditional writes are not atomic across threads).
-    with serialised_moto():
+    with shared_by_threads():
         yield scripted
         for thread in scripted.threads:
             thread.join(timeout=5)
@@ -1015,17 +1015,23 @@ def test_every_module_a_console_page_imports_is_shipped():
     assert {"icon.svg", "style.css", "app.js"} <= {path.name for path in ASSETS_DIR.iterdir()}
 
 
-def test_concurrent_requests_on_threads_never_cross(api, services):
-    """The local runtime resolves requests on worker threads of one process: each resolves with its own resolver."""
-    seen = []
+def test_a_request_resolved_while_another_is_being_resolved_does_not_replace_it(api, services, monkeypatch):
+    """The local runtime resolves concurrent requests on threads of one process. Deterministic interleaving: CP2's
+    whole request runs while CP1's has been received but not yet routed (Powertools kept the request on a class
+    shared by every resolver, so CP1's request was answered with CP2)."""
+    for charge_point_id in ("CP1", "CP2"):
+        services.stations.register(charge_point_id, {})
+    resolve = OperatorApiResolver._resolve
+    answers: dict[str, int] = {}
 
-    def resolver() -> None:
-        seen.append(current_app())
+    def other_request_first(resolver: OperatorApiResolver) -> Any:
+        if threading.current_thread() is threading.main_thread():
+            other = threading.Thread(target=lambda: answers.update(CP2=Client().get("/charge-points/CP2").status))
+            other.start()
+            other.join()
+        return resolve(resolver)
 
-    threads = [threading.Thread(target=resolver) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert len({id(found) for found in seen}) == 3 and app not in seen
-    assert current_app() is app  # the importing thread's (Lambda's only one)
+    monkeypatch.setattr(OperatorApiResolver, "_resolve", other_request_first)
+    first = api.get("/charge-points/CP1")
+    assert answers == {"CP2": 200}
+    assert first.status == 200 and first.json["chargePointId"] == "CP1"

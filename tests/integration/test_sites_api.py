@@ -15,7 +15,7 @@ from csms.adapters.dynamodb.keys import site_key, station_key
 from csms.operator.app import app
 from csms.runtime.observability import metrics
 from csms.runtime.wiring import get_services
-from local.aws import _serialised_moto as serialised_moto
+from local.aws import shared_by_threads
 from tests.integration.test_operator_api import Client, start_transaction, stop_transaction
 
 SITE = {"name": "Depot", "maxCurrentA": 32, "phases": 3, "voltageV": 230, "chargePoints": ["CP1", "CP2", "CP3"]}
@@ -24,7 +24,7 @@ SITE = {"name": "Depot", "maxCurrentA": 32, "phases": 3, "voltageV": 230, "charg
 @pytest.fixture
 def api(services):
     app.dependency_overrides[get_services] = lambda: services
-    with serialised_moto():  # requests from several threads, one moto request at a time (as the local runtime)
+    with shared_by_threads():  # requests from several threads, one moto request at a time (as the local runtime)
         yield Client()
     app.dependency_overrides.clear()
     metrics.clear_metrics()  # see test_operator_api's `stations`

@@ -16,7 +16,7 @@ from csms.adapters.dynamodb.keys import station_key
 from csms.adapters.dynamodb.transactions import TransactionRepository
 from csms.domain.authorization import IdTagRecord
 from csms.runtime.wiring import aws_session
-from local.aws import _serialised_moto as serialised_moto
+from local.aws import shared_by_threads
 from tests.integration.stations import Station
 
 STATIONS = 100
@@ -92,7 +92,7 @@ def overlapping_transactions(services: Any, parties: int):
     client.meta.events.register("before-call.dynamodb", in_flight.before_call)
     client.meta.events.register("after-call.dynamodb", in_flight.after_call)
     try:
-        with serialised_moto():  # one moto request at a time, as in the local runtime
+        with shared_by_threads():  # one moto request at a time, as in the local runtime
             yield in_flight
     finally:
         client.meta.events.unregister("before-call.dynamodb", in_flight.before_call)

@@ -94,9 +94,37 @@ ON_DEMAND_ROUTERS = (
 )
 
 
+_request = threading.local()
+
+
 class OperatorApiResolver(APIGatewayHttpResolver):
     """Powertools' HTTP API resolver, which includes the on-demand routers a request needs before resolving it,
-    and all of them before describing the API."""
+    and all of them before describing the API.
+
+    The request being resolved is the thread's: Powertools keeps it on its `BaseRouter` class
+    (`BaseRouter.current_event = ...` in `resolve`), shared by every resolver of the process. Lambda runs one
+    request per process at a time; the local runtime resolves concurrent requests on threads, where a request
+    that started while another was being resolved replaced that one's event (its path, its body) midway.
+    """
+
+    # Narrowed from BaseRouter's BaseProxyEvent, as Powertools' APIGatewayHttpResolver declares it.
+    @property  # type: ignore[override]
+    def current_event(self) -> APIGatewayProxyEventV2:
+        event: APIGatewayProxyEventV2 = _request.event
+        return event
+
+    @current_event.setter
+    def current_event(self, event: APIGatewayProxyEventV2) -> None:
+        _request.event = event
+
+    @property
+    def lambda_context(self) -> LambdaContext:
+        context: LambdaContext = _request.lambda_context
+        return context
+
+    @lambda_context.setter
+    def lambda_context(self, context: LambdaContext) -> None:
+        _request.lambda_context = context
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
@@ -114,7 +142,8 @@ class OperatorApiResolver(APIGatewayHttpResolver):
                     self._included.add(router.module)
 
     def resolve(self, event: Mapping[str, Any], context: LambdaContext) -> dict[str, Any]:
-        self.include_on_demand(APIGatewayProxyEventV2(dict(event)).path)  # the path Powertools matches routes on
+        self.current_event, self.lambda_context = APIGatewayProxyEventV2(dict(event)), context  # what it reads
+        self.include_on_demand(self.current_event.path)  # the path Powertools matches routes on
         return super().resolve(event, context)
 
     def get_openapi_schema(self, **options: Any) -> OpenAPI:
