@@ -21,6 +21,7 @@ import statistics
 import sys
 import threading
 import time
+import urllib.request
 from collections import Counter, defaultdict
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -28,13 +29,41 @@ from typing import Any
 
 import websockets
 
-from csms.domain.authorization import IdTagRecord
-from csms.runtime.wiring import aws_session, get_services
+from csms.runtime.wiring import aws_session
 from local.aws import emulated_aws
 from local.runtime import LocalConfig, LocalRuntime
 
 TABLE_NAME = "csms-bench"
 ID_TAGS = [f"DRIVER-{n:04d}" for n in range(50)]
+TARIFF_ID = "BENCH"
+TARIFF = {
+    "currency": "EUR",
+    "elements": [
+        {
+            "price_components": [
+                {"type": "ENERGY", "price": 0.30, "vat": 20, "step_size": 1},
+                {"type": "TIME", "price": 2.00, "vat": 20, "step_size": 1},
+                {"type": "FLAT", "price": 1.00, "vat": 20, "step_size": 1},
+            ]
+        }
+    ],
+}
+"""The drivers' tariff (OCPI 2.2.1 Tariff body): every session is priced and gives its CDR, as on a real network
+(without a tariff, each session's billing workflow would fail, and the benchmark would time the failure)."""
+
+
+async def register_drivers(runtime: LocalRuntime) -> None:
+    """The tariff and the drivers' id tags on it, through the runtime's operator API, as an operator sets them up."""
+    await asyncio.to_thread(_put, f"{runtime.api_url}/tariffs/{TARIFF_ID}", TARIFF)
+    for id_tag in ID_TAGS:
+        await asyncio.to_thread(_put, f"{runtime.api_url}/id-tags/{id_tag}", {"status": "Accepted", "tariffId": TARIFF_ID})
+
+
+def _put(url: str, body: dict[str, Any]) -> None:
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="PUT", headers={"content-type": "application/json"})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        if response.status not in (200, 201):
+            raise RuntimeError(f"PUT {url}: {response.status}")
 
 
 class RequestCounter:
@@ -156,8 +185,7 @@ async def bench(args: argparse.Namespace, counter: RequestCounter) -> tuple[dict
     config = LocalConfig(ws_port=0, connections_port=0, api_port=0, table_name=TABLE_NAME, log_level="WARNING", max_concurrent_invocations=args.workers)
     latencies: dict[str, list[float]] = defaultdict(list)
     async with LocalRuntime(config, invocation_hook=counter.invocation) as runtime:
-        for id_tag in ID_TAGS:
-            get_services().id_tags.register(IdTagRecord(id_tag=id_tag, status="Accepted"))
+        await register_drivers(runtime)
         rng = random.Random(42)
         stations = [SimulatedStation(runtime, f"BENCH{n:05d}", random.Random(rng.random()), latencies) for n in range(args.stations)]
         started = time.perf_counter()

@@ -39,10 +39,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from benchmarks.stations import ID_TAGS, RequestCounter, SimulatedStation, percentile
+from benchmarks.stations import RequestCounter, SimulatedStation, percentile, register_drivers
 from csms.adapters.dynamodb.schema import GLOBAL_INDEXES, PARTITION_KEY
-from csms.domain.authorization import IdTagRecord
-from csms.runtime.wiring import get_services
 from local.aws import MOTO_LOCK, emulated_aws
 from local.runtime import LocalConfig, LocalRuntime
 from local.state import LocalState
@@ -202,11 +200,6 @@ def _config(workers: int | None = None) -> LocalConfig:
     )
 
 
-def _register_id_tags() -> None:
-    for id_tag in ID_TAGS:
-        get_services().id_tags.register(IdTagRecord(id_tag=id_tag, status="Accepted"))
-
-
 def _clones(seed: list[dict[str, Any]], start: int) -> Iterator[dict[str, Any]]:
     """Endless copies of `seed` whose partition keys (table and indexes) are unique per copy."""
     partition_attributes = [PARTITION_KEY, *(index.partition_key for index in GLOBAL_INDEXES)]
@@ -238,7 +231,7 @@ def measure_data(args: argparse.Namespace) -> dict[str, Any]:
         async def main() -> None:
             with LocalState(Path(state_dir), fresh=True) as state:
                 async with LocalRuntime(_config(), state=state) as runtime:
-                    _register_id_tags()
+                    await register_drivers(runtime)
                     table = moto_table(TABLE_NAME)
                     await _charge(runtime, "SEED", stations, 1)
                     with MOTO_LOCK:
@@ -276,7 +269,7 @@ def measure_load(args: argparse.Namespace) -> dict[str, Any]:
         async def main() -> tuple[dict[str, list[float]], float, int]:
             with LocalState(Path(state_dir), fresh=True) as state:
                 async with LocalRuntime(_config(), state=state) as runtime:
-                    _register_id_tags()
+                    await register_drivers(runtime)
                     return await _fleet_elsewhere(runtime, "LOAD", stations, sessions, budget=messages)
 
         latencies, elapsed, sent = asyncio.run(main())
@@ -295,7 +288,7 @@ def measure_paced(args: argparse.Namespace) -> dict[str, Any]:
         async def main() -> tuple[dict[str, list[float]], float, int]:
             with LocalState(Path(state_dir), fresh=True) as state:
                 async with LocalRuntime(_config(), state=state) as runtime:
-                    _register_id_tags()
+                    await register_drivers(runtime)
                     return await _fleet_elsewhere(runtime, "PACED", stations, 1000, rate=rate, budget=rate * seconds)
 
         latencies, elapsed, sent = asyncio.run(main())
