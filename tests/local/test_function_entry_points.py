@@ -56,11 +56,12 @@ def test_a_malformed_event_is_refused_before_any_work(functions, function, event
         functions.invoke_blocking(function, event)
 
 
-def _modules_after_import(function: str) -> set[str]:
+def _modules_after_import(function: str, then: str = "pass") -> set[str]:
+    """The modules loaded by importing the function's handler as Lambda does, then running `then`."""
     code = (
         "import json, sys; "
         f"sys.path[:0] = {[str(LAMBDAS_DIR / function), str(CORE_LAYER_DIR / 'python'), sysconfig.get_path('purelib')]!r}; "
-        "import handler; print(json.dumps(sorted(sys.modules)))"
+        f"import handler; {then}; print(json.dumps(sorted(sys.modules)))"
     )
     environment = {"TABLE_NAME": "csms", "AWS_REGION": "us-east-1", "POWERTOOLS_SERVICE_NAME": "csms"}
     output = subprocess.check_output([sys.executable, "-I", "-S", "-c", code], env=environment, text=True)
@@ -82,10 +83,41 @@ def test_the_operator_api_starts_without_building_the_openapi_models():
     assert "aws_lambda_powertools.event_handler.openapi.models" not in modules
 
 
+# The OCPP message models, by who initiates the action (csms.ocpp.v16.messages).
+STATION_MODELS = {"csms.ocpp.v16.station.call", "csms.ocpp.v16.station.call_result", "csms.ocpp.v16.station.datatypes"}
+CENTRAL_SYSTEM_MODELS = {
+    "csms.ocpp.v16.central_system.call",
+    "csms.ocpp.v16.central_system.call_result",
+    "csms.ocpp.v16.central_system.datatypes",
+}
+EITHER_MODELS = {"csms.ocpp.v16.either.call", "csms.ocpp.v16.either.call_result"}
+
+
 @pytest.mark.parametrize("function", ["authorizer", "connect", "disconnect", "gauges", "table_changes", "billing", "api"])
 def test_functions_that_parse_no_ocpp_payload_start_without_the_message_models(function):
     # About 20 ms of every cold start: the composition root reached them through the Action enum.
-    assert "csms.ocpp.v16.call" not in _modules_after_import(function)
+    assert not (STATION_MODELS | CENTRAL_SYSTEM_MODELS | EITHER_MODELS) & _modules_after_import(function)
+
+
+def test_the_message_function_builds_the_models_of_a_stations_messages_only():
+    # Issue 7: the commands' models were about 12 ms of its cold start. It builds a station's at init, and looking
+    # up every action a station sends (what validating its CALLs does) loads no other; a station's answer to a
+    # command loads the command service, and with it the commands' models, when one comes.
+    modules = _modules_after_import(
+        "message",
+        then="from csms.ocpp.v16.actions import Initiator; from csms.ocpp.v16.messages import messages_sent_by; "
+        "messages_sent_by(Initiator.STATION)",
+    )
+    assert STATION_MODELS | EITHER_MODELS <= modules
+    assert not CENTRAL_SYSTEM_MODELS & modules
+    assert "csms.commands.service" not in modules
+
+
+def test_the_command_function_builds_the_models_of_the_commands_only():
+    # It sends central-system commands and validates the station's answers: a station's messages are not its.
+    modules = _modules_after_import("command")
+    assert CENTRAL_SYSTEM_MODELS | EITHER_MODELS <= modules  # at init, not in its first command's invocation
+    assert not STATION_MODELS & modules
 
 
 def test_the_operator_api_loads_commands_tariffs_and_qr_codes_when_a_request_needs_them():

@@ -7,8 +7,10 @@ timestamps, decimals, error codes and descriptions. Schema-wide agreement is in 
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import importlib.util
 import json
+import pkgutil
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -19,11 +21,13 @@ import pytest
 from jsonschema import Draft4Validator, FormatChecker
 from pydantic import ValidationError
 
+import csms.ocpp.v16
 from csms.ocpp.errors import ErrorCode, OcppError
 from csms.ocpp.router import ActionRouter
-from csms.ocpp.v16 import call, call_result
 from csms.ocpp.v16.actions import ACTIONS, CENTRAL_SYSTEM_ACTIONS, STATION_ACTIONS, Action, Initiator, Profile
-from csms.ocpp.v16.datatypes import ChargingSchedule, ChargingSchedulePeriod, IdTagInfo
+from csms.ocpp.v16.central_system import call as central_system_call
+from csms.ocpp.v16.central_system.datatypes import ChargingSchedule, ChargingSchedulePeriod
+from csms.ocpp.v16.datatypes import IdTagInfo
 from csms.ocpp.v16.enums import (
     AuthorizationStatus,
     ChargePointErrorCode,
@@ -35,7 +39,9 @@ from csms.ocpp.v16.enums import (
     UnitOfMeasure,
     ValueFormat,
 )
-from csms.ocpp.v16.messages import MESSAGES
+from csms.ocpp.v16.messages import messages, messages_sent_by
+from csms.ocpp.v16.station import call, call_result
+from csms.ocpp.v16.types import OcppModel
 from csms.ocpp.v16.validation import Parsed, dump, parse_request, parse_response
 
 
@@ -384,7 +390,7 @@ def test_python_field_names_are_not_wire_names():
 
 def test_an_empty_payload_is_a_message_with_no_fields():
     assert parse_request("Heartbeat", {}).message == call.Heartbeat()
-    assert dump(call.ClearCache()) == {}
+    assert dump(central_system_call.ClearCache()) == {}
     assert code_of("Heartbeat", {"ts": 1}) == (ErrorCode.FORMATION_VIOLATION, "ts: Extra inputs are not permitted")
 
 
@@ -493,7 +499,7 @@ def test_python_code_cannot_build_an_invalid_message():
     with pytest.raises(ValidationError):
         call.Authorize(id_tag="T" * 21)
     with pytest.raises(ValidationError):
-        call.ChangeAvailability(connector_id=1, type="Sometimes")
+        central_system_call.ChangeAvailability(connector_id=1, type="Sometimes")
 
 
 # --- the catalog -------------------------------------------------------------------------------------
@@ -529,14 +535,59 @@ def test_the_catalog_sorts_actions_into_the_feature_profiles():
     assert by_profile[Profile.RESERVATION] == {"CancelReservation", "ReserveNow"}
 
 
+# Who initiates an action -> the package that defines its request (`call`) and response (`call_result`).
+PACKAGES = {
+    frozenset({Initiator.STATION}): "csms.ocpp.v16.station",
+    frozenset({Initiator.CENTRAL_SYSTEM}): "csms.ocpp.v16.central_system",
+    frozenset(Initiator): "csms.ocpp.v16.either",
+}
+
+
+def models_defined_in(module_name: str) -> dict[str, type[OcppModel]]:
+    module = importlib.import_module(module_name)
+    return {
+        name: value
+        for name, value in vars(module).items()
+        if isinstance(value, type) and issubclass(value, OcppModel) and value.__module__ == module_name
+    }
+
+
 def test_every_action_has_request_and_response_classes_named_like_the_action():
-    assert set(MESSAGES) == set(ACTIONS)
     for name, spec in ACTIONS.items():
-        messages = MESSAGES[name]
+        package = PACKAGES[spec.initiated_by]
+        found = messages(name)
         assert spec.name == name
-        assert messages.request is getattr(call, name)
-        assert messages.response is getattr(call_result, name)
-        assert messages.request.__name__ == messages.response.__name__ == name
+        assert found.request is models_defined_in(f"{package}.call")[name]
+        assert found.response is models_defined_in(f"{package}.call_result")[name]
+        assert found.request.__name__ == found.response.__name__ == name
+
+
+@pytest.mark.parametrize("initiated_by", PACKAGES, ids=PACKAGES.values())
+def test_a_package_defines_the_messages_of_the_actions_of_its_initiators_and_nothing_else(initiated_by):
+    actions = {name for name, spec in ACTIONS.items() if spec.initiated_by == initiated_by}
+    package = PACKAGES[initiated_by]
+
+    assert set(models_defined_in(f"{package}.call")) == actions
+    assert set(models_defined_in(f"{package}.call_result")) == actions
+
+
+def test_every_model_is_defined_once():
+    # One source of truth: the split by initiator declares no request, response or datatype twice.
+    defined: dict[tuple[str, str], list[str]] = {}  # (call, call_result, datatypes or types; class name) -> modules
+    for module in pkgutil.walk_packages(csms.ocpp.v16.__path__, "csms.ocpp.v16."):
+        kind = module.name.rsplit(".", 1)[1]
+        for name in models_defined_in(module.name):
+            defined.setdefault((kind, name), []).append(module.name)
+
+    assert {key: modules for key, modules in defined.items() if len(modules) > 1} == {}
+    assert {name for kind, name in defined if kind == "call"} == set(Action)
+    assert {name for kind, name in defined if kind == "call_result"} == set(Action)
+
+
+def test_the_messages_an_initiator_sends_are_those_of_its_actions():
+    for initiator, actions in ((Initiator.STATION, STATION_ACTIONS), (Initiator.CENTRAL_SYSTEM, CENTRAL_SYSTEM_ACTIONS)):
+        assert messages_sent_by(initiator) == {action: messages(action) for action in actions}
+    assert messages_sent_by(Initiator.STATION)["DataTransfer"] is messages_sent_by(Initiator.CENTRAL_SYSTEM)["DataTransfer"]
 
 
 def test_the_action_enum_names_every_message_of_the_official_schemas():

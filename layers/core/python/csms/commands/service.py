@@ -25,9 +25,14 @@ from csms.domain.stations import StationNotFound
 from csms.ocpp.errors import OcppError
 from csms.ocpp.frames import Call, CallError, CallResult
 from csms.ocpp.v16.actions import ACTIONS, Action, Initiator, parse_action
+from csms.ocpp.v16.messages import messages_sent_by
 from csms.ocpp.v16.validation import dump, parse_request, parse_response
 from csms.runtime.observability import logger
 from csms.runtime.wiring import Services
+
+# The models of every command and of its answer, built at import (a function's init) rather than in its first
+# command's invocation; a station's messages' models are not loaded (issue 7: cold start).
+messages_sent_by(Initiator.CENTRAL_SYSTEM)
 
 NOT_CONNECTED = "StationNotConnected"
 LOAD_CONTROL_CONTEXT = "loadControlSite"

@@ -19,8 +19,8 @@ from pydantic import PlainValidator
 from csms.commands.service import send_command, send_local_list, wait_for
 from csms.domain.commands import Command, CommandStatus
 from csms.domain.stations import StationNotFound
-from csms.ocpp.v16 import call
 from csms.ocpp.v16.actions import CENTRAL_SYSTEM_ACTIONS, Action
+from csms.ocpp.v16.messages import messages
 from csms.operator.command_examples import COMMAND_EXAMPLES
 from csms.operator.errors import CommandFailed, CommandNotAnswered, ResourceNotFound, documented
 from csms.operator.models import CommandList, CommandView
@@ -58,7 +58,7 @@ def _json_object(value: Any) -> dict[str, Any]:
 # Validated here only as "a JSON object": the outbox validates it against the action's 1.6 schema, the one
 # validation every command goes through (and the one that names the CallError code). Documented as any of
 # the request models: OpenAPI cannot tie a body schema to the value of a path parameter.
-_REQUEST_MODELS = tuple(getattr(call, action) for action in COMMAND_ACTIONS)
+_REQUEST_MODELS = tuple(messages(action).request for action in COMMAND_ACTIONS)
 OcppRequestPayload = Annotated[
     dict[str, Any], PlainValidator(_json_object, json_schema_input_type=Union[_REQUEST_MODELS])  # noqa: UP007
 ]

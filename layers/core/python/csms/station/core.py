@@ -9,8 +9,8 @@ from csms.domain import registration
 from csms.domain.clock import to_iso
 from csms.domain.stations import StatusChange
 from csms.ocpp.router import ActionRouter
-from csms.ocpp.v16 import call, call_result
 from csms.ocpp.v16.actions import Action, Initiator
+from csms.ocpp.v16.station import call, call_result
 from csms.ocpp.v16.validation import dump
 from csms.runtime.observability import logger, metrics
 from csms.runtime.settings import UnknownStationPolicy

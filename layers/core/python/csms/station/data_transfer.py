@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from csms.ocpp.router import ActionRouter
-from csms.ocpp.v16 import call, call_result
 from csms.ocpp.v16.actions import Action, Initiator
+from csms.ocpp.v16.either import call, call_result
 from csms.ocpp.v16.enums import DataTransferStatus
 from csms.runtime.observability import logger
 from csms.station.context import StationContext

@@ -6,8 +6,8 @@ from __future__ import annotations
 from csms.domain.clock import to_iso
 from csms.domain.stations import Operation
 from csms.ocpp.router import ActionRouter
-from csms.ocpp.v16 import call, call_result
 from csms.ocpp.v16.actions import Action, Initiator
+from csms.ocpp.v16.station import call, call_result
 from csms.ocpp.v16.types import OcppModel
 from csms.ocpp.v16.validation import dump
 from csms.station.context import StationContext

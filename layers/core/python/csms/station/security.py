@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from csms.ocpp.router import ActionRouter
-from csms.ocpp.v16 import call, call_result
 from csms.ocpp.v16.actions import Action, Initiator
 from csms.ocpp.v16.enums import GenericStatus
+from csms.ocpp.v16.station import call, call_result
 from csms.ocpp.v16.validation import dump
 from csms.runtime.observability import logger
 from csms.station.context import StationContext

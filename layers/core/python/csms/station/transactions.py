@@ -24,8 +24,10 @@ from csms.domain.thresholds import session_crossings
 from csms.domain.transactions import Transaction, TransactionStart, TransactionStop
 from csms.events.sessions import session_started, threshold_reached
 from csms.ocpp.router import ActionRouter
-from csms.ocpp.v16 import call, call_result, datatypes
 from csms.ocpp.v16.actions import Action, Initiator
+from csms.ocpp.v16.datatypes import IdTagInfo
+from csms.ocpp.v16.station import call, call_result
+from csms.ocpp.v16.station.datatypes import MeterValue, StopTransactionMeterValue
 from csms.ocpp.v16.validation import dump
 from csms.reservations import events as reservation_events
 from csms.runtime.observability import logger, metrics
@@ -52,8 +54,8 @@ def _card(id_tag: str, ctx: StationContext) -> str:
     return without_vendor_suffix(id_tag, ctx.id_tag_suffix_separator)
 
 
-def _id_tag_info(authorization: Authorization) -> datatypes.IdTagInfo:
-    return datatypes.IdTagInfo(
+def _id_tag_info(authorization: Authorization) -> IdTagInfo:
+    return IdTagInfo(
         status=authorization.status,
         expiry_date=authorization.expiry_date,
         parent_id_tag=authorization.parent_id_tag,
@@ -307,7 +309,7 @@ def stop_transaction(request: call.StopTransaction, ctx: StationContext) -> call
     )
 
 
-def _annotated(meter_value: datatypes.MeterValue | datatypes.StopTransactionMeterValue) -> dict[str, Any]:
+def _annotated(meter_value: MeterValue | StopTransactionMeterValue) -> dict[str, Any]:
     """The meter value as the station sent it, each energy reading also given in Wh."""
     wire = dump(meter_value)
     for sampled in wire["sampledValue"]:

@@ -1,1 +1,2 @@
-"""OCPP 1.6J messages: typed models (call, call_result, datatypes, enums), the action catalog, validation."""
+"""OCPP 1.6J messages: the action catalog, typed models (enums, datatypes, and each action's request and response,
+split by who initiates it: `station/`, `central_system/`, `either/`; see `messages.py`), validation."""

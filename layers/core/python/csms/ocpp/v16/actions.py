@@ -1,7 +1,8 @@
 """The catalog of OCPP 1.6 actions: the single source of truth of what exists, who sends it, and
 which feature profile it belongs to (OCPP 1.6 §3.3 feature profiles, §4/§5 who initiates, and the
-OCPP 1.6 Security Whitepaper). Each action's request and response models are in `messages.py`: what only
-needs the names (commands, their records, the operator API's listings) does not build them.
+OCPP 1.6 Security Whitepaper). Each action's request and response models are looked up by `messages.py`, in the
+package of its initiators: what only needs the names (commands, their records, the operator API's listings) does
+not build them.
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ from csms.ocpp.errors import (
     TypeConstraintViolationError,
 )
 from csms.ocpp.v16.actions import Action
-from csms.ocpp.v16.messages import MESSAGES, ActionMessages
+from csms.ocpp.v16.messages import ActionMessages, messages
 from csms.ocpp.v16.types import OcppModel
 
 __all__ = ["Parsed", "dump", "parse_request", "parse_response"]
@@ -107,7 +107,7 @@ def dump(message: OcppModel) -> dict[str, Any]:
 
 def _messages(action: Action) -> ActionMessages:
     try:
-        return MESSAGES[action]
+        return messages(action)
     except KeyError:
         raise ActionNotImplementedError(f"Unknown action {action!r}") from None
 

@@ -1,74 +1,44 @@
-"""OCPP 1.6 requests (the payload of a CALL), one class per action, named exactly like the action.
+"""OCPP 1.6 requests the central system sends (the payload of its CALL: the commands), one class per action, named
+exactly like the action.
 
-Core, Firmware Management, Local Auth List Management, Reservation, Smart Charging and Remote
-Trigger profiles (OCPP 1.6 §4-§6), then the OCPP 1.6 Security Whitepaper. Required fields have no
-default; every optional field defaults to None (omitted on the wire). ``actions.py`` says who sends what.
+Core, Firmware Management, Local Auth List Management, Reservation, Smart Charging and Remote Trigger profiles
+(OCPP 1.6 §5, §6), then the OCPP 1.6 Security Whitepaper. Required fields have no default; every optional field
+defaults to None (omitted on the wire). ``actions.py`` says who sends what: what a station sends is in
+``station/``, DataTransfer (either side) in ``either/``, so that the function sending commands never builds the
+models of a station's messages (issue 7: cold start).
 """
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from pydantic import Field
-
-from csms.ocpp.v16.datatypes import (
+from csms.ocpp.v16.central_system.datatypes import (
     AuthorizationData,
     CertificateHashData,
     ChargingProfile,
     Firmware,
     LogParameters,
-    MeterValue,
-    StopTransactionMeterValue,
 )
 from csms.ocpp.v16.enums import (
     AvailabilityType,
     CertificateUse,
-    ChargePointErrorCode,
-    ChargePointStatus,
     ChargingProfilePurposeType,
     ChargingRateUnitType,
-    DiagnosticsStatus,
     ExtendedMessageTrigger,
-    FirmwareStatus,
     Log,
     MessageTrigger,
-    Reason,
     ResetType,
-    SignedFirmwareStatus,
     UpdateType,
-    UploadLogStatus,
 )
 from csms.ocpp.v16.types import (
     CiString20,
-    CiString25,
     CiString50,
-    CiString255,
     CiString500,
     OcppDateTime,
     OcppModel,
-    String50,
-    String255,
     String5500,
     String10000,
 )
 
 # --- Core ------------------------------------------------------------------------------------------
-
-
-class Authorize(OcppModel):
-    id_tag: CiString20
-
-
-class BootNotification(OcppModel):
-    charge_point_vendor: CiString20
-    charge_point_model: CiString20
-    charge_point_serial_number: CiString25 | None = None
-    charge_box_serial_number: CiString25 | None = None
-    firmware_version: CiString50 | None = None
-    iccid: CiString20 | None = None
-    imsi: CiString20 | None = None
-    meter_type: CiString25 | None = None
-    meter_serial_number: CiString25 | None = None
 
 
 class ChangeAvailability(OcppModel):
@@ -85,24 +55,8 @@ class ClearCache(OcppModel):
     pass
 
 
-class DataTransfer(OcppModel):
-    vendor_id: CiString255
-    message_id: CiString50 | None = None
-    data: str | None = None  # free text; vendors that need structure put JSON text in it
-
-
 class GetConfiguration(OcppModel):
     key: list[CiString50] | None = None  # absent: every key
-
-
-class Heartbeat(OcppModel):
-    pass
-
-
-class MeterValues(OcppModel):
-    connector_id: int
-    transaction_id: int | None = None
-    meter_value: Annotated[list[MeterValue], Field(min_length=1)]
 
 
 class RemoteStartTransaction(OcppModel):
@@ -119,46 +73,11 @@ class Reset(OcppModel):
     type: ResetType
 
 
-class StartTransaction(OcppModel):
-    connector_id: int
-    id_tag: CiString20
-    meter_start: int  # Wh
-    reservation_id: int | None = None
-    timestamp: OcppDateTime
-
-
-class StatusNotification(OcppModel):
-    connector_id: int
-    error_code: ChargePointErrorCode
-    info: CiString50 | None = None
-    status: ChargePointStatus
-    timestamp: OcppDateTime | None = None
-    vendor_id: CiString255 | None = None
-    vendor_error_code: CiString50 | None = None
-
-
-class StopTransaction(OcppModel):
-    id_tag: CiString20 | None = None
-    meter_stop: int  # Wh
-    timestamp: OcppDateTime
-    transaction_id: int
-    reason: Reason | None = None
-    transaction_data: list[StopTransactionMeterValue] | None = None
-
-
 class UnlockConnector(OcppModel):
     connector_id: int
 
 
 # --- Firmware Management ---------------------------------------------------------------------------
-
-
-class DiagnosticsStatusNotification(OcppModel):
-    status: DiagnosticsStatus
-
-
-class FirmwareStatusNotification(OcppModel):
-    status: FirmwareStatus
 
 
 class GetDiagnostics(OcppModel):
@@ -264,26 +183,6 @@ class GetLog(OcppModel):
 class InstallCertificate(OcppModel):
     certificate_type: CertificateUse
     certificate: String5500  # PEM
-
-
-class LogStatusNotification(OcppModel):
-    status: UploadLogStatus
-    request_id: int | None = None
-
-
-class SecurityEventNotification(OcppModel):
-    type: String50  # the Whitepaper's security event names, an open list: not an enum
-    timestamp: OcppDateTime
-    tech_info: String255 | None = None
-
-
-class SignCertificate(OcppModel):
-    csr: String5500  # PEM
-
-
-class SignedFirmwareStatusNotification(OcppModel):
-    status: SignedFirmwareStatus
-    request_id: int | None = None
 
 
 class SignedUpdateFirmware(OcppModel):

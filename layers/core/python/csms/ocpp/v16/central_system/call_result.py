@@ -1,6 +1,7 @@
-"""OCPP 1.6 responses (the payload of a CALLRESULT), one class per action, named exactly like the action.
+"""OCPP 1.6 responses a station gives to the central system's requests (the payload of its CALLRESULT), one class per
+action, named exactly like the action.
 
-Same order and conventions as ``call.py``. Several confirmations are empty objects (the schema allows
+Same order and conventions as ``call.py`` beside it. Several confirmations are empty objects (the schema allows
 no property at all); they are models with no fields.
 """
 
@@ -10,7 +11,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from csms.ocpp.v16.datatypes import CertificateHashData, ChargingSchedule, IdTagInfo, KeyValue
+from csms.ocpp.v16.central_system.datatypes import CertificateHashData, ChargingSchedule, KeyValue
 from csms.ocpp.v16.enums import (
     AvailabilityStatus,
     CancelReservationStatus,
@@ -19,14 +20,11 @@ from csms.ocpp.v16.enums import (
     ClearCacheStatus,
     ClearChargingProfileStatus,
     ConfigurationStatus,
-    DataTransferStatus,
     DeleteCertificateStatus,
-    GenericStatus,
     GetCompositeScheduleStatus,
     GetInstalledCertificateStatus,
     InstallCertificateStatus,
     LogStatus,
-    RegistrationStatus,
     RemoteStartStopStatus,
     ReservationStatus,
     ResetStatus,
@@ -38,16 +36,6 @@ from csms.ocpp.v16.enums import (
 from csms.ocpp.v16.types import CiString50, CiString255, OcppDateTime, OcppModel, String255
 
 # --- Core ------------------------------------------------------------------------------------------
-
-
-class Authorize(OcppModel):
-    id_tag_info: IdTagInfo
-
-
-class BootNotification(OcppModel):
-    status: RegistrationStatus
-    current_time: OcppDateTime
-    interval: int  # seconds: heartbeat interval if Accepted, retry delay if Pending/Rejected
 
 
 class ChangeAvailability(OcppModel):
@@ -62,22 +50,9 @@ class ClearCache(OcppModel):
     status: ClearCacheStatus
 
 
-class DataTransfer(OcppModel):
-    status: DataTransferStatus
-    data: str | None = None
-
-
 class GetConfiguration(OcppModel):
     configuration_key: list[KeyValue] | None = None
     unknown_key: list[CiString50] | None = None
-
-
-class Heartbeat(OcppModel):
-    current_time: OcppDateTime
-
-
-class MeterValues(OcppModel):
-    pass
 
 
 class RemoteStartTransaction(OcppModel):
@@ -92,32 +67,11 @@ class Reset(OcppModel):
     status: ResetStatus
 
 
-class StartTransaction(OcppModel):
-    id_tag_info: IdTagInfo
-    transaction_id: int
-
-
-class StatusNotification(OcppModel):
-    pass
-
-
-class StopTransaction(OcppModel):
-    id_tag_info: IdTagInfo | None = None  # present only when the stop carried an idTag
-
-
 class UnlockConnector(OcppModel):
     status: UnlockStatus
 
 
 # --- Firmware Management ---------------------------------------------------------------------------
-
-
-class DiagnosticsStatusNotification(OcppModel):
-    pass
-
-
-class FirmwareStatusNotification(OcppModel):
-    pass
 
 
 class GetDiagnostics(OcppModel):
@@ -202,22 +156,6 @@ class GetLog(OcppModel):
 
 class InstallCertificate(OcppModel):
     status: InstallCertificateStatus
-
-
-class LogStatusNotification(OcppModel):
-    pass
-
-
-class SecurityEventNotification(OcppModel):
-    pass
-
-
-class SignCertificate(OcppModel):
-    status: GenericStatus
-
-
-class SignedFirmwareStatusNotification(OcppModel):
-    pass
 
 
 class SignedUpdateFirmware(OcppModel):
