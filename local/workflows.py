@@ -29,6 +29,7 @@ from moto.stepfunctions.parser.asl.eval.environment import Environment
 from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
 from moto.stepfunctions.parser.asl.parse.preprocessor import Preprocessor
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+from moto.stepfunctions.parser.utils import TMP_THREADS
 
 from csms.domain.clock import from_iso
 from csms.runtime.wiring import get_services
@@ -167,12 +168,21 @@ def _start_running(start: Callable[[ExecutionWorker], None]) -> Callable[[Execut
     The thread needs no lock to get there (moto's, held by the caller, included)."""
 
     def start_running(worker: ExecutionWorker) -> None:
+        _forget_finished_threads()
         start(worker)
         deadline = time.monotonic() + EXECUTION_START_SECONDS
         while (worker.env is None or worker.env.program_state() is None) and time.monotonic() < deadline:
             time.sleep(0.001)
 
     return start_running
+
+
+def _forget_finished_threads() -> None:
+    """moto appends every thread an execution starts (its program's, each state's evaluation, each task token's wait)
+    to its module-level `TMP_THREADS` and never reads or empties it: about five `Thread` objects per execution, kept
+    for as long as the runtime runs. Only those still alive are kept (one appended meanwhile on another thread may be
+    dropped with them: nothing reads the list)."""
+    TMP_THREADS[:] = [thread for thread in TMP_THREADS if thread.is_alive()]
 
 
 @contextmanager

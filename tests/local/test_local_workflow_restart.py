@@ -14,6 +14,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+from moto.stepfunctions.parser.utils import TMP_THREADS
 
 from csms.domain.clock import to_iso
 from csms.runtime.settings import get_settings
@@ -112,6 +113,30 @@ def test_an_execution_whose_thread_has_not_run_yet_can_be_stopped_and_does_not_b
         run_once(tmp_path / "state", scenario, clock=ManualClock())
     finally:
         go.set()
+
+
+def test_the_threads_of_finished_executions_are_not_kept(tmp_path):
+    """moto lists every thread an execution starts in `TMP_THREADS` and never empties it (about five per execution,
+    for as long as the runtime runs): starting an execution forgets those that finished."""
+
+    async def scenario(runtime: LocalRuntime) -> None:
+        client = boto3.client("stepfunctions", region_name=REGION)
+        past = json.dumps({"until": to_iso(EPOCH - timedelta(hours=1))})  # nothing to wait for: it ends at once
+        for number in range(5):
+            client.start_execution(stateMachineArn=runtime.workflows.arns["Waits"], name=f"done-{number}", input=past)
+        assert len(await settled(runtime, "Waits", "SUCCEEDED")) == 5
+        for _ in range(500):  # the last one's threads end just after it reports its status
+            finished = [thread for thread in TMP_THREADS if not thread.is_alive()]
+            if finished:
+                break
+            await asyncio.sleep(0.01)
+        assert finished
+        until = json.dumps({"until": to_iso(EPOCH + timedelta(hours=1))})
+        client.start_execution(stateMachineArn=runtime.workflows.arns["Waits"], name="waiting", input=until)
+        assert not any(thread in TMP_THREADS for thread in finished)
+        assert any(thread.is_alive() for thread in TMP_THREADS)  # the waiting execution's are kept
+
+    run_once(tmp_path / "state", scenario, clock=ManualClock())
 
 
 def test_the_running_executions_follow_starts_and_ends_between_saves(tmp_path):
