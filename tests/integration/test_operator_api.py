@@ -26,7 +26,7 @@ from csms.ocpp.frames import CallError, CallResult
 from csms.ocpp.v16.actions import CENTRAL_SYSTEM_ACTIONS
 from csms.ocpp.v16.validation import parse_request
 from csms.operator import charge_points, console, id_tags, sites, transactions
-from csms.operator.app import ON_DEMAND_ROUTERS, OnDemandRouter, OperatorApiResolver, app
+from csms.operator.app import ON_DEMAND_ROUTERS, OnDemandRouter, OperatorApiResolver, app, current_app
 from csms.operator.command_examples import COMMAND_EXAMPLES
 from csms.runtime.observability import logger as csms_logger
 from csms.runtime.observability import metrics
@@ -1013,6 +1013,23 @@ def test_every_module_a_console_page_imports_is_shipped():
     assert imported and imported <= set(scripts)
     assert re.findall(r'(?:src|href)="([\w.-]+\.\w+)"', (ASSETS_DIR / "index.html").read_text()) == ["icon.svg", "style.css", "app.js"]
     assert {"icon.svg", "style.css", "app.js"} <= {path.name for path in ASSETS_DIR.iterdir()}
+
+
+def test_concurrent_requests_on_threads_never_cross(api, services):
+    """The local runtime resolves requests on worker threads of one process: each resolves with its own resolver
+    (Powertools keeps a request's route and arguments on the resolver, its `context`)."""
+    seen = []
+
+    def resolver() -> None:
+        seen.append(current_app())
+
+    threads = [threading.Thread(target=resolver) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len({id(found) for found in seen}) == 3 and app not in seen
+    assert current_app() is app  # the importing thread's (Lambda's only one)
 
 
 def test_a_request_resolved_while_another_is_being_resolved_does_not_replace_it(api, services, monkeypatch):
