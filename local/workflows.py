@@ -124,8 +124,8 @@ class LocalWorkflows:
     def lambda_tasks_in_process(self) -> Iterator[None]:
         """While active, moto's Lambda task invocations run our handlers (see the module docstring), its Wait
         states wait until their timestamp as the CSMS's clock tells it (`_wait_until`), and so do its Retry
-        intervals (`_retry`); an execution can be stopped or told of a task from the moment it started
-        (`_start_running`)."""
+        intervals (`_retry`); an execution can be stopped or told of a task from the moment it started, and the
+        threads of those that ended are not kept (`_start_running`)."""
         original_invoke = lambda_eval_utils._invoke_lambda_function
         original_wait = Timestamp._eval_body
         original_retry = RetrierDecl._eval_body
@@ -165,7 +165,8 @@ def _start_running(start: Callable[[ExecutionWorker], None]) -> Callable[[Execut
     duration timer whose session just ended) fails with an AttributeError or is ignored, and SendTaskSuccess,
     SendTaskFailure and SendTaskHeartbeat for any token fail (they look through every RUNNING execution).
     StartExecution here answers once the program runs, as on AWS, where the execution exists when it answers.
-    The thread needs no lock to get there (moto's, held by the caller, included)."""
+    The thread needs no lock to get there (moto's, held by the caller, included). Each start also drops the
+    threads of the executions that ended (`_forget_finished_threads`)."""
 
     def start_running(worker: ExecutionWorker) -> None:
         _forget_finished_threads()
