@@ -15,7 +15,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -46,6 +46,14 @@ CLOCK_POLL_SECONDS = 0.5
 """How often a waiting execution looks at the clock again."""
 EXECUTION_START_SECONDS = 5
 """How long StartExecution waits at most for its execution's thread to run the program (a few milliseconds)."""
+ENDED_EXECUTIONS_KEPT_FOR = timedelta(minutes=5)
+"""How long moto keeps an execution that ended: DescribeExecution and GetExecutionHistory find it, and its name stays
+taken (a StartExecution under it fails with ExecutionAlreadyExists, which is how a table stream batch tried again does
+not bill a session twice: `local.table_stream` tries a batch again within about two minutes). AWS keeps them 90 days;
+moto would keep them, their history and their interpreter's state (some 40 KB per billing hand-off) for as long as the
+runtime runs, and look through all of them at every StartExecution. They are not part of the saved state either."""
+FORGET_ENDED_EVERY = timedelta(seconds=30)
+"""How often (at most) a StartExecution looks for ended executions to forget."""
 
 
 class LocalWorkflows:
@@ -56,6 +64,7 @@ class LocalWorkflows:
         self.arns: dict[str, str] = {}
         self._seen: dict[str, int] = {}
         self._unfinished: dict[str, list[Any]] = {}
+        self._ended_forgotten_at: datetime | None = None
 
     def create(self) -> dict[str, str]:
         """Create every state machine in moto; returns the environment variables naming their ARNs."""
@@ -78,7 +87,7 @@ class LocalWorkflows:
         Read from moto's backend, not through `list_executions`: the state saver asks every second, and moto lists
         (and sorts) every execution ever started on each request. Each call looks only at the executions started
         since the previous call and at those still running then (moto only ever appends to a state machine's
-        executions, and one that has ended never runs again)."""
+        executions, `forget_ended_executions` only removes ended ones, and one that has ended never runs again)."""
         from moto.stepfunctions.responses import get_backend
 
         found = []
@@ -94,6 +103,35 @@ class LocalWorkflows:
                 self._unfinished[spec.name] = unfinished = [e for e in candidates if e.status == "RUNNING"]
                 found.extend({"workflow": spec.name, "name": e.name, "input": e.execution_input} for e in unfinished)
         return found
+
+    def forget_ended_executions(self, now: datetime) -> int:
+        """Drop from moto the executions that ended `ENDED_EXECUTIONS_KEPT_FOR` or more before `now` (real time, as
+        moto's stop dates are); returns how many. The caller holds moto's lock (StartExecution does)."""
+        from moto.stepfunctions.responses import get_backend
+
+        backend = get_backend(ACCOUNT_ID, REGION)
+        forgotten = 0
+        for spec in self._workflows:
+            if spec.name not in self.arns:
+                continue
+            executions = backend.describe_state_machine(self.arns[spec.name]).executions
+            ended = {id(e) for e in executions if e.stop_date is not None and now - e.stop_date >= ENDED_EXECUTIONS_KEPT_FOR}
+            if not ended:
+                continue
+            seen = self._seen.get(spec.name, 0)
+            self._seen[spec.name] = seen - sum(1 for e in executions[:seen] if id(e) in ended)
+            executions[:] = [e for e in executions if id(e) not in ended]
+            forgotten += len(ended)
+        return forgotten
+
+    def _before_each_start(self) -> None:
+        """What `_start_running` does before an execution starts: forget the threads, and now and then the
+        executions, that ended."""
+        _forget_finished_threads()
+        now = datetime.now(UTC)
+        if self._ended_forgotten_at is None or now - self._ended_forgotten_at >= FORGET_ENDED_EVERY:
+            self._ended_forgotten_at = now
+            self.forget_ended_executions(now)
 
     def restart(self, executions: list[dict[str, str]]) -> None:
         """Start again, from the beginning and under the same names, the executions a previous run left running."""
@@ -125,7 +163,7 @@ class LocalWorkflows:
         """While active, moto's Lambda task invocations run our handlers (see the module docstring), its Wait
         states wait until their timestamp as the CSMS's clock tells it (`_wait_until`), and so do its Retry
         intervals (`_retry`); an execution can be stopped or told of a task from the moment it started, and the
-        threads of those that ended are not kept (`_start_running`)."""
+        threads, and after a while the executions, that ended are not kept (`_start_running`)."""
         original_invoke = lambda_eval_utils._invoke_lambda_function
         original_wait = Timestamp._eval_body
         original_retry = RetrierDecl._eval_body
@@ -133,7 +171,7 @@ class LocalWorkflows:
         lambda_eval_utils._invoke_lambda_function = self._invoke
         Timestamp._eval_body = _wait_until  # type: ignore[method-assign, assignment]
         RetrierDecl._eval_body = _retry  # type: ignore[method-assign, assignment]
-        ExecutionWorker.start = _start_running(original_start)  # type: ignore[method-assign]
+        ExecutionWorker.start = _start_running(original_start, self._before_each_start)  # type: ignore[method-assign]
         try:
             yield
         finally:
@@ -158,18 +196,17 @@ class LocalWorkflows:
         return {"StatusCode": 200, "ExecutedVersion": "$LATEST", "Payload": result}
 
 
-
-def _start_running(start: Callable[[ExecutionWorker], None]) -> Callable[[ExecutionWorker], None]:
+def _start_running(start: Callable[[ExecutionWorker], None], before: Callable[[], None]) -> Callable[[ExecutionWorker], None]:
     """moto creates an execution's environment on the execution's own thread, some time after StartExecution
     answered; until the program runs there, its worker's `env` is None or not yet running, and StopExecution (a
     duration timer whose session just ended) fails with an AttributeError or is ignored, and SendTaskSuccess,
     SendTaskFailure and SendTaskHeartbeat for any token fail (they look through every RUNNING execution).
     StartExecution here answers once the program runs, as on AWS, where the execution exists when it answers.
-    The thread needs no lock to get there (moto's, held by the caller, included). Each start also drops the
-    threads of the executions that ended (`_forget_finished_threads`)."""
+    The thread needs no lock to get there (moto's, held by the caller, included). Each start first calls `before`
+    (`LocalWorkflows._before_each_start`: what ended is forgotten)."""
 
     def start_running(worker: ExecutionWorker) -> None:
-        _forget_finished_threads()
+        before()
         start(worker)
         deadline = time.monotonic() + EXECUTION_START_SECONDS
         while (worker.env is None or worker.env.program_state() is None) and time.monotonic() < deadline:

@@ -1,5 +1,5 @@
 """Workflows waiting when the local runtime stops run again when it restarts (restartable ones only); an execution
-can be stopped or asked about a task token the moment it started."""
+can be stopped or asked about a task token the moment it started; what ended is not kept for ever."""
 
 from __future__ import annotations
 
@@ -20,9 +20,11 @@ from csms.domain.clock import to_iso
 from csms.runtime.settings import get_settings
 from csms.runtime.wiring import get_services
 from infra.workflows import WorkflowSpec
-from local.aws import REGION, emulated_aws
+from local import workflows
+from local.aws import MOTO_LOCK, REGION, emulated_aws
 from local.runtime import LocalConfig, LocalRuntime
 from local.state import EXECUTIONS, LocalState
+from local.workflows import ENDED_EXECUTIONS_KEPT_FOR
 from tests.fakes.clock import EPOCH, ManualClock
 
 DEFINITION = Path(__file__).resolve().parent / "wait_until.asl.json"  # absolute: the spec joins it as is
@@ -160,5 +162,52 @@ def test_the_running_executions_follow_starts_and_ends_between_saves(tmp_path):
             await asyncio.sleep(0.01)
         assert names(runtime) == ["expiry-2"]
         assert runtime.workflows.running()[0]["input"] == until
+
+    run_once(tmp_path / "state", scenario, clock=ManualClock())
+
+
+def test_ended_executions_are_forgotten_after_a_while_and_the_running_ones_still_followed(tmp_path, monkeypatch):
+    """moto would keep every execution that ended (history and interpreter state included) for as long as the runtime
+    runs: they are kept `ENDED_EXECUTIONS_KEPT_FOR`, their name taken meanwhile, then dropped."""
+    past = json.dumps({"until": to_iso(EPOCH - timedelta(hours=1))})  # nothing to wait for: it ends at once
+    until = json.dumps({"until": to_iso(EPOCH + timedelta(hours=1))})
+
+    def names(runtime: LocalRuntime) -> list[str]:
+        return [execution["name"] for execution in runtime.workflows.running()]
+
+    async def scenario(runtime: LocalRuntime) -> None:
+        client = boto3.client("stepfunctions", region_name=REGION)
+        arn = runtime.workflows.arns["Waits"]
+        done = client.start_execution(stateMachineArn=arn, name="done", input=past)["executionArn"]
+        await settled(runtime, "Waits", "SUCCEEDED")
+        client.start_execution(stateMachineArn=arn, name="waiting-1", input=until)
+        assert names(runtime) == ["waiting-1"]
+        ended_at = client.describe_execution(executionArn=done)["stopDate"]  # to the millisecond; moto's, to the microsecond
+
+        with MOTO_LOCK:
+            assert runtime.workflows.forget_ended_executions(ended_at + ENDED_EXECUTIONS_KEPT_FOR - timedelta(seconds=1)) == 0
+        assert client.describe_execution(executionArn=done)["status"] == "SUCCEEDED"
+        with pytest.raises(ClientError) as taken:  # a stream batch tried again does not start it twice
+            client.start_execution(stateMachineArn=arn, name="done", input=past)
+        assert taken.value.response["Error"]["Code"] == "ExecutionAlreadyExists"
+
+        with MOTO_LOCK:
+            assert runtime.workflows.forget_ended_executions(ended_at + ENDED_EXECUTIONS_KEPT_FOR + timedelta(milliseconds=1)) == 1
+        with pytest.raises(ClientError) as gone:
+            client.describe_execution(executionArn=done)
+        assert gone.value.response["Error"]["Code"] == "ExecutionDoesNotExist"
+        client.start_execution(stateMachineArn=arn, name="waiting-2", input=until)
+        assert names(runtime) == ["waiting-1", "waiting-2"]  # the ones started after a forgetting are not missed
+
+        # Every start looks for ended executions now and then (here: always, and they are kept no time).
+        monkeypatch.setattr(workflows, "FORGET_ENDED_EVERY", timedelta(0))
+        monkeypatch.setattr(workflows, "ENDED_EXECUTIONS_KEPT_FOR", timedelta(0))
+        done_too = client.start_execution(stateMachineArn=arn, name="done-too", input=past)["executionArn"]
+        for _ in range(500):
+            if client.describe_execution(executionArn=done_too)["status"] == "SUCCEEDED":
+                break
+            await asyncio.sleep(0.01)
+        client.start_execution(stateMachineArn=arn, name="waiting-3", input=until)
+        assert [execution["name"] for execution in executions(runtime, "Waits")] == ["waiting-3", "waiting-2", "waiting-1"]
 
     run_once(tmp_path / "state", scenario, clock=ManualClock())
