@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import gc
+import sys
 from decimal import Decimal
 
 import boto3
 import pytest
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
-from moto.dynamodb.models.dynamo_type import Item
+from moto.dynamodb.models.dynamo_type import DynamoType, Item
 
 from local.aws import emulated_aws
 from local.moto_dynamodb import moto_table, restore_items
@@ -130,6 +131,36 @@ def test_items_loaded_in_bulk_are_read_and_indexed_like_written_ones(table):
     )
     assert table.get_item(Key={"pk": "TX#9", "sk": "T"})["Item"]["n"] == Decimal("1.50")
     assert keys(table.query(IndexName="byStation", KeyConditionExpression=Key("gsi1pk").eq("CP#9"))["Items"]) == [("TX#9", "T")]
+
+
+def test_stored_items_share_one_copy_of_each_name_and_short_value(table):
+    """Every request brings its own copy of each string; the items keep the interpreter's one copy (point 10)."""
+    long_text = "a value longer than the shared ones"
+    written = {"status": "Charging", "meter": Decimal(12), "connector": {"unit": "kWh", "note": long_text}}
+    put(table, "CP#1", "S", **written, tags=["kWh"])
+    put(table, "CP#2", "S", **written, tags=["kWh"])
+    table.update_item(Key={"pk": "CP#2", "sk": "S"}, UpdateExpression="SET added = :v", ExpressionAttributeValues={":v": "Charging"})
+    restore_items(moto_table(TABLE), [{"pk": {"S": "CP#3"}, "sk": {"S": "S"}, "status": {"S": "Charging"}}])
+
+    first, second, updated, loaded = (
+        moto_table(TABLE).get_item(DynamoType({"S": pk}), DynamoType({"S": "S"})) for pk in ("CP#1", "CP#2", "CP#2", "CP#3")
+    )
+
+    def shared(text: str) -> bool:
+        return text is sys.intern(text)
+
+    for item in (first, second, updated, loaded):
+        assert all(shared(name) for name in item.attrs)
+        assert shared(item.attrs["status"].value)
+    assert shared(updated.attrs["added"].value)
+    for item in (first, second):
+        connector = item.attrs["connector"].value
+        assert all(shared(name) for name in connector) and shared(connector["unit"].value)
+        assert shared(item.attrs["meter"].value) and shared(item.attrs["tags"].value[0].value)
+    assert first.attrs["connector"].value["note"].value is not second.attrs["connector"].value["note"].value  # too long
+    assert table.get_item(Key={"pk": "CP#2", "sk": "S"})["Item"] == {
+        "pk": "CP#2", "sk": "S", **written, "tags": ["kWh"], "added": "Charging"
+    }
 
 
 def test_moto_is_itself_again_after_the_runtime(table):
