@@ -64,6 +64,18 @@ async def settled(runtime: LocalRuntime, workflow: str, status: str) -> list[dic
     raise AssertionError(f"{workflow} executions never all {status}: {found}")
 
 
+def running_names(runtime: LocalRuntime) -> list[str]:
+    return [execution["name"] for execution in runtime.workflows.running()]
+
+
+async def ended(client: Any, execution_arn: str) -> None:
+    for _ in range(500):  # the execution's own thread ends it
+        if client.describe_execution(executionArn=execution_arn)["status"] != "RUNNING":
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{execution_arn} never ended")
+
+
 def test_a_waiting_execution_starts_again_after_a_restart_and_finishes_when_its_time_comes(tmp_path):
     state_dir = tmp_path / "state"
     until = {"until": to_iso(EPOCH + timedelta(hours=1))}
@@ -144,23 +156,17 @@ def test_the_threads_of_finished_executions_are_not_kept(tmp_path):
 def test_the_running_executions_follow_starts_and_ends_between_saves(tmp_path):
     until = json.dumps({"until": to_iso(EPOCH + timedelta(hours=1))})
 
-    def names(runtime: LocalRuntime) -> list[str]:
-        return [execution["name"] for execution in runtime.workflows.running()]
-
     async def scenario(runtime: LocalRuntime) -> None:
         client = boto3.client("stepfunctions", region_name=REGION)
         arn = runtime.workflows.arns["Waits"]
         first = client.start_execution(stateMachineArn=arn, name="expiry-1", input=until)["executionArn"]
         client.start_execution(stateMachineArn=runtime.workflows.arns["Sends"], name="send-1", input=until)
-        assert names(runtime) == ["expiry-1"]
+        assert running_names(runtime) == ["expiry-1"]
         client.start_execution(stateMachineArn=arn, name="expiry-2", input=until)
-        assert names(runtime) == ["expiry-1", "expiry-2"]
+        assert running_names(runtime) == ["expiry-1", "expiry-2"]
         client.stop_execution(executionArn=first)
-        for _ in range(500):  # the execution's own thread ends it
-            if client.describe_execution(executionArn=first)["status"] != "RUNNING":
-                break
-            await asyncio.sleep(0.01)
-        assert names(runtime) == ["expiry-2"]
+        await ended(client, first)
+        assert running_names(runtime) == ["expiry-2"]
         assert runtime.workflows.running()[0]["input"] == until
 
     run_once(tmp_path / "state", scenario, clock=ManualClock())
@@ -172,16 +178,13 @@ def test_ended_executions_are_forgotten_after_a_while_and_the_running_ones_still
     past = json.dumps({"until": to_iso(EPOCH - timedelta(hours=1))})  # nothing to wait for: it ends at once
     until = json.dumps({"until": to_iso(EPOCH + timedelta(hours=1))})
 
-    def names(runtime: LocalRuntime) -> list[str]:
-        return [execution["name"] for execution in runtime.workflows.running()]
-
     async def scenario(runtime: LocalRuntime) -> None:
         client = boto3.client("stepfunctions", region_name=REGION)
         arn = runtime.workflows.arns["Waits"]
         done = client.start_execution(stateMachineArn=arn, name="done", input=past)["executionArn"]
         await settled(runtime, "Waits", "SUCCEEDED")
         client.start_execution(stateMachineArn=arn, name="waiting-1", input=until)
-        assert names(runtime) == ["waiting-1"]
+        assert running_names(runtime) == ["waiting-1"]
         ended_at = client.describe_execution(executionArn=done)["stopDate"]  # to the millisecond; moto's, to the microsecond
 
         with MOTO_LOCK:
@@ -197,16 +200,13 @@ def test_ended_executions_are_forgotten_after_a_while_and_the_running_ones_still
             client.describe_execution(executionArn=done)
         assert gone.value.response["Error"]["Code"] == "ExecutionDoesNotExist"
         client.start_execution(stateMachineArn=arn, name="waiting-2", input=until)
-        assert names(runtime) == ["waiting-1", "waiting-2"]  # the ones started after a forgetting are not missed
+        assert running_names(runtime) == ["waiting-1", "waiting-2"]  # the ones started after a forgetting are not missed
 
         # Every start looks for ended executions now and then (here: always, and they are kept no time).
         monkeypatch.setattr(workflows, "FORGET_ENDED_EVERY", timedelta(0))
         monkeypatch.setattr(workflows, "ENDED_EXECUTIONS_KEPT_FOR", timedelta(0))
         done_too = client.start_execution(stateMachineArn=arn, name="done-too", input=past)["executionArn"]
-        for _ in range(500):
-            if client.describe_execution(executionArn=done_too)["status"] == "SUCCEEDED":
-                break
-            await asyncio.sleep(0.01)
+        await ended(client, done_too)
         client.start_execution(stateMachineArn=arn, name="waiting-3", input=until)
         assert [execution["name"] for execution in executions(runtime, "Waits")] == ["waiting-3", "waiting-2", "waiting-1"]
 
