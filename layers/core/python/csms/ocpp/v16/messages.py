@@ -16,10 +16,11 @@ catalog without both fails when its package is first looked up (the tests look u
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import importlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from types import MappingProxyType, ModuleType
+from types import MappingProxyType
 
 from csms.ocpp.v16.actions import ACTIONS, Action, Initiator
 from csms.ocpp.v16.types import OcppModel
@@ -44,35 +45,18 @@ def messages_sent_by(initiator: Initiator) -> Mapping[Action, ActionMessages]:
     )
 
 
-def _station() -> tuple[ModuleType, ModuleType]:
-    from csms.ocpp.v16.station import call, call_result
-
-    return call, call_result
-
-
-def _central_system() -> tuple[ModuleType, ModuleType]:
-    from csms.ocpp.v16.central_system import call, call_result
-
-    return call, call_result
-
-
-def _either() -> tuple[ModuleType, ModuleType]:
-    from csms.ocpp.v16.either import call, call_result
-
-    return call, call_result
-
-
-# Who initiates an action -> the `call` and `call_result` modules that define its models.
-_PACKAGES: Mapping[frozenset[Initiator], Callable[[], tuple[ModuleType, ModuleType]]] = {
-    frozenset({Initiator.STATION}): _station,
-    frozenset({Initiator.CENTRAL_SYSTEM}): _central_system,
-    frozenset(Initiator): _either,
+# Who initiates an action -> the package whose `call` and `call_result` modules define its models.
+_PACKAGES: Mapping[frozenset[Initiator], str] = {
+    frozenset({Initiator.STATION}): "station",
+    frozenset({Initiator.CENTRAL_SYSTEM}): "central_system",
+    frozenset(Initiator): "either",
 }
 
 
 @cache
 def _defined_with(initiated_by: frozenset[Initiator]) -> Mapping[Action, ActionMessages]:
-    call, call_result = _PACKAGES[initiated_by]()
+    package = f"{__package__}.{_PACKAGES[initiated_by]}"
+    call, call_result = (importlib.import_module(f"{package}.{module}") for module in ("call", "call_result"))
     return MappingProxyType(
         {
             action: ActionMessages(getattr(call, action), getattr(call_result, action))
