@@ -62,8 +62,6 @@ class LocalWorkflows:
         self._table_name = table_name
         self._workflows = workflows
         self.arns: dict[str, str] = {}
-        self._seen: dict[str, int] = {}
-        self._unfinished: dict[str, list[Any]] = {}
         self._ended_forgotten_at: datetime | None = None
 
     def create(self) -> dict[str, str]:
@@ -84,45 +82,36 @@ class LocalWorkflows:
     def running(self) -> list[dict[str, str]]:
         """The running executions of restartable workflows (what a restart starts again): workflow, name, input.
 
-        Read from moto's backend, not through `list_executions`: the state saver asks every second, and moto lists
-        (and sorts) every execution ever started on each request. Each call looks only at the executions started
-        since the previous call and at those still running then (moto only ever appends to a state machine's
-        executions, `forget_ended_executions` only removes ended ones, and one that has ended never runs again)."""
-        from moto.stepfunctions.responses import get_backend
-
-        found = []
+        Read from moto's backend, not through `list_executions`, which the state saver would call every second and
+        which sorts every execution moto keeps on each request: those running, and those that ended less than
+        `ENDED_EXECUTIONS_KEPT_FOR` ago (`forget_ended_executions`)."""
         with MOTO_LOCK:
-            backend = get_backend(ACCOUNT_ID, REGION)
-            for spec in self._workflows:
-                if not spec.restartable or spec.name not in self.arns:
-                    continue
-                executions = backend.describe_state_machine(self.arns[spec.name]).executions
-                seen = self._seen.get(spec.name, 0)
-                candidates = [*self._unfinished.get(spec.name, ()), *executions[seen:]]
-                self._seen[spec.name] = len(executions)
-                self._unfinished[spec.name] = unfinished = [e for e in candidates if e.status == "RUNNING"]
-                found.extend({"workflow": spec.name, "name": e.name, "input": e.execution_input} for e in unfinished)
-        return found
+            return [
+                {"workflow": spec.name, "name": e.name, "input": e.execution_input}
+                for spec, executions in self._moto_executions()
+                if spec.restartable
+                for e in executions
+                if e.status == "RUNNING"
+            ]
 
     def forget_ended_executions(self, now: datetime) -> int:
         """Drop from moto the executions that ended `ENDED_EXECUTIONS_KEPT_FOR` or more before `now` (real time, as
         moto's stop dates are); returns how many. The caller holds moto's lock (StartExecution does)."""
+        forgotten = 0
+        for _, executions in self._moto_executions():
+            kept = [e for e in executions if e.stop_date is None or now - e.stop_date < ENDED_EXECUTIONS_KEPT_FOR]
+            forgotten += len(executions) - len(kept)
+            executions[:] = kept
+        return forgotten
+
+    def _moto_executions(self) -> Iterator[tuple[WorkflowSpec, list[Any]]]:
+        """Each created workflow with moto's own list of its executions (in start order); under moto's lock."""
         from moto.stepfunctions.responses import get_backend
 
         backend = get_backend(ACCOUNT_ID, REGION)
-        forgotten = 0
         for spec in self._workflows:
-            if spec.name not in self.arns:
-                continue
-            executions = backend.describe_state_machine(self.arns[spec.name]).executions
-            ended = {id(e) for e in executions if e.stop_date is not None and now - e.stop_date >= ENDED_EXECUTIONS_KEPT_FOR}
-            if not ended:
-                continue
-            seen = self._seen.get(spec.name, 0)
-            self._seen[spec.name] = seen - sum(1 for e in executions[:seen] if id(e) in ended)
-            executions[:] = [e for e in executions if id(e) not in ended]
-            forgotten += len(ended)
-        return forgotten
+            if spec.name in self.arns:
+                yield spec, backend.describe_state_machine(self.arns[spec.name]).executions
 
     def _before_each_start(self) -> None:
         """What `_start_running` does before an execution starts: forget the threads, and now and then the
