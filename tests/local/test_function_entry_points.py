@@ -83,6 +83,15 @@ def test_the_operator_api_starts_without_building_the_openapi_models():
     assert "aws_lambda_powertools.event_handler.openapi.models" not in modules
 
 
+def test_the_operator_api_starts_with_one_of_powertools_resolvers_and_one_of_its_event_classes():
+    # Their packages import all of them, AppSync's resolver with asyncio: about 20 ms (`make bench` measures it).
+    modules = _modules_after_import("api")
+    assert "aws_lambda_powertools.event_handler.api_gateway" in modules
+    assert not {"asyncio", "aws_lambda_powertools.event_handler.appsync", "aws_lambda_powertools.event_handler.bedrock_agent"} & modules
+    assert "aws_lambda_powertools.utilities.data_classes.api_gateway_proxy_event" in modules
+    assert "aws_lambda_powertools.utilities.data_classes.kinesis_firehose_event" not in modules
+
+
 # The OCPP message models, by who initiates the action (csms.ocpp.v16.messages).
 STATION_MODELS = {"csms.ocpp.v16.station.call", "csms.ocpp.v16.station.call_result", "csms.ocpp.v16.station.datatypes"}
 CENTRAL_SYSTEM_MODELS = {
