@@ -25,8 +25,7 @@ from csms.ocpp.errors import ErrorCode
 from csms.ocpp.frames import CallError, CallResult
 from csms.ocpp.v16.actions import CENTRAL_SYSTEM_ACTIONS
 from csms.ocpp.v16.validation import parse_request
-from csms.operator import charge_points, console, id_tags, sites, transactions
-from csms.operator.app import ON_DEMAND_ROUTERS, OnDemandRouter, OperatorApiResolver, app, current_app
+from csms.operator.app import COLD_START_ROUTERS, ON_DEMAND_ROUTERS, OnDemandRouter, OperatorApiResolver, app, current_app
 from csms.operator.command_examples import COMMAND_EXAMPLES
 from csms.runtime.observability import logger as csms_logger
 from csms.runtime.observability import metrics
@@ -887,8 +886,7 @@ def test_each_router_loaded_on_demand_is_loaded_for_exactly_its_own_paths():
 
 def test_loading_a_router_on_demand_never_changes_which_route_answers():
     # No path of an on-demand router is one a router of the cold start, or another on-demand router, also matches.
-    at_cold_start = (charge_points.router, id_tags.router, sites.router, transactions.router, console.router)
-    cold_start = OnDemandRouter("cold start", tuple(rule for router in at_cold_start for rule, *_ in router._routes))
+    cold_start = OnDemandRouter("cold start", tuple(rule for router in COLD_START_ROUTERS for rule, *_ in router._routes))
     for on_demand in ON_DEMAND_ROUTERS:
         for template in on_demand.paths:
             path = re.sub(r"<\w+>", "x", template)

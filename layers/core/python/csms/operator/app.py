@@ -1,9 +1,11 @@
 """The operator API: one Powertools HTTP API resolver (payload format 2.0) with request and response validation,
 a router per resource, the exception -> response table, `GET /openapi.json` and a Swagger UI at `/docs`.
 
-Routers whose imports are heavy (the OCPP message models for commands, reservations and app sessions, the tariff models and
-the pricing engine for tariffs and CDRs) are included by the first request to one of their paths, and all of them
-for the OpenAPI document: a cold start pays only for what its request uses (issue 7: under 250 ms of imports).
+The routers of stations, id tags and transactions are there from the start. The others, and the views only they use,
+are included by the first request to one of their paths (and all of them for the OpenAPI document), for what they
+import: the OCPP message models (commands, reservations, app sessions), the tariff models and the pricing engine
+(tariffs, CDRs), the allocation and load control (sites). A cold start pays only for what its request uses (issue 7:
+under 250 ms of imports).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 from csms.ocpp.frames import decimal_to_json
 from csms.ocpp.json_limits import Problem, find_problem
-from csms.operator import charge_points, console, id_tags, sites, transactions
+from csms.operator import charge_points, console, id_tags, transactions
 from csms.operator.errors import install_error_responses
 from csms.operator.models import ErrorBody
 from csms.runtime.observability import metrics
@@ -91,7 +93,9 @@ ON_DEMAND_ROUTERS = (
     ),
     OnDemandRouter("csms.operator.reservations", ("/reservations", "/reservations/<reservationId>")),
     OnDemandRouter("csms.operator.sessions", ("/sessions", "/sessions/<sessionId>")),
+    OnDemandRouter("csms.operator.sites", ("/sites", "/sites/<siteId>")),
 )
+COLD_START_ROUTERS = (charge_points.router, id_tags.router, transactions.router, console.router)
 
 
 _request = threading.local()
@@ -162,9 +166,8 @@ def create_app() -> OperatorApiResolver:
         # DynamoDB's Decimals as JSON numbers (energy, charging limits), never as strings.
         serializer=partial(json.dumps, separators=(",", ":"), default=decimal_to_json),
     )
-    for router in (charge_points.router, id_tags.router, sites.router, transactions.router):
+    for router in COLD_START_ROUTERS:  # the console's pages among them, served beside the API they call
         app.include_router(router)
-    app.include_router(console.router)  # the pages, served beside the API they call
     app.use(middlewares=[count_request])
     install_error_responses(app)
 

@@ -14,9 +14,15 @@ from csms.adapters.dynamodb.tariffs import TariffNotFound
 from csms.billing import service as billing
 from csms.billing.cdrs import cdr_id
 from csms.operator.errors import ResourceNotFound, documented
-from csms.operator.models import ApiModel, CdrList, UtcDateTime
+from csms.operator.models import ApiModel, JsonObject, NextPageToken, UtcDateTime
 from csms.operator.pagination import DEFAULT_PAGE_SIZE, STATION_INDEX_PAGE_KEY, Limit, NextToken, decode_token, encode_token
 from csms.operator.parameters import ServicesDependency
+
+
+class CdrList(ApiModel):
+    items: list[JsonObject] = Field(description="OCPI 2.2.1 CDR objects (snake_case)")
+    next_token: NextPageToken = None
+
 
 router = Router()
 TAGS = ["Charge detail records"]

@@ -14,16 +14,17 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.metrics import MetricUnit
-from pydantic import PlainValidator
+from pydantic import Field, PlainValidator
 
 from csms.commands.service import send_command, send_local_list, wait_for
 from csms.domain.commands import Command, CommandStatus
 from csms.domain.stations import StationNotFound
+from csms.ocpp.frames import plain_json
 from csms.ocpp.v16.actions import CENTRAL_SYSTEM_ACTIONS, Action
 from csms.ocpp.v16.messages import messages
 from csms.operator.command_examples import COMMAND_EXAMPLES
 from csms.operator.errors import CommandFailed, CommandNotAnswered, ResourceNotFound, documented
-from csms.operator.models import CommandList, CommandView
+from csms.operator.models import ApiModel, JsonObject, NextPageToken, Timestamp
 from csms.operator.pagination import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
@@ -35,6 +36,61 @@ from csms.operator.pagination import (
 from csms.operator.parameters import ChargePointId, ConnectorId, ServicesDependency, Wait
 from csms.runtime.observability import logger, metrics
 from csms.runtime.wiring import Services
+
+
+class CommandError(ApiModel):
+    code: str = Field(description="CallError code (OCPP-J 4.2.3), or StationNotConnected")
+    description: str | None = None
+    details: Any = None
+
+
+class CommandView(ApiModel):
+    """One central-system CALL: what was asked, its state, and the station's answer."""
+
+    command_id: str = Field(description="The OCPP message id of the CALL")
+    charge_point_id: str
+    action: str
+    status: CommandStatus
+    request: JsonObject = Field(description="The payload as sent (secrets such as a new AuthorizationKey redacted)")
+    response: JsonObject | None = Field(None, description="The station's CALLRESULT payload")
+    error: CommandError | None = None
+    created_at: Timestamp
+    sent_at: Timestamp | None = None
+    answered_at: Timestamp | None = None
+    parts: list[str] | None = Field(
+        None,
+        description="A SendLocalList too large for one frame goes as several updates: their command ids in order "
+        "(this view is the last one's)",
+    )
+
+    @classmethod
+    def from_command(cls, command: Command, *, parts: list[Command] | None = None) -> CommandView:
+        error = None
+        if command.error:
+            error = CommandError(
+                code=command.error.get("code", ""),
+                description=command.error.get("description"),
+                details=plain_json(command.error.get("details")),
+            )
+        return cls(
+            command_id=command.command_id,
+            charge_point_id=command.charge_point_id,
+            action=command.action,
+            status=command.status,
+            request=plain_json(command.request),
+            response=plain_json(command.response) if command.response is not None else None,
+            error=error,
+            created_at=command.created_at,
+            sent_at=command.sent_at,
+            answered_at=command.answered_at,
+            parts=[part.command_id for part in parts] if parts and len(parts) > 1 else None,
+        )
+
+
+class CommandList(ApiModel):
+    items: list[CommandView]
+    next_token: NextPageToken = None
+
 
 router = Router()
 TAGS = ["Commands"]

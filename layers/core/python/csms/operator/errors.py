@@ -3,8 +3,8 @@ most specific entry wins). Every error body is an `ErrorBody` whose `message` sa
 
 Two tables, for the cold start: `ERROR_RESPONSES` holds what any route may raise and is installed with the
 app; `on_demand_error_responses` holds the errors of the modules the API loads on demand (commands, app
-sessions, tariffs, billing), and is built (importing them) only when an exception that no entry of the first one names reaches its
-`Exception` entry: a request that raises none of them never pays for those imports.
+sessions, tariffs, billing, sites), and is built (importing them) only when an exception that no entry of the
+first one names reaches its `Exception` entry: a request that raises none of them never pays for those imports.
 """
 
 from __future__ import annotations
@@ -20,10 +20,8 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.metrics import MetricUnit
 
-from csms.adapters.dynamodb.sites import NotRegistered, SiteBusy
 from csms.domain.commands import Command
 from csms.domain.reservations import InvalidReservation, ReservationRefused
-from csms.domain.sites import MembershipConflict, SiteRejected
 from csms.domain.stations import StationNotFound
 from csms.ocpp.frames import plain_json
 from csms.operator.models import ErrorBody, FieldError
@@ -31,8 +29,10 @@ from csms.operator.pagination import InvalidPageToken
 from csms.runtime.observability import logger, metrics
 
 if TYPE_CHECKING:  # imported by on_demand_error_responses, when one of them is raised
+    from csms.adapters.dynamodb.sites import NotRegistered
     from csms.adapters.dynamodb.tariffs import TariffNotFound
     from csms.commands.service import StationNotConnected
+    from csms.domain.sites import SiteRejected
     from csms.domain.tariffs.validation import TariffRejected
     from csms.sessions.service import CostLimitInapplicable, UnknownIdTag
 
@@ -224,10 +224,6 @@ ERROR_RESPONSES: Mapping[type[Exception], Describe] = {
     InvalidPageToken: lambda error: (HTTPStatus.BAD_REQUEST, ErrorBody(message=str(error))),
     ResourceNotFound: lambda error: (HTTPStatus.NOT_FOUND, ErrorBody(message=str(error))),
     InvalidValue: _invalid_value,
-    SiteRejected: _site_rejected,
-    NotRegistered: _station_not_found,  # named by a site
-    MembershipConflict: lambda error: (HTTPStatus.CONFLICT, ErrorBody(message=str(error))),
-    SiteBusy: lambda error: (HTTPStatus.CONFLICT, ErrorBody(message=f"Site {error} is being changed by another request: retry")),
     CommandFailed: _command_failed,
     CommandNotAnswered: _command_not_answered,
     StationDeclined: _station_declined,
@@ -243,10 +239,12 @@ ERROR_RESPONSES: Mapping[type[Exception], Describe] = {
 
 @cache
 def on_demand_error_responses() -> Mapping[type[Exception], Describe]:
-    """The errors of commands, app sessions, tariffs and billing (see the module docstring)."""
+    """The errors of commands, app sessions, tariffs, billing and sites (see the module docstring)."""
+    from csms.adapters.dynamodb.sites import NotRegistered, SiteBusy
     from csms.adapters.dynamodb.tariffs import AssignmentConflict, TariffInUse, TariffNotFound
     from csms.billing.service import NoTariffApplies, NotCorrectable
     from csms.commands.service import InvalidCommand, StationNotConnected
+    from csms.domain.sites import MembershipConflict, SiteRejected
     from csms.domain.tariffs.validation import TariffRejected
     from csms.sessions.service import ConnectorReserved, CostLimitInapplicable, IdTagRefused, UnknownIdTag
 
@@ -263,6 +261,13 @@ def on_demand_error_responses() -> Mapping[type[Exception], Describe]:
         TariffNotFound: _unknown_tariff,  # named by a charge point or id tag (a tariff route's own 404 is ResourceNotFound)
         TariffInUse: lambda error: (HTTPStatus.CONFLICT, ErrorBody(message=str(error))),
         AssignmentConflict: lambda error: (HTTPStatus.CONFLICT, ErrorBody(message="Changed concurrently: try again")),
+        SiteRejected: _site_rejected,
+        NotRegistered: _station_not_found,  # named by a site
+        MembershipConflict: lambda error: (HTTPStatus.CONFLICT, ErrorBody(message=str(error))),
+        SiteBusy: lambda error: (
+            HTTPStatus.CONFLICT,
+            ErrorBody(message=f"Site {error} is being changed by another request: retry"),
+        ),
     }
 
 

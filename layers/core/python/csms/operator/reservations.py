@@ -16,11 +16,13 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.metrics import MetricUnit
+from pydantic import Field, StrictInt
 
 from csms.adapters.dynamodb.follow_ups import event_item
 from csms.adapters.dynamodb.keys import reservation_pk
 from csms.commands.service import send_command, wait_for
 from csms.domain import reservations as rules
+from csms.domain import station_identity
 from csms.domain.commands import Command, CommandStatus
 from csms.domain.limits import session_limits
 from csms.domain.reservations import NotCancellable, Reservation, ReservationStatus
@@ -34,7 +36,7 @@ from csms.operator.errors import (
     StationDeclined,
     documented,
 )
-from csms.operator.models import ReservationList, ReservationRequest, ReservationView
+from csms.operator.models import ApiModel, NextPageToken, SessionLimitsModel, Timestamp, UtcDateTime
 from csms.operator.pagination import (
     DEFAULT_PAGE_SIZE,
     KIND_INDEX_PAGE_KEY,
@@ -51,6 +53,76 @@ from csms.reservations.answers import reservation_context, start_follow_up
 from csms.runtime.observability import logger, metrics
 from csms.runtime.wiring import Services
 from csms.sessions.service import check_cost_limit_at
+
+
+class ReservationRequest(ApiModel):
+    """POST /reservations: a connector held for a driver, on the station's current day, until expiryDate."""
+
+    charge_point_id: str = Field(pattern=station_identity.PATTERN, max_length=station_identity.MAX_LENGTH)
+    connector_id: StrictInt = Field(ge=0, le=2**31 - 1, description="0: any connector of the station")
+    id_tag: str = Field(min_length=1, max_length=20, description="The driver's idTag (CiString20)")
+    parent_id_tag: str | None = Field(
+        None,
+        min_length=1,
+        max_length=20,
+        description="Group tag: an idTag sharing it may use the reservation too (default: the idTag's registered parent)",
+    )
+    expiry_date: UtcDateTime = Field(
+        description="Until when the connector is held: ahead, and within the station's current day in its time zone "
+        "(UTC if it has none). UTC if no offset"
+    )
+    start_at: UtcDateTime | None = Field(
+        None,
+        description="When the driver means to arrive, later the same day: the station is asked only "
+        "RESERVATION_LEAD_SECONDS (default 900) before (the reservation is Scheduled until then)",
+    )
+    limits: SessionLimitsModel | None = Field(None, description="Bound to the session that uses the reservation")
+
+
+class ReservationView(ApiModel):
+    reservation_id: int
+    status: ReservationStatus = Field(
+        description="Scheduled (startAt, not sent yet), Accepted (held), Consumed, Expired, Cancelled, or Refused (a "
+        "Scheduled one the station refused or could not be asked)"
+    )
+    charge_point_id: str
+    connector_id: int = Field(description="0: any connector of the station")
+    id_tag: str
+    parent_id_tag: str | None = None
+    expiry_date: Timestamp
+    start_at: Timestamp | None = None
+    limits: SessionLimitsModel | None = None
+    created_at: Timestamp
+    accepted_at: Timestamp | None = None
+    ended_at: Timestamp | None = Field(None, description="When it was consumed, expired, cancelled or refused")
+    transaction_id: int | None = Field(None, description="The transaction that consumed it")
+    refusal: str | None = Field(None, description="Refused: the station's answer, or why it could not be asked")
+
+    @classmethod
+    def from_reservation(cls, reservation: Reservation) -> ReservationView:
+        limits = reservation.limits
+        return cls(
+            reservation_id=reservation.reservation_id,
+            status=reservation.status,
+            charge_point_id=reservation.charge_point_id,
+            connector_id=reservation.connector_id,
+            id_tag=reservation.id_tag,
+            parent_id_tag=reservation.parent_id_tag,
+            expiry_date=reservation.expiry_date,
+            start_at=reservation.start_at,
+            limits=SessionLimitsModel.from_limits(limits) if limits and not limits.empty else None,
+            created_at=reservation.created_at,
+            accepted_at=reservation.accepted_at,
+            ended_at=reservation.ended_at,
+            transaction_id=reservation.transaction_id,
+            refusal=reservation.refusal,
+        )
+
+
+class ReservationList(ApiModel):
+    items: list[ReservationView]
+    next_token: NextPageToken = None
+
 
 router = Router()
 TAGS = ["Reservations"]

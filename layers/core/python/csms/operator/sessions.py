@@ -14,10 +14,20 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from pydantic import Field
 
+from csms.domain.limits import LimitKind
 from csms.domain.sessions import AppSession, AppSessionStatus
 from csms.operator.errors import CommandFailed, InvalidValue, ResourceNotFound, SessionStartNotAnswered, documented
-from csms.operator.models import SessionList, SessionRequest, SessionView
+from csms.operator.models import (
+    ApiModel,
+    EnergyThresholds,
+    JsonObject,
+    NextPageToken,
+    Priority,
+    SessionLimitsModel,
+    Timestamp,
+)
 from csms.operator.pagination import (
     DEFAULT_PAGE_SIZE,
     KIND_INDEX_PAGE_KEY,
@@ -31,6 +41,62 @@ from csms.operator.parameters import ServicesDependency
 from csms.runtime.observability import logger
 from csms.runtime.wiring import Services
 from csms.sessions.service import start_session
+
+
+class SessionRequest(ApiModel):
+    charge_point_id: str = Field(min_length=1, max_length=255)
+    connector_id: int = Field(ge=1, description="The connector asked for (a station may start on another one)")
+    id_tag: str = Field(min_length=1, max_length=20, description="A registered idTag: the driver's app identity")
+    limits: SessionLimitsModel | None = Field(None, description="Replace the id tag's default limits field by field")
+    notify_at_energy_wh: EnergyThresholds | None = None
+    priority: Priority | None = Field(None, description="This session's priority on a shared site, over the id tag's")
+
+
+class SessionView(ApiModel):
+    session_id: str
+    charge_point_id: str
+    connector_id: int
+    id_tag: str
+    status: AppSessionStatus = Field(
+        description="Requested (the station accepted RemoteStartTransaction), Started, Stopped, Rejected, or Expired "
+        "(accepted, but no StartTransaction came within SESSION_START_WINDOW_SECONDS)"
+    )
+    requested_at: Timestamp
+    limits: SessionLimitsModel | None = Field(None, description="The limits it runs with (the id tag's included)")
+    notify_at_energy_wh: list[int] | None = None
+    command_id: str | None = Field(None, description="The RemoteStartTransaction (GET /commands/{commandId})")
+    response: JsonObject | None = Field(None, description="The station's answer to RemoteStartTransaction, or the error")
+    transaction_id: int | None = None
+    started_at: Timestamp | None = None
+    stopped_at: Timestamp | None = None
+    limit_reached: LimitKind | None = Field(None, description="The limit that stopped it")
+    priority: int | None = Field(None, description="Asked for this session (else its id tag's binds at the start)")
+
+    @classmethod
+    def from_session(cls, session: AppSession, *, status: AppSessionStatus) -> SessionView:
+        return cls(
+            session_id=session.session_id,
+            charge_point_id=session.charge_point_id,
+            connector_id=session.connector_id,
+            id_tag=session.id_tag,
+            status=status,
+            requested_at=session.requested_at,
+            limits=SessionLimitsModel.from_limits(session.limits),
+            notify_at_energy_wh=list(session.notify_at_energy_wh) or None,
+            command_id=session.command_id,
+            response=session.response,
+            transaction_id=session.transaction_id,
+            started_at=session.started_at,
+            stopped_at=session.stopped_at,
+            limit_reached=session.limit_reached,
+            priority=session.priority,
+        )
+
+
+class SessionList(ApiModel):
+    items: list[SessionView]
+    next_token: NextPageToken = None
+
 
 router = Router()
 TAGS = ["Sessions"]

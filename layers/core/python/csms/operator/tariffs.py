@@ -5,12 +5,14 @@ console's live preview, priced by the engine that prices CDRs)."""
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from http import HTTPStatus
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
+from pydantic import Field
 
 from csms.adapters.dynamodb.tariffs import StoredTariff, TariffNotFound
 from csms.billing.tariff_choice import choose_tariff
@@ -20,11 +22,62 @@ from csms.domain.tariffs.pricing import price_session
 from csms.domain.tariffs.sample import InvalidSample, sample_consumption
 from csms.domain.tariffs.validation import FieldError, TariffRejected, parse_tariff
 from csms.operator.errors import InvalidValue, ResourceNotFound, documented
-from csms.operator.models import TariffApplied, TariffList, TariffPreview, TariffPreviewRequest, TariffView, is_iana_zone
+from csms.operator.models import ApiModel, JsonObject, NextPageToken, UtcDateTime, is_iana_zone
 from csms.operator.pagination import DEFAULT_PAGE_SIZE, TABLE_PAGE_KEY, Limit, NextToken, decode_token, encode_token
 from csms.operator.parameters import ChargePointId, ServicesDependency
 from csms.runtime.observability import logger
 from csms.runtime.settings import Settings
+
+
+class TariffView(ApiModel):
+    tariff_id: str
+    version: int = Field(description="1 for the first PUT, one more for each PUT since")
+    effective_at: str = Field(description="When this version took effect (the CSMS's time of the PUT)")
+    tariff: JsonObject = Field(description="The OCPI 2.2.1 Tariff object (snake_case, as OCPI defines it)")
+
+
+class TariffList(ApiModel):
+    items: list[TariffView]
+    next_token: NextPageToken = None
+
+
+class TariffApplied(ApiModel):
+    tariff: JsonObject = Field(description="The OCPI 2.2.1 Tariff object in force now")
+    applies_because: str = Field(description="idTag | station | default")
+    version: int
+    time_zone: str = Field(description="Where its restrictions are evaluated (the charge point's zone)")
+
+
+class SampleSession(ApiModel):
+    """A session described by hand, to see what a tariff would charge for it (nothing is stored)."""
+
+    start_date_time: UtcDateTime = Field(description="When it starts (UTC if no offset)", examples=["2026-11-24T08:00:00Z"])
+    end_date_time: UtcDateTime = Field(description="When the car leaves (the StopTransaction)", examples=["2026-11-24T10:00:00Z"])
+    charging_end_date_time: UtcDateTime | None = Field(
+        None, description="When the car stops asking for power; parked (PARKING_TIME) from then to the end. Default: the end"
+    )
+    energy_wh: Decimal = Field(ge=0, le=10**9, allow_inf_nan=False, description="Energy delivered, Wh", examples=[12500])
+    time_zone: str | None = Field(
+        None, max_length=64, description="IANA zone where the tariff's hours and days are read (a station's); default UTC"
+    )
+
+
+class TariffPreviewRequest(ApiModel):
+    tariff: JsonObject = Field(description="An OCPI 2.2.1 Tariff object, as PUT /tariffs/{tariffId} takes it")
+    session: SampleSession
+
+
+class TariffPreview(ApiModel):
+    time_zone: str = Field(description="Where the tariff's restrictions were read")
+    priced: JsonObject = Field(
+        description=(
+            "The pricing engine's answer, as a CDR's costs are computed (snake_case, OCPI numbers): cost_lines (one per "
+            "priced dimension and charging period, volume and billed_volume after step_size), charging_periods, "
+            "total_cost, total_energy_cost, total_time_cost, total_parking_cost, total_fixed_cost (excl_vat, incl_vat), "
+            "total_energy (kWh), total_time and total_parking_time (hours), notes"
+        )
+    )
+
 
 router = Router()
 TAGS = ["Tariffs"]
