@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from csms.runtime.startup import defer_reexports
+from csms.runtime.deferred_imports import defer_reexports
 
 
 @pytest.fixture
