@@ -10,6 +10,10 @@ The minimum, not the median: a fresh interpreter can only be slowed down by the 
 never sped up, so the fastest run is the closest to the code's own cost. Runs of the different targets
 are interleaved so that a burst of load does not fall on one of them only.
 
+`--instructions` also counts the instructions each import executes (valgrind's callgrind, when installed; about
+15 s per target): unlike the milliseconds, which move by 10 % from one run to the next on a shared machine, the
+count moves by well under 1 %, so it is the figure to compare two versions of the code with.
+
 `.pyc` files are those of this machine (compiled once, then reused). The layers the stack deploys hold
 none and Lambda cannot write them (/opt is read-only), so on AWS every cold start also compiles the
 layers' sources, which this figure leaves out (see the README, Benchmark).
@@ -19,6 +23,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -56,25 +62,49 @@ print((time.perf_counter() - started) * 1000)
 """
 
 
-def _import_ms(statement: str, paths: list[str]) -> float:
+def _command(statement: str, paths: list[str]) -> list[str]:
     # The third-party packages come last, as the dependency layer and the runtime's packages do in Lambda.
     code = _TIMED_IMPORT.format(paths=[*paths, sysconfig.get_path("purelib")], statement=statement)
-    environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **LAMBDA_ENVIRONMENT}
     # -I: no PYTHONPATH, no user site, no current directory. -S: no `site`, whose .pth files (the editable
     # install's finder among them) would import modules ahead of the timer that Lambda's handler pays for.
-    output = subprocess.check_output([sys.executable, "-I", "-S", "-c", code], env=environment, cwd="/", text=True)
+    return [sys.executable, "-I", "-S", "-c", code]
+
+
+def _environment() -> dict[str, str]:
+    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **LAMBDA_ENVIRONMENT}
+
+
+def _import_ms(statement: str, paths: list[str]) -> float:
+    output = subprocess.check_output(_command(statement, paths), env=_environment(), cwd="/", text=True)
     return float(output)
 
 
-def measure(runs: int) -> dict[str, float]:
-    """Best time in milliseconds per target: `import boto3`, then every function of the manifest."""
-    targets = {BOTO3: (BOTO3, [])}
+def _instructions(statement: str, paths: list[str]) -> int:
+    """Instructions executed by the whole interpreter run."""
+    run = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *_command(statement, paths)],
+        env=_environment(), cwd="/", text=True, capture_output=True, check=True,
+    )  # fmt: skip
+    collected = re.search(r"Collected : (\d+)", run.stderr)
+    if collected is None:
+        raise RuntimeError(f"callgrind printed no count:\n{run.stderr}")
+    return int(collected.group(1))
+
+
+def targets() -> dict[str, tuple[str, list[str]]]:
+    """Name -> (import statement, sys.path entries before the packages): `import boto3`, then every function."""
+    found = {BOTO3: (BOTO3, [])}
     for spec in FUNCTIONS:
         module = spec.handler.rsplit(".", 1)[0]
-        targets[spec.name] = (f"import {module}", [str(spec.code_dir), str(CORE_LAYER_DIR / "python")])
-    best = dict.fromkeys(targets, float("inf"))
+        found[spec.name] = (f"import {module}", [str(spec.code_dir), str(CORE_LAYER_DIR / "python")])
+    return found
+
+
+def measure(runs: int) -> dict[str, float]:
+    """Best time in milliseconds per target."""
+    best = dict.fromkeys(targets(), float("inf"))
     for _ in range(runs):
-        for name, (statement, paths) in targets.items():
+        for name, (statement, paths) in targets().items():
             best[name] = min(best[name], _import_ms(statement, paths))
     return best
 
@@ -88,12 +118,26 @@ def report(best: dict[str, float], runs: int) -> None:
             print(f"  {name:<14}{ms:>7.0f} ms   {ms / boto3_ms:4.1f} x import boto3")
 
 
+def report_instructions() -> None:
+    start_up = _instructions("pass", [])  # the interpreter's own start-up, the same in every run
+    counts = {name: _instructions(statement, paths) - start_up for name, (statement, paths) in targets().items()}
+    print("\nInstructions executed by the same imports (callgrind; the interpreter's start-up taken out):")
+    for name, count in counts.items():
+        ratio = "" if name == BOTO3 else f"   {count / counts[BOTO3]:4.2f} x import boto3"
+        print(f"  {name:<14}{count / 1e6:>7,.0f} M{ratio}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=7, help="fresh interpreters per handler")
+    parser.add_argument("--instructions", action="store_true", help="also count each import's instructions (valgrind)")
     args = parser.parse_args()
+    if args.instructions and shutil.which("valgrind") is None:
+        parser.error("--instructions needs valgrind (Debian: apt-get install valgrind)")
     os.chdir(REPO_ROOT)
     report(measure(args.runs), args.runs)
+    if args.instructions:
+        report_instructions()
     return 0
 
 
