@@ -102,6 +102,8 @@ class CsmsStack(Stack):
             environment={
                 "POWERTOOLS_SERVICE_NAME": metrics.SERVICE_NAME,
                 "POWERTOOLS_METRICS_NAMESPACE": metrics.METRICS_NAMESPACE,
+                # No pydantic plugin is used: the first model built would look for one in every installed package.
+                "PYDANTIC_DISABLE_PLUGINS": "__all__",
                 "LOG_LEVEL": config.log_level,
                 "TABLE_NAME": self.table.table_name,
                 "HEARTBEAT_INTERVAL_SECONDS": str(config.heartbeat_interval_seconds),

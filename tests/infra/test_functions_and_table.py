@@ -62,6 +62,7 @@ def test_powertools_knows_its_service_namespace_and_log_level(deployed: Synthesi
         assert environment["POWERTOOLS_SERVICE_NAME"] == metrics.SERVICE_NAME
         assert environment["POWERTOOLS_METRICS_NAMESPACE"] == metrics.METRICS_NAMESPACE == "CSMS"
         assert environment["LOG_LEVEL"] == "INFO"
+        assert environment["PYDANTIC_DISABLE_PLUGINS"] == "__all__"  # no search through every package at a cold start
         assert literal_environment(full, spec.name)["LOG_LEVEL"] == FULL_CONTEXT["logLevel"]
 
 
