@@ -126,6 +126,43 @@ def shared_by_threads() -> Iterator[None]:
         yield
 
 
+_unsigned_contexts = 0
+"""How many `unsigned_requests()` are open (entered and left on the thread that sets the runtime up)."""
+
+
+def _signature_version(**_: Any) -> Any:
+    """botocore `choose-signer` handler: none while an `unsigned_requests()` is open and moto checks no signature,
+    else the client's own. moto's IAM enforcement, off unless a test turns it on (the least-privilege proof), finds
+    the caller's key in the signature."""
+    from botocore import UNSIGNED
+    from moto import settings
+
+    moto_checks_signatures = settings.INITIAL_NO_AUTH_ACTION_COUNT != float("inf")
+    return UNSIGNED if _unsigned_contexts and not moto_checks_signatures else None
+
+
+@contextmanager
+def unsigned_requests() -> Iterator[None]:
+    """SDK requests go unsigned: moto answers them in process and checks no signature (unless its IAM enforcement
+    is on), nor does the loopback `@connections` endpoint (local/connections.py). Signing them (SigV4's canonical
+    request and HMACs) took about 6 % of the runtime's CPU under load (py-spy, `benchmarks.storage --only load`).
+
+    Through botocore's `choose-signer` event, which a `botocore.UNSIGNED` answer turns off: the handler joins those
+    every new session starts with (as moto's own hook does) and stays there, answering only inside this context.
+    """
+    from botocore.handlers import BUILTIN_HANDLERS
+
+    global _unsigned_contexts
+    handler = ("choose-signer", _signature_version)
+    if handler not in BUILTIN_HANDLERS:
+        BUILTIN_HANDLERS.append(handler)
+    _unsigned_contexts += 1
+    try:
+        yield
+    finally:
+        _unsigned_contexts -= 1
+
+
 def _moto_config(overrides: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     """moto's user config, section by section: `mock_aws(config=...)` replaces whole sections."""
     from moto.core.config import default_user_config
@@ -160,6 +197,6 @@ def emulated_aws(table_name: str, *, moto_config: Mapping[str, Mapping[str, Any]
         from local.moto_dynamodb import scaled_dynamodb
         from local.moto_messaging import scaled_messaging
 
-        with mock_aws(config=config), shared_by_threads(), scaled_dynamodb(), scaled_messaging():
+        with mock_aws(config=config), unsigned_requests(), shared_by_threads(), scaled_dynamodb(), scaled_messaging():
             boto3.client("dynamodb", region_name=REGION).create_table(**create_table_request(table_name))
             yield

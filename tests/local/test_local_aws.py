@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import boto3
 import requests
+from moto import mock_aws
 from moto.core.models import botocore_stubber
 
 from csms.adapters.dynamodb.schema import create_table_request
@@ -46,6 +47,43 @@ def test_moto_requests_are_serialised_only_inside_the_context():
     with emulated_aws("csms-test"):
         assert "process_request" in vars(botocore_stubber)
     assert "process_request" not in vars(botocore_stubber)
+
+
+def _authorization_sent(client) -> bytes | None:
+    sent: dict[str, bytes | None] = {}
+
+    def look(request, **_):
+        sent["authorization"] = request.headers.get("Authorization")
+
+    client.meta.events.register_first("before-send", look)  # before moto answers
+    client.list_tables()
+    return sent["authorization"]
+
+
+def test_requests_go_unsigned_only_inside_the_context():
+    # moto checks no signature: signing was 6 % of the runtime's CPU under load.
+    with emulated_aws("csms-test"):
+        made_inside = boto3.client("dynamodb")
+        assert _authorization_sent(made_inside) is None
+    with mock_aws():  # moto without the local runtime's setup: signed as on AWS
+        made_after = boto3.client("dynamodb", region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s")
+        assert _authorization_sent(made_after).startswith(b"AWS4-HMAC-SHA256")
+        assert _authorization_sent(made_inside).startswith(b"AWS4-HMAC-SHA256")
+
+
+def test_requests_are_signed_while_moto_enforces_iam(monkeypatch):
+    # Its enforcement (the least-privilege proof turns it on) finds the caller's key in the signature.
+    from moto import settings
+    from moto.core.authorization import ActionAuthenticatorMixin
+
+    with emulated_aws("csms-test"):
+        client = boto3.client("dynamodb")
+        # On, from the 1,000th request counted (the count runs across the whole test session: restart it).
+        monkeypatch.setattr(settings, "INITIAL_NO_AUTH_ACTION_COUNT", 1_000)
+        monkeypatch.setattr(ActionAuthenticatorMixin, "request_count", 0)
+        assert _authorization_sent(client).startswith(b"AWS4-HMAC-SHA256")
+        monkeypatch.undo()
+        assert _authorization_sent(client) is None
 
 
 def test_conditional_writes_and_counters_stay_atomic_across_threads():
