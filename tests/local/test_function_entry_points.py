@@ -10,6 +10,7 @@ import sysconfig
 import pytest
 from pydantic import ValidationError
 
+from csms.operator.app import ON_DEMAND_ROUTERS
 from infra.manifest import CORE_LAYER_DIR, FUNCTIONS, LAMBDAS_DIR
 from local.lambdas import LocalFunctions
 
@@ -90,6 +91,13 @@ def test_the_operator_api_starts_with_one_of_powertools_resolvers_and_one_of_its
     assert not {"asyncio", "aws_lambda_powertools.event_handler.appsync", "aws_lambda_powertools.event_handler.bedrock_agent"} & modules
     assert "aws_lambda_powertools.utilities.data_classes.api_gateway_proxy_event" in modules
     assert "aws_lambda_powertools.utilities.data_classes.kinesis_firehose_event" not in modules
+
+
+def test_the_operator_api_starts_without_the_routes_it_includes_on_demand():
+    # Their views and what they import (the message models, pricing, allocation) wait for a request to their paths.
+    modules = _modules_after_import("api")
+    on_demand = {router.module for router in ON_DEMAND_ROUTERS}
+    assert not (on_demand | {"csms.domain.allocation", "csms.domain.load_control", "csms.domain.tariffs.pricing"}) & modules
 
 
 # The OCPP message models, by who initiates the action (csms.ocpp.v16.messages).

@@ -89,6 +89,14 @@ def test_a_name_it_does_not_export_is_an_attribute_error(make_package):
         from reexporting import Missing  # type: ignore[import-not-found]  # noqa: F401
 
 
+def test_without_an_all_in_the_source_there_is_none(make_package):
+    name = make_package("unlisted", "from .cheap import Cheap\n", {"cheap": "class Cheap: ...\n"})
+
+    assert defer_reexports(name)
+    assert not hasattr(sys.modules[name], "__all__")
+    assert sys.modules[name].Cheap.__name__ == "Cheap"
+
+
 @pytest.mark.parametrize(
     "init",
     [

@@ -23,14 +23,18 @@ def defer_reexports(package: str) -> bool:
     Only for an `__init__` that does nothing else: a docstring, `from ... import ...` of names and `__all__`. Any
     other statement, or a package imported already, leaves it as it is (False); True when deferred.
 
-    One difference remains: a name that is also one of its modules' (`data_classes.event_source`, a function in a
-    module of that name) reads as the module if that module is imported by its own name before the name is read.
+    What differs from the package as its `__init__` leaves it: a module of the package is its attribute only once
+    imported (`import package.module`, or a name of it read), so a name that is also a module's name
+    (`data_classes.event_source`, a function in a module of that name) reads as the module if that module is imported
+    by its own name first; and without an `__all__` in the source, `from package import *` finds only what was read.
     """
     if package in sys.modules:
         return False
-    spec = importlib.util.find_spec(package)
+    spec = importlib.util.find_spec(package)  # imports its parents, whose `__init__` may import it
     if spec is None or spec.origin is None or spec.submodule_search_locations is None:
         raise ModuleNotFoundError(f"No package named {package!r}", name=package)
+    if package in sys.modules:
+        return False
     reexports = _reexports(package, Path(spec.origin).read_text(encoding="utf-8"))
     if reexports is None:
         return False
@@ -46,7 +50,9 @@ def defer_reexports(package: str) -> bool:
         setattr(module, name, value)  # read once: later reads find it as if `__init__` had set it
         return value
 
-    vars(module).update(__getattr__=reexport, __dir__=lambda: sorted({*vars(module), *names}), __all__=public)
+    vars(module).update(__getattr__=reexport, __dir__=lambda: sorted({*vars(module), *names}))
+    if public is not None:
+        vars(module)["__all__"] = public
     sys.modules[package] = module
     parent, _, child = package.rpartition(".")
     if parent:
@@ -54,10 +60,11 @@ def defer_reexports(package: str) -> bool:
     return True
 
 
-def _reexports(package: str, source: str) -> tuple[dict[str, tuple[str, str]], list[str]] | None:
-    """Each name the `__init__` source binds -> (module, attribute), and its `__all__`; None if it does more."""
+def _reexports(package: str, source: str) -> tuple[dict[str, tuple[str, str]], list[str] | None] | None:
+    """Each name the `__init__` source binds -> (module, attribute), and its `__all__` if it has one; None if the
+    source does more than that."""
     names: dict[str, tuple[str, str]] = {}
-    public: list[str] = []
+    public: list[str] | None = None
     for statement in ast.parse(source).body:
         match statement:
             case ast.Expr(value=ast.Constant(value=str())):  # the docstring

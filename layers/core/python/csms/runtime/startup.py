@@ -26,4 +26,3 @@ def startup_imports() -> Iterator[None]:
         gc.freeze()
         if was_enabled:
             gc.enable()
-
