@@ -100,7 +100,6 @@ class ReservationView(ApiModel):
 
     @classmethod
     def from_reservation(cls, reservation: Reservation) -> ReservationView:
-        limits = reservation.limits
         return cls(
             reservation_id=reservation.reservation_id,
             status=reservation.status,
@@ -110,7 +109,7 @@ class ReservationView(ApiModel):
             parent_id_tag=reservation.parent_id_tag,
             expiry_date=reservation.expiry_date,
             start_at=reservation.start_at,
-            limits=SessionLimitsModel.from_limits(limits) if limits and not limits.empty else None,
+            limits=SessionLimitsModel.from_limits(reservation.limits),
             created_at=reservation.created_at,
             accepted_at=reservation.accepted_at,
             ended_at=reservation.ended_at,
